@@ -1,0 +1,45 @@
+# Jifang: one Makefile for the whole platform.
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: run test lint typecheck unit bench proto tokens clean install
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || python3.11 -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+## make run: PostgreSQL, the Kafka-compatible broker and every service, with defaults.
+run: $(STAMP)
+	$(PY) -m jifang.devrun
+
+## make tokens: one dev token per role, for following the README with curl.
+tokens: $(STAMP)
+	$(PY) -m jifang.devtokens
+
+## make test: ruff, mypy, unit and integration tests against real PostgreSQL and Kafka.
+test: lint typecheck unit
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check jifang services tests bench
+	$(VENV)/bin/ruff format --check jifang services tests bench
+
+typecheck: $(STAMP)
+	$(VENV)/bin/mypy jifang services bench
+
+unit: $(STAMP)
+	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+bench: $(STAMP)
+	$(PY) -m bench.registry_bench
+
+## make proto: regenerate the event classes from proto/.
+proto: $(STAMP)
+	$(PY) -m jifang.protogen
+
+clean:
+	rm -rf $(VENV) .run

@@ -1,0 +1,214 @@
+"""Bearer JWT authentication and per-route role declarations.
+
+Tokens are signed asymmetrically (Ed25519, ECDSA or RSA); services hold only
+the public key (from settings) or fetch it from a JWKS URL. Every route
+declares who may call it with :func:`require`; a route without a declaration
+is public only if it is listed in :data:`PUBLIC_PATHS`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+from typing import Annotated, Any
+
+import jwt
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ed25519
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from jifang.errors import Forbidden, Unauthenticated
+
+ALGORITHMS = ["EdDSA", "ES256", "RS256"]
+PUBLIC_PATHS = frozenset({"/healthz", "/readyz", "/metrics", "/openapi.json", "/docs", "/redoc"})
+
+
+class Role(StrEnum):
+    POLICE_OPERATOR = "police_operator"
+    POLICE_SUPERVISOR = "police_supervisor"
+    TECH_OFFICE = "tech_office"
+    UNIT_ADMIN = "unit_admin"
+    NVR = "nvr"
+    AUDITOR = "auditor"
+    SERVICE = "service"
+
+
+POLICE_ROLES = frozenset({Role.POLICE_OPERATOR, Role.POLICE_SUPERVISOR})
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is calling: from a verified token."""
+
+    subject: str
+    roles: frozenset[Role]
+    unit_id: uuid.UUID | None = None  # for unit_admin: the one unit it administers
+    badge_number: str | None = None  # for police
+    bureau: str | None = None  # for police
+
+    def has(self, *roles: Role) -> bool:
+        return bool(self.roles.intersection(roles))
+
+    @property
+    def is_unit_scoped(self) -> bool:
+        """A unit admin sees only its own unit, unless it holds a wider role too."""
+        return Role.UNIT_ADMIN in self.roles and not self.has(
+            Role.TECH_OFFICE, Role.AUDITOR, Role.SERVICE, *POLICE_ROLES
+        )
+
+
+class TokenVerifier:
+    """Verifies bearer tokens against a public key or a JWKS endpoint."""
+
+    def __init__(
+        self,
+        *,
+        audience: str,
+        issuer: str,
+        public_key_pem: str | None = None,
+        jwks_url: str | None = None,
+    ) -> None:
+        if not public_key_pem and not jwks_url:
+            raise ValueError("token verification needs a public key or a JWKS URL")
+        self.audience = audience
+        self.issuer = issuer
+        self._key: Any = (
+            serialization.load_pem_public_key(public_key_pem.encode()) if public_key_pem else None
+        )
+        self._jwks = jwt.PyJWKClient(jwks_url, cache_keys=True, lifespan=300) if jwks_url else None
+
+    async def verify(self, token: str) -> Principal:
+        try:
+            key: Any = self._key
+            if self._jwks is not None:
+                signing_key = await asyncio.to_thread(self._jwks.get_signing_key_from_jwt, token)
+                key = signing_key.key
+            claims = jwt.decode(
+                token,
+                key,
+                algorithms=ALGORITHMS,
+                audience=self.audience,
+                issuer=self.issuer,
+                options={"require": ["sub", "exp", "roles"]},
+            )
+        except jwt.PyJWTError as exc:
+            raise Unauthenticated(f"Invalid token: {exc}") from exc
+        return principal_from_claims(claims)
+
+
+def principal_from_claims(claims: dict[str, Any]) -> Principal:
+    raw_roles = claims.get("roles")
+    if not isinstance(raw_roles, list):
+        raise Unauthenticated("Invalid token: roles must be a list")
+    roles: set[Role] = set()
+    for r in raw_roles:
+        try:
+            roles.add(Role(r))
+        except ValueError:
+            continue  # roles of other systems are not ours to honour
+    unit_id = None
+    if claims.get("unit_id"):
+        try:
+            unit_id = uuid.UUID(str(claims["unit_id"]))
+        except ValueError as exc:
+            raise Unauthenticated("Invalid token: unit_id is not a UUID") from exc
+    if Role.UNIT_ADMIN in roles and unit_id is None:
+        raise Unauthenticated("Invalid token: a unit_admin token must name its unit")
+    if roles & POLICE_ROLES and not (claims.get("badge") and claims.get("bureau")):
+        raise Unauthenticated("Invalid token: a police token must carry badge and bureau")
+    return Principal(
+        subject=str(claims["sub"]),
+        roles=frozenset(roles),
+        unit_id=unit_id,
+        badge_number=claims.get("badge"),
+        bureau=claims.get("bureau"),
+    )
+
+
+_bearer = HTTPBearer(auto_error=False)
+
+
+async def current_principal(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Principal:
+    if credentials is None or credentials.scheme.lower() != "bearer":
+        raise Unauthenticated("A bearer token is required")
+    verifier: TokenVerifier = request.app.state.token_verifier
+    return await verifier.verify(credentials.credentials)
+
+
+class RoleRequirement:
+    """A route's declaration of who may call it; introspected by the route-walk test."""
+
+    def __init__(self, roles: frozenset[Role]) -> None:
+        self.roles = roles
+
+    async def __call__(self, principal: Annotated[Principal, Depends(current_principal)]) -> Principal:
+        if not principal.roles & self.roles:
+            raise Forbidden(
+                "This operation is reserved to: " + ", ".join(sorted(r.value for r in self.roles))
+            )
+        return principal
+
+
+def require(*roles: Role) -> Any:
+    """``Annotated[Principal, require(Role.X, ...)]``: the caller must hold one of the roles."""
+    return Depends(RoleRequirement(frozenset(roles)))
+
+
+# --- token issuing (development and tests; production tokens come from the bureau's IdP) ---
+
+
+def generate_signing_key() -> tuple[str, str]:
+    """A new Ed25519 key pair as (private PEM, public PEM)."""
+    key = ed25519.Ed25519PrivateKey.generate()
+    private_pem = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    ).decode()
+    public_pem = (
+        key.public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        .decode()
+    )
+    return private_pem, public_pem
+
+
+def issue_token(
+    private_key_pem: str,
+    *,
+    subject: str,
+    roles: list[Role] | list[str],
+    audience: str,
+    issuer: str,
+    lifetime: timedelta = timedelta(hours=12),
+    unit_id: uuid.UUID | str | None = None,
+    badge_number: str | None = None,
+    bureau: str | None = None,
+    extra: dict[str, Any] | None = None,
+) -> str:
+    now = datetime.now(UTC)
+    claims: dict[str, Any] = {
+        "sub": subject,
+        "roles": [str(r) for r in roles],
+        "aud": audience,
+        "iss": issuer,
+        "iat": int(now.timestamp()),
+        "exp": int((now + lifetime).timestamp()),
+        "jti": uuid.uuid4().hex,
+    }
+    if unit_id is not None:
+        claims["unit_id"] = str(unit_id)
+    if badge_number is not None:
+        claims["badge"] = badge_number
+    if bureau is not None:
+        claims["bureau"] = bureau
+    claims.update(extra or {})
+    key = serialization.load_pem_private_key(private_key_pem.encode(), password=None)
+    return jwt.encode(claims, key, algorithm="EdDSA")  # type: ignore[arg-type]

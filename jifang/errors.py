@@ -1,0 +1,221 @@
+"""The project's error hierarchy, and its one mapping to RFC 9457 problem+json.
+
+Domain code raises these; it never raises ``HTTPException``. The HTTP layer
+installs :func:`install_problem_handlers` once.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy.exc as sa_exc
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import JSONResponse
+
+PROBLEM_CONTENT_TYPE = "application/problem+json"
+# Errors that mean "the dependency is down", not "the request is wrong".
+UNREACHABLE_ERRORS: tuple[type[Exception], ...] = (
+    ConnectionError,
+    TimeoutError,
+    sa_exc.OperationalError,
+    sa_exc.InterfaceError,
+)
+log = logging.getLogger("jifang.errors")
+
+
+@dataclass(frozen=True)
+class FieldError:
+    """One failing field and the rule it broke."""
+
+    field: str
+    rule: str
+    message: str
+
+    def as_dict(self) -> dict[str, str]:
+        return {"field": self.field, "rule": self.rule, "message": self.message}
+
+
+class JifangError(Exception):
+    """Base of every error the platform raises on purpose."""
+
+    status: int = 500
+    slug: str = "internal-error"
+    title: str = "Internal error"
+
+    def __init__(self, detail: str | None = None) -> None:
+        super().__init__(detail or self.title)
+        self.detail = detail or self.title
+
+    def extensions(self) -> dict[str, Any]:
+        return {}
+
+    def headers(self) -> dict[str, str]:
+        return {}
+
+
+class Unauthenticated(JifangError):
+    status, slug, title = 401, "unauthenticated", "Authentication required"
+
+    def headers(self) -> dict[str, str]:
+        return {"WWW-Authenticate": 'Bearer realm="jifang"'}
+
+
+class Forbidden(JifangError):
+    status, slug, title = 403, "forbidden", "Not allowed for this role"
+
+
+class NotFound(JifangError):
+    status, slug, title = 404, "not-found", "Not found"
+
+
+class Conflict(JifangError):
+    status, slug, title = 409, "conflict", "Conflict with the current state"
+
+
+class PayloadTooLarge(JifangError):
+    status, slug, title = 413, "payload-too-large", "Request body too large"
+
+
+class UnsupportedMediaType(JifangError):
+    status, slug, title = 415, "unsupported-media-type", "Unsupported media type"
+
+
+class ValidationFailed(JifangError):
+    """Input that breaks a rule: names each field and rule."""
+
+    status, slug, title = 422, "validation-failed", "Invalid input"
+
+    def __init__(self, errors: Sequence[FieldError], detail: str | None = None) -> None:
+        self.errors = list(errors)
+        super().__init__(detail or "; ".join(f"{e.field}: {e.message}" for e in self.errors))
+
+    @classmethod
+    def single(cls, field_name: str, rule: str, message: str) -> ValidationFailed:
+        return cls([FieldError(field_name, rule, message)])
+
+    def extensions(self) -> dict[str, Any]:
+        return {"errors": [e.as_dict() for e in self.errors]}
+
+
+class LegalRuleViolation(JifangError):
+    """A request the law forbids: the answer cites the article."""
+
+    status, slug, title = 422, "legal-rule-violation", "Refused by a legal rule"
+
+    def __init__(self, detail: str, article: str, field_name: str | None = None) -> None:
+        super().__init__(detail)
+        self.article = article
+        self.field_name = field_name
+
+    def extensions(self) -> dict[str, Any]:
+        ext: dict[str, Any] = {"article": self.article}
+        if self.field_name:
+            ext["errors"] = [
+                FieldError(self.field_name, "legal-rule", self.detail).as_dict(),
+            ]
+        return ext
+
+
+class DependencyUnavailable(JifangError):
+    """A dependency (database, broker, another service) is down: retry later."""
+
+    status, slug, title = 503, "dependency-unavailable", "Dependency unavailable"
+
+    def __init__(self, detail: str, retry_after: int = 5) -> None:
+        super().__init__(detail)
+        self.retry_after = retry_after
+
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": str(self.retry_after)}
+
+
+def problem_response(
+    status: int,
+    slug: str,
+    title: str,
+    detail: str,
+    instance: str | None = None,
+    extensions: dict[str, Any] | None = None,
+    headers: dict[str, str] | None = None,
+) -> JSONResponse:
+    body: dict[str, Any] = {
+        "type": f"/problems/{slug}",
+        "title": title,
+        "status": status,
+        "detail": detail,
+    }
+    if instance:
+        body["instance"] = instance
+    body.update(extensions or {})
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_CONTENT_TYPE, headers=headers)
+
+
+def _loc_to_field(loc: Sequence[Any]) -> str:
+    return ".".join(str(p) for p in loc)
+
+
+def install_problem_handlers(app: FastAPI) -> None:
+    """Map every error to problem+json; nothing escapes as an HTML or bare 500."""
+
+    async def on_jifang(request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, JifangError)
+        return problem_response(
+            exc.status,
+            exc.slug,
+            exc.title,
+            exc.detail,
+            instance=request.url.path,
+            extensions=exc.extensions(),
+            headers=exc.headers() or None,
+        )
+
+    async def on_validation(request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, RequestValidationError)
+        errors = [
+            FieldError(
+                _loc_to_field(e.get("loc", ())),
+                str(e.get("type", "invalid")),
+                str(e.get("msg", "")),
+            )
+            for e in exc.errors()
+        ]
+        err = ValidationFailed(errors)
+        return problem_response(
+            err.status, err.slug, err.title, err.detail, request.url.path, err.extensions()
+        )
+
+    async def on_http(request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, StarletteHTTPException)
+        slug = {404: "not-found", 405: "method-not-allowed"}.get(exc.status_code, "http-error")
+        return problem_response(
+            exc.status_code,
+            slug,
+            str(exc.detail),
+            str(exc.detail),
+            request.url.path,
+            headers=dict(exc.headers) if exc.headers else None,
+        )
+
+    async def on_unreachable(request: Request, exc: Exception) -> JSONResponse:
+        # The database or another dependency is down: say so and ask for a retry.
+        log.warning("dependency unreachable: %s", type(exc).__name__)
+        err = DependencyUnavailable("A dependency is unreachable; retry shortly.")
+        return problem_response(
+            err.status, err.slug, err.title, err.detail, request.url.path, headers=err.headers()
+        )
+
+    async def on_unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled error", extra={"path": request.url.path})
+        return problem_response(500, "internal-error", "Internal error", "Internal error")
+
+    app.add_exception_handler(JifangError, on_jifang)
+    app.add_exception_handler(RequestValidationError, on_validation)
+    app.add_exception_handler(StarletteHTTPException, on_http)
+    for exc_type in UNREACHABLE_ERRORS:
+        app.add_exception_handler(exc_type, on_unreachable)
+    app.add_exception_handler(Exception, on_unexpected)

@@ -1,0 +1,204 @@
+"""The HTTP frame every service shares.
+
+:func:`create_service_app` builds a FastAPI app with: problem+json errors,
+request ids and JSON access logs, a body-size limit, Prometheus request
+metrics, and the health endpoints ``/healthz`` (alive), ``/readyz``
+(dependencies reachable, else 503) and ``/metrics``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+import uuid
+from collections.abc import Awaitable, Callable, Sequence
+from contextlib import AbstractAsyncContextManager
+
+from fastapi import FastAPI, Request, Response
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram
+from prometheus_client.exposition import generate_latest
+from starlette.responses import JSONResponse
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from jifang.errors import PayloadTooLarge, install_problem_handlers, problem_response
+from jifang.logging import request_id_var
+
+log = logging.getLogger("jifang.http")
+ReadinessCheck = Callable[[], Awaitable[None]]
+REQUEST_ID_HEADER = "x-request-id"
+
+
+class HttpMetrics:
+    """Request count and latency by route template, method and status."""
+
+    def __init__(self, registry: CollectorRegistry) -> None:
+        self.requests = Counter(
+            "http_requests_total",
+            "HTTP requests served",
+            ["route", "method", "status"],
+            registry=registry,
+        )
+        self.latency = Histogram(
+            "http_request_duration_seconds",
+            "HTTP request latency",
+            ["route", "method", "status"],
+            buckets=(0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+            registry=registry,
+        )
+
+
+class RequestContextMiddleware:
+    """Request id in, request id out, one JSON access log line, metrics."""
+
+    def __init__(self, app: ASGIApp, metrics: HttpMetrics) -> None:
+        self.app = app
+        self.metrics = metrics
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        incoming = dict(scope["headers"]).get(REQUEST_ID_HEADER.encode())
+        rid = incoming.decode("latin-1")[:128] if incoming else uuid.uuid4().hex
+        token = request_id_var.set(rid)
+        status = 500
+        start = time.perf_counter()
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                message.setdefault("headers", [])
+                message["headers"] = [*message["headers"], (b"x-request-id", rid.encode())]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_id)
+        finally:
+            elapsed = time.perf_counter() - start
+            route = scope.get("route")
+            template = getattr(route, "path", None) or "<unmatched>"
+            labels = (template, scope["method"], str(status))
+            self.metrics.requests.labels(*labels).inc()
+            self.metrics.latency.labels(*labels).observe(elapsed)
+            if template not in ("/metrics", "/healthz", "/readyz"):
+                log.info(
+                    "request",
+                    extra={
+                        "method": scope["method"],
+                        "path": scope["path"],
+                        "route": template,
+                        "status": status,
+                        "duration_ms": round(elapsed * 1000, 2),
+                    },
+                )
+            request_id_var.reset(token)
+
+
+class BodySizeLimitMiddleware:
+    """Refuse bodies over the limit with 413, before any handler buffers them."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int, overrides: dict[str, int] | None = None):
+        self.app = app
+        self.max_bytes = max_bytes
+        # Routes that legitimately take larger bodies (uploads, imports), by path prefix.
+        self.overrides = overrides or {}
+
+    def _limit(self, path: str) -> int:
+        for prefix, limit in self.overrides.items():
+            if path.startswith(prefix):
+                return limit
+        return self.max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        limit = self._limit(scope["path"])
+        declared = dict(scope["headers"]).get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > limit:
+            await self._refuse(scope, receive, send, limit)
+            return
+        received = 0
+
+        async def limited_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > limit:
+                    raise _BodyTooLarge
+            return message
+
+        try:
+            await self.app(scope, limited_receive, send)
+        except _BodyTooLarge:
+            await self._refuse(scope, receive, send, limit)
+
+    @staticmethod
+    async def _refuse(scope: Scope, receive: Receive, send: Send, limit: int) -> None:
+        err = PayloadTooLarge(f"The request body exceeds {limit} bytes.")
+        response = problem_response(err.status, err.slug, err.title, err.detail, scope["path"])
+        await response(scope, receive, send)
+
+
+class _BodyTooLarge(Exception):
+    pass
+
+
+def create_service_app(
+    *,
+    title: str,
+    version: str,
+    lifespan: Callable[[FastAPI], AbstractAsyncContextManager[None]],
+    registry: CollectorRegistry,
+    readiness_checks: Callable[[FastAPI], Sequence[tuple[str, ReadinessCheck]]],
+    max_body_bytes: int,
+    body_limit_overrides: dict[str, int] | None = None,
+    description: str = "",
+) -> FastAPI:
+    app = FastAPI(title=title, version=version, lifespan=lifespan, description=description)
+    install_problem_handlers(app)
+    app.add_middleware(BodySizeLimitMiddleware, max_bytes=max_body_bytes, overrides=body_limit_overrides)
+    app.add_middleware(RequestContextMiddleware, metrics=HttpMetrics(registry))
+
+    @app.get("/healthz", tags=["health"], summary="Liveness: the process answers")
+    async def healthz() -> dict[str, str]:
+        return {"status": "alive"}
+
+    @app.get(
+        "/readyz",
+        tags=["health"],
+        summary="Readiness: database and broker reachable",
+        responses={503: {"description": "A dependency is unreachable"}},
+    )
+    async def readyz(request: Request) -> Response:
+        checks = readiness_checks(request.app)
+        results: dict[str, str] = {}
+
+        async def run(name: str, check: ReadinessCheck) -> None:
+            try:
+                await asyncio.wait_for(check(), timeout=3)
+                results[name] = "ok"
+            except Exception as exc:  # any failure means not ready
+                results[name] = f"unreachable: {type(exc).__name__}"
+
+        await asyncio.gather(*(run(n, c) for n, c in checks))
+        if all(v == "ok" for v in results.values()):
+            return JSONResponse({"status": "ready", "checks": results})
+        return problem_response(
+            503,
+            "not-ready",
+            "Not ready",
+            "A dependency is unreachable.",
+            "/readyz",
+            extensions={"checks": results},
+            headers={"Retry-After": "5"},
+        )
+
+    @app.get("/metrics", tags=["health"], summary="Prometheus metrics", include_in_schema=True)
+    async def metrics() -> Response:
+        return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
+
+    return app

@@ -1,0 +1,350 @@
+"""Policy packs: the rules that differ by city, as data.
+
+One YAML file per jurisdiction in ``packs/``; adding a city is adding a file.
+Packs are validated when loaded (at service start-up): unknown keys, unknown
+system types, location types or penalty references are errors. Every rule
+carries its article, and :meth:`PolicyPack.cite` renders a citation such as
+``HRB-2008 art. 20(7)``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from enum import StrEnum
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+PACKS_DIR = Path(__file__).resolve().parent / "packs"
+
+
+class SystemType(StrEnum):
+    VIDEO = "video"
+    INTRUSION_ALARM = "intrusion_alarm"
+    ACCESS_CONTROL = "access_control"
+    EXPLOSION_INSPECTION = "explosion_inspection"
+    BUILDING_INTERCOM = "building_intercom"
+    ANTI_THEFT_DOOR = "anti_theft_door"
+    VEHICLE_TRACKING = "vehicle_tracking"
+
+
+class LocationType(StrEnum):
+    """Where a camera or place is; the vocabulary forbidden-place rules refer to."""
+
+    ENTRANCE = "entrance"
+    MAIN_PASSAGE = "main_passage"
+    LOBBY = "lobby"
+    COUNTER = "counter"
+    VAULT = "vault"
+    CASH_ROOM = "cash_room"
+    WAREHOUSE = "warehouse"
+    OFFICE = "office"
+    PARKING = "parking"
+    PERIMETER = "perimeter"
+    ROAD = "road"
+    SQUARE = "square"
+    SERVER_ROOM = "server_room"
+    CORRIDOR = "corridor"
+    OTHER = "other"
+    # private places: some packs forbid cameras here
+    HOTEL_GUEST_ROOM = "hotel_guest_room"
+    FITTING_ROOM = "fitting_room"
+    CHANGING_ROOM = "changing_room"
+    BATHROOM = "bathroom"
+    PUBLIC_BATH = "public_bath"
+    TOILET = "toilet"
+    PUBLIC_TOILET = "public_toilet"
+    GOVERNMENT_INTERNAL_OFFICE = "government_internal_office"
+    NURSING_ROOM = "nursing_room"
+
+
+class FindingRule(StrEnum):
+    MANDATED_SYSTEM_MISSING = "mandated_system_missing"
+    USE_BEFORE_ACCEPTANCE = "use_before_acceptance"
+    NETWORKING_REFUSED = "networking_refused"
+    FILING_MISSING = "filing_missing"
+    FILING_INCOMPLETE = "filing_incomplete"
+    REFILING_REQUIRED = "refiling_required"
+    UNCERTIFIED_PRODUCTS = "uncertified_products"
+    RETENTION_SHORT = "retention_short"
+    RECORDS_DELETED_OR_ALTERED = "records_deleted_or_altered"
+    OPERATION_INTERRUPTED = "operation_interrupted"
+    PURPOSE_POSITION_CHANGED = "purpose_position_changed"
+    FORBIDDEN_CAMERA_PLACE = "forbidden_camera_place"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Requirement(_Strict):
+    """Which system types a place needs: all of a list, or at least one of it."""
+
+    all_of: tuple[SystemType, ...] = ()
+    any_of: tuple[SystemType, ...] = ()
+
+    @model_validator(mode="after")
+    def _one_form(self) -> Requirement:
+        if bool(self.all_of) == bool(self.any_of):
+            raise ValueError("a requirement is either all_of or any_of, not both or neither")
+        return self
+
+    def missing(self, present: set[SystemType]) -> list[SystemType]:
+        """The system types that must still be added."""
+        if self.all_of:
+            return [t for t in self.all_of if t not in present]
+        return [] if present.intersection(self.any_of) else list(self.any_of)
+
+
+class SystemTypeName(_Strict):
+    name: str
+    article: str
+
+
+class PlaceCategory(_Strict):
+    code: str
+    article: str
+    name: str
+    tags: tuple[str, ...] = ()
+    required: Requirement
+
+
+class Residential(_Strict):
+    article: str
+    required: Requirement
+
+
+class VehicleCategory(_Strict):
+    code: str
+    name: str
+    required: Requirement
+
+
+class Vehicles(_Strict):
+    article: str
+    categories: tuple[VehicleCategory, ...]
+
+
+class ForbiddenPlaces(_Strict):
+    article: str
+    location_types: tuple[LocationType, ...]
+
+
+class Networking(_Strict):
+    article: str
+    applies_to: Literal["mandated_video", "all_video"]
+    required_status: Literal["connected", "interface_reserved"]
+    violation_statuses: tuple[Literal["refused", "not_connected", "interface_reserved"], ...]
+
+
+class Retention(_Strict):
+    days: int = Field(gt=0)
+    article: str
+
+
+class Deadline(_Strict):
+    days: int = Field(gt=0)
+    from_: Literal["acceptance", "completion"] = Field(alias="from")
+    article: str
+
+
+class Transitional(_Strict):
+    systems_accepted_before: dt.date
+    deadline_days_from: dt.date
+    days: int
+    article: str
+
+
+class Material(_Strict):
+    code: str
+    name: str
+    article: str
+
+
+class ArticleRef(_Strict):
+    article: str
+
+
+class Supplement(_Strict):
+    days: int = Field(gt=0)
+    article: str
+
+
+class Filing(_Strict):
+    party: Literal["unit", "firm"]
+    article: str
+    office_rule: Literal["security_affiliation", "project_location"]
+    deadline: Deadline
+    transitional: Transitional | None = None
+    materials: tuple[Material, ...] = ()
+    receipt_article: str | None = None
+    supplement: Supplement | None = None
+    refile_on_change: ArticleRef | None = None
+    confidentiality: ArticleRef
+
+
+class Acceptance(_Strict):
+    design_review_article: str
+    police_attend_article: str
+    no_use_before_acceptance_article: str
+
+
+class Inspection(_Strict):
+    interval_days: int = Field(gt=0)
+    article: str
+    signed_records_article: str | None = None
+    recheck_article: str
+
+
+class Fine(_Strict):
+    party: Literal["unit", "responsible_person", "individual"]
+    unit_kind: Literal["business", "non_business"] | None = None
+    min: int = Field(ge=0)
+    max: int = Field(ge=0)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Fine:
+        if self.min > self.max:
+            raise ValueError("fine min exceeds max")
+        return self
+
+
+class Step(_Strict):
+    measure: str
+    fines: tuple[Fine, ...] = ()
+
+
+class Penalty(_Strict):
+    article: str
+    first_step: Step
+    if_not_rectified: tuple[Fine, ...] = ()
+
+
+class FindingBasis(_Strict):
+    articles: tuple[str, ...]
+    penalty: str | None
+    penalty_article: str | None = None
+
+
+class PlatformDefault(_Strict):
+    value: int | float
+    platform_default: Literal[True]
+    note: str | None = None
+
+
+class Regulation(_Strict):
+    title: str
+    issuer: str
+    in_force: dt.date
+
+
+class PolicyPack(_Strict):
+    id: str
+    city: str
+    city_zh: str
+    citation_prefix: str
+    regulation: Regulation
+    timezone: str
+    system_types: dict[SystemType, SystemTypeName]
+    place_categories: tuple[PlaceCategory, ...]
+    residential: Residential
+    vehicles: Vehicles
+    forbidden_camera_places: ForbiddenPlaces
+    networking: Networking
+    retention: Retention
+    filing: Filing
+    acceptance: Acceptance | None = None
+    inspection: Inspection
+    penalties: dict[str, Penalty]
+    findings: dict[FindingRule, FindingBasis]
+    platform_defaults: dict[str, PlatformDefault]
+
+    @model_validator(mode="after")
+    def _consistent(self) -> PolicyPack:
+        codes = [c.code for c in self.place_categories]
+        if len(codes) != len(set(codes)):
+            raise ValueError("place category codes must be unique")
+        used: set[SystemType] = set()
+        for req in [c.required for c in self.place_categories] + [self.residential.required]:
+            used.update(req.all_of, req.any_of)
+        for v in self.vehicles.categories:
+            used.update(v.required.all_of, v.required.any_of)
+        unknown = used - set(self.system_types)
+        if unknown:
+            raise ValueError(f"required system types not named by the pack: {sorted(unknown)}")
+        for rule, basis in self.findings.items():
+            if basis.penalty is not None and basis.penalty not in self.penalties:
+                raise ValueError(f"finding {rule} cites unknown penalty {basis.penalty}")
+        for name in (
+            "rectification_days",
+            "nvr_heartbeat_interval_s",
+            "nvr_missed_heartbeats_offline",
+        ):
+            if name not in self.platform_defaults:
+                raise ValueError(f"platform default {name} is missing")
+        return self
+
+    # --- look-ups ---
+
+    def cite(self, article: str) -> str:
+        return f"{self.citation_prefix} {article}"
+
+    def category(self, code: str) -> PlaceCategory | None:
+        return next((c for c in self.place_categories if c.code == code), None)
+
+    def default(self, name: str) -> float:
+        return self.platform_defaults[name].value
+
+    def is_forbidden_camera_place(self, location_type: LocationType | str | None) -> bool:
+        return location_type in self.forbidden_camera_places.location_types
+
+    def finding_citations(
+        self, rule: FindingRule, duty_article: str | None = None
+    ) -> tuple[list[str], str | None]:
+        """(articles cited by a finding, penalty key) for a rule this pack knows.
+
+        ``duty_article`` names the precise item breached (``art. 7(4)``) where
+        the rule's generic article (``art. 7``) would be vaguer.
+        """
+        basis = self.findings[rule]
+        arts = [self.cite(a) for a in ([duty_article] if duty_article else basis.articles)]
+        if basis.penalty is not None:
+            arts.append(self.cite(basis.penalty_article or self.penalties[basis.penalty].article))
+        return arts, basis.penalty
+
+    def deadline(self, start: dt.date, days: int) -> dt.date:
+        """A deadline in calendar days (Asia/Shanghai dates are what callers pass)."""
+        return start + dt.timedelta(days=days)
+
+
+class PolicyBook:
+    """All packs, by id."""
+
+    def __init__(self, packs: dict[str, PolicyPack]) -> None:
+        self.packs = packs
+
+    def __getitem__(self, pack_id: str) -> PolicyPack:
+        return self.packs[pack_id]
+
+    def __contains__(self, pack_id: object) -> bool:
+        return pack_id in self.packs
+
+    def ids(self) -> list[str]:
+        return sorted(self.packs)
+
+
+def load_pack(path: Path) -> PolicyPack:
+    raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    pack = PolicyPack.model_validate(raw)
+    if pack.id != path.stem:
+        raise ValueError(f"{path.name}: pack id {pack.id!r} must equal the file name")
+    return pack
+
+
+def load_policy_book(directory: Path = PACKS_DIR) -> PolicyBook:
+    packs = {p.stem: load_pack(p) for p in sorted(directory.glob("*.yaml"))}
+    if not packs:
+        raise ValueError(f"no policy packs in {directory}")
+    return PolicyBook(packs)

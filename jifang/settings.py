@@ -1,0 +1,64 @@
+"""Settings base shared by every service.
+
+Each service subclasses :class:`ServiceSettings` with its own env prefix
+(``REGISTRY_``, ``INGEST_`` ...). The platform-wide names that operators know
+from the README (``DATABASE_URL``, ``KAFKA_BOOTSTRAP_SERVERS``) are accepted
+without the prefix too. Library code never reads settings itself: it receives
+the values.
+"""
+
+from __future__ import annotations
+
+from pydantic import AliasChoices, Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def _aliases(prefix: str, name: str) -> AliasChoices:
+    return AliasChoices(f"{prefix}{name}", name)
+
+
+class ServiceSettings(BaseSettings):
+    """Values every service needs. Subclasses set ``model_config`` with their prefix."""
+
+    model_config = SettingsConfigDict(extra="ignore", populate_by_name=True)
+
+    service_name: str = "jifang"
+    database_url: str = Field(
+        default="postgresql+asyncpg://postgres@127.0.0.1:5432/jifang",
+        validation_alias=AliasChoices("database_url", "DATABASE_URL"),
+    )
+    db_pool_size: int = 10
+    kafka_bootstrap_servers: str = Field(
+        default="127.0.0.1:9092",
+        validation_alias=AliasChoices("kafka_bootstrap_servers", "KAFKA_BOOTSTRAP_SERVERS"),
+    )
+    # Idempotence is on against Apache Kafka; the local Tansu broker refuses InitProducerId.
+    kafka_enable_idempotence: bool = Field(
+        default=False,
+        validation_alias=AliasChoices("kafka_enable_idempotence", "KAFKA_ENABLE_IDEMPOTENCE"),
+    )
+    kafka_compression: str = "gzip"
+    # Token verification: a PEM public key, or a JWKS URL.
+    jwt_public_key: SecretStr | None = Field(
+        default=None, validation_alias=AliasChoices("jwt_public_key", "JWT_PUBLIC_KEY")
+    )
+    jwt_public_key_file: str | None = Field(
+        default=".run/dev-signing-key.pub.pem",
+        validation_alias=AliasChoices("jwt_public_key_file", "JWT_PUBLIC_KEY_FILE"),
+    )
+    jwks_url: str | None = Field(default=None, validation_alias=AliasChoices("jwks_url", "JWKS_URL"))
+    jwt_audience: str = "jifang"
+    jwt_issuer: str = "jifang-dev"
+    log_level: str = "INFO"
+    max_body_bytes: int = 1_048_576
+
+    def public_key_pem(self) -> str | None:
+        if self.jwt_public_key is not None:
+            return self.jwt_public_key.get_secret_value()
+        if self.jwt_public_key_file:
+            try:
+                with open(self.jwt_public_key_file, encoding="ascii") as fh:
+                    return fh.read()
+            except FileNotFoundError:
+                return None
+        return None

@@ -1,0 +1,1 @@
+"""Event classes generated from proto/ by `make proto`: do not edit."""

@@ -1,0 +1,1 @@
+"""Registry: units, their mandated places and systems, devices, filing, inspections, findings."""

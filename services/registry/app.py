@@ -1,0 +1,139 @@
+"""The registry service's FastAPI application."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from aiokafka import AIOKafkaClient
+from fastapi import APIRouter, FastAPI
+from prometheus_client import CollectorRegistry
+
+from jifang.auth import TokenVerifier
+from jifang.db import create_engine, create_sessionmaker, ping
+from jifang.http import ReadinessCheck, create_service_app
+from jifang.kafka import create_producer
+from jifang.logging import configure_logging
+from jifang.outbox import OutboxMetrics, OutboxRelay
+from jifang.policy import load_policy_book
+from jifang.secrets import CredentialCipher
+from services.registry.devices.endpoints import router as devices_router
+from services.registry.filings.endpoints import router as filings_router
+from services.registry.findings.endpoints import router as findings_router
+from services.registry.inspections.endpoints import router as inspections_router
+from services.registry.loops import HeartbeatWatchdog, RegistryGauges
+from services.registry.models import OutboxEvent
+from services.registry.nvr.endpoints import router as nvr_router
+from services.registry.places.endpoints import router as places_router
+from services.registry.settings import RegistrySettings
+from services.registry.storage import FilesystemStorage
+from services.registry.systems.endpoints import router as systems_router
+from services.registry.units.endpoints import router as units_router
+
+VERSION = "0.1.0"
+ALEMBIC_INI = Path(__file__).resolve().parent / "alembic.ini"
+
+
+def api_router() -> APIRouter:
+    api = APIRouter(prefix="/api/v1")
+    for r in (
+        units_router,
+        places_router,
+        systems_router,
+        devices_router,
+        findings_router,
+        filings_router,
+        inspections_router,
+        nvr_router,
+    ):
+        api.include_router(r)
+    return api
+
+
+async def _broker_check(bootstrap: str) -> None:
+    client = AIOKafkaClient(bootstrap_servers=bootstrap, request_timeout_ms=3000)
+    try:
+        await client.bootstrap()
+    finally:
+        await client.close()
+
+
+def create_app(settings: RegistrySettings | None = None, *, run_loops: bool = True) -> FastAPI:
+    settings = settings or RegistrySettings()
+    metrics_registry = CollectorRegistry()
+    outbox_metrics = OutboxMetrics(metrics_registry, "registry")
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        configure_logging("registry", settings.log_level)
+        engine = create_engine(settings.database_url, settings.db_pool_size, "registry")
+        maker = create_sessionmaker(engine)
+        public_key = settings.public_key_pem()
+        app.state.settings = settings
+        app.state.engine = engine
+        app.state.sessionmaker = maker
+        app.state.policy_book = load_policy_book()  # validated at start-up: a bad pack stops here
+        app.state.cipher = CredentialCipher.from_base64(
+            settings.credentials_key_b64(), settings.credentials_key_id
+        )
+        app.state.storage = FilesystemStorage(Path(settings.storage_dir))
+        app.state.token_verifier = TokenVerifier(
+            audience=settings.jwt_audience,
+            issuer=settings.jwt_issuer,
+            public_key_pem=public_key,
+            jwks_url=settings.jwks_url,
+        )
+        loops = []
+        if run_loops:
+            loops = [
+                OutboxRelay(
+                    sessionmaker=maker,
+                    model=OutboxEvent,
+                    producer_factory=lambda: create_producer(
+                        settings.kafka_bootstrap_servers,
+                        enable_idempotence=settings.kafka_enable_idempotence,
+                        compression_type=settings.kafka_compression,
+                        client_id="registry-outbox",
+                    ),
+                    metrics=outbox_metrics,
+                    poll_interval_s=settings.outbox_poll_interval_s,
+                ),
+                HeartbeatWatchdog(maker, app.state.policy_book, settings.heartbeat_check_interval_s),
+                RegistryGauges(maker, metrics_registry, settings.metrics_refresh_interval_s),
+            ]
+        app.state.loops = loops
+        for loop in loops:
+            await loop.start()
+        try:
+            yield
+        finally:
+            for loop in loops:
+                await loop.stop()
+            await engine.dispose()
+
+    def readiness(app: FastAPI) -> Sequence[tuple[str, ReadinessCheck]]:
+        return [
+            ("database", lambda: ping(app.state.engine)),
+            ("broker", lambda: _broker_check(settings.kafka_bootstrap_servers)),
+        ]
+
+    app = create_service_app(
+        title="Jifang registry",
+        version=VERSION,
+        description=(
+            "Units, their mandated places and systems, cameras and NVRs, filing (备案), "
+            "inspections and findings, each finding citing its article."
+        ),
+        lifespan=lifespan,
+        registry=metrics_registry,
+        readiness_checks=readiness,
+        max_body_bytes=settings.max_body_bytes,
+        body_limit_overrides={
+            "/api/v1/filings": settings.max_material_bytes * 5,
+            "/api/v1/units/": settings.max_material_bytes * 5,
+            "/api/v1/imports": settings.max_import_bytes,
+        },
+    )
+    app.include_router(api_router())
+    return app

@@ -1,0 +1,67 @@
+"""Request dependencies of the registry, as Annotated aliases."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from jifang.auth import Principal, Role, require
+from jifang.db import session_scope
+from jifang.policy import PolicyBook
+from jifang.secrets import CredentialCipher
+from services.registry.settings import RegistrySettings
+from services.registry.storage import MaterialStorage
+
+
+async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
+    """The edge owns the transaction: commit after the endpoint, roll back on error."""
+    async with session_scope(request.app.state.sessionmaker) as session:
+        yield session
+
+
+def get_policy_book(request: Request) -> PolicyBook:
+    book: PolicyBook = request.app.state.policy_book
+    return book
+
+
+def get_cipher(request: Request) -> CredentialCipher:
+    cipher: CredentialCipher = request.app.state.cipher
+    return cipher
+
+
+def get_storage(request: Request) -> MaterialStorage:
+    storage: MaterialStorage = request.app.state.storage
+    return storage
+
+
+def get_settings(request: Request) -> RegistrySettings:
+    settings: RegistrySettings = request.app.state.settings
+    return settings
+
+
+SessionDep = Annotated[AsyncSession, Depends(get_session)]
+PolicyBookDep = Annotated[PolicyBook, Depends(get_policy_book)]
+CipherDep = Annotated[CredentialCipher, Depends(get_cipher)]
+StorageDep = Annotated[MaterialStorage, Depends(get_storage)]
+SettingsDep = Annotated[RegistrySettings, Depends(get_settings)]
+
+_POLICE = (Role.POLICE_OPERATOR, Role.POLICE_SUPERVISOR)
+
+# Who may call what (every route uses one of these).
+TechOffice = Annotated[Principal, require(Role.TECH_OFFICE)]
+UnitEditor = Annotated[Principal, require(Role.TECH_OFFICE, Role.UNIT_ADMIN)]
+UnitReader = Annotated[
+    Principal,
+    require(Role.TECH_OFFICE, Role.UNIT_ADMIN, Role.AUDITOR, Role.SERVICE, *_POLICE),
+]
+FindingReader = Annotated[
+    Principal, require(Role.TECH_OFFICE, Role.UNIT_ADMIN, Role.AUDITOR, Role.POLICE_SUPERVISOR)
+]
+# Filing materials are confidential (HRB art. 18): only the unit and the tech office.
+FilingReader = Annotated[Principal, require(Role.TECH_OFFICE, Role.UNIT_ADMIN)]
+InspectionReader = Annotated[Principal, require(Role.TECH_OFFICE, Role.UNIT_ADMIN, Role.AUDITOR)]
+NvrDevice = Annotated[Principal, require(Role.NVR)]
+InternalService = Annotated[Principal, require(Role.SERVICE)]

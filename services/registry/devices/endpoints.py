@@ -1,0 +1,118 @@
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Response, status
+
+from services.registry.deps import (
+    CipherDep,
+    InternalService,
+    PolicyBookDep,
+    SessionDep,
+    UnitEditor,
+    UnitReader,
+)
+from services.registry.devices.schemas import (
+    DeviceCreate,
+    DeviceCredentials,
+    DeviceRead,
+    DeviceUpdate,
+)
+from services.registry.devices.service import DeviceService, to_read
+from services.registry.models import DeviceKind, DeviceStatus
+from services.registry.pagination import Page, PageParams, page_params
+
+router = APIRouter(tags=["devices"])
+
+
+@router.post("/units/{unit_id}/devices", status_code=status.HTTP_201_CREATED, response_model=DeviceRead)
+async def create_device(
+    unit_id: uuid.UUID,
+    body: DeviceCreate,
+    session: SessionDep,
+    book: PolicyBookDep,
+    cipher: CipherDep,
+    principal: UnitEditor,
+) -> DeviceRead:
+    return to_read(await DeviceService(session, book, cipher).create(principal, unit_id, body))
+
+
+@router.get("/devices", response_model=Page[DeviceRead])
+async def list_devices(
+    session: SessionDep,
+    book: PolicyBookDep,
+    cipher: CipherDep,
+    principal: UnitReader,
+    page: Annotated[PageParams, Depends(page_params)],
+    unit_id: uuid.UUID | None = None,
+    district: Annotated[str | None, Query(max_length=100)] = None,
+    kind: DeviceKind | None = None,
+    status: DeviceStatus | None = None,
+    q: Annotated[str | None, Query(max_length=100, description="Name contains")] = None,
+    sort: Annotated[str, Query(max_length=30)] = "created_at",
+) -> Page[DeviceRead]:
+    devices, total = await DeviceService(session, book, cipher).list(
+        principal,
+        unit_id=unit_id,
+        district=district,
+        kind=kind,
+        status=status,
+        q=q,
+        sort=sort,
+        limit=page.limit,
+        offset=page.offset,
+    )
+    return Page(items=[to_read(d) for d in devices], total=total, limit=page.limit, offset=page.offset)
+
+
+@router.get("/devices/{device_id}", response_model=DeviceRead)
+async def get_device(
+    device_id: uuid.UUID,
+    session: SessionDep,
+    book: PolicyBookDep,
+    cipher: CipherDep,
+    principal: UnitReader,
+) -> DeviceRead:
+    device, _ = await DeviceService(session, book, cipher).get(principal, device_id)
+    return to_read(device)
+
+
+@router.patch("/devices/{device_id}", response_model=DeviceRead)
+async def update_device(
+    device_id: uuid.UUID,
+    body: DeviceUpdate,
+    session: SessionDep,
+    book: PolicyBookDep,
+    cipher: CipherDep,
+    principal: UnitEditor,
+) -> DeviceRead:
+    return to_read(await DeviceService(session, book, cipher).update(principal, device_id, body))
+
+
+@router.delete("/devices/{device_id}", status_code=status.HTTP_204_NO_CONTENT)
+async def delete_device(
+    device_id: uuid.UUID,
+    session: SessionDep,
+    book: PolicyBookDep,
+    cipher: CipherDep,
+    principal: UnitEditor,
+) -> Response:
+    await DeviceService(session, book, cipher).delete(principal, device_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.get(
+    "/internal/devices/{device_id}/credentials",
+    response_model=DeviceCredentials,
+    tags=["internal"],
+    summary="Device credentials for ingest (service role only; never logged)",
+)
+async def device_credentials(
+    device_id: uuid.UUID,
+    session: SessionDep,
+    book: PolicyBookDep,
+    cipher: CipherDep,
+    _: InternalService,
+) -> DeviceCredentials:
+    return await DeviceService(session, book, cipher).credentials(device_id)

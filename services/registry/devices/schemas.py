@@ -1,0 +1,83 @@
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Annotated
+
+from pydantic import AnyUrl, BaseModel, ConfigDict, Field, SecretStr, UrlConstraints
+
+from jifang.policy import LocationType
+from services.registry.models import DeviceKind, DeviceStatus
+from services.registry.validators import Input, LongText, Name
+
+OnvifUrl = Annotated[AnyUrl, UrlConstraints(allowed_schemes=["http", "https"], max_length=500)]
+
+
+class DeviceCreate(Input):
+    kind: DeviceKind
+    name: Name
+    location_type: LocationType = Field(description="Where it looks: forbidden places are refused")
+    onvif_address: OnvifUrl | None = Field(default=None, description="ONVIF device service URL")
+    username: str | None = Field(default=None, min_length=1, max_length=100)
+    password: SecretStr | None = Field(default=None, min_length=1, max_length=200)
+    serial_number: str | None = Field(default=None, min_length=1, max_length=100)
+    manufacturer: str | None = Field(default=None, max_length=100)
+    model: str | None = Field(default=None, max_length=100)
+    place_id: uuid.UUID | None = None
+    system_id: uuid.UUID | None = None
+    parent_id: uuid.UUID | None = Field(default=None, description="The NVR of a camera channel")
+    channel_no: int | None = Field(default=None, ge=1, le=1024)
+    position_description: LongText | None = None
+    latitude: float | None = Field(default=None, ge=-90, le=90)
+    longitude: float | None = Field(default=None, ge=-180, le=180)
+
+
+class DeviceUpdate(Input):
+    name: Name | None = None
+    location_type: LocationType | None = None
+    onvif_address: OnvifUrl | None = None
+    username: str | None = Field(default=None, min_length=1, max_length=100)
+    password: SecretStr | None = Field(default=None, min_length=1, max_length=200)
+    serial_number: str | None = Field(default=None, min_length=1, max_length=100)
+    place_id: uuid.UUID | None = None
+    system_id: uuid.UUID | None = None
+    position_description: LongText | None = None
+    latitude: float | None = Field(default=None, ge=-90, le=90)
+    longitude: float | None = Field(default=None, ge=-180, le=180)
+
+
+class DeviceRead(BaseModel):
+    """A device as shown to callers: the credentials themselves are never included."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    unit_id: uuid.UUID
+    kind: DeviceKind
+    name: str
+    location_type: LocationType
+    onvif_address: str | None
+    has_credentials: bool
+    serial_number: str | None
+    manufacturer: str | None
+    model: str | None
+    place_id: uuid.UUID | None
+    system_id: uuid.UUID | None
+    parent_id: uuid.UUID | None
+    channel_no: int | None
+    position_description: str | None
+    latitude: float | None
+    longitude: float | None
+    status: DeviceStatus
+    status_since: dt.datetime | None
+    last_heartbeat_at: dt.datetime | None
+    created_at: dt.datetime
+
+
+class DeviceCredentials(BaseModel):
+    """Internal API only (role `service`): what ingest needs to talk to the device."""
+
+    device_id: uuid.UUID
+    onvif_address: str | None
+    username: str | None
+    password: str | None

@@ -1,0 +1,60 @@
+"""Registry events: built as protobuf and written to the outbox in the caller's transaction."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+
+from google.protobuf.message import Message
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from jifang.logging import request_id_var
+from jifang.outbox import enqueue
+from jifang.topics import REGISTRY_TOPIC
+from jifang.v1 import common_pb2, registry_pb2
+from services.registry.models import OutboxEvent
+
+
+def publish(
+    session: AsyncSession,
+    *,
+    unit_id: uuid.UUID,
+    jurisdiction: str,
+    body: Message,
+) -> uuid.UUID:
+    """Record one event for ``unit_id``; it is sent once the transaction commits."""
+    event_id = uuid.uuid4()
+    meta = common_pb2.EventMeta(
+        event_id=str(event_id),
+        producer="registry",
+        request_id=request_id_var.get() or "",
+        jurisdiction=jurisdiction,
+    )
+    meta.occurred_at.FromDatetime(datetime.now(UTC))
+    event = registry_pb2.RegistryEvent(meta=meta, unit_id=str(unit_id))
+    field = _BODY_FIELDS[type(body)]
+    getattr(event, field).CopyFrom(body)
+    enqueue(
+        session,
+        OutboxEvent,
+        topic=REGISTRY_TOPIC,
+        key=str(unit_id),
+        event_type=field,
+        payload=event.SerializeToString(),
+        event_id=event_id,
+    )
+    return event_id
+
+
+_BODY_FIELDS: dict[type[Message], str] = {
+    registry_pb2.UnitChanged: "unit_changed",
+    registry_pb2.PlaceChanged: "place_changed",
+    registry_pb2.SystemChanged: "system_changed",
+    registry_pb2.DeviceChanged: "device_changed",
+    registry_pb2.DeviceRemoved: "device_removed",
+    registry_pb2.DeviceReplaced: "device_replaced",
+    registry_pb2.DeviceConnectivityChanged: "device_connectivity_changed",
+    registry_pb2.FindingChanged: "finding_changed",
+    registry_pb2.FilingChanged: "filing_changed",
+    registry_pb2.InspectionRecorded: "inspection_recorded",
+}

@@ -1,0 +1,106 @@
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from collections.abc import Sequence
+
+from sqlalchemy import exists, func, insert, select, text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.registry.models import FilingMaterial, FilingRecord, FilingStatus, filing_systems
+
+
+class FilingRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def get(self, filing_id: uuid.UUID, *, for_update: bool = False) -> FilingRecord | None:
+        stmt = select(FilingRecord).where(FilingRecord.id == filing_id)
+        if for_update:
+            stmt = stmt.with_for_update()
+        return (await self.session.scalars(stmt)).one_or_none()
+
+    async def add(self, filing: FilingRecord, system_ids: Sequence[uuid.UUID]) -> FilingRecord:
+        self.session.add(filing)
+        await self.session.flush()
+        await self.session.execute(
+            insert(filing_systems), [{"filing_id": filing.id, "system_id": s} for s in system_ids]
+        )
+        return filing
+
+    async def system_ids(self, filing_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, list[uuid.UUID]]:
+        out: dict[uuid.UUID, list[uuid.UUID]] = defaultdict(list)
+        if not filing_ids:
+            return out
+        rows = await self.session.execute(
+            select(filing_systems.c.filing_id, filing_systems.c.system_id)
+            .where(filing_systems.c.filing_id.in_(filing_ids))
+            .order_by(filing_systems.c.system_id)
+        )
+        for fid, sid in rows:
+            out[fid].append(sid)
+        return out
+
+    async def for_unit(self, unit_id: uuid.UUID) -> Sequence[FilingRecord]:
+        rows = await self.session.scalars(
+            select(FilingRecord)
+            .where(FilingRecord.unit_id == unit_id)
+            .order_by(FilingRecord.submitted_at.desc(), FilingRecord.id)
+        )
+        return rows.all()
+
+    async def for_units(self, unit_ids: Sequence[uuid.UUID]) -> Sequence[FilingRecord]:
+        rows = await self.session.scalars(
+            select(FilingRecord).where(
+                FilingRecord.unit_id.in_(unit_ids), FilingRecord.status != FilingStatus.SUPERSEDED
+            )
+        )
+        return rows.all()
+
+    async def filed_covering(self, system_ids: Sequence[uuid.UUID]) -> Sequence[FilingRecord]:
+        rows = await self.session.scalars(
+            select(FilingRecord)
+            .join(filing_systems, filing_systems.c.filing_id == FilingRecord.id)
+            .where(
+                filing_systems.c.system_id.in_(system_ids),
+                FilingRecord.status == FilingStatus.FILED,
+            )
+            .distinct()
+        )
+        return rows.all()
+
+    async def system_has_filed_filing(self, system_id: uuid.UUID) -> bool:
+        stmt = select(
+            exists()
+            .where(filing_systems.c.system_id == system_id)
+            .where(filing_systems.c.filing_id == FilingRecord.id)
+            .where(FilingRecord.status == FilingStatus.FILED)
+        )
+        return bool(await self.session.scalar(stmt))
+
+    async def materials(self, filing_id: uuid.UUID) -> Sequence[FilingMaterial]:
+        rows = await self.session.scalars(
+            select(FilingMaterial)
+            .where(FilingMaterial.filing_id == filing_id)
+            .order_by(FilingMaterial.uploaded_at, FilingMaterial.id)
+        )
+        return rows.all()
+
+    async def material(self, filing_id: uuid.UUID, material_id: uuid.UUID) -> FilingMaterial | None:
+        rows = await self.session.scalars(
+            select(FilingMaterial).where(
+                FilingMaterial.filing_id == filing_id, FilingMaterial.id == material_id
+            )
+        )
+        return rows.one_or_none()
+
+    async def add_material(self, material: FilingMaterial) -> None:
+        self.session.add(material)
+        await self.session.flush()
+
+    async def next_receipt_serial(self) -> int:
+        return int(await self.session.scalar(text("SELECT nextval('registry.filing_receipt_seq')")) or 0)
+
+    async def count_incomplete(self) -> int:
+        stmt = select(func.count()).where(FilingRecord.status == FilingStatus.INCOMPLETE)
+        return int(await self.session.scalar(stmt) or 0)

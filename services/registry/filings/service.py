@@ -1,0 +1,336 @@
+"""Filing (备案): materials, completeness, the supplement notice, receipts, re-filing."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from jifang.auth import Principal
+from jifang.errors import Conflict, NotFound, UnsupportedMediaType, ValidationFailed
+from jifang.policy import PolicyBook, PolicyPack
+from jifang.v1 import registry_pb2
+from services.registry.events import publish
+from services.registry.filings.repository import FilingRepository
+from services.registry.filings.schemas import (
+    FilingCreate,
+    FilingDue,
+    FilingRead,
+    MaterialRead,
+    MissingMaterial,
+    SupplementNotice,
+)
+from services.registry.findings.rules import filing_due_date
+from services.registry.findings.service import Clock, FindingService, local_today, utc_now
+from services.registry.models import FilingMaterial, FilingRecord, FilingStatus, TechSystem, Unit
+from services.registry.storage import MaterialStorage
+from services.registry.systems.repository import SystemRepository
+from services.registry.units.repository import UnitRepository
+from services.registry.units.service import UnitService, filing_office
+
+# What a filing material may be, recognised by its first bytes, not by what the client claims.
+MAGIC = {
+    "application/pdf": (b"%PDF-",),
+    "image/png": (b"\x89PNG\r\n\x1a\n",),
+    "image/jpeg": (b"\xff\xd8\xff",),
+}
+
+
+def check_content(content_type: str, data: bytes, max_bytes: int) -> None:
+    base = content_type.split(";", maxsplit=1)[0].strip().lower()
+    if base not in MAGIC:
+        raise UnsupportedMediaType(f"materials must be one of {', '.join(MAGIC)}; got {base or 'none'}")
+    if not data:
+        raise ValidationFailed.single("body", "non-empty", "the material is empty")
+    if len(data) > max_bytes:
+        raise ValidationFailed.single("body", "max-size", f"a material may be at most {max_bytes} bytes")
+    if not any(data.startswith(m) for m in MAGIC[base]):
+        raise UnsupportedMediaType(f"the content is not a {base} file")
+
+
+class FilingService:
+    def __init__(
+        self,
+        session: AsyncSession,
+        book: PolicyBook,
+        storage: MaterialStorage | None = None,
+        clock: Clock = utc_now,
+    ) -> None:
+        self.session = session
+        self.book = book
+        self.storage = storage
+        self.clock = clock
+        self.filings = FilingRepository(session)
+
+    async def _load(
+        self, principal: Principal, filing_id: uuid.UUID, *, lock: bool = False
+    ) -> tuple[FilingRecord, Unit]:
+        filing = await self.filings.get(filing_id, for_update=lock)
+        if filing is None or (principal.is_unit_scoped and principal.unit_id != filing.unit_id):
+            raise NotFound("No filing with this id")
+        unit = await UnitService(self.session, self.book).get(principal, filing.unit_id, for_update=lock)
+        return filing, unit
+
+    async def read(self, principal: Principal, filing_id: uuid.UUID) -> FilingRead:
+        filing, unit = await self._load(principal, filing_id)
+        return await self.to_read(filing, self.book[unit.jurisdiction])
+
+    async def to_read(self, filing: FilingRecord, pack: PolicyPack) -> FilingRead:
+        names = {m.code: m.name for m in pack.filing.materials}
+        materials = await self.filings.materials(filing.id)
+        notice = None
+        if filing.status == FilingStatus.INCOMPLETE and filing.supplement_deadline and pack.filing.supplement:
+            by_code = {m.code: m for m in pack.filing.materials}
+            notice = SupplementNotice(
+                missing=[
+                    MissingMaterial(code=c, name=by_code[c].name, article=pack.cite(by_code[c].article))
+                    for c in filing.missing_materials
+                    if c in by_code
+                ],
+                supplement_deadline=filing.supplement_deadline,
+                article=pack.cite(pack.filing.supplement.article),
+            )
+        articles = [pack.cite(pack.filing.article)]
+        if filing.status == FilingStatus.FILED and pack.filing.receipt_article:
+            articles.append(pack.cite(pack.filing.receipt_article))
+        return FilingRead(
+            id=filing.id,
+            unit_id=filing.unit_id,
+            kind=filing.kind,
+            status=filing.status,
+            party=filing.party,
+            firm_name=filing.firm_name,
+            office=filing.office,
+            system_ids=(await self.filings.system_ids([filing.id]))[filing.id],
+            due_date=filing.due_date,
+            submitted_at=filing.submitted_at,
+            materials=[
+                MaterialRead(
+                    id=m.id,
+                    code=m.code,
+                    name=names.get(m.code, m.code),
+                    filename=m.filename,
+                    content_type=m.content_type,
+                    size_bytes=m.size_bytes,
+                    sha256=m.sha256,
+                    uploaded_at=m.uploaded_at,
+                )
+                for m in materials
+            ],
+            notice=notice,
+            receipt_number=filing.receipt_number,
+            filed_at=filing.filed_at,
+            articles=articles,
+        )
+
+    async def create(self, principal: Principal, unit_id: uuid.UUID, data: FilingCreate) -> FilingRead:
+        unit = await UnitService(self.session, self.book).get(principal, unit_id, for_update=True)
+        pack = self.book[unit.jurisdiction]
+        ids = list(dict.fromkeys(data.system_ids))
+        systems = await SystemRepository(self.session).many(unit.id, ids)
+        if len(systems) != len(ids):
+            raise ValidationFailed.single(
+                "system_ids", "system-of-this-unit", "every system must belong to this unit"
+            )
+        if pack.filing.party == "firm" and not data.firm_name:
+            raise ValidationFailed.single(
+                "firm_name",
+                "required-for-firm-filing",
+                f"in {pack.city} the design/construction firm files ({pack.cite(pack.filing.article)})",
+            )
+        dues = [d for d in (filing_due_date(pack, s) for s in systems) if d is not None]
+        filing = FilingRecord(
+            id=uuid.uuid4(),
+            unit_id=unit.id,
+            kind=data.kind,
+            status=FilingStatus.DRAFT,
+            party=pack.filing.party,
+            firm_name=data.firm_name,
+            office=filing_office(unit, pack),
+            due_date=min(dues) if dues else None,
+            submitted_at=self.clock(),
+            missing_materials=[],
+            created_by=principal.subject,
+        )
+        await self.filings.add(filing, ids)
+        return await self.to_read(filing, pack)
+
+    async def upload(
+        self,
+        principal: Principal,
+        filing_id: uuid.UUID,
+        code: str,
+        filename: str,
+        content_type: str,
+        data: bytes,
+        max_bytes: int,
+    ) -> FilingRead:
+        assert self.storage is not None
+        filing, unit = await self._load(principal, filing_id, lock=True)
+        pack = self.book[unit.jurisdiction]
+        codes = [m.code for m in pack.filing.materials]
+        if code not in codes:
+            raise ValidationFailed.single(
+                "code",
+                "known-material",
+                f"{code!r} is not a filing material in {pack.id}; known: {', '.join(codes) or 'none'}",
+            )
+        if filing.status not in (FilingStatus.DRAFT, FilingStatus.INCOMPLETE):
+            raise Conflict(
+                f"Materials can be added to a draft or incomplete filing; this one is {filing.status.value}"
+            )
+        check_content(content_type, data, max_bytes)
+        key, digest = await self.storage.put(data)
+        await self.filings.add_material(
+            FilingMaterial(
+                id=uuid.uuid4(),
+                filing_id=filing.id,
+                code=code,
+                filename=filename[:255] or code,
+                content_type=content_type.split(";", maxsplit=1)[0].strip().lower(),
+                size_bytes=len(data),
+                sha256=digest,
+                storage_key=key,
+                uploaded_by=principal.subject,
+            )
+        )
+        return await self.to_read(filing, pack)
+
+    async def submit(self, principal: Principal, filing_id: uuid.UUID) -> FilingRead:
+        filing, unit = await self._load(principal, filing_id, lock=True)
+        pack = self.book[unit.jurisdiction]
+        if filing.status not in (FilingStatus.DRAFT, FilingStatus.INCOMPLETE):
+            raise Conflict(f"This filing is already {filing.status.value}")
+        now = self.clock()
+        today = local_today(pack, now)
+        present = {m.code for m in await self.filings.materials(filing.id)}
+        missing = [m.code for m in pack.filing.materials if m.code not in present]
+        if missing and pack.filing.supplement:
+            first_notice = filing.status == FilingStatus.DRAFT
+            filing.status = FilingStatus.INCOMPLETE
+            filing.missing_materials = missing
+            if first_notice:
+                filing.supplement_deadline = pack.deadline(today, pack.filing.supplement.days)
+        else:
+            await self._file(filing, unit, pack, now)
+        filing.submitted_at = now if filing.status == FilingStatus.FILED else filing.submitted_at
+        await self.session.flush()
+        publish(
+            self.session,
+            unit_id=unit.id,
+            jurisdiction=unit.jurisdiction,
+            body=self._event(filing, await self.filings.system_ids([filing.id])),
+        )
+        await FindingService(self.session, self.book, self.clock).recompute_unit(unit)
+        return await self.to_read(filing, pack)
+
+    async def _file(self, filing: FilingRecord, unit: Unit, pack: PolicyPack, now: datetime) -> None:
+        serial = await self.filings.next_receipt_serial()
+        filing.status = FilingStatus.FILED
+        filing.missing_materials = []
+        filing.filed_at = now
+        filing.receipt_number = f"{pack.citation_prefix}-BA-{local_today(pack, now).year}-{serial:06d}"
+        system_ids = (await self.filings.system_ids([filing.id]))[filing.id]
+        # The new filing replaces earlier ones of the same systems (HRB art. 17).
+        for earlier in await self.filings.filed_covering(system_ids):
+            if earlier.id != filing.id:
+                earlier.status = FilingStatus.SUPERSEDED
+        for system in await SystemRepository(self.session).many(unit.id, system_ids):
+            system.changed_since_filing = False
+
+    @staticmethod
+    def _event(
+        filing: FilingRecord, system_ids: dict[uuid.UUID, list[uuid.UUID]]
+    ) -> registry_pb2.FilingChanged:
+        return registry_pb2.FilingChanged(
+            filing_id=str(filing.id),
+            status=filing.status.value,
+            receipt_number=filing.receipt_number or "",
+            missing_materials=list(filing.missing_materials or []),
+            supplement_deadline=filing.supplement_deadline.isoformat() if filing.supplement_deadline else "",
+            system_ids=[str(s) for s in system_ids[filing.id]],
+        )
+
+    async def list_for_unit(self, principal: Principal, unit_id: uuid.UUID) -> list[FilingRead]:
+        unit = await UnitService(self.session, self.book).get(principal, unit_id)
+        pack = self.book[unit.jurisdiction]
+        return [await self.to_read(f, pack) for f in await self.filings.for_unit(unit.id)]
+
+    async def receipt(self, principal: Principal, filing_id: uuid.UUID) -> tuple[str, str]:
+        filing, unit = await self._load(principal, filing_id)
+        if filing.status != FilingStatus.FILED or not filing.receipt_number:
+            raise Conflict("A receipt exists only for a filed filing")
+        pack = self.book[unit.jurisdiction]
+        systems = await SystemRepository(self.session).many(
+            unit.id, (await self.filings.system_ids([filing.id]))[filing.id]
+        )
+        lines = [
+            "技防工程备案回执单",
+            f"回执编号: {filing.receipt_number}",
+            f"备案单位: {unit.name} ({unit.uscc})",
+            f"备案机关: {filing.office}",
+            f"备案日期: {local_today(pack, filing.filed_at or self.clock()).isoformat()}",
+            "备案系统: " + "; ".join(f"{s.name} ({pack.system_types[s.system_type].name})" for s in systems),
+            f"依据: {pack.cite(pack.filing.receipt_article or pack.filing.article)}",
+        ]
+        return filing.receipt_number, "\n".join(lines) + "\n"
+
+    async def material(
+        self, principal: Principal, filing_id: uuid.UUID, material_id: uuid.UUID
+    ) -> tuple[FilingMaterial, bytes]:
+        assert self.storage is not None
+        filing, _ = await self._load(principal, filing_id)
+        material = await self.filings.material(filing.id, material_id)
+        if material is None:
+            raise NotFound("No material with this id in this filing")
+        return material, await self.storage.get(material.storage_key)
+
+    async def due(self, within_days: int) -> list[FilingDue]:
+        """Systems whose filing falls due within ``within_days`` (or is overdue)."""
+        now = self.clock()
+        out: list[FilingDue] = []
+        unit_ids = await UnitRepository(self.session).all_ids()
+        service = FindingService(self.session, self.book, self.clock)
+        for i in range(0, len(unit_ids), 1000):
+            for rec in await service.records(unit_ids[i : i + 1000]):
+                pack = self.book[rec.unit.jurisdiction]
+                today = local_today(pack, now)
+                filed = {
+                    sid
+                    for f in rec.filings
+                    if f.status == FilingStatus.FILED
+                    for sid in rec.filing_systems.get(f.id, [])
+                }
+                out.extend(self._due_rows(pack, rec.unit, rec.systems, filed, today, within_days))
+        return sorted(out, key=lambda d: (d.due_date, d.unit_name))
+
+    @staticmethod
+    def _due_rows(
+        pack: PolicyPack,
+        unit: Unit,
+        systems: Sequence[TechSystem],
+        filed: set[uuid.UUID],
+        today: dt.date,
+        within: int,
+    ) -> list[FilingDue]:
+        rows = []
+        for s in systems:
+            due = filing_due_date(pack, s)
+            if s.id in filed or due is None or due > today + dt.timedelta(days=within):
+                continue
+            rows.append(
+                FilingDue(
+                    unit_id=unit.id,
+                    unit_name=unit.name,
+                    district=unit.district,
+                    system_id=s.id,
+                    system_name=s.name,
+                    due_date=due,
+                    overdue=today > due,
+                    article=pack.cite(pack.filing.deadline.article),
+                )
+            )
+        return rows

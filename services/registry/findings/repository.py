@@ -1,0 +1,120 @@
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from jifang.policy import LocationType
+from services.registry.models import (
+    ACTIVE_FINDING_STATUSES,
+    Device,
+    DeviceKind,
+    FilingRecord,
+    FilingStatus,
+    Finding,
+    Place,
+    TechSystem,
+    Unit,
+    filing_systems,
+    system_places,
+)
+
+
+class FindingRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def get(self, finding_id: uuid.UUID, *, for_update: bool = False) -> Finding | None:
+        stmt = select(Finding).where(Finding.id == finding_id)
+        if for_update:
+            stmt = stmt.with_for_update()
+        return (await self.session.scalars(stmt)).one_or_none()
+
+    async def active_for_units(self, unit_ids: Sequence[uuid.UUID]) -> Sequence[Finding]:
+        rows = await self.session.scalars(
+            select(Finding).where(Finding.unit_id.in_(unit_ids), Finding.status.in_(ACTIVE_FINDING_STATUSES))
+        )
+        return rows.all()
+
+    async def search(
+        self, *, filters: dict[str, Any], limit: int, offset: int
+    ) -> tuple[Sequence[Finding], int]:
+        stmt = select(Finding)
+        if filters.get("unit_id") is not None:
+            stmt = stmt.where(Finding.unit_id == filters["unit_id"])
+        if filters.get("district"):
+            stmt = stmt.where(
+                Finding.unit_id.in_(select(Unit.id).where(Unit.district == filters["district"]))
+            )
+        if filters.get("article"):
+            stmt = stmt.where(Finding.articles.contains([filters["article"]]))
+        if filters.get("status") is not None:
+            stmt = stmt.where(Finding.status == filters["status"])
+        if filters.get("rule"):
+            stmt = stmt.where(Finding.rule == filters["rule"])
+        total = await self.session.scalar(select(func.count()).select_from(stmt.subquery()))
+        rows = await self.session.scalars(
+            stmt.order_by(Finding.detected_at.desc(), Finding.id).limit(limit).offset(offset)
+        )
+        return rows.all(), total or 0
+
+    # --- bulk loading for recomputation ---
+
+    async def units(self, unit_ids: Sequence[uuid.UUID]) -> Sequence[Unit]:
+        return (await self.session.scalars(select(Unit).where(Unit.id.in_(unit_ids)))).all()
+
+    async def places(self, unit_ids: Sequence[uuid.UUID]) -> Sequence[Place]:
+        return (await self.session.scalars(select(Place).where(Place.unit_id.in_(unit_ids)))).all()
+
+    async def systems(self, unit_ids: Sequence[uuid.UUID]) -> Sequence[TechSystem]:
+        rows = await self.session.scalars(select(TechSystem).where(TechSystem.unit_id.in_(unit_ids)))
+        return rows.all()
+
+    async def system_places(self, unit_ids: Sequence[uuid.UUID]) -> list[tuple[uuid.UUID, uuid.UUID]]:
+        rows = await self.session.execute(
+            select(system_places.c.system_id, system_places.c.place_id)
+            .join(TechSystem, TechSystem.id == system_places.c.system_id)
+            .where(TechSystem.unit_id.in_(unit_ids))
+        )
+        return [(s, p) for s, p in rows]
+
+    async def filings(self, unit_ids: Sequence[uuid.UUID]) -> Sequence[FilingRecord]:
+        rows = await self.session.scalars(
+            select(FilingRecord).where(
+                FilingRecord.unit_id.in_(unit_ids), FilingRecord.status != FilingStatus.SUPERSEDED
+            )
+        )
+        return rows.all()
+
+    async def filing_systems(self, unit_ids: Sequence[uuid.UUID]) -> list[tuple[uuid.UUID, uuid.UUID]]:
+        rows = await self.session.execute(
+            select(filing_systems.c.filing_id, filing_systems.c.system_id)
+            .join(FilingRecord, FilingRecord.id == filing_systems.c.filing_id)
+            .where(FilingRecord.unit_id.in_(unit_ids))
+        )
+        return [(f, s) for f, s in rows]
+
+    async def cameras_in(
+        self, unit_ids: Sequence[uuid.UUID], location_types: Sequence[LocationType]
+    ) -> Sequence[Device]:
+        if not location_types:
+            return []
+        rows = await self.session.scalars(
+            select(Device).where(
+                Device.unit_id.in_(unit_ids),
+                Device.kind == DeviceKind.CAMERA,
+                Device.location_type.in_(location_types),
+            )
+        )
+        return rows.all()
+
+    async def count_active_by_article(self) -> list[tuple[str, str, int]]:
+        art = func.unnest(Finding.articles).label("article")
+        sub = select(Finding.status, art).where(Finding.status.in_(ACTIVE_FINDING_STATUSES)).subquery()
+        rows = await self.session.execute(
+            select(sub.c.status, sub.c.article, func.count()).group_by(sub.c.status, sub.c.article)
+        )
+        return [(s.value if hasattr(s, "value") else str(s), a, n) for s, a, n in rows]

@@ -1,0 +1,297 @@
+"""Findings: computed from the registry's records by the pack's rules, stored with their
+articles, and walked through open -> warned -> rectified | escalated."""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+import uuid
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from jifang.auth import Principal
+from jifang.errors import Conflict, NotFound, ValidationFailed
+from jifang.policy import FindingRule, PolicyBook, PolicyPack
+from jifang.v1 import registry_pb2
+from services.registry.access import ensure_unit_visible, scoped_unit_filter
+from services.registry.events import publish
+from services.registry.findings.repository import FindingRepository
+from services.registry.findings.rules import UnitRecords, Violation, evaluate
+from services.registry.findings.schemas import FindingRead, FineRead, PenaltyStep, RecomputeResult
+from services.registry.models import Finding, FindingStatus, Unit
+
+Clock = Callable[[], datetime]
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def local_today(pack: PolicyPack, now: datetime) -> dt.date:
+    """Deadlines run in calendar days of the pack's time zone (Asia/Shanghai)."""
+    return now.astimezone(ZoneInfo(pack.timezone)).date()
+
+
+def penalty_step(pack: PolicyPack, finding: Finding, unit: Unit | None) -> PenaltyStep | None:
+    if finding.penalty is None or finding.penalty not in pack.penalties:
+        return None
+    penalty = pack.penalties[finding.penalty]
+    escalated = finding.status == FindingStatus.ESCALATED and penalty.if_not_rectified
+    fines = penalty.if_not_rectified if escalated else penalty.first_step.fines
+    unit_kind = None if unit is None else ("business" if unit.is_business else "non_business")
+    return PenaltyStep(
+        step=2 if escalated else 1,
+        article=pack.cite(penalty.article),
+        measure="逾期不改正，处以罚款" if escalated else penalty.first_step.measure,
+        fines=[
+            FineRead(party=f.party, unit_kind=f.unit_kind, min_yuan=f.min, max_yuan=f.max)
+            for f in fines
+            if f.unit_kind is None or unit_kind is None or f.unit_kind == unit_kind
+        ],
+    )
+
+
+def to_read(finding: Finding, pack: PolicyPack, unit: Unit | None) -> FindingRead:
+    return FindingRead(
+        id=finding.id,
+        unit_id=finding.unit_id,
+        rule=finding.rule,
+        subject_type=finding.subject_type,
+        subject_id=finding.subject_id,
+        articles=list(finding.articles),
+        penalty=penalty_step(pack, finding, unit),
+        detail=finding.detail,
+        status=finding.status,
+        detected_at=finding.detected_at,
+        warned_at=finding.warned_at,
+        rectification_deadline=finding.rectification_deadline,
+        rectified_at=finding.rectified_at,
+        escalated_at=finding.escalated_at,
+    )
+
+
+def finding_event(f: Finding) -> registry_pb2.FindingChanged:
+    return registry_pb2.FindingChanged(
+        finding_id=str(f.id),
+        rule=f.rule,
+        status=f.status.value,
+        articles=list(f.articles),
+        penalty=f.penalty or "",
+        subject_type=f.subject_type,
+        subject_id=str(f.subject_id) if f.subject_id else "",
+        detail=f.detail,
+        rectification_deadline=f.rectification_deadline.isoformat() if f.rectification_deadline else "",
+    )
+
+
+class FindingService:
+    def __init__(self, session: AsyncSession, book: PolicyBook, clock: Clock = utc_now) -> None:
+        self.session = session
+        self.book = book
+        self.clock = clock
+        self.findings = FindingRepository(session)
+
+    async def records(self, unit_ids: Sequence[uuid.UUID]) -> list[UnitRecords]:
+        repo = self.findings
+        units = await repo.units(unit_ids)
+        recs = {u.id: UnitRecords(unit=u) for u in units}
+        for p in await repo.places(unit_ids):
+            recs[p.unit_id].places.append(p)
+        system_unit: dict[uuid.UUID, uuid.UUID] = {}
+        for s in await repo.systems(unit_ids):
+            recs[s.unit_id].systems.append(s)
+            system_unit[s.id] = s.unit_id
+        for sid, pid in await repo.system_places(unit_ids):
+            recs[system_unit[sid]].system_places.setdefault(sid, []).append(pid)
+        filing_unit: dict[uuid.UUID, uuid.UUID] = {}
+        for f in await repo.filings(unit_ids):
+            recs[f.unit_id].filings.append(f)
+            filing_unit[f.id] = f.unit_id
+        for fid, sid in await repo.filing_systems(unit_ids):
+            if fid in filing_unit:
+                recs[filing_unit[fid]].filing_systems.setdefault(fid, []).append(sid)
+        forbidden = sorted(
+            {t for p in self.book.packs.values() for t in p.forbidden_camera_places.location_types}
+        )
+        for d in await repo.cameras_in(unit_ids, forbidden):
+            recs[d.unit_id].cameras.append(d)
+        return list(recs.values())
+
+    async def recompute(self, unit_ids: Sequence[uuid.UUID], chunk: int = 1000) -> RecomputeResult:
+        started = time.perf_counter()
+        totals: defaultdict[str, int] = defaultdict(int)
+        for i in range(0, len(unit_ids), chunk):
+            part = unit_ids[i : i + chunk]
+            counts = await self._recompute_chunk(part)
+            for k, v in counts.items():
+                totals[k] += v
+        return RecomputeResult(
+            units=len(unit_ids),
+            opened=totals["opened"],
+            rectified=totals["rectified"],
+            escalated=totals["escalated"],
+            active=totals["active"],
+            duration_ms=round((time.perf_counter() - started) * 1000, 1),
+        )
+
+    async def recompute_unit(self, unit: Unit) -> None:
+        await self._recompute_chunk([unit.id])
+
+    async def _recompute_chunk(self, unit_ids: Sequence[uuid.UUID]) -> dict[str, int]:
+        now = self.clock()
+        counts = {"opened": 0, "rectified": 0, "escalated": 0, "active": 0}
+        existing: dict[tuple[uuid.UUID, str, str], Finding] = {
+            (f.unit_id, f.rule, f.subject_key): f for f in await self.findings.active_for_units(unit_ids)
+        }
+        for rec in await self.records(unit_ids):
+            unit = rec.unit
+            pack = self.book[unit.jurisdiction]
+            today = local_today(pack, now)
+            seen: set[tuple[uuid.UUID, str, str]] = set()
+            for v in evaluate(pack, rec, today):
+                key = (unit.id, v.rule.value, v.subject_key)
+                seen.add(key)
+                counts["active"] += 1
+                current = existing.get(key)
+                if current is None:
+                    self._open(unit, v, now)
+                    counts["opened"] += 1
+                    continue
+                changed = False
+                if list(current.articles) != list(v.articles) or current.detail != v.detail:
+                    current.articles, current.detail, current.penalty = (
+                        list(v.articles),
+                        v.detail,
+                        v.penalty,
+                    )
+                    changed = True
+                if (
+                    current.status == FindingStatus.WARNED
+                    and current.rectification_deadline is not None
+                    and today > current.rectification_deadline
+                ):
+                    current.status = FindingStatus.ESCALATED
+                    current.escalated_at = now
+                    counts["escalated"] += 1
+                    changed = True
+                if changed:
+                    current.updated_at = now
+                    publish(
+                        self.session,
+                        unit_id=unit.id,
+                        jurisdiction=unit.jurisdiction,
+                        body=finding_event(current),
+                    )
+            for key, finding in existing.items():
+                if key[0] == unit.id and key not in seen:
+                    finding.status = FindingStatus.RECTIFIED
+                    finding.rectified_at = now
+                    finding.updated_at = now
+                    counts["rectified"] += 1
+                    publish(
+                        self.session,
+                        unit_id=unit.id,
+                        jurisdiction=unit.jurisdiction,
+                        body=finding_event(finding),
+                    )
+        await self.session.flush()
+        return counts
+
+    def _open(self, unit: Unit, v: Violation, now: datetime) -> None:
+        finding = Finding(
+            id=uuid.uuid4(),
+            unit_id=unit.id,
+            rule=v.rule.value,
+            subject_type=v.subject_type,
+            subject_id=v.subject_id,
+            subject_key=v.subject_key,
+            articles=list(v.articles),
+            penalty=v.penalty,
+            detail=v.detail,
+            status=FindingStatus.OPEN,
+            detected_at=now,
+            updated_at=now,
+        )
+        self.session.add(finding)
+        publish(
+            self.session,
+            unit_id=unit.id,
+            jurisdiction=unit.jurisdiction,
+            body=finding_event(finding),
+        )
+
+    async def warn(
+        self, principal: Principal, finding_id: uuid.UUID, deadline: dt.date | None
+    ) -> tuple[Finding, Unit]:
+        finding = await self.findings.get(finding_id, for_update=True)
+        if finding is None:
+            raise NotFound("No finding with this id")
+        unit = (await self.findings.units([finding.unit_id]))[0]
+        if finding.status != FindingStatus.OPEN:
+            raise Conflict(f"Only an open finding can be warned; this one is {finding.status.value}")
+        pack = self.book[unit.jurisdiction]
+        now = self.clock()
+        today = local_today(pack, now)
+        if deadline is not None and deadline <= today:
+            raise ValidationFailed.single(
+                "rectification_deadline",
+                "future-date",
+                "the rectification deadline must be after today",
+            )
+        finding.status = FindingStatus.WARNED
+        finding.warned_at = now
+        finding.rectification_deadline = deadline or pack.deadline(
+            today, int(pack.default("rectification_days"))
+        )
+        finding.updated_at = now
+        await self.session.flush()
+        publish(
+            self.session,
+            unit_id=unit.id,
+            jurisdiction=unit.jurisdiction,
+            body=finding_event(finding),
+        )
+        return finding, unit
+
+    async def list(
+        self,
+        principal: Principal,
+        *,
+        unit_id: uuid.UUID | None,
+        district: str | None,
+        article: str | None,
+        status: FindingStatus | None,
+        rule: FindingRule | None,
+        limit: int,
+        offset: int,
+    ) -> tuple[list[FindingRead], int]:
+        scope = scoped_unit_filter(principal)
+        if scope is not None:
+            if unit_id is not None and unit_id != scope:
+                return [], 0
+            unit_id = scope
+        rows, total = await self.findings.search(
+            filters={
+                "unit_id": unit_id,
+                "district": district,
+                "article": article,
+                "status": status,
+                "rule": rule.value if rule else None,
+            },
+            limit=limit,
+            offset=offset,
+        )
+        units = {u.id: u for u in await self.findings.units(list({f.unit_id for f in rows}))}
+        return [to_read(f, self.book[units[f.unit_id].jurisdiction], units[f.unit_id]) for f in rows], total
+
+    async def read(self, principal: Principal, finding_id: uuid.UUID) -> FindingRead:
+        finding = await self.findings.get(finding_id)
+        if finding is None:
+            raise NotFound("No finding with this id")
+        ensure_unit_visible(principal, finding.unit_id, "finding")
+        unit = (await self.findings.units([finding.unit_id]))[0]
+        return to_read(finding, self.book[unit.jurisdiction], unit)

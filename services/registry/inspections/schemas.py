@@ -1,0 +1,78 @@
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+from pydantic import BaseModel, Field, model_validator
+
+from services.registry.models import InspectionKind, InspectionResult, NoticeStatus
+from services.registry.validators import Input, LongText, Name
+
+
+class Inspector(Input):
+    name: Name
+    badge_number: str = Field(min_length=1, max_length=50)
+    signed_at: dt.datetime = Field(description="When this inspector signed the record (KMG art. 23)")
+
+
+class NoticeCreate(Input):
+    items: list[LongText] = Field(min_length=1, max_length=100)
+    deadline: dt.date
+
+
+class InspectionCreate(Input):
+    inspected_on: dt.date
+    result: InspectionResult
+    inspectors: list[Inspector] = Field(min_length=1, max_length=20)
+    notes: str | None = Field(default=None, max_length=5000)
+    rectification: NoticeCreate | None = Field(
+        default=None, description="限期整改通知书: required when the result is 'failed'"
+    )
+    recheck_of_notice: uuid.UUID | None = Field(
+        default=None, description="The notice this inspection re-checks (HRB art. 25)"
+    )
+
+    @model_validator(mode="after")
+    def _failed_needs_notice(self) -> InspectionCreate:
+        if self.result == InspectionResult.FAILED and self.rectification is None:
+            raise ValueError("a failed inspection issues a rectification notice (rectification)")
+        if self.result == InspectionResult.PASSED and self.rectification is not None:
+            raise ValueError("a passed inspection issues no rectification notice")
+        return self
+
+
+class NoticeRead(BaseModel):
+    id: uuid.UUID
+    unit_id: uuid.UUID
+    inspection_id: uuid.UUID
+    items: list[str]
+    deadline: dt.date
+    status: NoticeStatus
+    recheck_inspection_id: uuid.UUID | None
+    recheck_due: bool
+    article: str
+
+
+class InspectionRead(BaseModel):
+    id: uuid.UUID
+    unit_id: uuid.UUID
+    system_id: uuid.UUID
+    kind: InspectionKind
+    inspected_on: dt.date
+    result: InspectionResult
+    inspectors: list[Inspector]
+    notes: str | None
+    notice: NoticeRead | None
+    articles: list[str]
+
+
+class InspectionDue(BaseModel):
+    unit_id: uuid.UUID
+    unit_name: str
+    district: str
+    system_id: uuid.UUID
+    system_name: str
+    last_inspected_on: dt.date | None
+    due_date: dt.date
+    overdue: bool
+    article: str

@@ -1,0 +1,208 @@
+"""Inspections: the annual full function check (HRB art. 24), signed records (KMG art. 23),
+rectification notices with a deadline and a re-check when it expires (HRB art. 25)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from jifang.auth import Principal
+from jifang.errors import Conflict, NotFound, ValidationFailed
+from jifang.policy import PolicyBook, PolicyPack
+from jifang.v1 import registry_pb2
+from services.registry.access import scoped_unit_filter
+from services.registry.events import publish
+from services.registry.findings.service import Clock, local_today, utc_now
+from services.registry.inspections.repository import InspectionRepository
+from services.registry.inspections.schemas import (
+    InspectionCreate,
+    InspectionDue,
+    InspectionRead,
+    Inspector,
+    NoticeRead,
+)
+from services.registry.models import (
+    Inspection,
+    InspectionKind,
+    InspectionResult,
+    NoticeStatus,
+    RectificationNotice,
+)
+from services.registry.systems.service import SystemService
+
+
+def notice_read(n: RectificationNotice, pack: PolicyPack, today: dt.date) -> NoticeRead:
+    return NoticeRead(
+        id=n.id,
+        unit_id=n.unit_id,
+        inspection_id=n.inspection_id,
+        items=list(n.items),
+        deadline=n.deadline,
+        status=n.status,
+        recheck_inspection_id=n.recheck_inspection_id,
+        recheck_due=n.status == NoticeStatus.OPEN and today >= n.deadline,
+        article=pack.cite(pack.inspection.recheck_article),
+    )
+
+
+class InspectionService:
+    def __init__(self, session: AsyncSession, book: PolicyBook, clock: Clock = utc_now) -> None:
+        self.session = session
+        self.book = book
+        self.clock = clock
+        self.repo = InspectionRepository(session)
+
+    def _articles(self, pack: PolicyPack) -> list[str]:
+        arts = [pack.cite(pack.inspection.article)]
+        if pack.inspection.signed_records_article:
+            arts.append(pack.cite(pack.inspection.signed_records_article))
+        return arts
+
+    async def record(
+        self, principal: Principal, system_id: uuid.UUID, data: InspectionCreate
+    ) -> InspectionRead:
+        system, unit = await SystemService(self.session, self.book).get(principal, system_id, lock_unit=True)
+        pack = self.book[unit.jurisdiction]
+        today = local_today(pack, self.clock())
+        if data.inspected_on > today:
+            raise ValidationFailed.single(
+                "inspected_on", "not-in-future", "an inspection cannot be in the future"
+            )
+        for i, inspector in enumerate(data.inspectors):
+            if inspector.signed_at.date() < data.inspected_on:
+                raise ValidationFailed.single(
+                    f"inspectors.{i}.signed_at",
+                    "signed-after-inspection",
+                    "an inspector signs the record on or after the inspection",
+                )
+        if data.rectification and data.rectification.deadline <= data.inspected_on:
+            raise ValidationFailed.single(
+                "rectification.deadline",
+                "after-inspection",
+                "the deadline must follow the inspection",
+            )
+        notice_rechecked = None
+        if data.recheck_of_notice is not None:
+            notice_rechecked = await self.repo.notice(data.recheck_of_notice, for_update=True)
+            if notice_rechecked is None or notice_rechecked.unit_id != unit.id:
+                raise ValidationFailed.single(
+                    "recheck_of_notice", "notice-of-this-unit", "unknown notice for this unit"
+                )
+            if notice_rechecked.status != NoticeStatus.OPEN:
+                raise Conflict("This notice was already re-checked")
+        inspection = Inspection(
+            id=uuid.uuid4(),
+            unit_id=unit.id,
+            system_id=system.id,
+            kind=InspectionKind.RECHECK if notice_rechecked else InspectionKind.ANNUAL,
+            inspected_on=data.inspected_on,
+            result=data.result,
+            inspectors=[i.model_dump(mode="json") for i in data.inspectors],
+            notes=data.notes,
+            notice_id=notice_rechecked.id if notice_rechecked else None,
+            recorded_by=principal.subject,
+        )
+        await self.repo.add(inspection)
+        if notice_rechecked is not None:
+            notice_rechecked.recheck_inspection_id = inspection.id
+            notice_rechecked.status = (
+                NoticeStatus.RECTIFIED
+                if data.result == InspectionResult.PASSED
+                else NoticeStatus.NOT_RECTIFIED
+            )
+        notice = None
+        if data.rectification is not None:
+            notice = RectificationNotice(
+                id=uuid.uuid4(),
+                unit_id=unit.id,
+                inspection_id=inspection.id,
+                items=list(data.rectification.items),
+                deadline=data.rectification.deadline,
+                status=NoticeStatus.OPEN,
+            )
+            await self.repo.add(notice)
+        await self.session.flush()
+        publish(
+            self.session,
+            unit_id=unit.id,
+            jurisdiction=unit.jurisdiction,
+            body=registry_pb2.InspectionRecorded(
+                inspection_id=str(inspection.id),
+                system_id=str(system.id),
+                result=data.result.value,
+                inspected_on=data.inspected_on.isoformat(),
+            ),
+        )
+        return self._read(inspection, notice, pack, today)
+
+    def _read(
+        self, i: Inspection, notice: RectificationNotice | None, pack: PolicyPack, today: dt.date
+    ) -> InspectionRead:
+        return InspectionRead(
+            id=i.id,
+            unit_id=i.unit_id,
+            system_id=i.system_id,
+            kind=i.kind,
+            inspected_on=i.inspected_on,
+            result=i.result,
+            inspectors=[Inspector.model_validate(x) for x in i.inspectors],
+            notes=i.notes,
+            notice=notice_read(notice, pack, today) if notice else None,
+            articles=self._articles(pack),
+        )
+
+    async def for_system(self, principal: Principal, system_id: uuid.UUID) -> list[InspectionRead]:
+        system, unit = await SystemService(self.session, self.book).get(principal, system_id)
+        pack = self.book[unit.jurisdiction]
+        today = local_today(pack, self.clock())
+        rows = await self.repo.for_system(system.id)
+        notices = await self.repo.notices_for([r.id for r in rows])
+        return [self._read(r, notices.get(r.id), pack, today) for r in rows]
+
+    async def due(self, principal: Principal, within_days: int) -> list[InspectionDue]:
+        """The annual full function check due list (HRB art. 24)."""
+        now = self.clock()
+        out = []
+        for system, unit, last in await self.repo.accepted_systems_with_last_check(
+            scoped_unit_filter(principal)
+        ):
+            pack = self.book[unit.jurisdiction]
+            today = local_today(pack, now)
+            assert system.acceptance_date is not None
+            base = last or system.acceptance_date
+            due = pack.deadline(base, pack.inspection.interval_days)
+            if due <= today + dt.timedelta(days=within_days):
+                out.append(
+                    InspectionDue(
+                        unit_id=unit.id,
+                        unit_name=unit.name,
+                        district=unit.district,
+                        system_id=system.id,
+                        system_name=system.name,
+                        last_inspected_on=last,
+                        due_date=due,
+                        overdue=today > due,
+                        article=pack.cite(pack.inspection.article),
+                    )
+                )
+        return sorted(out, key=lambda d: (d.due_date, d.unit_name))
+
+    async def rechecks(self, principal: Principal) -> list[NoticeRead]:
+        """Open rectification notices, those whose deadline has come first."""
+        now = self.clock()
+        out = []
+        for n in await self.repo.open_notices(scoped_unit_filter(principal)):
+            unit = await SystemService(self.session, self.book).units.get(principal, n.unit_id)
+            pack = self.book[unit.jurisdiction]
+            out.append(notice_read(n, pack, local_today(pack, now)))
+        return out
+
+    async def get_notice(self, principal: Principal, notice_id: uuid.UUID) -> NoticeRead:
+        n = await self.repo.notice(notice_id)
+        if n is None or (principal.is_unit_scoped and principal.unit_id != n.unit_id):
+            raise NotFound("No notice with this id")
+        unit = await SystemService(self.session, self.book).units.get(principal, n.unit_id)
+        pack = self.book[unit.jurisdiction]
+        return notice_read(n, pack, local_today(pack, self.clock()))

@@ -1,0 +1,84 @@
+"""The registry's background loops, on the shared long-running-service base."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from prometheus_client import CollectorRegistry, Gauge
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from jifang.db import session_scope
+from jifang.policy import PolicyBook
+from jifang.runner import LongRunningService
+from services.registry.devices.repository import DeviceRepository
+from services.registry.filings.repository import FilingRepository
+from services.registry.findings.repository import FindingRepository
+from services.registry.nvr.service import mark_offline
+
+
+class HeartbeatWatchdog(LongRunningService):
+    """NVRs that missed 3 heartbeat intervals go offline (the count is a pack default)."""
+
+    name = "heartbeat-watchdog"
+
+    def __init__(
+        self, sessionmaker: async_sessionmaker[AsyncSession], book: PolicyBook, interval_s: float
+    ) -> None:
+        super().__init__()
+        self.sessionmaker = sessionmaker
+        self.book = book
+        self.interval_s = interval_s
+
+    async def run_once(self) -> float:
+        async with session_scope(self.sessionmaker) as session:
+            now = datetime.now(UTC)
+            for device in await DeviceRepository(session).heartbeat_overdue(now):
+                await mark_offline(session, self.book, device, now)
+        return self.interval_s
+
+
+class RegistryGauges(LongRunningService):
+    """Domain gauges for /metrics, refreshed periodically rather than per scrape."""
+
+    name = "registry-gauges"
+
+    def __init__(
+        self,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        registry: CollectorRegistry,
+        interval_s: float,
+    ) -> None:
+        super().__init__()
+        self.sessionmaker = sessionmaker
+        self.interval_s = interval_s
+        self.devices = Gauge(
+            "registry_devices",
+            "Registered devices by kind and status",
+            ["kind", "status"],
+            registry=registry,
+        )
+        self.findings = Gauge(
+            "registry_findings_active",
+            "Active findings by status and cited article",
+            ["status", "article"],
+            registry=registry,
+        )
+        self.filings_incomplete = Gauge(
+            "registry_filings_incomplete",
+            "Filings waiting for missing materials",
+            registry=registry,
+        )
+
+    async def run_once(self) -> float:
+        async with session_scope(self.sessionmaker) as session:
+            devices = await DeviceRepository(session).count_by_status()
+            findings = await FindingRepository(session).count_active_by_article()
+            incomplete = await FilingRepository(session).count_incomplete()
+        self.devices.clear()
+        for kind, status, n in devices:
+            self.devices.labels(kind, status).set(n)
+        self.findings.clear()
+        for status, article, n in findings:
+            self.findings.labels(status, article).set(n)
+        self.filings_incomplete.set(incomplete)
+        return self.interval_s

@@ -1,0 +1,373 @@
+"""The registry's tables, in its own schema ``registry``."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    Double,
+    Enum,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Table,
+    Text,
+    func,
+    text,
+)
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from jifang.db import service_metadata
+from jifang.outbox import OutboxEventMixin
+from jifang.policy import LocationType, SystemType
+
+SCHEMA = "registry"
+
+
+class Base(DeclarativeBase):
+    metadata = service_metadata(SCHEMA)
+
+
+def _enum(cls: type[StrEnum]) -> Enum:
+    return Enum(
+        cls,
+        native_enum=False,
+        create_constraint=True,
+        length=40,
+        values_callable=lambda e: [m.value for m in e],
+        name=cls.__name__.lower(),
+    )
+
+
+def _now() -> Any:
+    return mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+def _uuid_pk() -> Any:
+    return mapped_column(UUID(as_uuid=True), primary_key=True, default=uuid.uuid4)
+
+
+class SecurityAffiliation(StrEnum):
+    CITY = "city"
+    DISTRICT = "district"
+    NONE = "none"
+
+
+class PlaceKind(StrEnum):
+    SITE = "site"
+    RESIDENTIAL = "residential"
+    VEHICLE = "vehicle"
+
+
+class Networking(StrEnum):
+    CONNECTED = "connected"
+    INTERFACE_RESERVED = "interface_reserved"
+    REFUSED = "refused"
+    NOT_CONNECTED = "not_connected"
+
+
+class DeviceKind(StrEnum):
+    NVR = "nvr"
+    CAMERA = "camera"
+
+
+class DeviceStatus(StrEnum):
+    UNKNOWN = "unknown"
+    ONLINE = "online"
+    OFFLINE = "offline"
+
+
+class FindingStatus(StrEnum):
+    OPEN = "open"
+    WARNED = "warned"
+    RECTIFIED = "rectified"
+    ESCALATED = "escalated"
+
+
+ACTIVE_FINDING_STATUSES = (FindingStatus.OPEN, FindingStatus.WARNED, FindingStatus.ESCALATED)
+
+
+class FilingStatus(StrEnum):
+    DRAFT = "draft"
+    INCOMPLETE = "incomplete"
+    FILED = "filed"
+    SUPERSEDED = "superseded"
+
+
+class FilingKind(StrEnum):
+    INITIAL = "initial"
+    CHANGE = "change"
+
+
+class InspectionResult(StrEnum):
+    PASSED = "passed"
+    FAILED = "failed"
+
+
+class InspectionKind(StrEnum):
+    ANNUAL = "annual"
+    RECHECK = "recheck"
+
+
+class NoticeStatus(StrEnum):
+    OPEN = "open"
+    RECTIFIED = "rectified"
+    NOT_RECTIFIED = "not_rectified"
+
+
+class Unit(Base):
+    __tablename__ = "units"
+
+    id: Mapped[uuid.UUID] = _uuid_pk()
+    name: Mapped[str] = mapped_column(String(200))
+    uscc: Mapped[str] = mapped_column(String(18), unique=True)
+    address: Mapped[str] = mapped_column(String(500))
+    district: Mapped[str] = mapped_column(String(100), index=True)
+    is_business: Mapped[bool] = mapped_column(Boolean)
+    security_affiliation: Mapped[SecurityAffiliation] = mapped_column(_enum(SecurityAffiliation))
+    affiliation_district: Mapped[str | None] = mapped_column(String(100))
+    jurisdiction: Mapped[str] = mapped_column(String(50), index=True)
+    created_at: Mapped[dt.datetime] = _now()
+    updated_at: Mapped[dt.datetime] = _now()
+
+
+class Place(Base):
+    __tablename__ = "places"
+
+    id: Mapped[uuid.UUID] = _uuid_pk()
+    unit_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("units.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[PlaceKind] = mapped_column(_enum(PlaceKind))
+    category: Mapped[str | None] = mapped_column(String(50))
+    vehicle_category: Mapped[str | None] = mapped_column(String(50))
+    location_type: Mapped[LocationType | None] = mapped_column(_enum(LocationType))
+    description: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = _now()
+
+
+system_places = Table(
+    "system_places",
+    Base.metadata,
+    Column("system_id", ForeignKey("systems.id", ondelete="CASCADE"), primary_key=True),
+    Column("place_id", ForeignKey("places.id", ondelete="CASCADE"), primary_key=True, index=True),
+)
+
+
+class TechSystem(Base):
+    """A technical-prevention system (技防系统) of one type."""
+
+    __tablename__ = "systems"
+
+    id: Mapped[uuid.UUID] = _uuid_pk()
+    unit_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("units.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    system_type: Mapped[SystemType] = mapped_column(_enum(SystemType))
+    completion_date: Mapped[dt.date | None] = mapped_column(Date)
+    acceptance_date: Mapped[dt.date | None] = mapped_column(Date)
+    design_review_date: Mapped[dt.date | None] = mapped_column(Date)
+    in_use: Mapped[bool] = mapped_column(Boolean, default=False)
+    installer_firm: Mapped[str | None] = mapped_column(String(200))
+    networking: Mapped[Networking] = mapped_column(_enum(Networking))
+    # [{"name": ..., "model": ..., "certificate_no": ... or null}]
+    products: Mapped[list[dict[str, Any]]] = mapped_column(JSONB, default=list)
+    # Set when a filed system changes: HRB art. 17 wants a new filing.
+    changed_since_filing: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[dt.datetime] = _now()
+    updated_at: Mapped[dt.datetime] = _now()
+
+
+class Device(Base):
+    """An NVR or a camera (a channel, standalone or under an NVR)."""
+
+    __tablename__ = "devices"
+    __table_args__ = (
+        Index("ix_devices_unit_id_created_at", "unit_id", "created_at"),
+        Index("ix_devices_created_at_id", "created_at", "id"),
+        Index("ix_devices_status", "status"),
+    )
+
+    id: Mapped[uuid.UUID] = _uuid_pk()
+    unit_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("units.id", ondelete="CASCADE"))
+    system_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("systems.id", ondelete="SET NULL"))
+    place_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("places.id", ondelete="SET NULL"))
+    parent_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("devices.id", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[DeviceKind] = mapped_column(_enum(DeviceKind))
+    channel_no: Mapped[int | None] = mapped_column(Integer)
+    name: Mapped[str] = mapped_column(String(200))
+    onvif_address: Mapped[str | None] = mapped_column(String(500))
+    username: Mapped[str | None] = mapped_column(String(100))
+    password_ciphertext: Mapped[bytes | None] = mapped_column(LargeBinary)
+    serial_number: Mapped[str | None] = mapped_column(String(100))
+    manufacturer: Mapped[str | None] = mapped_column(String(100))
+    model: Mapped[str | None] = mapped_column(String(100))
+    location_type: Mapped[LocationType] = mapped_column(_enum(LocationType))
+    position_description: Mapped[str | None] = mapped_column(String(500))
+    latitude: Mapped[float | None] = mapped_column(Double)
+    longitude: Mapped[float | None] = mapped_column(Double)
+    status: Mapped[DeviceStatus] = mapped_column(_enum(DeviceStatus), default=DeviceStatus.UNKNOWN)
+    status_since: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    last_heartbeat_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    heartbeat_interval_s: Mapped[int | None] = mapped_column(Integer)
+    # The `nvr` token subject this NVR registered with.
+    enrolled_subject: Mapped[str | None] = mapped_column(String(200), unique=True)
+    created_at: Mapped[dt.datetime] = _now()
+    updated_at: Mapped[dt.datetime] = _now()
+
+
+class Finding(Base):
+    __tablename__ = "findings"
+    __table_args__ = (
+        # One active finding per rule and subject; a rectified one may recur as a new finding.
+        Index(
+            "uq_findings_active",
+            "unit_id",
+            "rule",
+            "subject_key",
+            unique=True,
+            postgresql_where=text("status IN ('open', 'warned', 'escalated')"),
+        ),
+        Index("ix_findings_status_rule", "status", "rule"),
+        Index("ix_findings_articles", "articles", postgresql_using="gin"),
+    )
+
+    id: Mapped[uuid.UUID] = _uuid_pk()
+    unit_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("units.id", ondelete="CASCADE"), index=True)
+    rule: Mapped[str] = mapped_column(String(50))
+    subject_type: Mapped[str] = mapped_column(String(20))
+    subject_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
+    subject_key: Mapped[str] = mapped_column(String(200))
+    articles: Mapped[list[str]] = mapped_column(ARRAY(String(60)))
+    penalty: Mapped[str | None] = mapped_column(String(30))
+    detail: Mapped[str] = mapped_column(Text)
+    status: Mapped[FindingStatus] = mapped_column(_enum(FindingStatus), default=FindingStatus.OPEN)
+    detected_at: Mapped[dt.datetime] = _now()
+    warned_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    rectification_deadline: Mapped[dt.date | None] = mapped_column(Date)
+    rectified_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    escalated_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[dt.datetime] = _now()
+
+
+filing_systems = Table(
+    "filing_systems",
+    Base.metadata,
+    Column("filing_id", ForeignKey("filings.id", ondelete="CASCADE"), primary_key=True),
+    Column("system_id", ForeignKey("systems.id", ondelete="CASCADE"), primary_key=True, index=True),
+)
+
+
+class FilingRecord(Base):
+    """A filing (备案) of one or more systems with the police tech office."""
+
+    __tablename__ = "filings"
+
+    id: Mapped[uuid.UUID] = _uuid_pk()
+    unit_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("units.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[FilingKind] = mapped_column(_enum(FilingKind))
+    status: Mapped[FilingStatus] = mapped_column(_enum(FilingStatus))
+    party: Mapped[str] = mapped_column(String(10))
+    firm_name: Mapped[str | None] = mapped_column(String(200))
+    office: Mapped[str] = mapped_column(String(200))
+    due_date: Mapped[dt.date | None] = mapped_column(Date)
+    submitted_at: Mapped[dt.datetime] = _now()
+    supplement_deadline: Mapped[dt.date | None] = mapped_column(Date)
+    missing_materials: Mapped[list[str]] = mapped_column(ARRAY(String(50)), default=list)
+    receipt_number: Mapped[str | None] = mapped_column(String(60), unique=True)
+    filed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    created_by: Mapped[str] = mapped_column(String(200))
+
+
+class FilingMaterial(Base):
+    __tablename__ = "filing_materials"
+
+    id: Mapped[uuid.UUID] = _uuid_pk()
+    filing_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("filings.id", ondelete="CASCADE"), index=True)
+    code: Mapped[str] = mapped_column(String(50))
+    filename: Mapped[str] = mapped_column(String(255))
+    content_type: Mapped[str] = mapped_column(String(100))
+    size_bytes: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    storage_key: Mapped[str] = mapped_column(String(300))
+    uploaded_at: Mapped[dt.datetime] = _now()
+    uploaded_by: Mapped[str] = mapped_column(String(200))
+
+
+class Inspection(Base):
+    """An inspection record: the annual full function check, or a re-check."""
+
+    __tablename__ = "inspections"
+
+    id: Mapped[uuid.UUID] = _uuid_pk()
+    unit_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("units.id", ondelete="CASCADE"), index=True)
+    system_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("systems.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[InspectionKind] = mapped_column(_enum(InspectionKind))
+    inspected_on: Mapped[dt.date] = mapped_column(Date)
+    result: Mapped[InspectionResult] = mapped_column(_enum(InspectionResult))
+    # [{"name": ..., "badge_number": ..., "signed_at": ...}]
+    inspectors: Mapped[list[dict[str, Any]]] = mapped_column(JSONB)
+    notes: Mapped[str | None] = mapped_column(Text)
+    notice_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
+    recorded_by: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[dt.datetime] = _now()
+
+
+class RectificationNotice(Base):
+    """限期整改通知书: what to fix, by when; re-checked when the deadline expires."""
+
+    __tablename__ = "rectification_notices"
+
+    id: Mapped[uuid.UUID] = _uuid_pk()
+    unit_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("units.id", ondelete="CASCADE"), index=True)
+    inspection_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("inspections.id", ondelete="CASCADE"))
+    items: Mapped[list[str]] = mapped_column(ARRAY(Text))
+    deadline: Mapped[dt.date] = mapped_column(Date, index=True)
+    status: Mapped[NoticeStatus] = mapped_column(_enum(NoticeStatus), default=NoticeStatus.OPEN)
+    recheck_inspection_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
+    issued_at: Mapped[dt.datetime] = _now()
+
+
+class EnrollmentToken(Base):
+    """A one-time token a unit admin issues so that one NVR can register itself."""
+
+    __tablename__ = "enrollment_tokens"
+
+    id: Mapped[uuid.UUID] = _uuid_pk()
+    unit_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("units.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    label: Mapped[str | None] = mapped_column(String(200))
+    expires_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    created_by: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[dt.datetime] = _now()
+    used_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    used_by_subject: Mapped[str | None] = mapped_column(String(200))
+    device_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
+
+
+class OutboxEvent(OutboxEventMixin, Base):
+    __tablename__ = "outbox"
+
+
+class DeviceReplacement(Base):
+    """A device that came back with a new serial number (HRB art. 20(6), KMG art. 21(4))."""
+
+    __tablename__ = "device_replacements"
+
+    id: Mapped[uuid.UUID] = _uuid_pk()
+    device_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("devices.id", ondelete="CASCADE"), index=True)
+    unit_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("units.id", ondelete="CASCADE"))
+    old_serial_number: Mapped[str | None] = mapped_column(String(100))
+    new_serial_number: Mapped[str] = mapped_column(String(100))
+    articles: Mapped[list[str]] = mapped_column(ARRAY(String(60)))
+    detected_at: Mapped[dt.datetime] = _now()

@@ -1,0 +1,44 @@
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from jifang.policy import LocationType
+from services.registry.models import PlaceKind
+from services.registry.validators import Input, LongText, Name
+
+
+class PlaceCreate(Input):
+    name: Name
+    kind: PlaceKind = PlaceKind.SITE
+    category: str | None = Field(
+        default=None, max_length=50, description="Mandated category code of the unit's policy pack"
+    )
+    vehicle_category: str | None = Field(default=None, max_length=50)
+    location_type: LocationType | None = None
+    description: LongText | None = None
+
+
+class PlaceUpdate(Input):
+    name: Name | None = None
+    category: str | None = Field(default=None, max_length=50)
+    vehicle_category: str | None = Field(default=None, max_length=50)
+    location_type: LocationType | None = None
+    description: LongText | None = None
+
+
+class PlaceRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    unit_id: uuid.UUID
+    name: str
+    kind: PlaceKind
+    category: str | None
+    category_article: str | None = None
+    vehicle_category: str | None
+    location_type: LocationType | None
+    description: str | None
+    created_at: dt.datetime

@@ -1,0 +1,140 @@
+"""Places within a unit, each in a mandated category of the unit's pack, or none."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from jifang.auth import Principal
+from jifang.errors import LegalRuleViolation, NotFound, ValidationFailed
+from jifang.policy import LocationType, PolicyBook, PolicyPack, SystemType
+from jifang.v1 import registry_pb2
+from services.registry.events import publish
+from services.registry.findings.service import FindingService
+from services.registry.models import Place, PlaceKind, Unit
+from services.registry.places.repository import PlaceRepository
+from services.registry.places.schemas import PlaceCreate, PlaceRead, PlaceUpdate
+from services.registry.systems.repository import SystemRepository
+from services.registry.units.service import UnitService
+
+
+def to_read(place: Place, pack: PolicyPack) -> PlaceRead:
+    category = pack.category(place.category) if place.category else None
+    read = PlaceRead.model_validate(place)
+    read.category_article = pack.cite(category.article) if category else None
+    return read
+
+
+def place_event(place: Place) -> registry_pb2.PlaceChanged:
+    return registry_pb2.PlaceChanged(
+        place_id=str(place.id),
+        name=place.name,
+        category=place.category or "",
+        kind=place.kind.value,
+        location_type=place.location_type.value if place.location_type else "",
+    )
+
+
+def check_place_fields(
+    pack: PolicyPack, kind: PlaceKind, category: str | None, vehicle_category: str | None
+) -> None:
+    if category is not None and pack.category(category) is None:
+        raise ValidationFailed.single(
+            "category",
+            "known-place-category",
+            f"{category!r} is not a mandated place category of {pack.id}; known: "
+            + ", ".join(c.code for c in pack.place_categories),
+        )
+    if vehicle_category is not None:
+        if kind != PlaceKind.VEHICLE:
+            raise ValidationFailed.single(
+                "vehicle_category", "vehicle-only", "vehicle_category applies to kind 'vehicle'"
+            )
+        known = [v.code for v in pack.vehicles.categories]
+        if vehicle_category not in known:
+            raise ValidationFailed.single(
+                "vehicle_category",
+                "known-vehicle-category",
+                f"{vehicle_category!r} is not a vehicle category of {pack.id}; known: {', '.join(known)}",
+            )
+
+
+class PlaceService:
+    def __init__(self, session: AsyncSession, book: PolicyBook) -> None:
+        self.session = session
+        self.book = book
+        self.places = PlaceRepository(session)
+        self.units = UnitService(session, book)
+
+    async def create(
+        self, principal: Principal, unit_id: uuid.UUID, data: PlaceCreate
+    ) -> tuple[Place, PolicyPack]:
+        unit = await self.units.get(principal, unit_id, for_update=True)
+        pack = self.book[unit.jurisdiction]
+        check_place_fields(pack, data.kind, data.category, data.vehicle_category)
+        place = Place(id=uuid.uuid4(), unit_id=unit.id, **data.model_dump())
+        await self.places.add(place)
+        publish(self.session, unit_id=unit.id, jurisdiction=unit.jurisdiction, body=place_event(place))
+        await FindingService(self.session, self.book).recompute_unit(unit)
+        return place, pack
+
+    async def get(
+        self, principal: Principal, place_id: uuid.UUID, *, lock_unit: bool = False
+    ) -> tuple[Place, Unit]:
+        place = await self.places.get(place_id)
+        if place is None or (principal.is_unit_scoped and principal.unit_id != place.unit_id):
+            raise NotFound("No place with this id")
+        unit = await self.units.get(principal, place.unit_id, for_update=lock_unit)
+        return place, unit
+
+    async def list(self, principal: Principal, unit_id: uuid.UUID) -> tuple[Sequence[Place], PolicyPack]:
+        unit = await self.units.get(principal, unit_id)
+        return await self.places.for_unit(unit.id), self.book[unit.jurisdiction]
+
+    async def update(
+        self, principal: Principal, place_id: uuid.UUID, data: PlaceUpdate
+    ) -> tuple[Place, PolicyPack]:
+        place, unit = await self.get(principal, place_id, lock_unit=True)
+        pack = self.book[unit.jurisdiction]
+        changes = data.model_dump(exclude_unset=True)
+        if "name" in changes and changes["name"] is None:
+            raise ValidationFailed.single("name", "not-null", "name cannot be null")
+        check_place_fields(
+            pack,
+            place.kind,
+            changes.get("category", place.category),
+            changes.get("vehicle_category", place.vehicle_category),
+        )
+        new_location = changes.get("location_type", place.location_type)
+        if new_location != place.location_type:
+            await self._check_video_not_forbidden(pack, place, new_location)
+        for key, value in changes.items():
+            setattr(place, key, value)
+        await self.session.flush()
+        publish(self.session, unit_id=unit.id, jurisdiction=unit.jurisdiction, body=place_event(place))
+        await FindingService(self.session, self.book).recompute_unit(unit)
+        return place, pack
+
+    async def delete(self, principal: Principal, place_id: uuid.UUID) -> None:
+        place, unit = await self.get(principal, place_id, lock_unit=True)
+        event = place_event(place)
+        event.removed = True
+        await self.places.delete(place)
+        publish(self.session, unit_id=unit.id, jurisdiction=unit.jurisdiction, body=event)
+        await FindingService(self.session, self.book).recompute_unit(unit)
+
+    async def _check_video_not_forbidden(
+        self, pack: PolicyPack, place: Place, location: LocationType | None
+    ) -> None:
+        if not pack.is_forbidden_camera_place(location):
+            return
+        systems = await SystemRepository(self.session).covering_place(place.id)
+        if any(s.system_type == SystemType.VIDEO for s in systems):
+            rule = pack.forbidden_camera_places
+            raise LegalRuleViolation(
+                f"A video system covers this place; {pack.city} forbids video in a {location}",
+                pack.cite(rule.article),
+                "location_type",
+            )

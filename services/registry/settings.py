@@ -1,0 +1,37 @@
+from __future__ import annotations
+
+from pydantic import SecretStr
+from pydantic_settings import SettingsConfigDict
+
+from jifang.settings import ServiceSettings
+
+
+class RegistrySettings(ServiceSettings):
+    model_config = SettingsConfigDict(env_prefix="REGISTRY_", extra="ignore", populate_by_name=True)
+
+    service_name: str = "registry"
+    # AES-256 key (base64) for device credentials at rest; `make run` generates a dev key.
+    credentials_key: SecretStr | None = None
+    credentials_key_file: str | None = ".run/registry-credentials.key"
+    credentials_key_id: str = "k1"
+    storage_dir: str = ".run/registry-files"
+    max_material_bytes: int = 20 * 1024 * 1024
+    max_import_bytes: int = 64 * 1024 * 1024
+    enrollment_token_ttl_s: int = 24 * 3600
+    heartbeat_check_interval_s: float = 10.0
+    metrics_refresh_interval_s: float = 15.0
+    outbox_poll_interval_s: float = 0.2
+
+    def credentials_key_b64(self) -> str:
+        if self.credentials_key is not None:
+            return self.credentials_key.get_secret_value()
+        if self.credentials_key_file:
+            try:
+                with open(self.credentials_key_file, encoding="ascii") as fh:
+                    return fh.read().strip()
+            except FileNotFoundError:
+                pass
+        raise RuntimeError(
+            "REGISTRY_CREDENTIALS_KEY (or REGISTRY_CREDENTIALS_KEY_FILE) must hold a 32-byte "
+            "base64 key: device credentials are encrypted at rest"
+        )

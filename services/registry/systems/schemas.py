@@ -1,0 +1,71 @@
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from jifang.policy import SystemType
+from services.registry.models import Networking
+from services.registry.validators import Input, Name
+
+
+class Product(Input):
+    name: Name
+    model: str | None = Field(default=None, max_length=100)
+    certificate_no: str | None = Field(
+        default=None,
+        max_length=100,
+        description="检验或认证合格 certificate; missing = uncertified",
+    )
+
+
+class SystemCreate(Input):
+    name: Name
+    system_type: SystemType
+    place_ids: list[uuid.UUID] = Field(default_factory=list, max_length=200)
+    completion_date: dt.date | None = None
+    acceptance_date: dt.date | None = Field(default=None, description="验收合格 date")
+    design_review_date: dt.date | None = Field(default=None, description="设计方案论证 (KMG art. 14)")
+    in_use: bool = False
+    installer_firm: str | None = Field(default=None, max_length=200)
+    networking: Networking = Networking.NOT_CONNECTED
+    products: list[Product] = Field(default_factory=list, max_length=500)
+
+    @model_validator(mode="after")
+    def _dates(self) -> SystemCreate:
+        if self.completion_date and self.acceptance_date and self.acceptance_date < self.completion_date:
+            raise ValueError("acceptance_date cannot precede completion_date")
+        return self
+
+
+class SystemUpdate(Input):
+    name: Name | None = None
+    place_ids: list[uuid.UUID] | None = Field(default=None, max_length=200)
+    completion_date: dt.date | None = None
+    acceptance_date: dt.date | None = None
+    design_review_date: dt.date | None = None
+    in_use: bool | None = None
+    installer_firm: str | None = Field(default=None, max_length=200)
+    networking: Networking | None = None
+    products: list[Product] | None = Field(default=None, max_length=500)
+
+
+class SystemRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    unit_id: uuid.UUID
+    name: str
+    system_type: SystemType
+    place_ids: list[uuid.UUID]
+    completion_date: dt.date | None
+    acceptance_date: dt.date | None
+    design_review_date: dt.date | None
+    in_use: bool
+    installer_firm: str | None
+    networking: Networking
+    products: list[Product]
+    changed_since_filing: bool
+    created_at: dt.datetime
+    updated_at: dt.datetime

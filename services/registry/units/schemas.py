@@ -1,0 +1,57 @@
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from services.registry.models import SecurityAffiliation
+from services.registry.validators import USCC, District, Input, LongText, Name
+
+
+class UnitCreate(Input):
+    name: Name
+    uscc: USCC = Field(description="统一社会信用代码, 18 characters with check digits")
+    address: LongText
+    district: District
+    is_business: bool = Field(description="经营性单位: KMG art. 24 fines differ")
+    security_affiliation: SecurityAffiliation = Field(
+        description="保卫隶属关系 (HRB art. 14): the filing office follows from it"
+    )
+    affiliation_district: District | None = Field(
+        default=None, description="The district bureau, when the affiliation is a district"
+    )
+    jurisdiction: str = Field(min_length=1, max_length=50, description="Policy pack id")
+
+    @model_validator(mode="after")
+    def _district_affiliation(self) -> UnitCreate:
+        if self.security_affiliation == SecurityAffiliation.DISTRICT and not self.affiliation_district:
+            raise ValueError("affiliation_district is required when security_affiliation is district")
+        return self
+
+
+class UnitUpdate(Input):
+    name: Name | None = None
+    address: LongText | None = None
+    district: District | None = None
+    is_business: bool | None = None
+    security_affiliation: SecurityAffiliation | None = None
+    affiliation_district: District | None = None
+    jurisdiction: str | None = Field(default=None, min_length=1, max_length=50)
+
+
+class UnitRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    name: str
+    uscc: str
+    address: str
+    district: str
+    is_business: bool
+    security_affiliation: SecurityAffiliation
+    affiliation_district: str | None
+    jurisdiction: str
+    filing_office: str
+    created_at: dt.datetime
+    updated_at: dt.datetime

@@ -1,0 +1,198 @@
+"""The README's example, end to end through the API: what a newcomer follows with curl."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import httpx
+
+from jifang.auth import Role
+from tests.conftest import TokenFactory, auth
+from tests.services.registry.factories import create_unit
+
+PDF = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
+
+
+async def _bank_with_video(client: httpx.AsyncClient, tech: dict[str, str], jurisdiction: str, category: str):
+    unit = await create_unit(client, tech, jurisdiction=jurisdiction)
+    r = await client.post(
+        f"/api/v1/units/{unit['id']}/places",
+        json={"name": "营业大厅", "category": category, "location_type": "lobby"},
+        headers=tech,
+    )
+    assert r.status_code == 201, r.text
+    place = r.json()
+    r = await client.post(
+        f"/api/v1/units/{unit['id']}/systems",
+        json={
+            "name": "视频监控系统",
+            "system_type": "video",
+            "place_ids": [place["id"]],
+            "completion_date": "2026-10-01",
+            "acceptance_date": "2026-10-10",
+            "in_use": True,
+            "installer_firm": "黑龙江安防工程有限公司",
+            "networking": "connected",
+            "products": [{"name": "网络摄像机", "model": "IPC-1", "certificate_no": "GA-2025-001"}],
+        },
+        headers=tech,
+    )
+    assert r.status_code == 201, r.text
+    return unit, place, r.json()
+
+
+async def test_harbin_bank_without_intrusion_alarm_gets_art_7_and_26(
+    client: httpx.AsyncClient, token: TokenFactory
+) -> None:
+    tech = auth(token(Role.TECH_OFFICE))
+    unit, place, _ = await _bank_with_video(client, tech, "harbin-2008", "hrb-7-4")
+    assert place["category_article"] == "HRB-2008 art. 7(4)"
+    assert unit["filing_office"] == "哈尔滨市南岗区公安（分）局技防管理机构"
+
+    r = await client.get("/api/v1/findings", params={"unit_id": unit["id"], "status": "open"}, headers=tech)
+    assert r.status_code == 200
+    findings = r.json()["items"]
+    missing = {f["detail"].split("has no ")[1] for f in findings if f["rule"] == "mandated_system_missing"}
+    assert missing == {"入侵报警系统 (intrusion_alarm)", "出入口控制系统 (access_control)"}
+    for f in (f for f in findings if f["rule"] == "mandated_system_missing"):
+        assert f["articles"] == ["HRB-2008 art. 7(4)", "HRB-2008 art. 26"]
+        assert f["status"] == "open"
+        assert f["penalty"]["step"] == 1 and f["penalty"]["measure"] == "警告，责令限期整改"
+
+    # The video system was accepted on 2026-10-10 and is still not filed: HRB art. 14 + 28(2).
+    late = [f for f in findings if f["rule"] == "filing_missing"]
+    assert [f["articles"] for f in late] == [["HRB-2008 art. 14", "HRB-2008 art. 28(2)"]]
+    assert "due to be filed by 2026-11-09" in late[0]["detail"]
+
+    # Queryable by the article it cites.
+    r = await client.get(
+        "/api/v1/findings",
+        params={"article": "HRB-2008 art. 26", "district": unit["district"], "status": "open"},
+        headers=tech,
+    )
+    assert r.json()["total"] == 2
+
+    # Adding the intrusion alarm rectifies that finding, and only that one.
+    r = await client.post(
+        f"/api/v1/units/{unit['id']}/systems",
+        json={"name": "报警系统", "system_type": "intrusion_alarm", "place_ids": [place["id"]]},
+        headers=tech,
+    )
+    assert r.status_code == 201
+    r = await client.get(
+        "/api/v1/findings",
+        params={"unit_id": unit["id"], "status": "open", "rule": "mandated_system_missing"},
+        headers=tech,
+    )
+    assert [f["detail"] for f in r.json()["items"]] == [
+        "营业大厅 (mandated place hrb-7-4) has no 出入口控制系统 (access_control)"
+    ]
+    r = await client.get(
+        "/api/v1/findings", params={"unit_id": unit["id"], "status": "rectified"}, headers=tech
+    )
+    rectified = {f["detail"] for f in r.json()["items"]}
+    assert "营业大厅 (mandated place hrb-7-4) has no 入侵报警系统 (intrusion_alarm)" in rectified
+
+
+async def test_harbin_filing_with_three_of_four_materials_gets_a_notice(
+    client: httpx.AsyncClient, token: TokenFactory
+) -> None:
+    tech = auth(token(Role.TECH_OFFICE))
+    unit, _, system = await _bank_with_video(client, tech, "harbin-2008", "hrb-7-4")
+    admin = auth(token(Role.UNIT_ADMIN, unit_id=unit["id"]))
+    r = await client.post(
+        f"/api/v1/units/{unit['id']}/filings", json={"system_ids": [system["id"]]}, headers=admin
+    )
+    assert r.status_code == 201, r.text
+    filing = r.json()
+    assert filing["status"] == "draft"
+    assert filing["due_date"] == "2026-11-09"  # accepted 2026-10-10 + 30 days (HRB art. 14)
+    for code in ("filing_form", "location_diagram", "layout_plan"):
+        r = await client.put(
+            f"/api/v1/filings/{filing['id']}/materials/{code}",
+            content=PDF,
+            headers={**admin, "Content-Type": "application/pdf"},
+        )
+        assert r.status_code == 200, r.text
+    r = await client.post(f"/api/v1/filings/{filing['id']}/submit", headers=admin)
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["status"] == "incomplete"
+    assert body["receipt_number"] is None
+    notice = body["notice"]
+    assert notice["missing"] == [
+        {"code": "inspection_report", "name": "技防工程检验合格报告", "article": "HRB-2008 art. 15(4)"}
+    ]
+    assert notice["article"] == "HRB-2008 art. 16 para. 2"
+    today = dt.datetime.now(dt.timezone(dt.timedelta(hours=8))).date()
+    assert notice["supplement_deadline"] == (today + dt.timedelta(days=10)).isoformat()
+
+    # Supplementing the last material files it, with a receipt that can be downloaded.
+    r = await client.put(
+        f"/api/v1/filings/{filing['id']}/materials/inspection_report",
+        content=PDF,
+        headers={**admin, "Content-Type": "application/pdf"},
+    )
+    assert r.status_code == 200
+    r = await client.post(f"/api/v1/filings/{filing['id']}/submit", headers=admin)
+    filed = r.json()
+    assert filed["status"] == "filed" and filed["notice"] is None
+    assert filed["receipt_number"].startswith(f"HRB-2008-BA-{today.year}-")
+    r = await client.get(f"/api/v1/filings/{filing['id']}/receipt", headers=admin)
+    assert r.status_code == 200
+    assert filed["receipt_number"] in r.text and unit["uscc"] in r.text
+
+
+async def test_camera_in_fitting_room_is_refused_citing_art_19(
+    client: httpx.AsyncClient, token: TokenFactory
+) -> None:
+    tech = auth(token(Role.TECH_OFFICE))
+    unit, _, _ = await _bank_with_video(client, tech, "harbin-2008", "hrb-7-4")
+    r = await client.post(
+        f"/api/v1/units/{unit['id']}/devices",
+        json={"kind": "camera", "name": "试衣间摄像机", "location_type": "fitting_room"},
+        headers=tech,
+    )
+    assert r.status_code == 422
+    assert r.headers["content-type"] == "application/problem+json"
+    problem = r.json()
+    assert problem["article"] == "HRB-2008 art. 19 para. 2"
+    assert problem["errors"][0]["field"] == "location_type"
+    # Nothing was stored.
+    r = await client.get("/api/v1/devices", params={"unit_id": unit["id"]}, headers=tech)
+    assert r.json()["total"] == 0
+
+
+async def test_same_unit_in_kunming_gets_kunmings_rules(
+    client: httpx.AsyncClient, token: TokenFactory
+) -> None:
+    tech = auth(token(Role.TECH_OFFICE))
+    unit, _, system = await _bank_with_video(client, tech, "kunming-2012", "kmg-6-5")
+    # KMG art. 6 asks for a technical-prevention system, which the video system is; what is
+    # open is the firm's late filing (art. 16), for which KMG-2012 provides no penalty.
+    r = await client.get("/api/v1/findings", params={"unit_id": unit["id"], "status": "open"}, headers=tech)
+    assert [(f["rule"], f["articles"], f["penalty"]) for f in r.json()["items"]] == [
+        ("filing_missing", ["KMG-2012 art. 16"], None)
+    ]
+    # A nursing room is forbidden in Kunming (art. 7), not in Harbin.
+    r = await client.post(
+        f"/api/v1/units/{unit['id']}/devices",
+        json={"kind": "camera", "name": "哺乳室摄像机", "location_type": "nursing_room"},
+        headers=tech,
+    )
+    assert r.status_code == 422 and r.json()["article"] == "KMG-2012 art. 7"
+    # The firm files in Kunming, with no statutory list of materials (art. 16).
+    r = await client.post(
+        f"/api/v1/units/{unit['id']}/filings", json={"system_ids": [system["id"]]}, headers=tech
+    )
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "firm_name"
+    r = await client.post(
+        f"/api/v1/units/{unit['id']}/filings",
+        json={"system_ids": [system["id"]], "firm_name": "云南安防工程有限公司"},
+        headers=tech,
+    )
+    assert r.json()["due_date"] == "2026-10-11"  # completed 2026-10-01 + 10 days
+    r = await client.post(f"/api/v1/filings/{r.json()['id']}/submit", headers=tech)
+    assert r.json()["status"] == "filed" and r.json()["receipt_number"].startswith("KMG-2012-BA-")
+    r = await client.get("/api/v1/findings", params={"unit_id": unit["id"], "status": "open"}, headers=tech)
+    assert r.json()["items"] == []
