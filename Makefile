@@ -19,7 +19,7 @@ run: $(STAMP)
 
 ## make tokens: one dev token per role, for following the README with curl.
 tokens: $(STAMP)
-	$(PY) -m jifang.devtokens
+	$(PY) -m jifang.devtokens --shell
 
 ## make test: ruff, mypy, unit and integration tests against real PostgreSQL and Kafka.
 test: lint typecheck unit

@@ -294,6 +294,19 @@ class PolicyPack(_Strict):
     def category(self, code: str) -> PlaceCategory | None:
         return next((c for c in self.place_categories if c.code == code), None)
 
+    def equivalent_category(self, other: PlaceCategory) -> PlaceCategory | None:
+        """This pack's category for a place categorised under another pack: the one sharing
+        the most tags with it, if exactly one does."""
+        scored = sorted(
+            ((len(set(c.tags) & set(other.tags)), c) for c in self.place_categories),
+            key=lambda sc: -sc[0],
+        )
+        if not scored or scored[0][0] == 0:
+            return None
+        if len(scored) > 1 and scored[1][0] == scored[0][0]:
+            return None  # ambiguous: a person must choose
+        return scored[0][1]
+
     def default(self, name: str) -> float:
         return self.platform_defaults[name].value
 

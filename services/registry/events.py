@@ -12,7 +12,7 @@ from jifang.logging import request_id_var
 from jifang.outbox import enqueue
 from jifang.topics import REGISTRY_TOPIC
 from jifang.v1 import common_pb2, registry_pb2
-from services.registry.models import OutboxEvent
+from services.registry.models import OutboxEvent, Place
 
 
 def publish(
@@ -44,6 +44,16 @@ def publish(
         event_id=event_id,
     )
     return event_id
+
+
+def place_event(place: Place) -> registry_pb2.PlaceChanged:
+    return registry_pb2.PlaceChanged(
+        place_id=str(place.id),
+        name=place.name,
+        category=place.category or "",
+        kind=place.kind.value,
+        location_type=place.location_type.value if place.location_type else "",
+    )
 
 
 _BODY_FIELDS: dict[type[Message], str] = {

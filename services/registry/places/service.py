@@ -10,8 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from jifang.auth import Principal
 from jifang.errors import LegalRuleViolation, NotFound, ValidationFailed
 from jifang.policy import LocationType, PolicyBook, PolicyPack, SystemType
-from jifang.v1 import registry_pb2
-from services.registry.events import publish
+from services.registry.events import place_event, publish
 from services.registry.findings.service import FindingService
 from services.registry.models import Place, PlaceKind, Unit
 from services.registry.places.repository import PlaceRepository
@@ -25,16 +24,6 @@ def to_read(place: Place, pack: PolicyPack) -> PlaceRead:
     read = PlaceRead.model_validate(place)
     read.category_article = pack.cite(category.article) if category else None
     return read
-
-
-def place_event(place: Place) -> registry_pb2.PlaceChanged:
-    return registry_pb2.PlaceChanged(
-        place_id=str(place.id),
-        name=place.name,
-        category=place.category or "",
-        kind=place.kind.value,
-        location_type=place.location_type.value if place.location_type else "",
-    )
 
 
 def check_place_fields(

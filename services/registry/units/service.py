@@ -13,8 +13,9 @@ from jifang.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from jifang.policy import PolicyBook, PolicyPack
 from jifang.v1 import registry_pb2
 from services.registry.access import ensure_unit_visible, scoped_unit_filter
-from services.registry.events import publish
-from services.registry.models import SecurityAffiliation, Unit
+from services.registry.events import place_event, publish
+from services.registry.findings.service import FindingService
+from services.registry.models import Place, SecurityAffiliation, Unit
 from services.registry.places.repository import PlaceRepository
 from services.registry.units.repository import UNIT_SORTS, UnitRepository
 from services.registry.units.schemas import UnitCreate, UnitRead, UnitUpdate
@@ -100,8 +101,11 @@ class UnitService:
             reserved = sorted(set(changes) & TECH_OFFICE_FIELDS)
             if reserved:
                 raise Forbidden(f"Only the tech office may change: {', '.join(reserved)}")
+        moved_places: list[Place] = []
         if "jurisdiction" in changes and changes["jurisdiction"] != unit.jurisdiction:
-            await self._check_places_fit(unit, pack_for(self.book, changes["jurisdiction"]))
+            moved_places = await self._recategorise_places(
+                unit, self.book[unit.jurisdiction], pack_for(self.book, changes["jurisdiction"])
+            )
         for key, value in changes.items():
             if value is None and key not in ("affiliation_district",):
                 raise ValidationFailed.single(key, "not-null", f"{key} cannot be null")
@@ -120,22 +124,34 @@ class UnitService:
             jurisdiction=unit.jurisdiction,
             body=unit_event(unit, self.book),
         )
+        for place in moved_places:
+            publish(self.session, unit_id=unit.id, jurisdiction=unit.jurisdiction, body=place_event(place))
+        # The applicable law may have changed: re-evaluate now.
+        await FindingService(self.session, self.book).recompute_unit(unit)
         return unit
 
-    async def _check_places_fit(self, unit: Unit, pack: PolicyPack) -> None:
-        """Place categories are a pack's own: moving a unit needs its places re-categorised first."""
-        foreign = [
-            p.name
-            for p in await PlaceRepository(self.session).for_unit(unit.id)
-            if p.category is not None and pack.category(p.category) is None
-        ]
-        if foreign:
+    async def _recategorise_places(self, unit: Unit, old: PolicyPack, new: PolicyPack) -> list[Place]:
+        """Place categories are a pack's own: a unit that moves takes each place's equivalent
+        category in the new pack (by shared tags); where none is unambiguous, it is refused."""
+        changed, unmapped = [], []
+        for place in await PlaceRepository(self.session).for_unit(unit.id):
+            if place.category is None or new.category(place.category) is not None:
+                continue
+            current = old.category(place.category)
+            target = new.equivalent_category(current) if current else None
+            if target is None:
+                unmapped.append(place.name)
+                continue
+            place.category = target.code
+            changed.append(place)
+        if unmapped:
             raise ValidationFailed.single(
                 "jurisdiction",
                 "places-fit-pack",
-                f"these places carry categories unknown to {pack.id}; re-categorise them first: "
-                + ", ".join(foreign),
+                f"no unambiguous {new.id} category for these places; set their category to none "
+                f"first: {', '.join(unmapped)}",
             )
+        return changed
 
     async def list(
         self,

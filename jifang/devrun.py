@@ -1,0 +1,186 @@
+"""`make run`: the whole platform on this machine, with defaults.
+
+PostgreSQL at 127.0.0.1:5432 unless DATABASE_URL says otherwise (a private cluster
+under .run/ if nothing listens there but PostgreSQL's binaries are installed); the
+bundled Kafka-compatible broker on 127.0.0.1:9092 unless KAFKA_BOOTSTRAP_SERVERS is
+set; migrations, topics, a dev signing key; then every service on its fixed port.
+Ctrl-C stops everything cleanly.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import glob
+import os
+import shutil
+import signal
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import asyncpg
+
+from jifang.devbroker import LocalBroker, port_open
+from jifang.devkeys import RUN_DIR, ensure_dev_signing_key
+from jifang.kafka import ensure_topics
+from jifang.migrate import upgrade_async
+from jifang.secrets import generate_key_b64
+from jifang.topics import catalogue
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_DB = "postgresql+asyncpg://postgres@127.0.0.1:5432/jifang"
+
+
+@dataclass(frozen=True)
+class ServiceSpec:
+    name: str
+    module: str
+    port: int
+    env_prefix: str
+    alembic_ini: Path | None
+
+
+# Fixed ports: gateway 8000, registry 8001, ingest 8002, retention 8003 (those that exist).
+SERVICES = [
+    ServiceSpec("registry", "services.registry", 8001, "REGISTRY_", ROOT / "services/registry/alembic.ini"),
+]
+
+
+def say(msg: str) -> None:
+    print(f"[jifang] {msg}", flush=True)
+
+
+def _pg_bin(name: str) -> str | None:
+    found = shutil.which(name)
+    if found:
+        return found
+    candidates = sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{name}"))
+    return candidates[-1] if candidates else None
+
+
+def start_private_postgres(run_dir: Path, port: int) -> subprocess.Popen[bytes] | None:
+    """A throw-away cluster with trust auth on 127.0.0.1, owned by the current user."""
+    initdb, postgres = _pg_bin("initdb"), _pg_bin("postgres")
+    if not (initdb and postgres):
+        return None
+    data = run_dir / "pgdata"
+    if not (data / "PG_VERSION").exists():
+        data.mkdir(parents=True, exist_ok=True)
+        args = [initdb, "-D", str(data), "-U", "postgres", "--auth=trust", "-E", "UTF8"]
+        if os.geteuid() == 0:  # PostgreSQL refuses to run as root
+            shutil.chown(data, "postgres")
+            args = ["runuser", "-u", "postgres", "--", *args]
+        subprocess.run(args, check=True, stdout=subprocess.DEVNULL)
+    cmd = [postgres, "-D", str(data), "-p", str(port), "-h", "127.0.0.1", "-k", str(data)]
+    if os.geteuid() == 0:
+        cmd = ["runuser", "-u", "postgres", "--", *cmd]
+    log = open(run_dir / "postgres.log", "ab")  # noqa: SIM115 - lives as long as the server
+    return subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT)
+
+
+async def ensure_database(url: str) -> None:
+    parts = urlsplit(url.replace("+asyncpg", ""))
+    name = parts.path.lstrip("/")
+    admin = urlunsplit(parts._replace(path="/postgres"))
+    for _ in range(50):
+        try:
+            conn = await asyncpg.connect(admin)
+            break
+        except (OSError, asyncpg.CannotConnectNowError):
+            await asyncio.sleep(0.2)
+    else:
+        raise RuntimeError(f"PostgreSQL is not reachable at {parts.hostname}:{parts.port}")
+    try:
+        if not await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name):
+            await conn.execute(f'CREATE DATABASE "{name}"')
+            say(f"created database {name}")
+    finally:
+        await conn.close()
+
+
+async def main() -> int:
+    RUN_DIR.mkdir(exist_ok=True)
+    children: list[tuple[str, subprocess.Popen[bytes]]] = []
+    broker: LocalBroker | None = None
+    try:
+        db_url = os.environ.get("DATABASE_URL", DEFAULT_DB)
+        host = urlsplit(db_url).hostname or "127.0.0.1"
+        port = urlsplit(db_url).port or 5432
+        if "DATABASE_URL" not in os.environ and not port_open(host, port):
+            pg = start_private_postgres(RUN_DIR.resolve(), port)
+            if pg is None:
+                say("nothing listens on 127.0.0.1:5432 and PostgreSQL is not installed")
+                return 1
+            children.append(("postgres", pg))
+            say(f"started a private PostgreSQL cluster under {RUN_DIR}/pgdata")
+        await ensure_database(db_url)
+
+        bootstrap = os.environ.get("KAFKA_BOOTSTRAP_SERVERS")
+        if not bootstrap:
+            if port_open("127.0.0.1", 9092):
+                say("something already listens on 127.0.0.1:9092: using it as the broker")
+            else:
+                broker = LocalBroker(9092, RUN_DIR / "broker.log")
+                broker.start()
+                say("started the bundled Kafka-compatible broker (Tansu) on 127.0.0.1:9092")
+            bootstrap = "127.0.0.1:9092"
+        created = await ensure_topics(bootstrap, catalogue().values())
+        say(f"topics ready ({', '.join(created) or 'all existed'})")
+
+        ensure_dev_signing_key()
+        key_file = RUN_DIR / "registry-credentials.key"
+        if not key_file.exists():
+            key_file.write_text(generate_key_b64())
+            key_file.chmod(0o600)
+
+        env = {
+            **os.environ,
+            "DATABASE_URL": db_url,
+            "KAFKA_BOOTSTRAP_SERVERS": bootstrap,
+            "JWT_PUBLIC_KEY_FILE": str(RUN_DIR / "dev-signing-key.pub.pem"),
+            "PYTHONUNBUFFERED": "1",
+        }
+        for spec in SERVICES:
+            if spec.alembic_ini:
+                await upgrade_async(spec.alembic_ini, db_url)
+                say(f"{spec.name}: migrations applied")
+            proc = subprocess.Popen(  # noqa: ASYNC220 - started once, supervised below
+                [sys.executable, "-m", spec.module],
+                env={**env, f"{spec.env_prefix}PORT": str(spec.port)},
+                cwd=ROOT,
+            )
+            children.append((spec.name, proc))
+            say(f"{spec.name} on http://127.0.0.1:{spec.port} (docs at /docs)")
+        say("tokens for every role: `make tokens` (UNIT_ID=<id> binds the unit_admin one). Ctrl-C stops.")
+
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        while not stop.is_set():
+            for name, proc in children:
+                if proc.poll() is not None:
+                    say(f"{name} exited with {proc.returncode}: stopping everything")
+                    stop.set()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), 1.0)
+        return 0
+    finally:
+        for name, proc in reversed(children):
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)
+                try:
+                    proc.wait(15)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+                say(f"{name} stopped")
+        if broker is not None:
+            broker.stop()
+            say("broker stopped")
+
+
+if __name__ == "__main__":
+    sys.exit(asyncio.run(main()))

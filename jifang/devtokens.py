@@ -1,0 +1,55 @@
+"""`make tokens`: one development token per role, signed with the dev key of `make run`.
+
+Production tokens come from the bureau's identity provider; services only verify them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import uuid
+
+from jifang.auth import Role, issue_token
+from jifang.devkeys import ensure_dev_signing_key
+
+DEV_ISSUER = "jifang-dev"
+AUDIENCE = "jifang"
+
+
+def tokens(unit_id: str | None) -> dict[str, str]:
+    private_pem, _ = ensure_dev_signing_key()
+    out: dict[str, str] = {}
+    for role in Role:
+        claims: dict[str, object] = {}
+        if role in (Role.POLICE_OPERATOR, Role.POLICE_SUPERVISOR):
+            claims = {"badge_number": "230101", "bureau": "哈尔滨市公安局南岗分局"}
+        if role == Role.UNIT_ADMIN:
+            claims = {"unit_id": unit_id or str(uuid.UUID(int=0))}
+        subject = f"dev-{role.value}" if role != Role.NVR else f"nvr-{uuid.uuid4().hex[:12]}"
+        out[role.value] = issue_token(
+            private_pem,
+            subject=subject,
+            roles=[role],
+            audience=AUDIENCE,
+            issuer=DEV_ISSUER,
+            **claims,  # type: ignore[arg-type]
+        )
+    return out
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--unit-id", default=os.environ.get("UNIT_ID") or None)
+    parser.add_argument("--shell", action="store_true", help="print `export ROLE_TOKEN=...` lines")
+    args = parser.parse_args()
+    for role, tok in tokens(args.unit_id).items():
+        if args.shell:
+            print(f"export {role.upper()}_TOKEN={tok}")
+        else:
+            print(f"{role}: {tok}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
