@@ -16,6 +16,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from contextlib import AbstractAsyncContextManager
 
 from fastapi import FastAPI, Request, Response
+from fastapi.routing import iter_route_contexts
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram
 from prometheus_client.exposition import generate_latest
 from starlette.responses import JSONResponse
@@ -48,12 +49,29 @@ class HttpMetrics:
         )
 
 
+class RouteTemplates:
+    """Maps a matched route to its full path template (``/api/v1/units/{unit_id}``):
+    routes of included routers only know their own part."""
+
+    def __init__(self, app: FastAPI) -> None:
+        self.app = app
+        self._by_route: dict[int, str] | None = None
+
+    def template(self, route: object) -> str:
+        if self._by_route is None:
+            self._by_route = {
+                id(ctx.original_route): ctx.path or "" for ctx in iter_route_contexts(self.app.routes)
+            }
+        return self._by_route.get(id(route)) or getattr(route, "path", None) or "<unmatched>"
+
+
 class RequestContextMiddleware:
     """Request id in, request id out, one JSON access log line, metrics."""
 
-    def __init__(self, app: ASGIApp, metrics: HttpMetrics) -> None:
+    def __init__(self, app: ASGIApp, metrics: HttpMetrics, templates: RouteTemplates) -> None:
         self.app = app
         self.metrics = metrics
+        self.templates = templates
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -78,7 +96,7 @@ class RequestContextMiddleware:
         finally:
             elapsed = time.perf_counter() - start
             route = scope.get("route")
-            template = getattr(route, "path", None) or "<unmatched>"
+            template = self.templates.template(route) if route is not None else "<unmatched>"
             labels = (template, scope["method"], str(status))
             self.metrics.requests.labels(*labels).inc()
             self.metrics.latency.labels(*labels).observe(elapsed)
@@ -161,7 +179,7 @@ def create_service_app(
     app = FastAPI(title=title, version=version, lifespan=lifespan, description=description)
     install_problem_handlers(app)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=max_body_bytes, overrides=body_limit_overrides)
-    app.add_middleware(RequestContextMiddleware, metrics=HttpMetrics(registry))
+    app.add_middleware(RequestContextMiddleware, metrics=HttpMetrics(registry), templates=RouteTemplates(app))
 
     @app.get("/healthz", tags=["health"], summary="Liveness: the process answers")
     async def healthz() -> dict[str, str]:

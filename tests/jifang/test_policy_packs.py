@@ -1,0 +1,185 @@
+"""Both packs against the regulations as summarised in shared/OBLIGATIONS.md."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+from pydantic import ValidationError
+
+from jifang.policy import PACKS_DIR, FindingRule, LocationType, SystemType, load_pack, load_policy_book
+
+OBLIGATIONS = Path(__file__).resolve().parents[3] / "shared" / "OBLIGATIONS.md"
+book = load_policy_book()
+HRB, KMG = book["harbin-2008"], book["kunming-2012"]
+
+
+def obligations() -> str:
+    if not OBLIGATIONS.exists():
+        pytest.skip("shared/OBLIGATIONS.md is not beside the checkout")
+    return OBLIGATIONS.read_text(encoding="utf-8")
+
+
+def table_row(text: str, first_cell: str) -> list[str]:
+    for line in text.splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if cells and cells[0] == first_cell:
+            return cells
+    raise AssertionError(f"no row {first_cell!r} in OBLIGATIONS.md")
+
+
+def test_every_pack_in_the_folder_loads() -> None:
+    assert book.ids() == ["harbin-2008", "kunming-2012"]
+
+
+def test_retention_days_match() -> None:
+    row = table_row(obligations(), "keep footage at least")
+    assert row[1] == "**15 days**, art. 20(7)" and (HRB.retention.days, HRB.retention.article) == (
+        15,
+        "art. 20(7)",
+    )
+    assert row[2] == "**30 days**, art. 19" and (KMG.retention.days, KMG.retention.article) == (30, "art. 19")
+
+
+def test_mandated_place_counts_match() -> None:
+    row = table_row(obligations(), "mandated places")
+    assert "art. 7 (1)–(11)" in row[1] and "art. 6 (1)–(10)" in row[2]
+    hrb_items = [c.article for c in HRB.place_categories if re.fullmatch(r"art\. 7\(\d+\)", c.article)]
+    kmg_items = [c.article for c in KMG.place_categories if re.fullmatch(r"art\. 6\(\d+\)", c.article)]
+    assert hrb_items == [f"art. 7({i})" for i in range(1, 12)]
+    assert kmg_items == [f"art. 6({i})" for i in range(1, 11)]
+    # HRB (1)-(9) also need intrusion alarm and access control; (10)-(11) video only.
+    for c in HRB.place_categories[:9]:
+        assert set(c.required.all_of) == {
+            SystemType.VIDEO,
+            SystemType.INTRUSION_ALARM,
+            SystemType.ACCESS_CONTROL,
+        }
+    for c in HRB.place_categories[9:]:
+        assert c.required.all_of == (SystemType.VIDEO,)
+
+
+def test_forbidden_places_match() -> None:
+    row = table_row(obligations(), "forbidden camera places")
+    assert row[1].startswith("art. 19") and row[2].startswith("art. 7")
+    assert HRB.forbidden_camera_places.article.startswith("art. 19")
+    assert KMG.forbidden_camera_places.article == "art. 7"
+    assert LocationType.GOVERNMENT_INTERNAL_OFFICE in HRB.forbidden_camera_places.location_types
+    assert LocationType.NURSING_ROOM not in HRB.forbidden_camera_places.location_types
+    assert LocationType.NURSING_ROOM in KMG.forbidden_camera_places.location_types
+    assert LocationType.GOVERNMENT_INTERNAL_OFFICE not in KMG.forbidden_camera_places.location_types
+    for common in ("hotel_guest_room", "fitting_room", "changing_room"):
+        assert common in HRB.forbidden_camera_places.location_types
+        assert common in KMG.forbidden_camera_places.location_types
+
+
+def test_filing_rules_match() -> None:
+    text = obligations()
+    assert "30 days after acceptance" in table_row(text, "deadline")[1]
+    assert "10 days after the project is completed" in table_row(text, "deadline")[2]
+    assert (HRB.filing.party, HRB.filing.deadline.days, HRB.filing.deadline.from_) == (
+        "unit",
+        30,
+        "acceptance",
+    )
+    assert (KMG.filing.party, KMG.filing.deadline.days, KMG.filing.deadline.from_) == (
+        "firm",
+        10,
+        "completion",
+    )
+    assert [m.article for m in HRB.filing.materials] == [f"art. 15({i})" for i in range(1, 5)]
+    assert HRB.filing.supplement is not None and HRB.filing.supplement.days == 10
+    assert KMG.filing.materials == ()
+
+
+def _ranges(cell: str) -> list[tuple[int, int]]:
+    out = []
+    for lo, hi in re.findall(r"¥([\d,]+)(?:–([\d,]+))?", cell):
+        out.append((int(lo.replace(",", "")), int((hi or lo).replace(",", ""))))
+    return out
+
+
+@pytest.mark.parametrize(
+    ("row", "pack", "key"),
+    [
+        ("HRB 26", "harbin-2008", "hrb-26"),
+        ("HRB 27", "harbin-2008", "hrb-27"),
+        ("HRB 28", "harbin-2008", "hrb-28"),
+        ("HRB 29", "harbin-2008", "hrb-29"),
+        ("HRB 30", "harbin-2008", "hrb-30"),
+        ("KMG 24", "kunming-2012", "kmg-24"),
+        ("KMG 25", "kunming-2012", "kmg-25"),
+    ],
+)
+def test_penalty_ranges_match(row: str, pack: str, key: str) -> None:
+    cells = table_row(obligations(), row)
+    penalty = book[pack].penalties[key]
+    fines = penalty.if_not_rectified or penalty.first_step.fines
+    expected = _ranges(cells[2]) + _ranges(cells[3])
+    assert sorted((f.min, f.max) for f in fines) == sorted(expected)
+
+
+def test_findings_cite_what_the_issue_names() -> None:
+    cite = HRB.finding_citations
+    assert cite(FindingRule.MANDATED_SYSTEM_MISSING)[0] == ["HRB-2008 art. 7", "HRB-2008 art. 26"]
+    assert cite(FindingRule.NETWORKING_REFUSED)[0] == ["HRB-2008 art. 9", "HRB-2008 art. 28(1)"]
+    assert cite(FindingRule.FILING_MISSING)[0] == ["HRB-2008 art. 14", "HRB-2008 art. 28(2)"]
+    assert cite(FindingRule.UNCERTIFIED_PRODUCTS)[0] == ["HRB-2008 art. 12", "HRB-2008 art. 27(1)"]
+    assert cite(FindingRule.RETENTION_SHORT)[0] == ["HRB-2008 art. 20(7)", "HRB-2008 art. 28(6)"]
+    assert cite(FindingRule.RECORDS_DELETED_OR_ALTERED)[0] == ["HRB-2008 art. 20(4)", "HRB-2008 art. 29"]
+    assert KMG.finding_citations(FindingRule.USE_BEFORE_ACCEPTANCE)[0] == [
+        "KMG-2012 art. 14 para. 2",
+        "KMG-2012 art. 24",
+    ]
+    assert KMG.finding_citations(FindingRule.RETENTION_SHORT)[0] == ["KMG-2012 art. 19", "KMG-2012 art. 25"]
+    assert FindingRule.USE_BEFORE_ACCEPTANCE not in HRB.findings
+
+
+def test_platform_defaults_are_marked() -> None:
+    for pack in (HRB, KMG):
+        assert all(d.platform_default for d in pack.platform_defaults.values())
+        assert pack.default("nvr_missed_heartbeats_offline") == 3
+
+
+def test_kmg_24_fines_differ_for_business_units() -> None:
+    fines = {f.unit_kind: (f.min, f.max) for f in KMG.penalties["kmg-24"].if_not_rectified}
+    assert fines == {"non_business": (300, 1000), "business": (5000, 20000)}
+
+
+def test_a_broken_pack_is_refused_at_load(tmp_path: Path) -> None:
+    raw = yaml.safe_load((PACKS_DIR / "harbin-2008.yaml").read_text(encoding="utf-8"))
+    raw["id"] = "broken-2030"
+    raw["findings"]["mandated_system_missing"]["penalty"] = "hrb-99"
+    path = tmp_path / "broken-2030.yaml"
+    path.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
+    with pytest.raises(ValidationError, match="unknown penalty hrb-99"):
+        load_pack(path)
+    raw["findings"]["mandated_system_missing"]["penalty"] = "hrb-26"
+    raw["place_categories"][0]["required"] = {"all_of": ["teleporter"]}
+    path.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
+    with pytest.raises(ValidationError):
+        load_pack(path)
+
+
+def test_adding_a_city_is_adding_a_file(tmp_path: Path) -> None:
+    for p in PACKS_DIR.glob("*.yaml"):
+        (tmp_path / p.name).write_text(p.read_text(encoding="utf-8"), encoding="utf-8")
+    raw = yaml.safe_load((PACKS_DIR / "kunming-2012.yaml").read_text(encoding="utf-8"))
+    raw.update(id="dali-2030", city="Dali", city_zh="大理市", citation_prefix="DL-2030")
+    raw["retention"]["days"] = 90
+    (tmp_path / "dali-2030.yaml").write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
+    books = load_policy_book(tmp_path)
+    assert books.ids() == ["dali-2030", "harbin-2008", "kunming-2012"]
+    assert books["dali-2030"].retention.days == 90
+    assert books["dali-2030"].cite("art. 7") == "DL-2030 art. 7"
+
+
+def test_place_categories_map_between_cities() -> None:
+    bank = HRB.category("hrb-7-4")
+    assert bank is not None
+    mapped = KMG.equivalent_category(bank)
+    assert mapped is not None and mapped.code == "kmg-6-5"
+    museum = KMG.category("kmg-6-4")
+    assert museum is not None and HRB.equivalent_category(museum).code == "hrb-7-5"  # type: ignore[union-attr]

@@ -1,0 +1,197 @@
+"""Every route declares who may call it: no token 401, wrong role 403, and a unit admin
+of unit A gets 404 for unit B's resources."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from fastapi.routing import APIRoute, iter_route_contexts
+
+from jifang.auth import PUBLIC_PATHS, Role, RoleRequirement
+from tests.conftest import TokenFactory, auth
+from tests.services.registry.factories import create_unit
+
+
+def _requirement(route: APIRoute) -> RoleRequirement | None:
+    stack = list(route.dependant.dependencies)
+    while stack:
+        dep = stack.pop()
+        if isinstance(dep.call, RoleRequirement):
+            return dep.call
+        stack.extend(dep.dependencies)
+    return None
+
+
+def _routes(app: FastAPI) -> list[tuple[str, str, APIRoute]]:
+    out = []
+    for ctx in iter_route_contexts(app.routes):
+        route = ctx.original_route
+        if isinstance(route, APIRoute):
+            for method in sorted(route.methods - {"HEAD", "OPTIONS"}):
+                out.append((method, ctx.path or route.path, route))
+    assert len(out) > 30
+    return out
+
+
+def _fill(path: str, values: dict[str, str] | None = None) -> str:
+    values = values or {}
+    out = path
+    for name in (
+        "unit_id",
+        "place_id",
+        "system_id",
+        "device_id",
+        "finding_id",
+        "filing_id",
+        "material_id",
+        "notice_id",
+    ):
+        out = out.replace("{" + name + "}", values.get(name, str(uuid.uuid4())))
+    return out.replace("{code}", "filing_form")
+
+
+async def test_every_route_declares_roles(registry_app: FastAPI) -> None:
+    undeclared = [
+        f"{m} {p}" for m, p, r in _routes(registry_app) if _requirement(r) is None and p not in PUBLIC_PATHS
+    ]
+    assert undeclared == []
+
+
+async def test_no_token_401_wrong_role_403(
+    registry_app: FastAPI, client: httpx.AsyncClient, token: TokenFactory
+) -> None:
+    some_unit = str(uuid.uuid4())
+    role_tokens = {r: token(r, unit_id=some_unit if r == Role.UNIT_ADMIN else None) for r in Role}
+    checked = 0
+    for method, path, route in _routes(registry_app):
+        req = _requirement(route)
+        url = _fill(path)
+        if req is None:
+            r = await client.request(method, url)
+            assert r.status_code != 401, f"{method} {path} is public"
+            continue
+        r = await client.request(method, url, json={})
+        assert r.status_code == 401, f"{method} {path} without a token answered {r.status_code}"
+        assert r.headers["content-type"] == "application/problem+json"
+        r = await client.request(method, url, json={}, headers={"Authorization": "Bearer not-a-jwt"})
+        assert r.status_code == 401, f"{method} {path} with a bad token answered {r.status_code}"
+        for role, tok in role_tokens.items():
+            r = await client.request(method, url, json={}, headers=auth(tok))
+            if role in req.roles:
+                assert r.status_code not in (401, 403), f"{role} refused on {method} {path}: {r.text}"
+            else:
+                assert r.status_code == 403, f"{role} on {method} {path} answered {r.status_code}"
+            checked += 1
+    assert checked > 150
+
+
+async def _unit_b(client: httpx.AsyncClient, tech: dict[str, str]) -> dict[str, str]:
+    unit = await create_unit(client, tech)
+    uid = unit["id"]
+
+    async def post(path: str, body: dict[str, Any]) -> dict[str, Any]:
+        r = await client.post(path, json=body, headers=tech)
+        assert r.status_code == 201, r.text
+        data: dict[str, Any] = r.json()
+        return data
+
+    place = await post(f"/api/v1/units/{uid}/places", {"name": "金库", "category": "hrb-7-4"})
+    system = await post(
+        f"/api/v1/units/{uid}/systems",
+        {"name": "视频", "system_type": "video", "place_ids": [place["id"]], "acceptance_date": "2026-01-05"},
+    )
+    device = await post(
+        f"/api/v1/units/{uid}/devices", {"kind": "camera", "name": "c1", "location_type": "vault"}
+    )
+    filing = await post(f"/api/v1/units/{uid}/filings", {"system_ids": [system["id"]]})
+    r = await client.get("/api/v1/findings", params={"unit_id": uid}, headers=tech)
+    finding = r.json()["items"][0]
+    r = await client.post(
+        f"/api/v1/systems/{system['id']}/inspections",
+        json={
+            "inspected_on": "2026-02-01",
+            "result": "failed",
+            "inspectors": [
+                {"name": "王警官", "badge_number": "230001", "signed_at": "2026-02-01T10:00:00+08:00"}
+            ],
+            "rectification": {"items": ["补装入侵报警"], "deadline": "2026-03-01"},
+        },
+        headers=tech,
+    )
+    assert r.status_code == 201, r.text
+    return {
+        "unit_id": uid,
+        "place_id": place["id"],
+        "system_id": system["id"],
+        "device_id": device["id"],
+        "filing_id": filing["id"],
+        "finding_id": finding["id"],
+        "notice_id": r.json()["notice"]["id"],
+    }
+
+
+# A body each route accepts, so that what answers is the access rule, not validation.
+VALID_BODIES: dict[tuple[str, str], Any] = {
+    ("POST", "/api/v1/units/{unit_id}/places"): {"name": "大厅"},
+    ("POST", "/api/v1/units/{unit_id}/systems"): {"name": "视频", "system_type": "video"},
+    ("POST", "/api/v1/units/{unit_id}/devices"): {"kind": "camera", "name": "c", "location_type": "lobby"},
+    ("POST", "/api/v1/units/{unit_id}/filings"): {"system_ids": [str(uuid.uuid4())]},
+    ("POST", "/api/v1/systems/{system_id}/inspections"): {
+        "inspected_on": "2026-02-01",
+        "result": "passed",
+        "inspectors": [{"name": "王", "badge_number": "1", "signed_at": "2026-02-01T10:00:00+08:00"}],
+    },
+}
+
+
+def _valid_request(method: str, path: str) -> dict[str, Any]:
+    if method == "PUT" and path.endswith("/materials/{code}"):
+        return {"content": b"%PDF-1.4\n", "headers": {"Content-Type": "application/pdf"}}
+    if method in ("GET", "DELETE"):
+        return {}
+    return {"json": VALID_BODIES.get((method, path), {})}
+
+
+async def test_unit_admin_of_a_gets_404_for_unit_b(
+    registry_app: FastAPI, client: httpx.AsyncClient, token: TokenFactory
+) -> None:
+    tech = auth(token(Role.TECH_OFFICE))
+    b = await _unit_b(client, tech)
+    unit_a = await create_unit(client, tech)
+    admin_a = auth(token(Role.UNIT_ADMIN, unit_id=unit_a["id"]))
+    checked = []
+    for method, path, route in _routes(registry_app):
+        req = _requirement(route)
+        if req is None or Role.UNIT_ADMIN not in req.roles or "{" not in path:
+            continue
+        kwargs = _valid_request(method, path)
+        r = await client.request(
+            method, _fill(path, b), headers={**admin_a, **kwargs.pop("headers", {})}, **kwargs
+        )
+        assert r.status_code == 404, f"{method} {path} of unit B answered {r.status_code}: {r.text}"
+        checked.append(f"{method} {path}")
+    assert len(checked) >= 20
+    # Lists do not leak either.
+    for path in ("/api/v1/devices", "/api/v1/findings", "/api/v1/units"):
+        r = await client.get(
+            path, params={"unit_id": b["unit_id"]} if "units" not in path else {}, headers=admin_a
+        )
+        assert r.status_code == 200
+        assert all(item.get("unit_id", item.get("id")) == unit_a["id"] for item in r.json()["items"])
+    # The same calls as the tech office do find unit B's resources.
+    r = await client.get(f"/api/v1/places/{b['place_id']}", headers=tech)
+    assert r.status_code == 200
+
+
+@pytest.mark.parametrize("role", [Role.POLICE_OPERATOR, Role.AUDITOR, Role.NVR])
+async def test_filing_materials_are_confidential(
+    client: httpx.AsyncClient, token: TokenFactory, role: Role
+) -> None:
+    tech = auth(token(Role.TECH_OFFICE))
+    b = await _unit_b(client, tech)
+    r = await client.get(f"/api/v1/filings/{b['filing_id']}", headers=auth(token(role)))
+    assert r.status_code == 403
