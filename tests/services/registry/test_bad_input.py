@@ -1,0 +1,159 @@
+"""Bad input gets a clear problem+json naming the field and the rule; secrets never leak."""
+
+from __future__ import annotations
+
+import logging
+
+import httpx
+import pytest
+
+from jifang.auth import Role
+from tests.conftest import TokenFactory, auth
+from tests.services.registry.factories import create_unit, new_uscc
+
+UNIT = {
+    "name": "某医院",
+    "address": "道里区1号",
+    "district": "道里区",
+    "is_business": False,
+    "security_affiliation": "city",
+    "jurisdiction": "harbin-2008",
+}
+
+
+async def _post_unit(client: httpx.AsyncClient, token: TokenFactory, **over: object) -> httpx.Response:
+    body = {**UNIT, "uscc": new_uscc(), **over}
+    return await client.post("/api/v1/units", json=body, headers=auth(token(Role.TECH_OFFICE)))
+
+
+@pytest.mark.parametrize(
+    ("over", "field", "rule"),
+    [
+        ({"uscc": "91350100M000100Y44"}, "body.uscc", "uscc-checksum"),
+        ({"uscc": "123"}, "body.uscc", "uscc-length"),
+        ({"name": ""}, "body.name", "string_too_short"),
+        ({"jurisdiction": "shanghai-2099"}, "jurisdiction", "known-policy-pack"),
+        ({"security_affiliation": "province"}, "body.security_affiliation", "enum"),
+        ({"colour": "red"}, "body.colour", "extra_forbidden"),
+        ({"security_affiliation": "district"}, "body", "value_error"),
+    ],
+)
+async def test_unit_field_errors_name_field_and_rule(
+    client: httpx.AsyncClient, token: TokenFactory, over: dict[str, object], field: str, rule: str
+) -> None:
+    r = await _post_unit(client, token, **over)
+    assert r.status_code == 422
+    assert r.headers["content-type"] == "application/problem+json"
+    problem = r.json()
+    assert problem["status"] == 422 and problem["type"] == "/problems/validation-failed"
+    assert {"field": field, "rule": rule} == {k: problem["errors"][0][k] for k in ("field", "rule")}
+
+
+async def test_duplicate_code_is_a_conflict_and_malformed_json_is_422(
+    client: httpx.AsyncClient, token: TokenFactory
+) -> None:
+    code = new_uscc()
+    assert (await _post_unit(client, token, uscc=code)).status_code == 201
+    r = await _post_unit(client, token, uscc=code)
+    assert r.status_code == 409 and r.headers["content-type"] == "application/problem+json"
+    r = await client.post(
+        "/api/v1/units",
+        content=b"{not json",
+        headers={**auth(token(Role.TECH_OFFICE)), "Content-Type": "application/json"},
+    )
+    assert r.status_code == 422
+
+
+async def test_oversized_body_is_refused_with_413(client: httpx.AsyncClient, token: TokenFactory) -> None:
+    r = await _post_unit(client, token, address="x" * 2_000_000)
+    assert r.status_code == 413 and r.json()["type"] == "/problems/payload-too-large"
+
+
+async def test_material_type_and_size_are_checked(client: httpx.AsyncClient, token: TokenFactory) -> None:
+    tech = auth(token(Role.TECH_OFFICE))
+    unit = await create_unit(client, tech)
+    s = (
+        await client.post(
+            f"/api/v1/units/{unit['id']}/systems", json={"name": "v", "system_type": "video"}, headers=tech
+        )
+    ).json()
+    f = (
+        await client.post(f"/api/v1/units/{unit['id']}/filings", json={"system_ids": [s["id"]]}, headers=tech)
+    ).json()
+    url = f"/api/v1/filings/{f['id']}/materials/filing_form"
+    r = await client.put(url, content=b"MZ\x90\x00", headers={**tech, "Content-Type": "application/pdf"})
+    assert r.status_code == 415  # claims PDF, is not
+    r = await client.put(
+        url, content=b"%PDF-1.4", headers={**tech, "Content-Type": "application/x-msdownload"}
+    )
+    assert r.status_code == 415
+    r = await client.put(
+        url, content=b"%PDF-" + b"0" * 300_000, headers={**tech, "Content-Type": "application/pdf"}
+    )
+    assert r.status_code == 422 and r.json()["errors"][0]["rule"] == "max-size"
+    r = await client.put(
+        f"/api/v1/filings/{f['id']}/materials/passport",
+        content=b"%PDF-1.4",
+        headers={**tech, "Content-Type": "application/pdf"},
+    )
+    assert r.status_code == 422 and r.json()["errors"][0]["rule"] == "known-material"
+    assert (await client.get(f"/api/v1/filings/{f['id']}", headers=tech)).json()["materials"] == []
+
+
+async def test_device_password_is_encrypted_never_returned_never_logged(
+    registry_app,
+    client: httpx.AsyncClient,
+    token: TokenFactory,
+    caplog: pytest.LogCaptureFixture,  # type: ignore[no-untyped-def]
+) -> None:
+    secret = "S3cret-Passw0rd-unique"
+    tech = auth(token(Role.TECH_OFFICE))
+    unit = await create_unit(client, tech)
+    with caplog.at_level(logging.DEBUG):
+        r = await client.post(
+            f"/api/v1/units/{unit['id']}/devices",
+            json={
+                "kind": "camera",
+                "name": "大门",
+                "location_type": "entrance",
+                "onvif_address": "http://10.1.1.5/onvif/device_service",
+                "username": "admin",
+                "password": secret,
+            },
+            headers=tech,
+        )
+        assert r.status_code == 201
+        device = r.json()
+        listed = await client.get("/api/v1/devices", params={"unit_id": unit["id"]}, headers=tech)
+    assert device["has_credentials"] is True
+    assert secret not in r.text and secret not in listed.text and "password" not in device
+    assert secret not in caplog.text
+    async with registry_app.state.engine.connect() as conn:
+        from sqlalchemy import text
+
+        raw = (
+            await conn.execute(
+                text("SELECT password_ciphertext FROM registry.devices WHERE id = :i"), {"i": device["id"]}
+            )
+        ).scalar_one()
+        dump = (await conn.execute(text("SELECT payload FROM registry.outbox"))).scalars().all()
+    assert secret.encode() not in raw
+    assert all(secret.encode() not in p for p in dump)  # nor in Kafka events
+    # Ingest (role service) gets them from the internal API; nobody else does.
+    r = await client.get(
+        f"/api/v1/internal/devices/{device['id']}/credentials", headers=auth(token(Role.SERVICE))
+    )
+    assert r.json()["password"] == secret and r.json()["username"] == "admin"
+    r = await client.get(f"/api/v1/internal/devices/{device['id']}/credentials", headers=tech)
+    assert r.status_code == 403
+
+
+async def test_health_metrics_and_request_ids(client: httpx.AsyncClient, token: TokenFactory) -> None:
+    assert (await client.get("/healthz")).json() == {"status": "alive"}
+    r = await client.get("/api/v1/units", headers={**auth(token(Role.AUDITOR)), "X-Request-ID": "trace-42"})
+    assert r.headers["x-request-id"] == "trace-42"
+    metrics = (await client.get("/metrics")).text
+    assert 'http_requests_total{method="GET",route="/api/v1/units",status="200"}' in metrics
+    assert "http_request_duration_seconds_bucket" in metrics
+    assert "registry_devices" in metrics and "registry_findings_active" in metrics
+    assert (await client.get("/openapi.json")).json()["info"]["title"] == "Jifang registry"
