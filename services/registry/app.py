@@ -21,6 +21,7 @@ from jifang.secrets import CredentialCipher
 from services.registry.devices.endpoints import router as devices_router
 from services.registry.filings.endpoints import router as filings_router
 from services.registry.findings.endpoints import router as findings_router
+from services.registry.imports.endpoints import router as imports_router
 from services.registry.inspections.endpoints import router as inspections_router
 from services.registry.loops import HeartbeatWatchdog, RegistryGauges
 from services.registry.models import OutboxEvent
@@ -46,6 +47,7 @@ def api_router() -> APIRouter:
         filings_router,
         inspections_router,
         nvr_router,
+        imports_router,
     ):
         api.include_router(r)
     return api

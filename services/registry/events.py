@@ -15,14 +15,7 @@ from jifang.v1 import common_pb2, registry_pb2
 from services.registry.models import OutboxEvent, Place
 
 
-def publish(
-    session: AsyncSession,
-    *,
-    unit_id: uuid.UUID,
-    jurisdiction: str,
-    body: Message,
-) -> uuid.UUID:
-    """Record one event for ``unit_id``; it is sent once the transaction commits."""
+def _envelope(unit_id: uuid.UUID, jurisdiction: str, body: Message) -> tuple[uuid.UUID, str, bytes]:
     event_id = uuid.uuid4()
     meta = common_pb2.EventMeta(
         event_id=str(event_id),
@@ -34,13 +27,37 @@ def publish(
     event = registry_pb2.RegistryEvent(meta=meta, unit_id=str(unit_id))
     field = _BODY_FIELDS[type(body)]
     getattr(event, field).CopyFrom(body)
+    return event_id, field, event.SerializeToString()
+
+
+def outbox_row(unit_id: uuid.UUID, jurisdiction: str, body: Message) -> dict[str, object]:
+    """An outbox row as a dict, for bulk inserts (imports)."""
+    event_id, field, payload = _envelope(unit_id, jurisdiction, body)
+    return {
+        "event_id": event_id,
+        "topic": REGISTRY_TOPIC,
+        "key": str(unit_id),
+        "event_type": field,
+        "payload": payload,
+    }
+
+
+def publish(
+    session: AsyncSession,
+    *,
+    unit_id: uuid.UUID,
+    jurisdiction: str,
+    body: Message,
+) -> uuid.UUID:
+    """Record one event for ``unit_id``; it is sent once the transaction commits."""
+    event_id, field, payload = _envelope(unit_id, jurisdiction, body)
     enqueue(
         session,
         OutboxEvent,
         topic=REGISTRY_TOPIC,
         key=str(unit_id),
         event_type=field,
-        payload=event.SerializeToString(),
+        payload=payload,
         event_id=event_id,
     )
     return event_id

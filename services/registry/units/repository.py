@@ -29,8 +29,11 @@ class UnitRepository:
     async def get_by_uscc(self, uscc: str) -> Unit | None:
         return (await self.session.scalars(select(Unit).where(Unit.uscc == uscc))).one_or_none()
 
-    async def get_many_by_uscc(self, codes: Sequence[str]) -> dict[str, Unit]:
-        rows = await self.session.scalars(select(Unit).where(Unit.uscc.in_(codes)))
+    async def get_many_by_uscc(self, codes: Sequence[str], *, for_update: bool = False) -> dict[str, Unit]:
+        stmt = select(Unit).where(Unit.uscc.in_(codes)).order_by(Unit.id)
+        if for_update:
+            stmt = stmt.with_for_update()
+        rows = await self.session.scalars(stmt)
         return {u.uscc: u for u in rows}
 
     async def add(self, unit: Unit) -> Unit:

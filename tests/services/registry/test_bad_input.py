@@ -6,6 +6,7 @@ import logging
 
 import httpx
 import pytest
+from sqlalchemy import text
 
 from jifang.auth import Role
 from tests.conftest import TokenFactory, auth
@@ -129,8 +130,6 @@ async def test_device_password_is_encrypted_never_returned_never_logged(
     assert secret not in r.text and secret not in listed.text and "password" not in device
     assert secret not in caplog.text
     async with registry_app.state.engine.connect() as conn:
-        from sqlalchemy import text
-
         raw = (
             await conn.execute(
                 text("SELECT password_ciphertext FROM registry.devices WHERE id = :i"), {"i": device["id"]}

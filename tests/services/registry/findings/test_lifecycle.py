@@ -33,7 +33,7 @@ async def test_warn_then_escalate_after_the_deadline(
     registry_app: FastAPI, client: httpx.AsyncClient, token: TokenFactory
 ) -> None:
     tech = auth(token(Role.TECH_OFFICE))
-    unit, finding = await _finding(client, tech)
+    _, finding = await _finding(client, tech)
     r = await client.post(f"/api/v1/findings/{finding['id']}/warn", json={}, headers=tech)
     assert r.status_code == 200, r.text
     warned = r.json()
@@ -76,7 +76,7 @@ async def test_kmg_24_fine_follows_the_unit_kind(
         )
         later = dt.datetime.now(dt.UTC) + dt.timedelta(days=10)
         async with session_scope(registry_app.state.sessionmaker) as session:
-            await FindingService(session, registry_app.state.policy_book, clock=lambda: later).recompute(
+            await FindingService(session, registry_app.state.policy_book, clock=lambda t=later: t).recompute(
                 [unit["id"]]
             )
         r = await client.get(f"/api/v1/findings/{finding['id']}", headers=tech)
