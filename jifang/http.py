@@ -114,8 +114,9 @@ class RequestContextMiddleware:
             request_id_var.reset(token)
 
 
-class BodySizeLimitMiddleware:
-    """Refuse bodies over the limit with 413, before any handler buffers them."""
+class InputGuardMiddleware:
+    """Refuse bodies over the limit with 413 before any handler buffers them, and URLs
+    carrying NUL characters (no text column can hold them) with 400."""
 
     def __init__(self, app: ASGIApp, max_bytes: int, overrides: dict[str, int] | None = None):
         self.app = app
@@ -132,6 +133,12 @@ class BodySizeLimitMiddleware:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
+            return
+        if "\x00" in scope["path"] or b"%00" in scope.get("query_string", b""):
+            response = problem_response(
+                400, "bad-request", "Bad request", "The URL must not contain NUL characters.", None
+            )
+            await response(scope, receive, send)
             return
         limit = self._limit(scope["path"])
         declared = dict(scope["headers"]).get(b"content-length")
@@ -178,7 +185,7 @@ def create_service_app(
 ) -> FastAPI:
     app = FastAPI(title=title, version=version, lifespan=lifespan, description=description)
     install_problem_handlers(app)
-    app.add_middleware(BodySizeLimitMiddleware, max_bytes=max_body_bytes, overrides=body_limit_overrides)
+    app.add_middleware(InputGuardMiddleware, max_bytes=max_body_bytes, overrides=body_limit_overrides)
     app.add_middleware(RequestContextMiddleware, metrics=HttpMetrics(registry), templates=RouteTemplates(app))
 
     @app.get("/healthz", tags=["health"], summary="Liveness: the process answers")

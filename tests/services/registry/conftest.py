@@ -1,12 +1,15 @@
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import httpx
 import pytest
+import uvicorn
 from fastapi import FastAPI
 
+from jifang.devbroker import free_port
 from jifang.migrate import upgrade_async
 from jifang.secrets import generate_key_b64
 from services.registry.app import ALEMBIC_INI, create_app
@@ -48,3 +51,18 @@ async def client(registry_app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
     transport = httpx.ASGITransport(app=registry_app)
     async with httpx.AsyncClient(transport=transport, base_url="http://registry") as c:
         yield c
+
+
+@pytest.fixture(scope="session")
+async def registry_url(registry_app: FastAPI) -> AsyncIterator[str]:
+    """The registry served over real HTTP on a free port (for the CLI and schemathesis)."""
+    port = free_port()
+    server = uvicorn.Server(
+        uvicorn.Config(registry_app, host="127.0.0.1", port=port, lifespan="off", log_config=None)
+    )
+    task = asyncio.create_task(server.serve())
+    while not server.started:  # noqa: ASYNC110 - uvicorn exposes a flag only
+        await asyncio.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    await task

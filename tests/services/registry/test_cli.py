@@ -4,33 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import csv
-from collections.abc import AsyncIterator
 from pathlib import Path
 
-import pytest
-import uvicorn
-from fastapi import FastAPI
 from typer.testing import CliRunner
 
 from jifang.auth import Role
-from jifang.devbroker import free_port
 from services.registry.cli import app
 from tests.conftest import TokenFactory
 from tests.services.registry.factories import new_uscc, unique
-
-
-@pytest.fixture(scope="module")
-async def registry_url(registry_app: FastAPI) -> AsyncIterator[str]:
-    port = free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(registry_app, host="127.0.0.1", port=port, lifespan="off", log_config=None)
-    )
-    task = asyncio.create_task(server.serve())
-    while not server.started:
-        await asyncio.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    await task
 
 
 async def test_import_with_progress_and_error_report(
