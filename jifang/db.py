@@ -7,10 +7,11 @@ back otherwise. Service code only flushes.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
+from typing import Any
 
-from sqlalchemy import MetaData, text
+from sqlalchemy import MetaData, Table, text
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -61,6 +62,23 @@ async def session_scope(maker: async_sessionmaker[AsyncSession]) -> AsyncIterato
             raise
         else:
             await session.commit()
+
+
+async def copy_rows(session: AsyncSession, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
+    """Bulk-load rows with PostgreSQL's COPY, inside the session's own transaction
+    (an order of magnitude faster than multi-row INSERTs for imports)."""
+    if not rows:
+        return
+    columns = list(rows[0])
+    conn = await session.connection()
+    raw = await conn.get_raw_connection()
+    driver: Any = raw.driver_connection
+    await driver.copy_records_to_table(
+        table.name,
+        schema_name=table.schema,
+        columns=columns,
+        records=[tuple(r[c] for c in columns) for r in rows],
+    )
 
 
 async def ping(engine: AsyncEngine) -> None:

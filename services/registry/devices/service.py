@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from types import SimpleNamespace
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -35,7 +36,8 @@ def to_read(device: Device) -> DeviceRead:
     return DeviceRead.model_validate({**data, "has_credentials": device.password_ciphertext is not None})
 
 
-def device_event(device: Device, district: str) -> registry_pb2.DeviceChanged:
+def device_event(device: Device | SimpleNamespace, district: str) -> registry_pb2.DeviceChanged:
+    """The event of a device row, mapped or not (bulk import builds plain rows)."""
     return registry_pb2.DeviceChanged(
         device_id=str(device.id),
         kind=device.kind.value,
@@ -114,11 +116,11 @@ class DeviceService:
         await FindingService(self.session, self.book).recompute_unit(unit)
         return device
 
-    def build(self, unit: Unit, data: DeviceCreate) -> Device:
-        """A new device row (no I/O): used by create and by bulk import."""
-        fields = data.model_dump(exclude={"password", "onvif_address"})
+    def row(self, unit: Unit, data: DeviceCreate) -> dict[str, Any]:
+        """A new device's column values (no I/O): bulk import inserts these directly."""
         device_id = uuid.uuid4()
-        return Device(
+        row = data.model_dump(exclude={"password", "onvif_address"})
+        row.update(
             id=device_id,
             unit_id=unit.id,
             onvif_address=str(data.onvif_address) if data.onvif_address else None,
@@ -126,8 +128,11 @@ class DeviceService:
             if data.password
             else None,
             status=DeviceStatus.UNKNOWN,
-            **fields,
         )
+        return row
+
+    def build(self, unit: Unit, data: DeviceCreate) -> Device:
+        return Device(**self.row(unit, data))
 
     async def get(
         self, principal: Principal, device_id: uuid.UUID, *, lock: bool = False

@@ -11,12 +11,14 @@ import csv
 import io
 import uuid
 from collections.abc import Iterator
-from typing import Any
+from types import SimpleNamespace
+from typing import Any, cast
 
 from pydantic import BaseModel, ValidationError
-from sqlalchemy import insert
+from sqlalchemy import Table
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from jifang.db import copy_rows
 from jifang.errors import LegalRuleViolation, ValidationFailed
 from jifang.policy import PolicyBook
 from jifang.secrets import CredentialCipher
@@ -189,15 +191,13 @@ class ImportService:
                     events.append(outbox_row(unit.id, unit.jurisdiction, place_event(place)))
                 else:
                     refuse_forbidden_place(pack, m.kind, m.location_type)
-                    device = devices.build(unit, m)
-                    rows.append(
-                        {
-                            c.key: getattr(device, c.key)
-                            for c in Device.__table__.columns
-                            if c.key not in ("created_at", "updated_at")
-                        }
+                    row = devices.row(unit, m)
+                    rows.append(row)
+                    events.append(
+                        outbox_row(
+                            unit.id, unit.jurisdiction, device_event(SimpleNamespace(**row), unit.district)
+                        )
                     )
-                    events.append(outbox_row(unit.id, unit.jurisdiction, device_event(device, unit.district)))
             except LegalRuleViolation as exc:
                 errors.append(
                     RowError(
@@ -211,12 +211,15 @@ class ImportService:
             except ValidationFailed as exc:
                 errors.append(RowError(row=row_no, **exc.errors[0].as_dict()))
                 continue
-            touched.add(unit.id)
+            if kind == ImportKind.PLACES:
+                # Places change what a unit must have; imported devices cannot change a finding
+                # (a camera in a forbidden place is refused above).
+                touched.add(unit.id)
         await self._insert(Place if kind == ImportKind.PLACES else Device, rows, events)
         return len(rows)
 
     async def _insert(self, model: Any, rows: list[dict[str, Any]], events: list[dict[str, Any]]) -> None:
         if not rows:
             return
-        await self.session.execute(insert(model), rows)
-        await self.session.execute(insert(OutboxEvent), events)
+        await copy_rows(self.session, model.__table__, rows)
+        await copy_rows(self.session, cast(Table, OutboxEvent.__table__), events)
