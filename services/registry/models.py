@@ -127,6 +127,9 @@ class NoticeStatus(StrEnum):
 
 class Unit(Base):
     __tablename__ = "units"
+    __table_args__ = (
+        Index("ix_units_name_trgm", "name", postgresql_using="gin", postgresql_ops={"name": "gin_trgm_ops"}),
+    )
 
     id: Mapped[uuid.UUID] = _uuid_pk()
     name: Mapped[str] = mapped_column(String(200))
@@ -194,10 +197,18 @@ class Device(Base):
         Index("ix_devices_unit_id_created_at", "unit_id", "created_at"),
         Index("ix_devices_created_at_id", "created_at", "id"),
         Index("ix_devices_status", "status"),
+        Index("ix_devices_name_id", "name", "id"),
+        Index("ix_devices_district_created_at", "district", "created_at", "id"),
+        # "name contains" searches (pg_trgm)
+        Index(
+            "ix_devices_name_trgm", "name", postgresql_using="gin", postgresql_ops={"name": "gin_trgm_ops"}
+        ),
     )
 
     id: Mapped[uuid.UUID] = _uuid_pk()
     unit_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("units.id", ondelete="CASCADE"))
+    # The unit's district, kept on the device: police lists filter fleets by district.
+    district: Mapped[str] = mapped_column(String(100))
     system_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("systems.id", ondelete="SET NULL"))
     place_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("places.id", ondelete="SET NULL"))
     parent_id: Mapped[uuid.UUID | None] = mapped_column(

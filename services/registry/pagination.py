@@ -5,14 +5,19 @@ from __future__ import annotations
 from typing import Annotated, Generic, TypeVar
 
 from fastapi import Query
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 T = TypeVar("T")
 
 
+# Lists count at most this many matches; past it `total_capped` is true.
+COUNT_CAP = 10_000
+
+
 class Page(BaseModel, Generic[T]):
     items: list[T]
-    total: int
+    total: int = Field(description=f"Matches, counted up to {COUNT_CAP}")
+    total_capped: bool = Field(default=False, description=f"More than {COUNT_CAP} match")
     limit: int
     offset: int
 

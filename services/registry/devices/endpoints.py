@@ -52,7 +52,7 @@ async def list_devices(
     q: Annotated[str | None, Query(max_length=100, description="Name contains")] = None,
     sort: Annotated[str, Query(max_length=30)] = "created_at",
 ) -> Page[DeviceRead]:
-    devices, total = await DeviceService(session, book, cipher).list(
+    devices, total, capped = await DeviceService(session, book, cipher).list(
         principal,
         unit_id=unit_id,
         district=district,
@@ -63,7 +63,13 @@ async def list_devices(
         limit=page.limit,
         offset=page.offset,
     )
-    return Page(items=[to_read(d) for d in devices], total=total, limit=page.limit, offset=page.offset)
+    return Page(
+        items=[to_read(d) for d in devices],
+        total=total,
+        total_capped=capped,
+        limit=page.limit,
+        offset=page.offset,
+    )
 
 
 @router.get("/devices/{device_id}", response_model=DeviceRead)

@@ -4,10 +4,12 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.registry.models import Device, DeviceKind, DeviceStatus, Unit
+from jifang.db import count_up_to
+from services.registry.models import Device, DeviceKind, DeviceStatus
+from services.registry.pagination import COUNT_CAP
 
 DEVICE_SORTS = {
     "created_at": Device.created_at,
@@ -41,6 +43,9 @@ class DeviceRepository:
         await self.session.flush()
         return device
 
+    async def set_district(self, unit_id: uuid.UUID, district: str) -> None:
+        await self.session.execute(update(Device).where(Device.unit_id == unit_id).values(district=district))
+
     async def delete(self, device: Device) -> None:
         await self.session.delete(device)
         await self.session.flush()
@@ -54,21 +59,21 @@ class DeviceRepository:
         if filters.get("status") is not None:
             stmt = stmt.where(Device.status == filters["status"])
         if filters.get("district"):
-            stmt = stmt.where(Device.unit_id.in_(select(Unit.id).where(Unit.district == filters["district"])))
+            stmt = stmt.where(Device.district == filters["district"])
         if filters.get("q"):
             stmt = stmt.where(Device.name.contains(filters["q"], autoescape=True))
         return stmt
 
     async def search(
         self, *, filters: dict[str, Any], sort: str, limit: int, offset: int
-    ) -> tuple[Sequence[Device], int]:
+    ) -> tuple[Sequence[Device], int, bool]:
         stmt = self._filtered(filters)
-        total = await self.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
+        total, capped = await count_up_to(self.session, stmt, COUNT_CAP)
         column = DEVICE_SORTS[sort.lstrip("-")]
         order = column.desc() if sort.startswith("-") else column.asc()
         id_order = Device.id.desc() if sort.startswith("-") else Device.id.asc()
         rows = await self.session.scalars(stmt.order_by(order, id_order).limit(limit).offset(offset))
-        return rows.all(), total or 0
+        return rows.all(), total, capped
 
     async def heartbeat_overdue(self, now: Any) -> Sequence[Device]:
         """Enrolled NVRs online whose last heartbeat is older than 3 intervals."""

@@ -53,6 +53,7 @@ class DeviceRead(BaseModel):
 
     id: uuid.UUID
     unit_id: uuid.UUID
+    district: str
     kind: DeviceKind
     name: str
     location_type: LocationType

@@ -123,6 +123,7 @@ class DeviceService:
         row.update(
             id=device_id,
             unit_id=unit.id,
+            district=unit.district,
             onvif_address=str(data.onvif_address) if data.onvif_address else None,
             password_ciphertext=self.seal(device_id, data.password.get_secret_value())
             if data.password
@@ -196,7 +197,7 @@ class DeviceService:
         sort: str,
         limit: int,
         offset: int,
-    ) -> tuple[Sequence[Device], int]:
+    ) -> tuple[Sequence[Device], int, bool]:
         if sort.lstrip("-") not in DEVICE_SORTS:
             raise ValidationFailed.single(
                 "sort", "allowed-sort", f"sort by one of {sorted(DEVICE_SORTS)}, '-' for descending"
@@ -204,7 +205,7 @@ class DeviceService:
         scope = scoped_unit_filter(principal)
         if scope is not None:
             if unit_id is not None and unit_id != scope:
-                return [], 0
+                return [], 0, False
             unit_id = scope
         return await self.devices.search(
             filters={

@@ -30,7 +30,7 @@ async def list_findings(
     status: FindingStatus | None = None,
     rule: FindingRule | None = None,
 ) -> Page[FindingRead]:
-    items, total = await FindingService(session, book).list(
+    items, total, capped = await FindingService(session, book).list(
         principal,
         unit_id=unit_id,
         district=district,
@@ -40,7 +40,7 @@ async def list_findings(
         limit=page.limit,
         offset=page.offset,
     )
-    return Page(items=items, total=total, limit=page.limit, offset=page.offset)
+    return Page(items=items, total=total, total_capped=capped, limit=page.limit, offset=page.offset)
 
 
 @router.get("/findings/{finding_id}", response_model=FindingRead)

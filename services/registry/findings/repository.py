@@ -7,6 +7,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from jifang.db import count_up_to
 from jifang.policy import LocationType
 from services.registry.models import (
     ACTIVE_FINDING_STATUSES,
@@ -21,6 +22,7 @@ from services.registry.models import (
     filing_systems,
     system_places,
 )
+from services.registry.pagination import COUNT_CAP
 
 
 class FindingRepository:
@@ -41,7 +43,7 @@ class FindingRepository:
 
     async def search(
         self, *, filters: dict[str, Any], limit: int, offset: int
-    ) -> tuple[Sequence[Finding], int]:
+    ) -> tuple[Sequence[Finding], int, bool]:
         stmt = select(Finding)
         if filters.get("unit_id") is not None:
             stmt = stmt.where(Finding.unit_id == filters["unit_id"])
@@ -55,11 +57,11 @@ class FindingRepository:
             stmt = stmt.where(Finding.status == filters["status"])
         if filters.get("rule"):
             stmt = stmt.where(Finding.rule == filters["rule"])
-        total = await self.session.scalar(select(func.count()).select_from(stmt.subquery()))
+        total, capped = await count_up_to(self.session, stmt, COUNT_CAP)
         rows = await self.session.scalars(
             stmt.order_by(Finding.detected_at.desc(), Finding.id).limit(limit).offset(offset)
         )
-        return rows.all(), total or 0
+        return rows.all(), total, capped
 
     # --- bulk loading for recomputation ---
 

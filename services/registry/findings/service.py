@@ -268,13 +268,13 @@ class FindingService:
         rule: FindingRule | None,
         limit: int,
         offset: int,
-    ) -> tuple[list[FindingRead], int]:
+    ) -> tuple[list[FindingRead], int, bool]:
         scope = scoped_unit_filter(principal)
         if scope is not None:
             if unit_id is not None and unit_id != scope:
-                return [], 0
+                return [], 0, False
             unit_id = scope
-        rows, total = await self.findings.search(
+        rows, total, capped = await self.findings.search(
             filters={
                 "unit_id": unit_id,
                 "district": district,
@@ -286,7 +286,11 @@ class FindingService:
             offset=offset,
         )
         units = {u.id: u for u in await self.findings.units(list({f.unit_id for f in rows}))}
-        return [to_read(f, self.book[units[f.unit_id].jurisdiction], units[f.unit_id]) for f in rows], total
+        return (
+            [to_read(f, self.book[units[f.unit_id].jurisdiction], units[f.unit_id]) for f in rows],
+            total,
+            capped,
+        )
 
     async def read(self, principal: Principal, finding_id: uuid.UUID) -> FindingRead:
         finding = await self.findings.get(finding_id)

@@ -125,6 +125,7 @@ class NvrService:
             nvr = Device(
                 id=uuid.uuid4(),
                 unit_id=unit.id,
+                district=unit.district,
                 kind=DeviceKind.NVR,
                 status=DeviceStatus.ONLINE,
                 status_since=now,
@@ -194,6 +195,7 @@ class NvrService:
                 cam = Device(
                     id=uuid.uuid4(),
                     unit_id=unit.id,
+                    district=unit.district,
                     kind=DeviceKind.CAMERA,
                     parent_id=nvr.id,
                     channel_no=ch.channel_no,

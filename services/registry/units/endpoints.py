@@ -30,7 +30,7 @@ async def list_units(
     q: Annotated[str | None, Query(max_length=100, description="Name contains")] = None,
     sort: Annotated[str, Query(max_length=30)] = "name",
 ) -> Page[UnitRead]:
-    units, total = await UnitService(session, book).list(
+    units, total, capped = await UnitService(session, book).list(
         principal,
         district=district,
         jurisdiction=jurisdiction,
@@ -39,7 +39,13 @@ async def list_units(
         limit=page.limit,
         offset=page.offset,
     )
-    return Page(items=[to_read(u, book) for u in units], total=total, limit=page.limit, offset=page.offset)
+    return Page(
+        items=[to_read(u, book) for u in units],
+        total=total,
+        total_capped=capped,
+        limit=page.limit,
+        offset=page.offset,
+    )
 
 
 @router.get("/{unit_id}", response_model=UnitRead)

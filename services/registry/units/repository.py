@@ -3,10 +3,12 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from jifang.db import count_up_to
 from services.registry.models import Unit
+from services.registry.pagination import COUNT_CAP
 
 UNIT_SORTS = {
     "name": Unit.name,
@@ -70,13 +72,13 @@ class UnitRepository:
         sort: str,
         limit: int,
         offset: int,
-    ) -> tuple[Sequence[Unit], int]:
+    ) -> tuple[Sequence[Unit], int, bool]:
         stmt = self._filtered(only_unit=only_unit, district=district, jurisdiction=jurisdiction, q=q)
-        total = await self.session.scalar(select(func.count()).select_from(stmt.subquery()))
+        total, capped = await count_up_to(self.session, stmt, COUNT_CAP)
         column = UNIT_SORTS[sort.lstrip("-")]
         order = column.desc() if sort.startswith("-") else column.asc()
         rows = await self.session.scalars(stmt.order_by(order, Unit.id).limit(limit).offset(offset))
-        return rows.all(), total or 0
+        return rows.all(), total, capped
 
     async def all_ids(self) -> Sequence[uuid.UUID]:
         return (await self.session.scalars(select(Unit.id).order_by(Unit.id))).all()

@@ -13,6 +13,7 @@ from jifang.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from jifang.policy import PolicyBook, PolicyPack
 from jifang.v1 import registry_pb2
 from services.registry.access import ensure_unit_visible, scoped_unit_filter
+from services.registry.devices.repository import DeviceRepository
 from services.registry.events import place_event, publish
 from services.registry.findings.service import FindingService
 from services.registry.models import Place, SecurityAffiliation, Unit
@@ -106,6 +107,8 @@ class UnitService:
             moved_places = await self._recategorise_places(
                 unit, self.book[unit.jurisdiction], pack_for(self.book, changes["jurisdiction"])
             )
+        if changes.get("district") not in (None, unit.district):
+            await DeviceRepository(self.session).set_district(unit.id, changes["district"])
         for key, value in changes.items():
             if value is None and key not in ("affiliation_district",):
                 raise ValidationFailed.single(key, "not-null", f"{key} cannot be null")
@@ -163,7 +166,7 @@ class UnitService:
         sort: str,
         limit: int,
         offset: int,
-    ) -> tuple[Sequence[Unit], int]:
+    ) -> tuple[Sequence[Unit], int, bool]:
         if sort.lstrip("-") not in UNIT_SORTS:
             raise ValidationFailed.single(
                 "sort", "allowed-sort", f"sort by one of {sorted(UNIT_SORTS)}, '-' for descending"
