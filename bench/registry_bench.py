@@ -243,14 +243,15 @@ async def seed_finding_units(db: str, client: httpx.Client, start: int) -> list[
     conn = await asyncpg.connect(db.replace("+asyncpg", ""))
     try:
         rows = await conn.fetch(
-            "SELECT p.id AS place_id, u.id AS unit_id FROM registry.places p JOIN registry.units u ON u.id = p.unit_id "
-            "WHERE u.uscc = ANY($1::text[])",
+            "SELECT p.id AS place_id, u.id AS unit_id FROM registry.places p "
+            "JOIN registry.units u ON u.id = p.unit_id WHERE u.uscc = ANY($1::text[])",
             [uscc(i) for i in range(start, start + N_FINDING_UNITS, 2)],
         )
         systems = [(uuid.uuid4(), r["unit_id"], r["place_id"]) for r in rows]
         await conn.executemany(
             "INSERT INTO registry.systems (id, unit_id, name, system_type, in_use, networking, products, "
-            "changed_since_filing, acceptance_date) VALUES ($1, $2, 'video', 'video', true, $3, '[]', false, '2026-01-01')",
+            "changed_since_filing, acceptance_date) "
+            "VALUES ($1, $2, 'video', 'video', true, $3, '[]', false, '2026-01-01')",
             [(s, u, "refused" if k % 5 == 0 else "connected") for k, (s, u, _) in enumerate(systems)],
         )
         await conn.executemany(
@@ -287,7 +288,7 @@ async def main() -> int:
             "REGISTRY_LOG_LEVEL": "WARNING",
             "REGISTRY_STORAGE_DIR": str(tmp / "files"),
         }
-        proc = subprocess.Popen([sys.executable, "-m", "services.registry"], env=env)
+        proc = subprocess.Popen([sys.executable, "-m", "services.registry"], env=env)  # noqa: ASYNC220
         url = f"http://127.0.0.1:{port}"
         await wait_ready(url)
         token = issue_token(

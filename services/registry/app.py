@@ -24,7 +24,7 @@ from services.registry.filings.endpoints import router as filings_router
 from services.registry.findings.endpoints import router as findings_router
 from services.registry.imports.endpoints import router as imports_router
 from services.registry.inspections.endpoints import router as inspections_router
-from services.registry.loops import HeartbeatWatchdog, RegistryGauges
+from services.registry.loops import FindingsSweep, HeartbeatWatchdog, RegistryGauges
 from services.registry.models import OutboxEvent
 from services.registry.nvr.endpoints import router as nvr_router
 from services.registry.places.endpoints import router as places_router
@@ -104,6 +104,7 @@ def create_app(settings: RegistrySettings | None = None, *, run_loops: bool = Tr
                 ),
                 HeartbeatWatchdog(maker, app.state.policy_book, settings.heartbeat_check_interval_s),
                 RegistryGauges(maker, metrics_registry, settings.metrics_refresh_interval_s),
+                FindingsSweep(maker, app.state.policy_book, settings.findings_sweep_interval_s),
             ]
         app.state.loops = loops
         for loop in loops:

@@ -13,7 +13,9 @@ from jifang.runner import LongRunningService
 from services.registry.devices.repository import DeviceRepository
 from services.registry.filings.repository import FilingRepository
 from services.registry.findings.repository import FindingRepository
+from services.registry.findings.service import FindingService
 from services.registry.nvr.service import mark_offline
+from services.registry.units.repository import UnitRepository
 
 
 class HeartbeatWatchdog(LongRunningService):
@@ -34,6 +36,29 @@ class HeartbeatWatchdog(LongRunningService):
             now = datetime.now(UTC)
             for device in await DeviceRepository(session).heartbeat_overdue(now):
                 await mark_offline(session, self.book, device, now)
+        return self.interval_s
+
+
+class FindingsSweep(LongRunningService):
+    """Deadlines pass with time, not only with changes: filings fall due, warned findings
+    escalate. Re-evaluates every unit periodically, a chunk per transaction."""
+
+    name = "findings-sweep"
+
+    def __init__(
+        self, sessionmaker: async_sessionmaker[AsyncSession], book: PolicyBook, interval_s: float
+    ) -> None:
+        super().__init__()
+        self.sessionmaker = sessionmaker
+        self.book = book
+        self.interval_s = interval_s
+
+    async def run_once(self) -> float:
+        async with session_scope(self.sessionmaker) as session:
+            unit_ids = await UnitRepository(session).all_ids()
+        for i in range(0, len(unit_ids), 1000):
+            async with session_scope(self.sessionmaker) as session:
+                await FindingService(session, self.book).recompute(unit_ids[i : i + 1000])
         return self.interval_s
 
 

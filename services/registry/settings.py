@@ -21,6 +21,8 @@ class RegistrySettings(ServiceSettings):
     heartbeat_check_interval_s: float = 10.0
     metrics_refresh_interval_s: float = 15.0
     outbox_poll_interval_s: float = 0.2
+    # Every unit is re-evaluated this often (deadlines pass with time).
+    findings_sweep_interval_s: float = 3600.0
 
     def credentials_key_b64(self) -> str:
         if self.credentials_key is not None:

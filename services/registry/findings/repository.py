@@ -65,8 +65,12 @@ class FindingRepository:
 
     # --- bulk loading for recomputation ---
 
-    async def units(self, unit_ids: Sequence[uuid.UUID]) -> Sequence[Unit]:
-        return (await self.session.scalars(select(Unit).where(Unit.id.in_(unit_ids)))).all()
+    async def units(self, unit_ids: Sequence[uuid.UUID], *, for_update: bool = False) -> Sequence[Unit]:
+        stmt = select(Unit).where(Unit.id.in_(unit_ids))
+        if for_update:
+            # The same lock every change to a unit takes: recomputations never race each other.
+            stmt = stmt.order_by(Unit.id).with_for_update()
+        return (await self.session.scalars(stmt)).all()
 
     async def places(self, unit_ids: Sequence[uuid.UUID]) -> Sequence[Place]:
         return (await self.session.scalars(select(Place).where(Place.unit_id.in_(unit_ids)))).all()

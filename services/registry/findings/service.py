@@ -95,9 +95,9 @@ class FindingService:
         self.clock = clock
         self.findings = FindingRepository(session)
 
-    async def records(self, unit_ids: Sequence[uuid.UUID]) -> list[UnitRecords]:
+    async def records(self, unit_ids: Sequence[uuid.UUID], *, lock: bool = False) -> list[UnitRecords]:
         repo = self.findings
-        units = await repo.units(unit_ids)
+        units = await repo.units(unit_ids, for_update=lock)
         recs = {u.id: UnitRecords(unit=u) for u in units}
         for p in await repo.places(unit_ids):
             recs[p.unit_id].places.append(p)
@@ -144,10 +144,11 @@ class FindingService:
     async def _recompute_chunk(self, unit_ids: Sequence[uuid.UUID]) -> dict[str, int]:
         now = self.clock()
         counts = {"opened": 0, "rectified": 0, "escalated": 0, "active": 0}
+        records = await self.records(unit_ids, lock=True)
         existing: dict[tuple[uuid.UUID, str, str], Finding] = {
             (f.unit_id, f.rule, f.subject_key): f for f in await self.findings.active_for_units(unit_ids)
         }
-        for rec in await self.records(unit_ids):
+        for rec in records:
             unit = rec.unit
             pack = self.book[unit.jurisdiction]
             today = local_today(pack, now)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from typing import Any
 
@@ -100,3 +101,29 @@ async def test_recompute_all_endpoint(client: httpx.AsyncClient, token: TokenFac
     assert r.status_code == 200
     body = r.json()
     assert body["units"] >= 1 and body["active"] >= 1 and body["opened"] == 0
+
+
+async def test_concurrent_changes_and_sweeps_keep_one_finding_per_subject(
+    registry_app: FastAPI, client: httpx.AsyncClient, token: TokenFactory
+) -> None:
+    tech = auth(token(Role.TECH_OFFICE))
+    unit = await create_unit(client, tech)
+
+    async def sweep() -> None:
+        async with session_scope(registry_app.state.sessionmaker) as session:
+            await FindingService(session, registry_app.state.policy_book).recompute([unit["id"]])
+
+    async def add_place(i: int) -> int:
+        r = await client.post(
+            f"/api/v1/units/{unit['id']}/places",
+            json={"name": f"入口{i}", "category": "hrb-7-10"},
+            headers=tech,
+        )
+        return r.status_code
+
+    results = await asyncio.gather(*[add_place(i) for i in range(8)], *[sweep() for _ in range(4)])
+    assert [s for s in results if s is not None] == [201] * 8
+    r = await client.get("/api/v1/findings", params={"unit_id": unit["id"], "status": "open"}, headers=tech)
+    assert sorted(f["detail"].split(" ")[0] for f in r.json()["items"]) == sorted(
+        f"入口{i}" for i in range(8)
+    )

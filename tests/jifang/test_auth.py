@@ -1,0 +1,100 @@
+"""Token verification: asymmetric signatures from a key or a JWKS URL; claims checked."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import threading
+from collections.abc import Iterator
+from datetime import timedelta
+from http.server import BaseHTTPRequestHandler, HTTPServer
+
+import jwt
+import pytest
+from cryptography.hazmat.primitives import serialization
+
+from jifang.auth import Role, TokenVerifier, generate_signing_key, issue_token
+from jifang.errors import Unauthenticated
+
+PRIV, PUB = generate_signing_key()
+
+
+def verifier(**kw: object) -> TokenVerifier:
+    return TokenVerifier(audience="jifang", issuer="t", **kw)  # type: ignore[arg-type]
+
+
+def tok(**kw: object) -> str:
+    args: dict[str, object] = {"subject": "s", "roles": [Role.AUDITOR], "audience": "jifang", "issuer": "t"}
+    args.update(kw)
+    return issue_token(PRIV, **args)  # type: ignore[arg-type]
+
+
+async def test_valid_token_gives_the_principal() -> None:
+    p = await verifier(public_key_pem=PUB).verify(
+        tok(roles=[Role.POLICE_OPERATOR], badge_number="230101", bureau="南岗分局")
+    )
+    assert p.roles == {Role.POLICE_OPERATOR} and p.badge_number == "230101" and p.bureau == "南岗分局"
+
+
+@pytest.mark.parametrize(
+    "token_kw",
+    [
+        {"lifetime": timedelta(seconds=-5)},  # expired
+        {"audience": "someone-else"},
+        {"issuer": "evil"},
+        {"roles": [Role.UNIT_ADMIN]},  # a unit admin must name its unit
+        {"roles": [Role.POLICE_OPERATOR]},  # police must carry badge and bureau
+    ],
+)
+async def test_refused_tokens(token_kw: dict[str, object]) -> None:
+    with pytest.raises(Unauthenticated):
+        await verifier(public_key_pem=PUB).verify(tok(**token_kw))
+
+
+async def test_another_key_and_symmetric_tokens_are_refused() -> None:
+    other_priv, _ = generate_signing_key()
+    forged = issue_token(other_priv, subject="s", roles=[Role.AUDITOR], audience="jifang", issuer="t")
+    with pytest.raises(Unauthenticated):
+        await verifier(public_key_pem=PUB).verify(forged)
+    hs = jwt.encode(
+        {"sub": "s", "roles": ["auditor"], "aud": "jifang", "iss": "t", "exp": 2**33},
+        "a-shared-secret-of-32-bytes-len!",
+        "HS256",
+    )
+    with pytest.raises(Unauthenticated):
+        await verifier(public_key_pem=PUB).verify(hs)
+
+
+@pytest.fixture
+def jwks_url() -> Iterator[str]:
+    key = serialization.load_pem_public_key(PUB.encode())
+    jwk = json.loads(jwt.algorithms.OKPAlgorithm.to_jwk(key))  # type: ignore[arg-type]
+    body = json.dumps({"keys": [{**jwk, "kid": "k1", "use": "sig", "alg": "EdDSA"}]}).encode()
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = HTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}/jwks.json"
+    server.shutdown()
+
+
+async def test_keys_from_a_jwks_url(jwks_url: str) -> None:
+    token = jwt.encode(
+        {"sub": "s", "roles": ["service"], "aud": "jifang", "iss": "t", "exp": 2**33},
+        serialization.load_pem_private_key(PRIV.encode(), None),  # type: ignore[arg-type]
+        algorithm="EdDSA",
+        headers={"kid": "k1"},
+    )
+    p = await verifier(jwks_url=jwks_url).verify(token)
+    assert p.roles == {Role.SERVICE}
+    await asyncio.sleep(0)
