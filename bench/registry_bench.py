@@ -26,6 +26,7 @@ import httpx
 
 from jifang.auth import Role, generate_signing_key, issue_token
 from jifang.devbroker import LocalBroker, free_port
+from jifang.devdb import admin_execute, asyncpg_url
 from jifang.identifiers import make_uscc
 from jifang.kafka import ensure_topics
 from jifang.migrate import upgrade_async
@@ -33,11 +34,14 @@ from jifang.secrets import generate_key_b64
 from jifang.topics import catalogue
 from services.registry.app import ALEMBIC_INI
 from services.registry.cli import import_file
+from services.registry.imports.schemas import COLUMNS, ImportKind
 
 ADMIN_DSN = os.environ.get("BENCH_POSTGRES_DSN", "postgresql://postgres@127.0.0.1:5432/postgres")
 N_DEVICES = int(os.environ.get("BENCH_DEVICES", "100000"))
 N_FINDING_UNITS = int(os.environ.get("BENCH_UNITS", "10000"))
 N_NAIVE = 1000
+# The import's own column list, up to the columns this benchmark fills.
+DEVICE_COLUMNS = list(COLUMNS[ImportKind.DEVICES][:10])
 LOCATIONS = ["entrance", "lobby", "counter", "vault", "corridor", "parking", "perimeter"]
 rng = random.Random(20261122)
 
@@ -56,14 +60,6 @@ def csv_text(header: list[str], rows: list[list[Any]]) -> str:
     w.writerow(header)
     w.writerows(rows)
     return buf.getvalue()
-
-
-async def admin(sql: str) -> None:
-    conn = await asyncpg.connect(ADMIN_DSN)
-    try:
-        await conn.execute(sql)
-    finally:
-        await conn.close()
 
 
 async def wait_ready(url: str) -> None:
@@ -115,18 +111,7 @@ async def measure_import(client: httpx.Client, tmp: Path, units: int) -> None:
     path = tmp / "devices.csv"
     path.write_text(
         csv_text(
-            [
-                "unit_uscc",
-                "kind",
-                "name",
-                "location_type",
-                "onvif_address",
-                "username",
-                "password",
-                "serial_number",
-                "manufacturer",
-                "model",
-            ],
+            DEVICE_COLUMNS,
             rows,
         ),
         encoding="utf-8",
@@ -240,7 +225,7 @@ async def seed_finding_units(db: str, client: httpx.Client, start: int) -> list[
         ]
         == 0
     )
-    conn = await asyncpg.connect(db.replace("+asyncpg", ""))
+    conn = await asyncpg.connect(asyncpg_url(db))
     try:
         rows = await conn.fetch(
             "SELECT p.id AS place_id, u.id AS unit_id FROM registry.places p "
@@ -267,7 +252,7 @@ async def main() -> int:
     tmp = Path(os.environ.get("BENCH_DIR", "/tmp")) / f"jifang-bench-{uuid.uuid4().hex[:6]}"
     tmp.mkdir(parents=True)
     name = f"jifang_bench_{uuid.uuid4().hex[:8]}"
-    await admin(f'CREATE DATABASE "{name}"')
+    await admin_execute(ADMIN_DSN, f'CREATE DATABASE "{name}"')
     db = ADMIN_DSN.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://") + f"/{name}"
     broker = LocalBroker(free_port(), tmp / "broker.log")
     broker.start()
@@ -311,7 +296,7 @@ async def main() -> int:
         await measure_outbox_drain(url)
         # After a bulk load, as an operator would: fresh planner statistics, a clean heap.
         started = time.perf_counter()
-        conn = await asyncpg.connect(db.replace("+asyncpg", ""))
+        conn = await asyncpg.connect(asyncpg_url(db))
         try:
             await conn.execute("VACUUM ANALYZE registry.devices, registry.units, registry.outbox")
             await conn.execute("CHECKPOINT")
@@ -341,7 +326,7 @@ async def main() -> int:
             proc.terminate()
             proc.wait(20)
         broker.stop()
-        await admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await admin_execute(ADMIN_DSN, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 if __name__ == "__main__":

@@ -24,6 +24,7 @@ from urllib.parse import urlsplit, urlunsplit
 import asyncpg
 
 from jifang.devbroker import LocalBroker, port_open
+from jifang.devdb import asyncpg_url, create_database_if_missing
 from jifang.devkeys import RUN_DIR, ensure_dev_signing_key
 from jifang.kafka import ensure_topics
 from jifang.migrate import upgrade_async
@@ -82,23 +83,18 @@ def start_private_postgres(run_dir: Path, port: int) -> subprocess.Popen[bytes] 
 
 
 async def ensure_database(url: str) -> None:
-    parts = urlsplit(url.replace("+asyncpg", ""))
-    name = parts.path.lstrip("/")
+    parts = urlsplit(asyncpg_url(url))
     admin = urlunsplit(parts._replace(path="/postgres"))
-    for _ in range(50):
+    for _ in range(50):  # a cluster just started needs a moment
         try:
-            conn = await asyncpg.connect(admin)
+            created = await create_database_if_missing(admin, parts.path.lstrip("/"))
             break
         except (OSError, asyncpg.CannotConnectNowError):
             await asyncio.sleep(0.2)
     else:
         raise RuntimeError(f"PostgreSQL is not reachable at {parts.hostname}:{parts.port}")
-    try:
-        if not await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name):
-            await conn.execute(f'CREATE DATABASE "{name}"')
-            say(f"created database {name}")
-    finally:
-        await conn.close()
+    if created:
+        say(f"created database {parts.path.lstrip('/')}")
 
 
 async def main() -> int:
@@ -169,6 +165,7 @@ async def main() -> int:
                 await asyncio.wait_for(stop.wait(), 1.0)
         return 0
     finally:
+        # Ctrl-C in a terminal reaches every child too; whatever still runs gets SIGTERM.
         for name, proc in reversed(children):
             if proc.poll() is None:
                 proc.send_signal(signal.SIGTERM)
@@ -176,7 +173,7 @@ async def main() -> int:
                     proc.wait(15)
                 except subprocess.TimeoutExpired:
                     proc.kill()
-                say(f"{name} stopped")
+            say(f"{name} stopped")
         if broker is not None:
             broker.stop()
             say("broker stopped")

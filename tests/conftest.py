@@ -10,11 +10,11 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-import asyncpg
 import pytest
 
 from jifang.auth import Role, generate_signing_key, issue_token
 from jifang.devbroker import LocalBroker, free_port
+from jifang.devdb import admin_execute
 from jifang.kafka import ensure_topics
 from jifang.topics import catalogue
 
@@ -27,19 +27,12 @@ def database_url() -> Iterator[str]:
     """A database of its own for this run, dropped afterwards."""
     name = f"jifang_test_{uuid.uuid4().hex[:10]}"
 
-    async def admin(sql: str) -> None:
-        conn = await asyncpg.connect(ADMIN_DSN)
-        try:
-            await conn.execute(sql)
-        finally:
-            await conn.close()
-
-    asyncio.run(admin(f'CREATE DATABASE "{name}"'))
+    asyncio.run(admin_execute(ADMIN_DSN, f'CREATE DATABASE "{name}"'))
     base = ADMIN_DSN.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://")
     try:
         yield f"{base}/{name}"
     finally:
-        asyncio.run(admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        asyncio.run(admin_execute(ADMIN_DSN, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 @pytest.fixture(scope="session")

@@ -137,10 +137,10 @@ def create_app(settings: RegistrySettings | None = None, *, run_loops: bool = Tr
         registry=metrics_registry,
         readiness_checks=readiness,
         max_body_bytes=settings.max_body_bytes,
+        # Only material uploads and CSV imports take large bodies.
         body_limit_overrides={
-            "/api/v1/filings": settings.max_material_bytes * 5,
-            "/api/v1/units/": settings.max_material_bytes * 5,
-            "/api/v1/imports": settings.max_import_bytes,
+            "/api/v1/filings/": settings.max_material_bytes + 1024,
+            "/api/v1/imports/": settings.max_import_bytes,
         },
     )
     app.include_router(api_router())

@@ -18,10 +18,8 @@ from services.registry.nvr.service import mark_offline
 from services.registry.units.repository import UnitRepository
 
 
-class HeartbeatWatchdog(LongRunningService):
-    """NVRs that missed 3 heartbeat intervals go offline (the count is a pack default)."""
-
-    name = "heartbeat-watchdog"
+class _PeriodicRegistryTask(LongRunningService):
+    """A loop over the registry's database under its policy packs, every ``interval_s``."""
 
     def __init__(
         self, sessionmaker: async_sessionmaker[AsyncSession], book: PolicyBook, interval_s: float
@@ -30,6 +28,12 @@ class HeartbeatWatchdog(LongRunningService):
         self.sessionmaker = sessionmaker
         self.book = book
         self.interval_s = interval_s
+
+
+class HeartbeatWatchdog(_PeriodicRegistryTask):
+    """NVRs that missed 3 heartbeat intervals go offline (the count is a pack default)."""
+
+    name = "heartbeat-watchdog"
 
     async def run_once(self) -> float:
         async with session_scope(self.sessionmaker) as session:
@@ -39,19 +43,11 @@ class HeartbeatWatchdog(LongRunningService):
         return self.interval_s
 
 
-class FindingsSweep(LongRunningService):
+class FindingsSweep(_PeriodicRegistryTask):
     """Deadlines pass with time, not only with changes: filings fall due, warned findings
     escalate. Re-evaluates every unit periodically, a chunk per transaction."""
 
     name = "findings-sweep"
-
-    def __init__(
-        self, sessionmaker: async_sessionmaker[AsyncSession], book: PolicyBook, interval_s: float
-    ) -> None:
-        super().__init__()
-        self.sessionmaker = sessionmaker
-        self.book = book
-        self.interval_s = interval_s
 
     async def run_once(self) -> float:
         async with session_scope(self.sessionmaker) as session:
