@@ -63,6 +63,7 @@ class LocationType(StrEnum):
 class FindingRule(StrEnum):
     MANDATED_SYSTEM_MISSING = "mandated_system_missing"
     USE_BEFORE_ACCEPTANCE = "use_before_acceptance"
+    DESIGN_REVIEW_MISSING = "design_review_missing"
     NETWORKING_REFUSED = "networking_refused"
     FILING_MISSING = "filing_missing"
     FILING_INCOMPLETE = "filing_incomplete"

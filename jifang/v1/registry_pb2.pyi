@@ -179,20 +179,22 @@ class FindingChanged(_message.Message):
     def __init__(self, finding_id: _Optional[str] = ..., rule: _Optional[str] = ..., status: _Optional[str] = ..., articles: _Optional[_Iterable[str]] = ..., penalty: _Optional[str] = ..., subject_type: _Optional[str] = ..., subject_id: _Optional[str] = ..., detail: _Optional[str] = ..., rectification_deadline: _Optional[str] = ...) -> None: ...
 
 class FilingChanged(_message.Message):
-    __slots__ = ("filing_id", "status", "receipt_number", "missing_materials", "supplement_deadline", "system_ids")
+    __slots__ = ("filing_id", "status", "receipt_number", "missing_materials", "supplement_deadline", "system_ids", "materials")
     FILING_ID_FIELD_NUMBER: _ClassVar[int]
     STATUS_FIELD_NUMBER: _ClassVar[int]
     RECEIPT_NUMBER_FIELD_NUMBER: _ClassVar[int]
     MISSING_MATERIALS_FIELD_NUMBER: _ClassVar[int]
     SUPPLEMENT_DEADLINE_FIELD_NUMBER: _ClassVar[int]
     SYSTEM_IDS_FIELD_NUMBER: _ClassVar[int]
+    MATERIALS_FIELD_NUMBER: _ClassVar[int]
     filing_id: str
     status: str
     receipt_number: str
     missing_materials: _containers.RepeatedScalarFieldContainer[str]
     supplement_deadline: str
     system_ids: _containers.RepeatedScalarFieldContainer[str]
-    def __init__(self, filing_id: _Optional[str] = ..., status: _Optional[str] = ..., receipt_number: _Optional[str] = ..., missing_materials: _Optional[_Iterable[str]] = ..., supplement_deadline: _Optional[str] = ..., system_ids: _Optional[_Iterable[str]] = ...) -> None: ...
+    materials: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, filing_id: _Optional[str] = ..., status: _Optional[str] = ..., receipt_number: _Optional[str] = ..., missing_materials: _Optional[_Iterable[str]] = ..., supplement_deadline: _Optional[str] = ..., system_ids: _Optional[_Iterable[str]] = ..., materials: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class InspectionRecorded(_message.Message):
     __slots__ = ("inspection_id", "system_id", "result", "inspected_on")

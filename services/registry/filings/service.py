@@ -156,6 +156,7 @@ class FilingService:
             created_by=principal.subject,
         )
         await self.filings.add(filing, ids)
+        await self._publish(filing, unit)
         return await self.to_read(filing, pack)
 
     async def upload(
@@ -197,6 +198,7 @@ class FilingService:
                 uploaded_by=principal.subject,
             )
         )
+        await self._publish(filing, unit)  # which materials exist; never their content
         return await self.to_read(filing, pack)
 
     async def submit(self, principal: Principal, filing_id: uuid.UUID) -> FilingRead:
@@ -218,12 +220,7 @@ class FilingService:
             await self._file(filing, unit, pack, now)
         filing.submitted_at = now if filing.status == FilingStatus.FILED else filing.submitted_at
         await self.session.flush()
-        publish(
-            self.session,
-            unit_id=unit.id,
-            jurisdiction=unit.jurisdiction,
-            body=self._event(filing, await self.filings.system_ids([filing.id])),
-        )
+        await self._publish(filing, unit)
         await FindingService(self.session, self.book, self.clock).recompute_unit(unit)
         return await self.to_read(filing, pack)
 
@@ -240,6 +237,13 @@ class FilingService:
                 earlier.status = FilingStatus.SUPERSEDED
         for system in await SystemRepository(self.session).many(unit.id, system_ids):
             system.changed_since_filing = False
+
+    async def _publish(self, filing: FilingRecord, unit: Unit) -> None:
+        system_ids = await self.filings.system_ids([filing.id])
+        materials = [m.code for m in await self.filings.materials(filing.id)]
+        event = self._event(filing, system_ids)
+        event.materials.extend(sorted(set(materials)))
+        publish(self.session, unit_id=unit.id, jurisdiction=unit.jurisdiction, body=event)
 
     @staticmethod
     def _event(

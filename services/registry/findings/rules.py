@@ -165,6 +165,18 @@ def evaluate(pack: PolicyPack, rec: UnitRecords, today: dt.date) -> list[Violati
                     f"system {system.name!r} uses products without a certificate: {', '.join(uncertified)}",
                 )
             )
+        # Accepted without a reviewed design plan (KMG art. 14 para. 1).
+        if system.acceptance_date is not None and system.design_review_date is None:
+            out.append(
+                _violation(
+                    pack,
+                    FindingRule.DESIGN_REVIEW_MISSING,
+                    "system",
+                    system.id,
+                    f"system:{system.id}",
+                    f"system {system.name!r} was accepted without a reviewed design plan",
+                )
+            )
         # Use before acceptance (KMG art. 14 para. 2 + 24).
         if system.in_use and system.acceptance_date is None:
             out.append(

@@ -91,7 +91,7 @@ async def test_material_type_and_size_are_checked(client: httpx.AsyncClient, tok
     r = await client.put(
         url, content=b"%PDF-" + b"0" * 300_000, headers={**tech, "Content-Type": "application/pdf"}
     )
-    assert r.status_code == 422 and r.json()["errors"][0]["rule"] == "max-size"
+    assert r.status_code == 413 and r.json()["type"] == "/problems/payload-too-large"
     r = await client.put(
         f"/api/v1/filings/{f['id']}/materials/passport",
         content=b"%PDF-1.4",

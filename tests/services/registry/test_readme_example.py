@@ -28,6 +28,7 @@ async def _bank_with_video(client: httpx.AsyncClient, tech: dict[str, str], juri
             "name": "视频监控系统",
             "system_type": "video",
             "place_ids": [place["id"]],
+            "design_review_date": "2026-08-01",
             "completion_date": "2026-10-01",
             "acceptance_date": "2026-10-10",
             "in_use": True,

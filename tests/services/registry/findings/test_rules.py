@@ -167,6 +167,7 @@ def test_filed_incomplete_and_changed_systems() -> None:
     assert rules(HRB, rec) == []
     s.changed_since_filing = True
     assert rules(HRB, rec) == [("refiling_required", str(s.id))]
+    s.design_review_date = dt.date(2025, 12, 1)
     assert (
         rules(
             KMG,
@@ -208,3 +209,18 @@ def test_cameras_already_in_places_the_city_forbids() -> None:
     )
     assert rules(KMG, UnitRecords(unit=u, cameras=[cam])) == [("forbidden_camera_place", str(cam.id))]
     assert rules(HRB, UnitRecords(unit=unit(), cameras=[cam])) == []
+
+
+def test_kmg_acceptance_without_design_review() -> None:
+    u = unit("kunming-2012")
+    s = system(
+        u, SystemType.VIDEO, networking=Networking.INTERFACE_RESERVED, acceptance_date=dt.date(2026, 11, 20)
+    )
+    found = evaluate(KMG, UnitRecords(unit=u, systems=[s]), TODAY)
+    assert [(v.rule, v.articles, v.penalty) for v in found] == [
+        (FindingRule.DESIGN_REVIEW_MISSING, ("KMG-2012 art. 14 para. 1",), None)
+    ]
+    s.design_review_date = dt.date(2026, 6, 1)
+    assert evaluate(KMG, UnitRecords(unit=u, systems=[s]), TODAY) == []
+    s.design_review_date = None
+    assert evaluate(HRB, UnitRecords(unit=unit(), systems=[s]), TODAY) == []  # not a Harbin rule
