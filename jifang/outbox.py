@@ -10,14 +10,26 @@ them; while the broker is down they wait in the table, nothing is lost.
 from __future__ import annotations
 
 import asyncio
+import time
 import uuid
 import zlib
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from aiokafka import AIOKafkaProducer
 from prometheus_client import CollectorRegistry, Counter, Gauge
-from sqlalchemy import BigInteger, DateTime, Index, LargeBinary, String, func, select, text, update
+from sqlalchemy import (
+    BigInteger,
+    DateTime,
+    Index,
+    LargeBinary,
+    String,
+    delete,
+    func,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.dialects.postgresql import UUID
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column
@@ -108,6 +120,8 @@ class OutboxRelay(LongRunningService):
         metrics: OutboxMetrics,
         batch_size: int = 500,
         poll_interval_s: float = 0.2,
+        keep_published_s: float = 7 * 24 * 3600,
+        prune_every_s: float = 600,
     ) -> None:
         super().__init__()
         self.sessionmaker = sessionmaker
@@ -119,6 +133,10 @@ class OutboxRelay(LongRunningService):
         table = model.__table__  # type: ignore[attr-defined]
         self._lock_key = zlib.crc32(str(table).encode())
         self._producer: AIOKafkaProducer | None = None
+        # Published events have done their job; they are kept a while for inspection only.
+        self.keep_published_s = keep_published_s
+        self.prune_every_s = prune_every_s
+        self._last_prune = 0.0
 
     async def _ensure_producer(self) -> AIOKafkaProducer:
         if self._producer is None:
@@ -158,6 +176,7 @@ class OutboxRelay(LongRunningService):
             )
             self.metrics.pending.set(pending or 0)
             if not rows:
+                await self._prune(session)
                 return self.poll_interval_s
             try:
                 producer = await self._ensure_producer()
@@ -185,6 +204,16 @@ class OutboxRelay(LongRunningService):
         self.metrics.pending.dec(len(rows))
         # A full batch means more is waiting: go again at once.
         return 0 if len(rows) == self.batch_size else self.poll_interval_s
+
+    async def _prune(self, session: AsyncSession) -> None:
+        if time.monotonic() - self._last_prune < self.prune_every_s:
+            return
+        self._last_prune = time.monotonic()
+        cutoff = datetime.now(UTC) - timedelta(seconds=self.keep_published_s)
+        model = self.model
+        await session.execute(
+            delete(model).where(model.published_at.is_not(None), model.published_at < cutoff)
+        )
 
     async def on_stop(self) -> None:
         await self._drop_producer()

@@ -11,12 +11,16 @@ import httpx
 import pytest
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from fastapi import FastAPI
+from prometheus_client import CollectorRegistry
+from sqlalchemy import func, select, update
 
 from jifang.auth import Role
 from jifang.devbroker import LocalBroker
+from jifang.outbox import OutboxMetrics, OutboxRelay
 from jifang.policy import load_policy_book
 from jifang.topics import REGISTRY_TOPIC
 from jifang.v1 import registry_pb2
+from services.registry.models import OutboxEvent
 from services.registry.units.schemas import UnitCreate
 from services.registry.units.service import UnitService
 from tests.conftest import TokenFactory, auth
@@ -117,3 +121,29 @@ async def test_a_rolled_back_change_publishes_nothing(
         await consumer.stop()
     assert [e.unit_id for e in events] == [committed["id"]]
     assert uuid.UUID(events[0].meta.event_id)
+
+
+async def test_published_events_are_pruned_after_their_keep_time(registry_app: FastAPI) -> None:
+
+    maker = registry_app.state.sessionmaker
+    async with maker() as session, session.begin():
+        await session.execute(
+            update(OutboxEvent)
+            .where(OutboxEvent.published_at.is_not(None))
+            .values(published_at=func.now() - func.make_interval(0, 0, 0, 8))
+        )
+        old = await session.scalar(select(func.count()).where(OutboxEvent.published_at.is_not(None)))
+    relay = OutboxRelay(
+        sessionmaker=maker,
+        model=OutboxEvent,
+        producer_factory=None,
+        metrics=OutboxMetrics(CollectorRegistry(), "test"),
+        keep_published_s=7 * 86400,
+    )
+    async with maker() as session, session.begin():
+        await relay._prune(session)
+    async with maker() as session:
+        left = await session.scalar(
+            select(func.count()).where(OutboxEvent.published_at < func.now() - func.make_interval(0, 0, 0, 7))
+        )
+    assert old and old > 0 and left == 0
