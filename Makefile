@@ -3,12 +3,11 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint typecheck unit bench proto tokens clean install
+.PHONY: run test lint typecheck unit bench proto tokens clean install lock
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml requirements.lock
 	test -x $(PY) || python3.11 -m venv $(VENV)
-	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e '.[dev]'
+	$(PY) -m pip install -q -c requirements.lock -e '.[dev]'
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -43,3 +42,7 @@ proto: $(STAMP)
 
 clean:
 	rm -rf $(VENV) .run
+
+## make lock: re-pin every transitive dependency after changing pyproject.toml.
+lock: $(STAMP)
+	$(VENV)/bin/pip freeze --exclude-editable > requirements.lock
