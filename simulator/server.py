@@ -1,0 +1,197 @@
+"""The fleet: one process, one aiohttp application, one loopback port per device.
+
+A device is told apart by the local port a request arrives on, so every device answers at
+the standard paths (``/onvif/device_service`` ...) as real cameras do. Taking a device
+offline closes its listening socket: connections are refused, as with a dead camera.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import socket
+from collections.abc import Iterable
+from dataclasses import asdict, fields
+
+from aiohttp import web
+
+from simulator.device import Behaviour, SimDevice
+from simulator.services import PRE_AUTH, dispatch
+from simulator.soap import (
+    SOAP_CONTENT_TYPE,
+    SoapFault,
+    envelope,
+    fault_envelope,
+    parse_request,
+    verify_username_token,
+)
+
+log = logging.getLogger("simulator")
+HANG_S = 3600.0  # a hanging device holds the request this long (until the client gives up)
+
+
+def _bind(port: int = 0) -> socket.socket:
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", port))
+    sock.setblocking(False)
+    return sock
+
+
+class Fleet:
+    def __init__(self) -> None:
+        self.devices: dict[str, SimDevice] = {}
+        self._by_port: dict[int, SimDevice] = {}
+        self._sites: dict[str, web.SockSite] = {}
+        app = web.Application(client_max_size=256 * 1024)
+        app.router.add_post("/onvif/{service}", self._handle)
+        # A hung request ends when its client gives up; stopping the fleet does not wait for it.
+        self._runner = web.AppRunner(
+            app, access_log=None, handle_signals=False, handler_cancellation=True, shutdown_timeout=0.5
+        )
+        self._started = False
+
+    async def start(self, devices: Iterable[SimDevice] = ()) -> None:
+        if not self._started:
+            await self._runner.setup()
+            self._started = True
+        for dev in devices:
+            await self.add(dev)
+
+    async def add(self, dev: SimDevice) -> SimDevice:
+        if dev.device_id in self.devices:
+            raise ValueError(f"device {dev.device_id} exists")
+        self.devices[dev.device_id] = dev
+        await self._open(dev)
+        return dev
+
+    async def _open(self, dev: SimDevice) -> None:
+        sock = _bind(dev.port)
+        dev.port = sock.getsockname()[1]
+        site = web.SockSite(self._runner, sock)
+        await site.start()
+        self._sites[dev.device_id] = site
+        self._by_port[dev.port] = dev
+
+    async def _close(self, dev: SimDevice) -> None:
+        site = self._sites.pop(dev.device_id, None)
+        if site is not None:
+            await site.stop()
+
+    async def set_offline(self, device_id: str, offline: bool) -> None:
+        dev = self.devices[device_id]
+        if offline and not dev.behaviour.offline:
+            await self._close(dev)
+        elif not offline and dev.behaviour.offline:
+            await self._open(dev)
+        dev.behaviour.offline = offline
+
+    async def update(self, device_id: str, changes: dict[str, object]) -> SimDevice:
+        """Change behaviour (and credentials, or replace the hardware) of one device."""
+        dev = self.devices[device_id]
+        known = {f.name for f in fields(Behaviour)}
+        for key, value in changes.items():
+            if key == "offline":
+                await self.set_offline(device_id, bool(value))
+            elif key in known:
+                setattr(dev.behaviour, key, value)
+            elif key == "password":
+                dev.password = str(value)
+            elif key == "replace" and value:
+                dev.replace()
+            else:
+                raise KeyError(key)
+        return dev
+
+    async def stop(self) -> None:
+        for dev in list(self.devices.values()):
+            await self._close(dev)
+        if self._started:
+            await self._runner.cleanup()
+            self._started = False
+
+    async def _handle(self, request: web.Request) -> web.StreamResponse:
+        sockname = request.transport.get_extra_info("sockname") if request.transport else None
+        dev = self._by_port.get(sockname[1]) if sockname else None
+        if dev is None:
+            raise web.HTTPNotFound()
+        b = dev.behaviour
+        if b.hanging:
+            await asyncio.sleep(HANG_S)
+        if b.slow_s:
+            await asyncio.sleep(b.slow_s)
+        dev.requests_served += 1
+        path = request.path
+        try:
+            req = parse_request(await request.read())
+            if req.operation not in PRE_AUTH and not b.unauthenticated_ok:
+                verify_username_token(req, dev.username, dev.password, dev.now(), dev.nonces)
+            if b.faulting and req.operation not in PRE_AUTH:
+                raise SoapFault("Receiver", "ter:Action", "The device failed to process the request")
+            if b.malformed:
+                return web.Response(
+                    body=b"<?xml version='1.0'?><env:Envelope><env:Body><Broken",
+                    headers={"Content-Type": SOAP_CONTENT_TYPE},
+                )
+            body = dispatch(dev, path, req.operation, req.body)
+        except SoapFault as fault:
+            return web.Response(
+                body=fault_envelope(fault),
+                status=fault.http_status,
+                headers={"Content-Type": SOAP_CONTENT_TYPE},
+            )
+        return web.Response(body=envelope(body), headers={"Content-Type": SOAP_CONTENT_TYPE})
+
+
+def describe(dev: SimDevice) -> dict[str, object]:
+    return {
+        "device_id": dev.device_id,
+        "kind": dev.kind,
+        "onvif_address": f"{dev.base_url}/onvif/device_service",
+        "port": dev.port,
+        "username": dev.username,
+        "password": dev.password,
+        "serial_number": dev.serial_number,
+        "behaviour": asdict(dev.behaviour),
+        "requests_served": dev.requests_served,
+    }
+
+
+def control_app(fleet: Fleet) -> web.Application:
+    """JSON control of the fleet, for `make run` and tests in other processes."""
+
+    async def list_devices(_r: web.Request) -> web.Response:
+        return web.json_response([describe(d) for d in fleet.devices.values()])
+
+    async def get_device(r: web.Request) -> web.Response:
+        dev = fleet.devices.get(r.match_info["device_id"])
+        if dev is None:
+            raise web.HTTPNotFound()
+        return web.json_response(describe(dev))
+
+    async def patch_device(r: web.Request) -> web.Response:
+        if r.match_info["device_id"] not in fleet.devices:
+            raise web.HTTPNotFound()
+        try:
+            changes = await r.json()
+            dev = await fleet.update(r.match_info["device_id"], changes)
+        except (ValueError, KeyError) as exc:
+            return web.json_response({"error": f"unknown or bad field: {exc}"}, status=422)
+        return web.json_response(describe(dev))
+
+    app = web.Application()
+    app.router.add_get("/devices", list_devices)
+    app.router.add_get("/devices/{device_id}", get_device)
+    app.router.add_patch("/devices/{device_id}", patch_device)
+    return app
+
+
+@contextlib.asynccontextmanager
+async def running_fleet(devices: Iterable[SimDevice]):  # type: ignore[no-untyped-def]
+    fleet = Fleet()
+    await fleet.start(devices)
+    try:
+        yield fleet
+    finally:
+        await fleet.stop()

@@ -1,0 +1,275 @@
+"""The ONVIF operations a simulated device answers: Device, Media (ver10), Media2 (ver20).
+
+Every response is built to the ONVIF schemas (element order and namespaces matter);
+tests validate them against the official WSDL/XSD files.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+
+from lxml import etree
+
+from simulator.device import SimDevice, StreamProfile
+from simulator.soap import NS, SoapFault, action_not_supported
+
+TDS, TRT, TR2, TT = NS["tds"], NS["trt"], NS["tr2"], NS["tt"]
+NSMAP = {"tds": TDS, "trt": TRT, "tr2": TR2, "tt": TT}
+
+# Operations a device answers before authentication (ONVIF Core, PRE_AUTH class).
+PRE_AUTH = frozenset(
+    {
+        etree.QName(TDS, "GetSystemDateAndTime"),
+        etree.QName(TDS, "GetServices"),
+        etree.QName(TDS, "GetCapabilities"),
+        etree.QName(TDS, "GetServiceCapabilities"),
+    }
+)
+
+SERVICE_PATHS = {
+    TDS: "/onvif/device_service",
+    TRT: "/onvif/media_service",
+    TR2: "/onvif/media2_service",
+}
+
+
+def _el(
+    parent: etree._Element | None, ns: str, name: str, text: object | None = None, **attrs: str
+) -> etree._Element:
+    tag = f"{{{ns}}}{name}"
+    node = etree.Element(tag, nsmap=NSMAP) if parent is None else etree.SubElement(parent, tag)
+    if text is not None:
+        node.text = str(text).lower() if isinstance(text, bool) else str(text)
+    for key, value in attrs.items():
+        node.set(key, value)
+    return node
+
+
+def _date_time(parent: etree._Element, name: str, when: datetime) -> None:
+    node = _el(parent, TT, name)
+    t = _el(node, TT, "Time")
+    _el(t, TT, "Hour", when.hour)
+    _el(t, TT, "Minute", when.minute)
+    _el(t, TT, "Second", when.second)
+    d = _el(node, TT, "Date")
+    _el(d, TT, "Year", when.year)
+    _el(d, TT, "Month", when.month)
+    _el(d, TT, "Day", when.day)
+
+
+# --- Device service ---
+
+
+def get_system_date_and_time(dev: SimDevice, _req: etree._Element) -> etree._Element:
+    now = dev.now()
+    resp = _el(None, TDS, "GetSystemDateAndTimeResponse")
+    sdt = _el(resp, TDS, "SystemDateAndTime")
+    _el(sdt, TT, "DateTimeType", "NTP")
+    _el(sdt, TT, "DaylightSavings", False)
+    _el(_el(sdt, TT, "TimeZone"), TT, "TZ", "CST-8")
+    _date_time(sdt, "UTCDateTime", now)
+    return resp
+
+
+def get_device_information(dev: SimDevice, _req: etree._Element) -> etree._Element:
+    resp = _el(None, TDS, "GetDeviceInformationResponse")
+    _el(resp, TDS, "Manufacturer", dev.manufacturer)
+    _el(resp, TDS, "Model", dev.model)
+    _el(resp, TDS, "FirmwareVersion", dev.firmware)
+    _el(resp, TDS, "SerialNumber", dev.serial_number)
+    _el(resp, TDS, "HardwareId", dev.hardware_id)
+    return resp
+
+
+def _services(dev: SimDevice) -> list[tuple[str, int, int]]:
+    out = [(TDS, 2, 60), (TRT, 2, 60)]
+    if dev.media2:
+        out.append((TR2, 2, 60))
+    return out
+
+
+def get_services(dev: SimDevice, _req: etree._Element) -> etree._Element:
+    resp = _el(None, TDS, "GetServicesResponse")
+    for namespace, major, minor in _services(dev):
+        svc = _el(resp, TDS, "Service")
+        _el(svc, TDS, "Namespace", namespace)
+        _el(svc, TDS, "XAddr", dev.base_url + SERVICE_PATHS[namespace])
+        version = _el(svc, TDS, "Version")
+        _el(version, TT, "Major", major)
+        _el(version, TT, "Minor", minor)
+    return resp
+
+
+def get_capabilities(dev: SimDevice, _req: etree._Element) -> etree._Element:
+    resp = _el(None, TDS, "GetCapabilitiesResponse")
+    caps = _el(resp, TDS, "Capabilities")
+    device = _el(caps, TT, "Device")
+    _el(device, TT, "XAddr", dev.base_url + SERVICE_PATHS[TDS])
+    media = _el(caps, TT, "Media")
+    _el(media, TT, "XAddr", dev.base_url + SERVICE_PATHS[TRT])
+    streaming = _el(media, TT, "StreamingCapabilities")
+    _el(streaming, TT, "RTPMulticast", False)
+    _el(streaming, TT, "RTP_TCP", True)
+    _el(streaming, TT, "RTP_RTSP_TCP", True)
+    return resp
+
+
+# --- Media (ver10) ---
+
+
+def _video_source_configuration(parent: etree._Element, ns: str, name: str, p: StreamProfile) -> None:
+    vsc = _el(parent, ns, name, token=f"VSC_{p.source_token}")
+    _el(vsc, TT, "Name", f"VSC_{p.source_token}")
+    _el(vsc, TT, "UseCount", 2)
+    _el(vsc, TT, "SourceToken", p.source_token)
+    _el(vsc, TT, "Bounds", x="0", y="0", width="1920", height="1080")
+
+
+def _encoder_v1(parent: etree._Element, ns: str, name: str, p: StreamProfile) -> None:
+    vec = _el(parent, ns, name, token=f"VEC_{p.token}")
+    _el(vec, TT, "Name", f"VEC_{p.token}")
+    _el(vec, TT, "UseCount", 1)
+    _el(vec, TT, "Encoding", p.encoding if p.encoding in ("H264", "JPEG") else "H264")
+    res = _el(vec, TT, "Resolution")
+    _el(res, TT, "Width", p.width)
+    _el(res, TT, "Height", p.height)
+    _el(vec, TT, "Quality", 4.0)
+    rc = _el(vec, TT, "RateControl")
+    _el(rc, TT, "FrameRateLimit", p.fps)
+    _el(rc, TT, "EncodingInterval", 1)
+    _el(rc, TT, "BitrateLimit", p.bitrate_kbps)
+    if p.encoding == "H264":
+        h264 = _el(vec, TT, "H264")
+        _el(h264, TT, "GovLength", p.gop)
+        _el(h264, TT, "H264Profile", "Main")
+    multicast = _el(vec, TT, "Multicast")
+    addr = _el(multicast, TT, "Address")
+    _el(addr, TT, "Type", "IPv4")
+    _el(addr, TT, "IPv4Address", "0.0.0.0")
+    _el(multicast, TT, "Port", 0)
+    _el(multicast, TT, "TTL", 0)
+    _el(multicast, TT, "AutoStart", False)
+    _el(vec, TT, "SessionTimeout", "PT60S")
+
+
+def _profile(dev: SimDevice, req: etree._Element) -> StreamProfile:
+    token = req.findtext("trt:ProfileToken", namespaces=NS) or req.findtext("tr2:ProfileToken", namespaces=NS)
+    for p in dev.profiles:
+        if p.token == token:
+            return p
+    raise SoapFault("Sender", "ter:InvalidArgVal", "The requested profile token ProfileToken does not exist")
+
+
+def get_profiles(dev: SimDevice, _req: etree._Element) -> etree._Element:
+    resp = _el(None, TRT, "GetProfilesResponse")
+    for p in dev.profiles:
+        prof = _el(resp, TRT, "Profiles", token=p.token, fixed="true")
+        _el(prof, TT, "Name", p.name)
+        _video_source_configuration(prof, TT, "VideoSourceConfiguration", p)
+        _encoder_v1(prof, TT, "VideoEncoderConfiguration", p)
+    return resp
+
+
+def get_video_encoder_configurations(dev: SimDevice, _req: etree._Element) -> etree._Element:
+    resp = _el(None, TRT, "GetVideoEncoderConfigurationsResponse")
+    for p in dev.profiles:
+        _encoder_v1(resp, TRT, "Configurations", p)
+    return resp
+
+
+def _rtsp_uri(dev: SimDevice, p: StreamProfile) -> str:
+    return f"rtsp://127.0.0.1:{dev.port}/{p.token}"
+
+
+def get_stream_uri(dev: SimDevice, req: etree._Element) -> etree._Element:
+    p = _profile(dev, req)
+    resp = _el(None, TRT, "GetStreamUriResponse")
+    uri = _el(resp, TRT, "MediaUri")
+    _el(uri, TT, "Uri", _rtsp_uri(dev, p))
+    _el(uri, TT, "InvalidAfterConnect", False)
+    _el(uri, TT, "InvalidAfterReboot", False)
+    _el(uri, TT, "Timeout", "PT0S")
+    return resp
+
+
+def get_video_sources(dev: SimDevice, _req: etree._Element) -> etree._Element:
+    resp = _el(None, TRT, "GetVideoSourcesResponse")
+    for token in sorted({p.source_token for p in dev.profiles}):
+        main = max((p for p in dev.profiles if p.source_token == token), key=lambda p: p.width)
+        src = _el(resp, TRT, "VideoSources", token=token)
+        _el(src, TT, "Framerate", float(main.fps))
+        res = _el(src, TT, "Resolution")
+        _el(res, TT, "Width", main.width)
+        _el(res, TT, "Height", main.height)
+    return resp
+
+
+# --- Media2 (ver20) ---
+
+
+def _encoder_v2(parent: etree._Element, ns: str, name: str, p: StreamProfile) -> None:
+    attrs = {"token": f"VEC_{p.token}", "GovLength": str(p.gop)}
+    vec = _el(parent, ns, name, **attrs)
+    _el(vec, TT, "Name", f"VEC_{p.token}")
+    _el(vec, TT, "UseCount", 1)
+    _el(vec, TT, "Encoding", p.encoding)
+    res = _el(vec, TT, "Resolution")
+    _el(res, TT, "Width", p.width)
+    _el(res, TT, "Height", p.height)
+    rc = _el(vec, TT, "RateControl", ConstantBitRate="false")
+    _el(rc, TT, "FrameRateLimit", float(p.fps))
+    _el(rc, TT, "BitrateLimit", p.bitrate_kbps)
+    _el(vec, TT, "Quality", 4.0)
+
+
+def media2_get_profiles(dev: SimDevice, _req: etree._Element) -> etree._Element:
+    resp = _el(None, TR2, "GetProfilesResponse")
+    for p in dev.profiles:
+        prof = _el(resp, TR2, "Profiles", token=p.token, fixed="true")
+        _el(prof, TR2, "Name", p.name)
+        configs = _el(prof, TR2, "Configurations")
+        _video_source_configuration(configs, TR2, "VideoSource", p)
+        _encoder_v2(configs, TR2, "VideoEncoder", p)
+    return resp
+
+
+def media2_get_video_encoder_configurations(dev: SimDevice, _req: etree._Element) -> etree._Element:
+    resp = _el(None, TR2, "GetVideoEncoderConfigurationsResponse")
+    for p in dev.profiles:
+        _encoder_v2(resp, TR2, "Configurations", p)
+    return resp
+
+
+def media2_get_stream_uri(dev: SimDevice, req: etree._Element) -> etree._Element:
+    p = _profile(dev, req)
+    resp = _el(None, TR2, "GetStreamUriResponse")
+    _el(resp, TR2, "Uri", _rtsp_uri(dev, p))
+    return resp
+
+
+Handler = Callable[[SimDevice, etree._Element], etree._Element]
+
+OPERATIONS: dict[tuple[str, etree.QName], Handler] = {
+    (SERVICE_PATHS[TDS], etree.QName(TDS, "GetSystemDateAndTime")): get_system_date_and_time,
+    (SERVICE_PATHS[TDS], etree.QName(TDS, "GetDeviceInformation")): get_device_information,
+    (SERVICE_PATHS[TDS], etree.QName(TDS, "GetServices")): get_services,
+    (SERVICE_PATHS[TDS], etree.QName(TDS, "GetCapabilities")): get_capabilities,
+    (SERVICE_PATHS[TRT], etree.QName(TRT, "GetProfiles")): get_profiles,
+    (SERVICE_PATHS[TRT], etree.QName(TRT, "GetVideoEncoderConfigurations")): get_video_encoder_configurations,
+    (SERVICE_PATHS[TRT], etree.QName(TRT, "GetStreamUri")): get_stream_uri,
+    (SERVICE_PATHS[TRT], etree.QName(TRT, "GetVideoSources")): get_video_sources,
+    (SERVICE_PATHS[TR2], etree.QName(TR2, "GetProfiles")): media2_get_profiles,
+    (
+        SERVICE_PATHS[TR2],
+        etree.QName(TR2, "GetVideoEncoderConfigurations"),
+    ): media2_get_video_encoder_configurations,
+    (SERVICE_PATHS[TR2], etree.QName(TR2, "GetStreamUri")): media2_get_stream_uri,
+}
+
+
+def dispatch(dev: SimDevice, path: str, operation: etree.QName, body: etree._Element) -> etree._Element:
+    handler = OPERATIONS.get((path, operation))
+    if handler is None or (path == SERVICE_PATHS[TR2] and not dev.media2):
+        raise action_not_supported(operation.localname)
+    return handler(dev, body)
