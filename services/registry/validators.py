@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, ClassVar, Self
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, StringConstraints, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
 from pydantic_core import PydanticCustomError
 
 from jifang.identifiers import InvalidCode, validate_uscc
@@ -32,6 +39,20 @@ class Input(BaseModel):
         if _has_nul(value):
             raise PydanticCustomError("no-nul-characters", "text must not contain NUL characters")
         return value
+
+
+class Patch(Input):
+    """Base of partial updates: a field left out is unchanged; an explicit null clears it only
+    where the field is declared clearable (``clearable``), and is refused anywhere else."""
+
+    clearable: ClassVar[frozenset[str]] = frozenset()
+
+    @model_validator(mode="after")
+    def _no_forbidden_nulls(self) -> Self:
+        for name in sorted(self.model_fields_set - self.clearable):
+            if getattr(self, name) is None:
+                raise PydanticCustomError("not-null", f"{name} cannot be null", {"field": name})
+        return self
 
 
 def _uscc(value: str) -> str:

@@ -8,7 +8,7 @@ from pydantic import AnyUrl, BaseModel, ConfigDict, Field, SecretStr, UrlConstra
 
 from jifang.policy import LocationType
 from services.registry.models import DeviceKind, DeviceStatus
-from services.registry.validators import Input, LongText, Name
+from services.registry.validators import Input, LongText, Name, Patch
 
 OnvifUrl = Annotated[AnyUrl, UrlConstraints(allowed_schemes=["http", "https"], max_length=500)]
 
@@ -32,7 +32,21 @@ class DeviceCreate(Input):
     longitude: float | None = Field(default=None, ge=-180, le=180)
 
 
-class DeviceUpdate(Input):
+class DeviceUpdate(Patch):
+    clearable = frozenset(
+        {
+            "onvif_address",
+            "username",
+            "password",
+            "serial_number",
+            "place_id",
+            "system_id",
+            "position_description",
+            "latitude",
+            "longitude",
+        }
+    )
+
     name: Name | None = None
     location_type: LocationType | None = None
     onvif_address: OnvifUrl | None = None

@@ -149,9 +149,6 @@ class DeviceService:
         await self.units.get(principal, unit.id, for_update=True)
         pack = self.book[unit.jurisdiction]
         changes = data.model_dump(exclude_unset=True)
-        for key in ("name", "location_type"):
-            if key in changes and changes[key] is None:
-                raise ValidationFailed.single(key, "not-null", f"{key} cannot be null")
         refuse_forbidden_place(pack, device.kind, changes.get("location_type", device.location_type))
         await self._check_links(unit, changes, device.kind)
         if "password" in changes:

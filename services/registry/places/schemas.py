@@ -7,7 +7,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from jifang.policy import LocationType
 from services.registry.models import PlaceKind
-from services.registry.validators import Input, LongText, Name
+from services.registry.validators import Input, LongText, Name, Patch
 
 
 class PlaceCreate(Input):
@@ -21,7 +21,9 @@ class PlaceCreate(Input):
     description: LongText | None = None
 
 
-class PlaceUpdate(Input):
+class PlaceUpdate(Patch):
+    clearable = frozenset({"category", "vehicle_category", "location_type", "description"})
+
     name: Name | None = None
     category: str | None = Field(default=None, max_length=50)
     vehicle_category: str | None = Field(default=None, max_length=50)

@@ -88,8 +88,6 @@ class PlaceService:
         place, unit = await self.get(principal, place_id, lock_unit=True)
         pack = self.book[unit.jurisdiction]
         changes = data.model_dump(exclude_unset=True)
-        if "name" in changes and changes["name"] is None:
-            raise ValidationFailed.single("name", "not-null", "name cannot be null")
         check_place_fields(
             pack,
             place.kind,

@@ -7,7 +7,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from jifang.policy import SystemType
 from services.registry.models import Networking
-from services.registry.validators import Input, Name
+from services.registry.validators import Input, Name, Patch
 
 
 class Product(Input):
@@ -39,7 +39,9 @@ class SystemCreate(Input):
         return self
 
 
-class SystemUpdate(Input):
+class SystemUpdate(Patch):
+    clearable = frozenset({"completion_date", "acceptance_date", "design_review_date", "installer_firm"})
+
     name: Name | None = None
     place_ids: list[uuid.UUID] | None = Field(default=None, max_length=200)
     completion_date: dt.date | None = None

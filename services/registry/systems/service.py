@@ -123,9 +123,6 @@ class SystemService:
         system, unit = await self.get(principal, system_id, lock_unit=True)
         pack = self.book[unit.jurisdiction]
         changes = data.model_dump(exclude_unset=True)
-        for key in ("name", "in_use", "networking", "products"):
-            if key in changes and changes[key] is None:
-                raise ValidationFailed.single(key, "not-null", f"{key} cannot be null")
         current = (await self.systems.place_ids([system.id]))[system.id]
         place_ids = current
         if "place_ids" in changes:

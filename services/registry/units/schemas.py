@@ -6,7 +6,7 @@ import uuid
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from services.registry.models import SecurityAffiliation
-from services.registry.validators import USCC, District, Input, LongText, Name
+from services.registry.validators import USCC, District, Input, LongText, Name, Patch
 
 
 class UnitCreate(Input):
@@ -30,7 +30,9 @@ class UnitCreate(Input):
         return self
 
 
-class UnitUpdate(Input):
+class UnitUpdate(Patch):
+    clearable = frozenset({"affiliation_district"})
+
     name: Name | None = None
     address: LongText | None = None
     district: District | None = None

@@ -110,8 +110,6 @@ class UnitService:
         if changes.get("district") not in (None, unit.district):
             await DeviceRepository(self.session).set_district(unit.id, changes["district"])
         for key, value in changes.items():
-            if value is None and key not in ("affiliation_district",):
-                raise ValidationFailed.single(key, "not-null", f"{key} cannot be null")
             setattr(unit, key, value)
         if unit.security_affiliation == SecurityAffiliation.DISTRICT and not unit.affiliation_district:
             raise ValidationFailed.single(

@@ -156,3 +156,36 @@ async def test_health_metrics_and_request_ids(client: httpx.AsyncClient, token: 
     assert "http_request_duration_seconds_bucket" in metrics
     assert "registry_devices" in metrics and "registry_findings_active" in metrics
     assert (await client.get("/openapi.json")).json()["info"]["title"] == "Jifang registry"
+
+
+@pytest.mark.parametrize(
+    ("path_kind", "body", "field"),
+    [
+        ("system", {"place_ids": None}, "place_ids"),
+        ("system", {"networking": None}, "networking"),
+        ("unit", {"name": None}, "name"),
+        ("device", {"location_type": None}, "location_type"),
+    ],
+)
+async def test_explicit_null_is_refused_where_a_field_cannot_be_cleared(
+    client: httpx.AsyncClient, token: TokenFactory, path_kind: str, body: dict[str, object], field: str
+) -> None:
+    tech = auth(token(Role.TECH_OFFICE))
+    unit = await create_unit(client, tech)
+    ids = {"unit": unit["id"]}
+    r = await client.post(
+        f"/api/v1/units/{unit['id']}/systems", json={"name": "s", "system_type": "video"}, headers=tech
+    )
+    ids["system"] = r.json()["id"]
+    r = await client.post(
+        f"/api/v1/units/{unit['id']}/devices",
+        json={"kind": "camera", "name": "c", "location_type": "lobby", "username": "u", "password": "p"},
+        headers=tech,
+    )
+    ids["device"] = r.json()["id"]
+    r = await client.patch(f"/api/v1/{path_kind}s/{ids[path_kind]}", json=body, headers=tech)
+    assert r.status_code == 422, r.text
+    assert r.json()["errors"][0]["rule"] == "not-null" and field in r.json()["errors"][0]["message"]
+    # Where clearing makes sense, null clears: a device's credentials.
+    r = await client.patch(f"/api/v1/devices/{ids['device']}", json={"password": None}, headers=tech)
+    assert r.status_code == 200 and r.json()["has_credentials"] is False
