@@ -11,12 +11,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from lxml import etree
 
 from jifang.auth import Role, generate_signing_key, issue_token
 from jifang.devbroker import LocalBroker, free_port
 from jifang.devdb import admin_execute
 from jifang.kafka import ensure_topics
 from jifang.topics import catalogue
+from simulator.schemas import onvif_schema
 
 ADMIN_DSN = os.environ.get("TEST_POSTGRES_DSN", "postgresql://postgres@127.0.0.1:5432/postgres")
 AUDIENCE, ISSUER = "jifang", "jifang-test"
@@ -92,3 +94,15 @@ def run_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def auth(tok: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {tok}"}
+
+
+@pytest.fixture(scope="session")
+def schema(tmp_path_factory: pytest.TempPathFactory) -> etree.XMLSchema:
+    """The official ONVIF schemas (Device, Media, Media2, SOAP 1.2)."""
+    return onvif_schema(str(tmp_path_factory.mktemp("onvif-schema")))
+
+
+def assert_valid(schema: etree.XMLSchema, element: etree._Element) -> None:
+    doc = etree.ElementTree(etree.fromstring(etree.tostring(element)))
+    if not schema.validate(doc):
+        raise AssertionError(f"{etree.QName(element).localname}: {schema.error_log}")

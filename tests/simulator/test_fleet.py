@@ -21,7 +21,7 @@ from jifang.devbroker import free_port
 from simulator.device import Behaviour, SimDevice
 from simulator.server import Fleet, control_app
 from simulator.soap import NS, PASSWORD_DIGEST, password_digest
-from tests.simulator.conftest import assert_valid
+from tests.conftest import assert_valid
 
 PASSWORD = "correct horse"
 

@@ -8,7 +8,7 @@ from lxml import etree
 from simulator.device import SimDevice, StreamProfile
 from simulator.services import NS, OPERATIONS, SERVICE_PATHS, dispatch
 from simulator.soap import SoapFault, fault_envelope, not_authorized
-from tests.simulator.conftest import assert_valid
+from tests.conftest import assert_valid
 
 REQUESTS = {
     "GetStreamUri": '<trt:GetStreamUri xmlns:trt="{trt}" xmlns:tt="{tt}">'

@@ -1,0 +1,154 @@
+"""The lean ONVIF client against the simulator: what it reads, how it classifies failures,
+and that every request it writes is valid against the official ONVIF schemas."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+
+import aiohttp
+import pytest
+from lxml import etree
+
+from jifang.onvif import (
+    OnvifClient,
+    OnvifFault,
+    OnvifMalformed,
+    OnvifNotAuthorized,
+    OnvifTimeout,
+    OnvifUnreachable,
+)
+from jifang.onvif.client import strip_credentials
+from simulator.device import SimDevice, StreamProfile
+from simulator.server import Fleet
+from tests.conftest import assert_valid
+
+PASSWORD = "s3cret"
+
+
+@pytest.fixture
+async def fleet() -> AsyncIterator[Fleet]:
+    f = Fleet()
+    await f.start(
+        [
+            SimDevice("m2", password=PASSWORD),
+            SimDevice(
+                "m1",
+                password=PASSWORD,
+                media2=False,
+                profiles=[
+                    StreamProfile("P", "only", width=1280, height=720, fps=12, bitrate_kbps=1024, gop=24)
+                ],
+            ),
+        ]
+    )
+    yield f
+    await f.stop()
+
+
+@pytest.fixture
+async def session() -> AsyncIterator[aiohttp.ClientSession]:
+    async with aiohttp.ClientSession() as s:
+        yield s
+
+
+def client(
+    session: aiohttp.ClientSession, dev: SimDevice, password: str = PASSWORD, timeout_s: float = 2
+) -> OnvifClient:
+    return OnvifClient(
+        session, f"{dev.base_url}/onvif/device_service", "admin", password, timeout_s=timeout_s
+    )
+
+
+async def test_reads_a_media2_device(fleet: Fleet, session: aiohttp.ClientSession) -> None:
+    dev = fleet.devices["m2"]
+    c = client(session, dev)
+    device_now = await c.get_system_date_and_time()
+    assert abs((device_now - datetime.now(UTC)).total_seconds()) < 3
+    info = await c.get_device_information()
+    assert (info.serial_number, info.manufacturer) == (dev.serial_number, dev.manufacturer)
+    await c.get_services()
+    assert c.has_media2
+    profiles = await c.get_profiles()
+    assert [(p.token, p.encoding, p.width, p.height, p.fps, p.bitrate_kbps, p.gop) for p in profiles] == [
+        ("Profile_1", "H264", 1920, 1080, 25.0, 4096, 50),
+        ("Profile_2", "H264", 640, 360, 15.0, 512, 30),
+    ]
+    assert await c.get_stream_uri("Profile_1") == f"rtsp://127.0.0.1:{dev.port}/Profile_1"
+    sources = await c.get_video_sources()
+    assert [(s.token, s.width, s.fps) for s in sources] == [("VideoSource_1", 1920, 25.0)]
+
+
+async def test_falls_back_to_media1(fleet: Fleet, session: aiohttp.ClientSession) -> None:
+    c = client(session, fleet.devices["m1"])
+    await c.get_services()
+    assert not c.has_media2
+    (p,) = await c.get_profiles()
+    assert (p.token, p.width, p.height, p.fps, p.bitrate_kbps, p.gop) == ("P", 1280, 720, 12.0, 1024, 24)
+
+
+@pytest.mark.parametrize(
+    ("change", "error", "result"),
+    [
+        ({"offline": True}, OnvifUnreachable, "unreachable"),
+        ({"hanging": True}, OnvifTimeout, "timeout"),
+        ({"password": "rotated"}, OnvifNotAuthorized, "auth_failure"),
+        ({"malformed": True}, OnvifMalformed, "malformed"),
+        ({"faulting": True}, OnvifFault, "soap_fault"),
+    ],
+)
+async def test_failures_are_classified(
+    fleet: Fleet,
+    session: aiohttp.ClientSession,
+    change: dict[str, object],
+    error: type[Exception],
+    result: str,
+) -> None:
+    await fleet.update("m2", change)
+    c = client(session, fleet.devices["m2"], timeout_s=0.5)
+    with pytest.raises(error) as info:
+        await c.get_device_information()
+    assert info.value.result == result  # type: ignore[attr-defined]
+
+
+async def test_clock_skew_is_measured_and_compensated(fleet: Fleet, session: aiohttp.ClientSession) -> None:
+    await fleet.update("m2", {"clock_skew_s": -1800.0})
+    c = client(session, fleet.devices["m2"])
+    with pytest.raises(OnvifNotAuthorized):
+        await c.get_device_information()  # our clock is 30 min ahead of the device's
+    await c.get_system_date_and_time()
+    assert -1805 < c.clock_offset.total_seconds() < -1795
+    assert (await c.get_device_information()).serial_number == fleet.devices["m2"].serial_number
+
+
+async def test_every_request_is_schema_valid(
+    fleet: Fleet, session: aiohttp.ClientSession, schema: etree.XMLSchema, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sent: list[bytes] = []
+    original = OnvifClient.envelope
+
+    def recording(self: OnvifClient, body: str, *, authenticated: bool = True) -> bytes:
+        data = original(self, body, authenticated=authenticated)
+        sent.append(data)
+        return data
+
+    monkeypatch.setattr(OnvifClient, "envelope", recording)
+    for dev_id in ("m2", "m1"):
+        c = client(session, fleet.devices[dev_id])
+        await c.get_system_date_and_time()
+        await c.get_device_information()
+        await c.get_services()
+        for p in await c.get_profiles():
+            await c.get_stream_uri(p.token)
+        await c.get_video_sources()
+    assert len(sent) == 13  # m2: 7 calls (2 profiles), m1: 6 (1 profile)
+    env_ns = "http://www.w3.org/2003/05/soap-envelope"
+    for data in sent:
+        root = etree.fromstring(data)
+        assert_valid(schema, root)  # the envelope (SOAP 1.2)
+        assert_valid(schema, root.find(f"{{{env_ns}}}Body")[0])  # the ONVIF request, strictly
+
+
+def test_stream_uris_lose_their_credentials() -> None:
+    assert strip_credentials("rtsp://admin:pw@10.0.0.5:554/ch1?x=1") == "rtsp://10.0.0.5:554/ch1?x=1"
+    assert strip_credentials("rtsp://10.0.0.5/ch1") == "rtsp://10.0.0.5/ch1"
