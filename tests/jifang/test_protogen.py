@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
 from pathlib import Path
 
 from google.protobuf import symbol_database
 
+import jifang.v1
 from jifang.protogen import ROOT, generate
 from jifang.topics import catalogue
 from jifang.v1 import registry_pb2
@@ -21,6 +24,8 @@ def test_generated_code_matches_proto_files(tmp_path: Path) -> None:
 
 
 def test_every_topic_names_a_message_that_exists() -> None:
+    for module in pkgutil.iter_modules(jifang.v1.__path__):
+        importlib.import_module(f"jifang.v1.{module.name}")
     db = symbol_database.Default()
     assert registry_pb2.RegistryEvent.DESCRIPTOR.full_name == "jifang.v1.RegistryEvent"
     for spec in catalogue().values():
