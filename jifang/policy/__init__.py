@@ -74,6 +74,7 @@ class FindingRule(StrEnum):
     OPERATION_INTERRUPTED = "operation_interrupted"
     PURPOSE_POSITION_CHANGED = "purpose_position_changed"
     FORBIDDEN_CAMERA_PLACE = "forbidden_camera_place"
+    IMAGE_QUALITY_LOW = "image_quality_low"
 
 
 class _Strict(BaseModel):

@@ -1,0 +1,2 @@
+"""Ingest: polls ONVIF devices for health and stream metadata, pulls their events, and
+publishes all of it to Kafka (issue 3; being built in slices)."""

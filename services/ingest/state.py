@@ -1,0 +1,196 @@
+"""What a poll changes about a device: a pure function of its previous state, the poll,
+and the unit's policy pack. The publisher turns the changes into DeviceStateChange events.
+
+- offline after N consecutive failed polls (a pack platform default), back online with the
+  outage's start, end and length (HRB art. 20(5), KMG art. 19);
+- device replaced: the serial number changed (HRB art. 20(6), KMG art. 21(4));
+- video source or stream configuration changed (same articles);
+- image quality below the pack's floor (KMG art. 20(3));
+- clock drift past the pack's threshold (a platform default, no article).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+
+from jifang.onvif import Profile, VideoSource
+from jifang.policy import FindingRule, PolicyPack
+
+
+@dataclass(frozen=True)
+class PollOutcome:
+    at: datetime
+    ok: bool
+    result: str  # "ok", "timeout", "auth_failure", ...
+    serial_number: str | None = None
+    profiles: tuple[Profile, ...] | None = None
+    video_sources: tuple[VideoSource, ...] | None = None
+    clock_drift_s: float | None = None
+
+
+@dataclass(frozen=True)
+class DeviceState:
+    online: bool | None = None  # None until the first verdict
+    failed_polls: int = 0
+    first_failure_at: datetime | None = None
+    outage_start: datetime | None = None
+    serial_number: str | None = None
+    profiles: tuple[Profile, ...] | None = None
+    video_sources: tuple[VideoSource, ...] | None = None
+    quality_low: frozenset[str] = frozenset()
+    drifting: bool = False
+
+
+@dataclass(frozen=True)
+class Change:
+    kind: str  # went_offline, came_back, replaced, configuration_changed, quality_below_floor, clock_drift
+    articles: tuple[str, ...]
+    data: dict[str, object] = field(default_factory=dict)
+
+
+def _duty(pack: PolicyPack, rule: FindingRule) -> tuple[str, ...]:
+    basis = pack.findings.get(rule)
+    return tuple(pack.cite(a) for a in basis.articles) if basis else ()
+
+
+def _describe_changes(
+    before: tuple[Profile, ...],
+    after: tuple[Profile, ...],
+    src_before: tuple[VideoSource, ...] | None,
+    src_after: tuple[VideoSource, ...] | None,
+) -> list[str]:
+    out: list[str] = []
+    old = {p.token: p for p in before}
+    new = {p.token: p for p in after}
+    for token in sorted(old.keys() - new.keys()):
+        out.append(f"profile {token} removed")
+    for token in sorted(new.keys() - old.keys()):
+        out.append(f"profile {token} added")
+    for token in sorted(old.keys() & new.keys()):
+        a, b = old[token], new[token]
+        if (a.width, a.height) != (b.width, b.height):
+            out.append(f"{token} resolution {a.width}x{a.height} -> {b.width}x{b.height}")
+        if a.encoding != b.encoding:
+            out.append(f"{token} codec {a.encoding} -> {b.encoding}")
+        if a.fps != b.fps:
+            out.append(f"{token} frame rate {a.fps:g} -> {b.fps:g}")
+        if a.bitrate_kbps != b.bitrate_kbps:
+            out.append(f"{token} bitrate {a.bitrate_kbps} -> {b.bitrate_kbps} kbps")
+        if a.gop != b.gop:
+            out.append(f"{token} GOP {a.gop} -> {b.gop}")
+        if a.source_token != b.source_token:
+            out.append(f"{token} video source {a.source_token} -> {b.source_token}")
+    if (
+        src_before is not None
+        and src_after is not None
+        and {s.token for s in src_before} != {s.token for s in src_after}
+    ):
+        out.append("video sources changed")
+    return out
+
+
+def derive(pack: PolicyPack, state: DeviceState, poll: PollOutcome) -> tuple[DeviceState, list[Change]]:
+    changes: list[Change] = []
+    interruption = _duty(pack, FindingRule.OPERATION_INTERRUPTED)
+    if not poll.ok:
+        failures = state.failed_polls + 1
+        first = state.first_failure_at or poll.at
+        new = replace(state, failed_polls=failures, first_failure_at=first)
+        threshold = int(pack.default("device_failed_polls_offline"))
+        if state.online is not False and failures >= threshold:
+            new = replace(new, online=False, outage_start=first)
+            changes.append(
+                Change(
+                    "went_offline",
+                    interruption,
+                    {"since": first, "failed_polls": failures, "last_result": poll.result},
+                )
+            )
+        return new, changes
+
+    new = replace(state, failed_polls=0, first_failure_at=None, online=True)
+    if state.online is False and state.outage_start is not None:
+        length = (poll.at - state.outage_start).total_seconds()
+        changes.append(
+            Change(
+                "came_back",
+                interruption,
+                {"outage_start": state.outage_start, "outage_end": poll.at, "outage_seconds": length},
+            )
+        )
+        new = replace(new, outage_start=None)
+
+    changed_articles = _duty(pack, FindingRule.PURPOSE_POSITION_CHANGED)
+    if poll.serial_number is not None:
+        if state.serial_number is not None and poll.serial_number != state.serial_number:
+            changes.append(
+                Change(
+                    "replaced",
+                    changed_articles,
+                    {"old_serial_number": state.serial_number, "new_serial_number": poll.serial_number},
+                )
+            )
+        new = replace(new, serial_number=poll.serial_number)
+
+    if poll.profiles is not None:
+        if state.profiles is not None:
+            described = _describe_changes(
+                state.profiles, poll.profiles, state.video_sources, poll.video_sources
+            )
+            if described:
+                changes.append(Change("configuration_changed", changed_articles, {"changes": described}))
+        new = replace(new, profiles=poll.profiles, video_sources=poll.video_sources or state.video_sources)
+        changes.extend(_quality(pack, state, poll.profiles))
+        new = replace(new, quality_low=_low_profiles(pack, poll.profiles))
+
+    if poll.clock_drift_s is not None:
+        drift_limit = float(pack.default("clock_drift_threshold_s"))
+        drifting = abs(poll.clock_drift_s) > drift_limit
+        if drifting and not state.drifting:
+            changes.append(
+                Change("clock_drift", (), {"drift_s": poll.clock_drift_s, "threshold_s": drift_limit})
+            )
+        new = replace(new, drifting=drifting)
+    return new, changes
+
+
+def _floor(pack: PolicyPack) -> tuple[int, int, float]:
+    return (
+        int(pack.default("image_min_width")),
+        int(pack.default("image_min_height")),
+        float(pack.default("image_min_fps")),
+    )
+
+
+def _low_profiles(pack: PolicyPack, profiles: tuple[Profile, ...]) -> frozenset[str]:
+    if FindingRule.IMAGE_QUALITY_LOW not in pack.findings or not profiles:
+        return frozenset()
+    w, h, fps = _floor(pack)
+    # The best stream a device offers is what counts: a low sub-stream next to a good main
+    # stream is normal. The device is low only when even its best profile is below the floor.
+    best = max(profiles, key=lambda p: (p.width * p.height, p.fps))
+    return frozenset({best.token}) if (best.width < w or best.height < h or best.fps < fps) else frozenset()
+
+
+def _quality(pack: PolicyPack, state: DeviceState, profiles: tuple[Profile, ...]) -> list[Change]:
+    low = _low_profiles(pack, profiles)
+    if not low or low <= state.quality_low:
+        return []
+    w, h, fps = _floor(pack)
+    best = next(p for p in profiles if p.token in low)
+    return [
+        Change(
+            "quality_below_floor",
+            _duty(pack, FindingRule.IMAGE_QUALITY_LOW),
+            {
+                "profile_token": best.token,
+                "width": best.width,
+                "height": best.height,
+                "fps": best.fps,
+                "min_width": w,
+                "min_height": h,
+                "min_fps": fps,
+            },
+        )
+    ]

@@ -1,0 +1,129 @@
+"""Derived device state: outages with their length, replacements, configuration changes,
+image quality and clock drift, each citing the pack's articles."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from jifang.onvif import Profile, VideoSource
+from jifang.policy import load_policy_book
+from services.ingest.state import DeviceState, PollOutcome, derive
+
+BOOK = load_policy_book()
+HRB, KMG = BOOK["harbin-2008"], BOOK["kunming-2012"]
+T0 = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
+MAIN = Profile("P1", "main", "H264", 1920, 1080, 25.0, 4096, 50, "VS1")
+SUB = Profile("P2", "sub", "H264", 640, 360, 15.0, 512, 30, "VS1")
+
+
+def ok(minute: int, **kw: object) -> PollOutcome:
+    fields: dict[str, object] = {"serial_number": "SN1", "profiles": (MAIN, SUB), "clock_drift_s": 0.5}
+    fields.update(kw)
+    return PollOutcome(at=T0 + timedelta(minutes=minute), ok=True, result="ok", **fields)  # type: ignore[arg-type]
+
+
+def fail(minute: int, result: str = "timeout") -> PollOutcome:
+    return PollOutcome(at=T0 + timedelta(minutes=minute), ok=False, result=result)
+
+
+def run(pack, polls):  # type: ignore[no-untyped-def]
+    state, all_changes = DeviceState(), []
+    for p in polls:
+        state, changes = derive(pack, state, p)
+        all_changes.extend(changes)
+    return state, all_changes
+
+
+def test_offline_after_three_failures_and_back_with_the_outage_length() -> None:
+    state, changes = run(HRB, [ok(0), fail(1), fail(2)])
+    assert changes == [] and state.online is True  # two failures are not an outage yet
+    state, changes = run(HRB, [ok(0), fail(1), fail(2), fail(3), fail(4), ok(10)])
+    assert [c.kind for c in changes] == ["went_offline", "came_back"]
+    offline, back = changes
+    assert offline.articles == ("HRB-2008 art. 20(5)",)
+    assert offline.data["since"] == T0 + timedelta(minutes=1) and offline.data["failed_polls"] == 3
+    assert back.data["outage_start"] == T0 + timedelta(minutes=1)
+    assert back.data["outage_end"] == T0 + timedelta(minutes=10)
+    assert back.data["outage_seconds"] == 540
+    _, changes = run(KMG, [ok(0), fail(1), fail(2), fail(3)])
+    assert changes[0].articles == ("KMG-2012 art. 19",)
+
+
+def test_a_device_that_never_answered_goes_offline_once() -> None:
+    _, changes = run(HRB, [fail(i) for i in range(10)])
+    assert [c.kind for c in changes] == ["went_offline"]
+
+
+def test_replacement_and_configuration_change() -> None:
+    lower = replace(MAIN, width=1280, height=720, fps=20.0)
+    _, changes = run(
+        HRB, [ok(0), ok(1, serial_number="SN2"), ok(2, serial_number="SN2", profiles=(lower, SUB))]
+    )
+    assert [(c.kind, c.articles) for c in changes] == [
+        ("replaced", ("HRB-2008 art. 20(6)",)),
+        ("configuration_changed", ("HRB-2008 art. 20(6)",)),
+    ]
+    assert changes[0].data == {"old_serial_number": "SN1", "new_serial_number": "SN2"}
+    assert changes[1].data["changes"] == ["P1 resolution 1920x1080 -> 1280x720", "P1 frame rate 25 -> 20"]
+    _, changes = run(KMG, [ok(0), ok(1, profiles=(MAIN,))])
+    assert changes[0].data["changes"] == ["profile P2 removed"]
+    assert changes[0].articles == ("KMG-2012 art. 21(4)", "KMG-2012 art. 22(2)")
+    sources = (VideoSource("VS1", 1920, 1080, 25.0),)
+    _, changes = run(
+        HRB, [ok(0, video_sources=sources), ok(1, video_sources=(VideoSource("VS9", 1920, 1080, 25.0),))]
+    )
+    assert changes[0].data["changes"] == ["video sources changed"]
+
+
+def test_image_quality_floor_is_kunmings_rule() -> None:
+    poor = replace(MAIN, width=1280, height=720, fps=10.0)
+    _, changes = run(KMG, [ok(0, profiles=(poor, SUB)), ok(1, profiles=(poor, SUB))])
+    assert [(c.kind, c.articles) for c in changes] == [("quality_below_floor", ("KMG-2012 art. 20(3)",))]
+    assert changes[0].data["fps"] == 10.0 and changes[0].data["min_fps"] == 15.0  # reported once
+    _, changes = run(KMG, [ok(0)])  # a low sub-stream beside a good main stream is fine
+    assert changes == []
+    _, changes = run(HRB, [ok(0, profiles=(poor,))])
+    assert changes == []  # HRB-2008 sets no image quality rule
+
+
+def test_clock_drift_is_reported_when_it_starts() -> None:
+    _, changes = run(HRB, [ok(0, clock_drift_s=2.0), ok(1, clock_drift_s=-95.0), ok(2, clock_drift_s=-96.0)])
+    assert [(c.kind, c.articles, c.data["drift_s"]) for c in changes] == [("clock_drift", (), -95.0)]
+
+
+@given(st.lists(st.booleans(), min_size=1, max_size=60))
+def test_outages_pair_up_and_measure_their_length(pattern: list[bool]) -> None:
+    polls = [ok(i) if good else fail(i) for i, good in enumerate(pattern)]
+    state, changes = run(HRB, polls)
+    kinds = [c.kind for c in changes if c.kind in ("went_offline", "came_back")]
+    # Offline and back alternate, starting with offline.
+    assert all(k == ("went_offline" if i % 2 == 0 else "came_back") for i, k in enumerate(kinds))
+    # An outage is a run of at least 3 failures; its start is that run's first failure.
+    expected, run_start, run_len = [], None, 0
+    for i, good in enumerate(pattern):
+        if not good:
+            run_start = i if run_len == 0 else run_start
+            run_len += 1
+        else:
+            if run_len >= 3:
+                expected.append((run_start, i))
+            run_len = 0
+    backs = [c for c in changes if c.kind == "came_back"]
+    assert [
+        (
+            int((c.data["outage_start"] - T0).total_seconds() // 60),  # type: ignore[operator]
+            int((c.data["outage_end"] - T0).total_seconds() // 60),
+        )
+        for c in backs
+    ] == expected  # type: ignore[operator]
+    # Online until 3 failures in a row; no verdict at all before a first answer or outage.
+    if run_len >= 3:
+        assert state.online is False
+    elif any(pattern):
+        assert state.online is True
+    else:
+        assert state.online is None
