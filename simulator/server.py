@@ -117,6 +117,11 @@ class Fleet:
         if dev is None:
             raise web.HTTPNotFound()
         b = dev.behaviour
+        if b.offline:
+            # A kept-alive connection to a dead device dies too.
+            if request.transport is not None:
+                request.transport.close()
+            return web.Response(status=503)
         if b.hanging:
             await asyncio.sleep(HANG_S)
         if b.slow_s:

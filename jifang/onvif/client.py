@@ -1,4 +1,4 @@
-"""The client: one instance per device, sharing the caller's aiohttp session."""
+"""The client: one instance per device, with its own kept-alive connection."""
 
 from __future__ import annotations
 
@@ -8,11 +8,13 @@ import hashlib
 import os
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import cache
 from typing import Final
 from urllib.parse import urlsplit, urlunsplit
 
-import aiohttp
 from lxml import etree
+
+from jifang.onvif.transport import DeviceConnection, HttpError
 
 ENV: Final = "http://www.w3.org/2003/05/soap-envelope"
 WSSE: Final = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-secext-1.0.xsd"
@@ -93,8 +95,18 @@ class VideoSource:
     height: int
 
 
+@cache
+def _clark(path: str) -> str:
+    """``tt:Resolution/tt:Width`` as ``{ns}Resolution/{ns}Width``: resolved once, not per lookup."""
+    steps = []
+    for step in path.split("/"):
+        prefix, sep, local = step.partition(":")
+        steps.append(f"{{{NS[prefix]}}}{local}" if sep else step)
+    return "/".join(steps)
+
+
 def _text(node: etree._Element, path: str) -> str:
-    found: str | None = node.findtext(path, namespaces=NS)
+    found: str | None = node.findtext(_clark(path))
     if found is None:
         raise OnvifMalformed(f"missing {path}")
     return found.strip()
@@ -125,14 +137,14 @@ def strip_credentials(uri: str) -> str:
 class OnvifClient:
     def __init__(
         self,
-        session: aiohttp.ClientSession,
         device_url: str,
         username: str | None,
         password: str | None,
         timeout_s: float = 5.0,
     ) -> None:
-        self.session = session
         self.device_url = device_url
+        # One kept-alive connection per device endpoint (scheme, host, port).
+        self._connections: dict[str, DeviceConnection] = {}
         self.username = username
         self.password = password
         self.timeout_s = timeout_s
@@ -146,7 +158,7 @@ class OnvifClient:
         if self.username is None or self.password is None:
             return ""
         nonce = os.urandom(16)
-        created = (datetime.now(UTC) + self.clock_offset).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+        created = (datetime.now(UTC) + self.clock_offset).isoformat(timespec="milliseconds")[:-6] + "Z"
         digest = base64.b64encode(
             hashlib.sha1(nonce + created.encode() + self.password.encode()).digest()
         ).decode()
@@ -170,15 +182,20 @@ class OnvifClient:
     ) -> etree._Element:
         """Send one request; return the first child of the answer's Body."""
         data = self.envelope(body, authenticated=authenticated)
+        parts = urlsplit(url)
+        origin = f"{parts.scheme}://{parts.netloc}"
+        conn = self._connections.get(origin)
+        if conn is None:
+            conn = self._connections[origin] = DeviceConnection(origin)
         try:
             async with asyncio.timeout(timeout_s or self.timeout_s):
-                async with self.session.post(url, data=data, headers={"Content-Type": CONTENT_TYPE}) as resp:
-                    payload = await resp.read()
-                    status = resp.status
+                status, payload = await conn.post(parts.path or "/", data, CONTENT_TYPE)
         except TimeoutError as exc:
             raise OnvifTimeout(f"no answer within {timeout_s or self.timeout_s} s") from exc
-        except aiohttp.ClientConnectionError as exc:
+        except ConnectionError as exc:
             raise OnvifUnreachable(str(exc) or type(exc).__name__) from exc
+        except HttpError as exc:
+            raise OnvifMalformed(str(exc)) from exc
         try:
             root = etree.fromstring(payload, _PARSER)
         except etree.XMLSyntaxError as exc:
@@ -192,6 +209,11 @@ class OnvifClient:
         if status >= 400:
             raise OnvifMalformed(f"HTTP {status} without a SOAP fault")
         return first
+
+    def close(self) -> None:
+        for conn in self._connections.values():
+            conn.close()
+        self._connections.clear()
 
     def _xaddr(self, namespace: str) -> str:
         return self.xaddrs.get(namespace) or self.device_url

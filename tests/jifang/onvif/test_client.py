@@ -6,7 +6,6 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
-import aiohttp
 import pytest
 from lxml import etree
 
@@ -46,23 +45,13 @@ async def fleet() -> AsyncIterator[Fleet]:
     await f.stop()
 
 
-@pytest.fixture
-async def session() -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession() as s:
-        yield s
+def client(dev: SimDevice, password: str = PASSWORD, timeout_s: float = 2) -> OnvifClient:
+    return OnvifClient(f"{dev.base_url}/onvif/device_service", "admin", password, timeout_s=timeout_s)
 
 
-def client(
-    session: aiohttp.ClientSession, dev: SimDevice, password: str = PASSWORD, timeout_s: float = 2
-) -> OnvifClient:
-    return OnvifClient(
-        session, f"{dev.base_url}/onvif/device_service", "admin", password, timeout_s=timeout_s
-    )
-
-
-async def test_reads_a_media2_device(fleet: Fleet, session: aiohttp.ClientSession) -> None:
+async def test_reads_a_media2_device(fleet: Fleet) -> None:
     dev = fleet.devices["m2"]
-    c = client(session, dev)
+    c = client(dev)
     device_now = await c.get_system_date_and_time()
     assert abs((device_now - datetime.now(UTC)).total_seconds()) < 3
     info = await c.get_device_information()
@@ -79,8 +68,8 @@ async def test_reads_a_media2_device(fleet: Fleet, session: aiohttp.ClientSessio
     assert [(s.token, s.width, s.fps) for s in sources] == [("VideoSource_1", 1920, 25.0)]
 
 
-async def test_falls_back_to_media1(fleet: Fleet, session: aiohttp.ClientSession) -> None:
-    c = client(session, fleet.devices["m1"])
+async def test_falls_back_to_media1(fleet: Fleet) -> None:
+    c = client(fleet.devices["m1"])
     await c.get_services()
     assert not c.has_media2
     (p,) = await c.get_profiles()
@@ -99,21 +88,20 @@ async def test_falls_back_to_media1(fleet: Fleet, session: aiohttp.ClientSession
 )
 async def test_failures_are_classified(
     fleet: Fleet,
-    session: aiohttp.ClientSession,
     change: dict[str, object],
     error: type[Exception],
     result: str,
 ) -> None:
     await fleet.update("m2", change)
-    c = client(session, fleet.devices["m2"], timeout_s=0.5)
+    c = client(fleet.devices["m2"], timeout_s=0.5)
     with pytest.raises(error) as info:
         await c.get_device_information()
     assert info.value.result == result  # type: ignore[attr-defined]
 
 
-async def test_clock_skew_is_measured_and_compensated(fleet: Fleet, session: aiohttp.ClientSession) -> None:
+async def test_clock_skew_is_measured_and_compensated(fleet: Fleet) -> None:
     await fleet.update("m2", {"clock_skew_s": -1800.0})
-    c = client(session, fleet.devices["m2"])
+    c = client(fleet.devices["m2"])
     with pytest.raises(OnvifNotAuthorized):
         await c.get_device_information()  # our clock is 30 min ahead of the device's
     await c.get_system_date_and_time()
@@ -122,7 +110,7 @@ async def test_clock_skew_is_measured_and_compensated(fleet: Fleet, session: aio
 
 
 async def test_every_request_is_schema_valid(
-    fleet: Fleet, session: aiohttp.ClientSession, schema: etree.XMLSchema, monkeypatch: pytest.MonkeyPatch
+    fleet: Fleet, schema: etree.XMLSchema, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     sent: list[bytes] = []
     original = OnvifClient.envelope
@@ -134,7 +122,7 @@ async def test_every_request_is_schema_valid(
 
     monkeypatch.setattr(OnvifClient, "envelope", recording)
     for dev_id in ("m2", "m1"):
-        c = client(session, fleet.devices[dev_id])
+        c = client(fleet.devices[dev_id])
         await c.get_system_date_and_time()
         await c.get_device_information()
         await c.get_services()
