@@ -1,0 +1,115 @@
+"""One poll of one device: the ONVIF calls in order, each with its own timeout, timed and
+classified. The first failure ends the poll (the device is not answering as it should)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from functools import partial
+from typing import TypeVar
+
+from jifang.onvif import DeviceInformation, OnvifClient, OnvifError, Profile, VideoSource
+from services.ingest.state import PollOutcome
+
+T = TypeVar("T")
+
+# Results that mean the device did not answer at all (as opposed to answering wrongly).
+UNANSWERED = frozenset({"unreachable", "timeout"})
+
+
+@dataclass(frozen=True)
+class CallTiming:
+    operation: str
+    latency_ms: float
+    result: str
+    detail: str = ""
+
+
+@dataclass
+class PollReport:
+    at: datetime
+    calls: list[CallTiming] = field(default_factory=list)
+    result: str = "ok"
+    info: DeviceInformation | None = None
+    profiles: tuple[Profile, ...] | None = None
+    stream_uris: dict[str, str] = field(default_factory=dict)
+    video_sources: tuple[VideoSource, ...] | None = None
+    clock_drift_s: float | None = None
+    media2: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return self.result == "ok"
+
+    @property
+    def reachable(self) -> bool:
+        return self.result not in UNANSWERED
+
+    def outcome(self) -> PollOutcome:
+        return PollOutcome(
+            at=self.at,
+            ok=self.ok,
+            result=self.result,
+            serial_number=self.info.serial_number if self.info else None,
+            profiles=self.profiles,
+            video_sources=self.video_sources,
+            clock_drift_s=self.clock_drift_s,
+        )
+
+
+class _Stop(Exception):
+    pass
+
+
+@dataclass(frozen=True)
+class CallTimeouts:
+    """Per-call timeouts (s): a device that hangs on one call costs at most this much."""
+
+    clock: float = 3.0
+    info: float = 5.0
+    services: float = 5.0
+    profiles: float = 8.0
+    stream_uri: float = 5.0
+    video_sources: float = 5.0
+
+
+async def poll_device(
+    client: OnvifClient, *, refresh_services: bool, timeouts: CallTimeouts | None = None
+) -> PollReport:
+    t = timeouts or CallTimeouts()
+    report = PollReport(at=datetime.now(UTC))
+
+    async def timed(operation: str, limit: float, call: Callable[[], Awaitable[T]]) -> T:
+        client.timeout_s = limit
+        started = time.perf_counter()
+        try:
+            value = await call()
+        except OnvifError as exc:
+            elapsed = (time.perf_counter() - started) * 1000
+            report.calls.append(CallTiming(operation, elapsed, exc.result, str(exc)[:200]))
+            report.result = exc.result
+            raise _Stop from exc
+        report.calls.append(CallTiming(operation, (time.perf_counter() - started) * 1000, "ok"))
+        return value
+
+    try:
+        await timed("GetSystemDateAndTime", t.clock, client.get_system_date_and_time)
+        report.clock_drift_s = client.clock_offset.total_seconds()
+        report.info = await timed("GetDeviceInformation", t.info, client.get_device_information)
+        if refresh_services or not client.xaddrs:
+            await timed("GetServices", t.services, client.get_services)
+        report.media2 = client.has_media2
+        profiles = await timed("GetProfiles", t.profiles, client.get_profiles)
+        report.profiles = tuple(profiles)
+        for p in profiles:
+            report.stream_uris[p.token] = await timed(
+                "GetStreamUri", t.stream_uri, partial(client.get_stream_uri, p.token)
+            )
+        report.video_sources = tuple(
+            await timed("GetVideoSources", t.video_sources, client.get_video_sources)
+        )
+    except _Stop:
+        pass
+    return report
