@@ -2,52 +2,8 @@
 
 from __future__ import annotations
 
-import asyncio
-
-from alembic import context
-from sqlalchemy import text
-from sqlalchemy.engine import Connection
-from sqlalchemy.ext.asyncio import create_async_engine
-
+from jifang.migrations_env import run_migrations
 from services.registry.models import SCHEMA, Base
+from services.registry.settings import RegistrySettings
 
-config = context.config
-target_metadata = Base.metadata
-
-
-def _url() -> str:
-    url = config.attributes.get("database_url") or config.get_main_option("sqlalchemy.url")
-    if not url:
-        from services.registry.settings import RegistrySettings  # noqa: PLC0415
-
-        url = RegistrySettings().database_url
-    return str(url)
-
-
-def _run(connection: Connection) -> None:
-    connection.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{SCHEMA}"'))
-    context.configure(
-        connection=connection,
-        target_metadata=target_metadata,
-        version_table_schema=SCHEMA,
-        include_schemas=True,
-        include_name=lambda name, type_, _parent: type_ != "schema" or name == SCHEMA,
-        compare_type=True,
-    )
-    with context.begin_transaction():
-        context.run_migrations()
-
-
-async def _online() -> None:
-    engine = create_async_engine(_url())
-    async with engine.begin() as conn:
-        await conn.run_sync(_run)
-    await engine.dispose()
-
-
-if context.is_offline_mode():
-    context.configure(url=_url(), target_metadata=target_metadata, version_table_schema=SCHEMA)
-    with context.begin_transaction():
-        context.run_migrations()
-else:
-    asyncio.run(_online())
+run_migrations(Base.metadata, SCHEMA, lambda: RegistrySettings().database_url)

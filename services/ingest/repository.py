@@ -1,0 +1,66 @@
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.ingest.models import AppliedEvent, WatchedDevice
+
+
+class WatchedDeviceRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def first_time(self, event_id: uuid.UUID) -> bool:
+        """Record an event id; False if it was applied before (a redelivery)."""
+        stmt = (
+            insert(AppliedEvent)
+            .values(event_id=event_id)
+            .on_conflict_do_nothing()
+            .returning(AppliedEvent.event_id)
+        )
+        return (await self.session.scalar(stmt)) is not None
+
+    async def upsert(self, values: dict[str, Any]) -> None:
+        stmt = insert(WatchedDevice).values(**values, removed=False)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=[WatchedDevice.device_id],
+            set_={
+                **{k: stmt.excluded[k] for k in values if k != "device_id"},
+                "removed": False,
+                "updated_at": func.now(),
+            },
+        )
+        await self.session.execute(stmt)
+
+    async def mark_removed(self, device_id: uuid.UUID) -> None:
+        await self.session.execute(
+            update(WatchedDevice)
+            .where(WatchedDevice.device_id == device_id)
+            .values(removed=True, updated_at=func.now())
+        )
+
+    async def set_serial(self, device_id: uuid.UUID, serial: str) -> None:
+        await self.session.execute(
+            update(WatchedDevice).where(WatchedDevice.device_id == device_id).values(serial_number=serial)
+        )
+
+    async def move_unit(self, unit_id: uuid.UUID, district: str, jurisdiction: str) -> None:
+        await self.session.execute(
+            update(WatchedDevice)
+            .where(WatchedDevice.unit_id == unit_id)
+            .values(district=district, jurisdiction=jurisdiction, updated_at=func.now())
+        )
+
+    async def active(self) -> Sequence[WatchedDevice]:
+        rows = await self.session.scalars(
+            select(WatchedDevice).where(WatchedDevice.removed.is_(False)).order_by(WatchedDevice.device_id)
+        )
+        return rows.all()
+
+    async def get(self, device_id: uuid.UUID) -> WatchedDevice | None:
+        return await self.session.get(WatchedDevice, device_id)

@@ -1,0 +1,17 @@
+from __future__ import annotations
+
+from pydantic import SecretStr
+from pydantic_settings import SettingsConfigDict
+
+from jifang.settings import ServiceSettings
+
+
+class IngestSettings(ServiceSettings):
+    model_config = SettingsConfigDict(env_prefix="INGEST_", extra="ignore", populate_by_name=True)
+
+    service_name: str = "ingest"
+    registry_url: str = "http://127.0.0.1:8001"
+    # The service token with which ingest reads device credentials from the registry.
+    service_token: SecretStr | None = None
+    consumer_group: str = "ingest-registry-feed"
+    poll_interval_s: float = 60.0

@@ -1,0 +1,118 @@
+"""Ingest learns the fleet from the registry's events (not its tables): devices added,
+changed, removed, units moved; a redelivered event changes nothing."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from types import SimpleNamespace
+
+import httpx
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from fastapi import FastAPI
+from sqlalchemy import select
+
+from jifang.auth import Role
+from jifang.db import create_engine, create_sessionmaker
+from jifang.migrate import upgrade_async
+from jifang.topics import REGISTRY_TOPIC
+from services.ingest import ALEMBIC_INI as INGEST_ALEMBIC
+from services.ingest.feed import RegistryFeed
+from services.ingest.models import WatchedDevice
+from services.ingest.repository import WatchedDeviceRepository
+from tests.conftest import TokenFactory, auth
+from tests.services.registry.factories import create_unit
+
+
+async def test_the_fleet_follows_the_registry(
+    registry_app: FastAPI, client: httpx.AsyncClient, token: TokenFactory, database_url: str, bootstrap: str
+) -> None:
+    await upgrade_async(INGEST_ALEMBIC, database_url)
+    engine = create_engine(database_url, 2, "ingest-test")
+    maker = create_sessionmaker(engine)
+    feed = RegistryFeed(
+        maker,
+        lambda: AIOKafkaConsumer(
+            REGISTRY_TOPIC,
+            bootstrap_servers=bootstrap,
+            group_id=f"ingest-test-{uuid.uuid4().hex[:6]}",
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+        ),
+    )
+    await feed.start()
+    try:
+        tech = auth(token(Role.TECH_OFFICE))
+        unit = await create_unit(client, tech, jurisdiction="kunming-2012")
+        devices = []
+        for name in ("大门", "金库"):
+            r = await client.post(
+                f"/api/v1/units/{unit['id']}/devices",
+                json={
+                    "kind": "camera",
+                    "name": name,
+                    "location_type": "entrance",
+                    "onvif_address": "http://127.0.0.1:1/onvif/device_service",
+                    "username": "u",
+                    "password": "p",
+                },
+                headers=tech,
+            )
+            devices.append(r.json())
+        await client.patch(f"/api/v1/devices/{devices[0]['id']}", json={"name": "正门"}, headers=tech)
+        await client.delete(f"/api/v1/devices/{devices[1]['id']}", headers=tech)
+        await client.patch(f"/api/v1/units/{unit['id']}", json={"district": "盘龙区"}, headers=tech)
+
+        async def mirror() -> dict[str, WatchedDevice]:
+            async with maker() as session:
+                rows = await session.scalars(
+                    select(WatchedDevice).where(WatchedDevice.unit_id == uuid.UUID(unit["id"]))
+                )
+                return {str(r.device_id): r for r in rows}
+
+        for _ in range(100):
+            seen = await mirror()
+            if (
+                len(seen) == 2
+                and seen[devices[0]["id"]].district == "盘龙区"
+                and seen[devices[1]["id"]].removed
+            ):
+                break
+            await asyncio.sleep(0.2)
+        first, second = seen[devices[0]["id"]], seen[devices[1]["id"]]
+        assert (first.name, first.district, first.jurisdiction, first.has_credentials, first.removed) == (
+            "正门",
+            "盘龙区",
+            "kunming-2012",
+            True,
+            False,
+        )
+        assert second.removed
+        async with maker() as session:
+            active = {str(d.device_id) for d in await WatchedDeviceRepository(session).active()}
+        assert devices[0]["id"] in active and devices[1]["id"] not in active
+
+        # The same events delivered again change nothing.
+        replay = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+        await replay.start()
+        try:
+            tps = [
+                TopicPartition(REGISTRY_TOPIC, p) for p in replay.partitions_for_topic(REGISTRY_TOPIC) or []
+            ]
+            replay.assign(tps)
+            await replay.seek_to_beginning(*tps)
+            records = [
+                r for rs in (await replay.getmany(timeout_ms=2000, max_records=100000)).values() for r in rs
+            ]
+        finally:
+            await replay.stop()
+        ours = [SimpleNamespace(value=r.value) for r in records if r.key == unit["id"].encode()]
+        assert ours
+        before = feed.duplicates
+        await feed.apply(ours)  # type: ignore[arg-type]
+        assert feed.duplicates - before == len(ours)
+        after = await mirror()
+        assert (after[devices[0]["id"]].name, after[devices[1]["id"]].removed) == ("正门", True)
+    finally:
+        await feed.stop()
+        await engine.dispose()
