@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from typing import Any
 
 from jifang.onvif import Profile, VideoSource
 from jifang.policy import FindingRule, PolicyPack
@@ -46,7 +47,7 @@ class DeviceState:
 class Change:
     kind: str  # went_offline, came_back, replaced, configuration_changed, quality_below_floor, clock_drift
     articles: tuple[str, ...]
-    data: dict[str, object] = field(default_factory=dict)
+    data: dict[str, Any] = field(default_factory=dict)
 
 
 def _duty(pack: PolicyPack, rule: FindingRule) -> tuple[str, ...]:

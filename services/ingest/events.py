@@ -1,0 +1,141 @@
+"""Protobuf events of a poll: the health sample, stream metadata, derived state changes."""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from datetime import UTC, datetime
+
+from google.protobuf.message import Message
+
+from jifang.publisher import Outgoing
+from jifang.v1 import common_pb2, ingest_pb2
+from services.ingest.poll import PollReport
+from services.ingest.state import Change
+
+HEALTH_TOPIC = "jifang.device-health.v1"
+METADATA_TOPIC = "jifang.stream-metadata.v1"
+STATE_TOPIC = "jifang.device-state.v1"
+
+RESULTS = {
+    "ok": ingest_pb2.POLL_RESULT_OK,
+    "timeout": ingest_pb2.POLL_RESULT_TIMEOUT,
+    "auth_failure": ingest_pb2.POLL_RESULT_AUTH_FAILURE,
+    "soap_fault": ingest_pb2.POLL_RESULT_SOAP_FAULT,
+    "malformed": ingest_pb2.POLL_RESULT_MALFORMED,
+    "unreachable": ingest_pb2.POLL_RESULT_UNREACHABLE,
+}
+
+
+def _meta(jurisdiction: str) -> common_pb2.EventMeta:
+    meta = common_pb2.EventMeta(event_id=str(uuid.uuid4()), producer="ingest", jurisdiction=jurisdiction)
+    meta.occurred_at.FromDatetime(datetime.now(UTC))
+    return meta
+
+
+def _out(topic: str, device_id: uuid.UUID, message: Message, event_id: str, kind: str) -> Outgoing:
+    return Outgoing(
+        topic,
+        str(device_id).encode(),
+        message.SerializeToString(),
+        (("event-id", event_id.encode()), ("event-type", kind.encode())),
+    )
+
+
+def health_sample(
+    device_id: uuid.UUID, unit_id: uuid.UUID, district: str, jurisdiction: str, r: PollReport
+) -> Outgoing:
+    msg = ingest_pb2.HealthSample(
+        meta=_meta(jurisdiction),
+        device_id=str(device_id),
+        unit_id=str(unit_id),
+        district=district,
+        reachable=r.reachable,
+        result=RESULTS.get(r.result, ingest_pb2.POLL_RESULT_UNSPECIFIED),
+        clock_drift_s=r.clock_drift_s or 0.0,
+        calls=[
+            ingest_pb2.CallSample(
+                operation=c.operation,
+                latency_ms=c.latency_ms,
+                result=RESULTS.get(c.result, ingest_pb2.POLL_RESULT_UNSPECIFIED),
+                detail=c.detail,
+            )
+            for c in r.calls
+        ],
+    )
+    msg.polled_at.FromDatetime(r.at)
+    return _out(HEALTH_TOPIC, device_id, msg, msg.meta.event_id, "health_sample")
+
+
+def stream_metadata(
+    device_id: uuid.UUID, unit_id: uuid.UUID, jurisdiction: str, r: PollReport
+) -> tuple[str, Outgoing] | None:
+    """(fingerprint, event) of what the device streams, or None after a failed poll."""
+    if not r.ok or r.info is None or r.profiles is None:
+        return None
+    msg = ingest_pb2.StreamMetadata(
+        device_id=str(device_id),
+        unit_id=str(unit_id),
+        serial_number=r.info.serial_number,
+        manufacturer=r.info.manufacturer,
+        model=r.info.model,
+        firmware_version=r.info.firmware_version,
+        media2=r.media2,
+        profiles=[
+            ingest_pb2.StreamProfile(
+                token=p.token,
+                name=p.name,
+                encoding=p.encoding,
+                width=p.width,
+                height=p.height,
+                fps=p.fps,
+                bitrate_kbps=p.bitrate_kbps,
+                gop=p.gop or 0,
+                stream_uri=r.stream_uris.get(p.token, ""),
+                source_token=p.source_token or "",
+            )
+            for p in r.profiles
+        ],
+        video_sources=[
+            ingest_pb2.VideoSourceInfo(token=s.token, width=s.width, height=s.height, fps=s.fps)
+            for s in r.video_sources or ()
+        ],
+    )
+    fingerprint = hashlib.sha256(msg.SerializeToString(deterministic=True)).hexdigest()
+    msg.meta.CopyFrom(_meta(jurisdiction))
+    return fingerprint, _out(METADATA_TOPIC, device_id, msg, msg.meta.event_id, "stream_metadata")
+
+
+def state_change(
+    device_id: uuid.UUID, unit_id: uuid.UUID, district: str, jurisdiction: str, change: Change
+) -> Outgoing:
+    msg = ingest_pb2.DeviceStateChange(
+        meta=_meta(jurisdiction),
+        device_id=str(device_id),
+        unit_id=str(unit_id),
+        district=district,
+        articles=list(change.articles),
+    )
+    d = change.data
+    if change.kind == "went_offline":
+        msg.went_offline.since.FromDatetime(d["since"])
+        msg.went_offline.failed_polls = int(d["failed_polls"])
+        msg.went_offline.last_result = RESULTS.get(str(d["last_result"]), ingest_pb2.POLL_RESULT_UNSPECIFIED)
+    elif change.kind == "came_back":
+        msg.came_back.outage_start.FromDatetime(d["outage_start"])
+        msg.came_back.outage_end.FromDatetime(d["outage_end"])
+        msg.came_back.outage_seconds = float(d["outage_seconds"])
+    elif change.kind == "replaced":
+        msg.replaced.old_serial_number = str(d["old_serial_number"])
+        msg.replaced.new_serial_number = str(d["new_serial_number"])
+    elif change.kind == "configuration_changed":
+        msg.configuration_changed.changes.extend(d["changes"])
+    elif change.kind == "quality_below_floor":
+        q = msg.quality_below_floor
+        q.profile_token = str(d["profile_token"])
+        q.width, q.height, q.fps = int(d["width"]), int(d["height"]), float(d["fps"])
+        q.min_width, q.min_height, q.min_fps = int(d["min_width"]), int(d["min_height"]), float(d["min_fps"])
+    elif change.kind == "clock_drift":
+        msg.clock_drift.drift_s = float(d["drift_s"])
+        msg.clock_drift.threshold_s = float(d["threshold_s"])
+    return _out(STATE_TOPIC, device_id, msg, msg.meta.event_id, change.kind)

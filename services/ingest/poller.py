@@ -1,0 +1,231 @@
+"""Keeps every watched device under watch: a jittered schedule per device, bounded
+concurrency, backoff for devices that are down (never delaying healthy ones), and the
+events of every poll handed to the publisher."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import time
+import uuid
+from dataclasses import dataclass, field
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from jifang.onvif import OnvifClient
+from jifang.policy import PolicyBook
+from jifang.publisher import BufferedPublisher
+from jifang.runner import LongRunningService
+from services.ingest.credentials import RegistryCredentials
+from services.ingest.events import health_sample, state_change, stream_metadata
+from services.ingest.models import WatchedDevice
+from services.ingest.poll import CallTimeouts, poll_device
+from services.ingest.repository import WatchedDeviceRepository
+from services.ingest.state import DeviceState, derive
+
+log = logging.getLogger("ingest.poller")
+
+
+class PollerMetrics:
+    def __init__(self, registry: CollectorRegistry) -> None:
+        self.polls = Counter("ingest_polls_total", "Device polls by result", ["result"], registry=registry)
+        self.duration = Histogram(
+            "ingest_poll_duration_seconds",
+            "Time one poll of one device took",
+            buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
+            registry=registry,
+        )
+        self.start_lag = Histogram(
+            "ingest_poll_start_lag_seconds",
+            "How late a poll started after it was due",
+            buckets=(0.01, 0.1, 0.5, 1, 2, 5, 10, 30, 60),
+            registry=registry,
+        )
+        self.oldest_lag = Gauge(
+            "ingest_oldest_poll_lag_seconds", "The most overdue device's lag", registry=registry
+        )
+        self.devices = Gauge("ingest_devices", "Watched devices by status", ["status"], registry=registry)
+
+
+@dataclass
+class _Watch:
+    device_id: uuid.UUID
+    unit_id: uuid.UUID
+    district: str
+    jurisdiction: str
+    onvif_address: str | None
+    next_due: float
+    client: OnvifClient | None = None
+    state: DeviceState = field(default_factory=DeviceState)
+    fingerprint: str | None = None
+    polls: int = 0
+    running: bool = False
+
+
+class DevicePoller(LongRunningService):
+    name = "device-poller"
+
+    def __init__(
+        self,
+        *,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        book: PolicyBook,
+        credentials: RegistryCredentials,
+        publisher: BufferedPublisher,
+        metrics: PollerMetrics,
+        interval_s: float = 60.0,
+        concurrency: int = 200,
+        timeouts: CallTimeouts | None = None,
+        reload_every_s: float = 5.0,
+        services_every: int = 10,
+        rng: random.Random | None = None,
+    ) -> None:
+        super().__init__()
+        self.sessionmaker = sessionmaker
+        self.book = book
+        self.credentials = credentials
+        self.publisher = publisher
+        self.metrics = metrics
+        self.interval_s = interval_s
+        self.timeouts = timeouts or CallTimeouts()
+        self.reload_every_s = reload_every_s
+        self.services_every = services_every
+        self.rng = rng or random.Random()
+        self.watches: dict[uuid.UUID, _Watch] = {}
+        self._slots = asyncio.Semaphore(concurrency)
+        self._next_reload = 0.0
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    async def _reload(self) -> None:
+        async with self.sessionmaker() as session:
+            devices = await WatchedDeviceRepository(session).active()
+        seen: set[uuid.UUID] = set()
+        now = time.monotonic()
+        for d in devices:
+            if not d.onvif_address:
+                continue  # nothing to poll (e.g. a channel reached only through its NVR)
+            seen.add(d.device_id)
+            self._upsert(d, now)
+        for device_id in set(self.watches) - seen:
+            watch = self.watches.pop(device_id)
+            if watch.client:
+                watch.client.close()
+            self.credentials.forget(device_id)
+
+    def _upsert(self, d: WatchedDevice, now: float) -> None:
+        watch = self.watches.get(d.device_id)
+        if watch is None:
+            # First polls spread over one interval, so a fleet does not start all at once.
+            self.watches[d.device_id] = _Watch(
+                d.device_id,
+                d.unit_id,
+                d.district,
+                d.jurisdiction,
+                d.onvif_address,
+                next_due=now + self.rng.uniform(0, self.interval_s),
+            )
+            return
+        if watch.onvif_address != d.onvif_address:
+            if watch.client:
+                watch.client.close()
+            watch.client = None
+            self.credentials.forget(d.device_id)
+        watch.district, watch.jurisdiction, watch.onvif_address = d.district, d.jurisdiction, d.onvif_address
+
+    async def run_once(self) -> float:
+        now = time.monotonic()
+        if now >= self._next_reload:
+            await self._reload()
+            self._next_reload = now + self.reload_every_s
+            self._count()
+        waiting = [w for w in self.watches.values() if not w.running]
+        due = sorted((w for w in waiting if w.next_due <= now), key=lambda w: w.next_due)
+        self.metrics.oldest_lag.set(max((now - w.next_due for w in due), default=0.0))
+        for watch in due:
+            watch.running = True
+            task = asyncio.create_task(self._poll(watch))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+        upcoming = min((w.next_due for w in waiting if not w.running), default=now + 0.5)
+        return max(0.0, min(0.5, upcoming - now))
+
+    def _count(self) -> None:
+        counts = {"online": 0, "offline": 0, "unknown": 0}
+        for w in self.watches.values():
+            counts["unknown" if w.state.online is None else "online" if w.state.online else "offline"] += 1
+        for status, n in counts.items():
+            self.metrics.devices.labels(status).set(n)
+
+    async def _poll(self, watch: _Watch) -> None:
+        try:
+            async with self._slots:
+                started = time.monotonic()
+                self.metrics.start_lag.observe(max(0.0, started - watch.next_due))
+                await self._poll_once(watch)
+                self.metrics.duration.observe(time.monotonic() - started)
+        except Exception:
+            log.exception("poll failed unexpectedly", extra={"device_id": str(watch.device_id)})
+        finally:
+            watch.running = False
+            watch.next_due = time.monotonic() + self._next_interval(watch)
+
+    def _next_interval(self, watch: _Watch) -> float:
+        base = self.interval_s * self.rng.uniform(0.9, 1.1)
+        if watch.state.online is False:
+            # A device that is down is asked less often, up to 8 intervals apart.
+            extra = watch.state.failed_polls - int(
+                self.book[watch.jurisdiction].default("device_failed_polls_offline")
+            )
+            return float(base * min(8, 2 ** max(0, min(extra + 1, 3))))
+        return base
+
+    async def _poll_once(self, watch: _Watch) -> None:
+        if watch.client is None:
+            try:
+                creds = await self.credentials.get(watch.device_id)
+            except Exception as exc:
+                # The registry is unreachable: no poll this round, no verdict on the device.
+                log.warning(
+                    "credentials unavailable",
+                    extra={"device_id": str(watch.device_id), "error": type(exc).__name__},
+                )
+                return
+            watch.client = OnvifClient(
+                creds.onvif_address or watch.onvif_address or "", creds.username, creds.password
+            )
+        report = await poll_device(
+            watch.client, refresh_services=watch.polls % self.services_every == 0, timeouts=self.timeouts
+        )
+        watch.polls += 1
+        self.metrics.polls.labels(report.result).inc()
+        if report.result == "auth_failure":
+            # The password may have been changed in the registry: fetch it again next time.
+            watch.client.close()
+            watch.client = None
+            self.credentials.forget(watch.device_id)
+        pack = self.book[watch.jurisdiction]
+        watch.state, changes = derive(pack, watch.state, report.outcome())
+        self.publisher.offer(
+            health_sample(watch.device_id, watch.unit_id, watch.district, watch.jurisdiction, report)
+        )
+        metadata = stream_metadata(watch.device_id, watch.unit_id, watch.jurisdiction, report)
+        if metadata is not None and metadata[0] != watch.fingerprint:
+            watch.fingerprint = metadata[0]
+            self.publisher.offer(metadata[1])
+        for change in changes:
+            self.publisher.offer(
+                state_change(watch.device_id, watch.unit_id, watch.district, watch.jurisdiction, change)
+            )
+        if changes:
+            self._count()
+
+    async def on_stop(self) -> None:
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        for watch in self.watches.values():
+            if watch.client:
+                watch.client.close()
+        await self.credentials.close()
