@@ -3,7 +3,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint typecheck unit bench proto tokens clean install lock
+.PHONY: run test lint typecheck unit bench proto tokens topics clean install lock
 
 $(STAMP): pyproject.toml requirements.lock
 	test -x $(PY) || python3.11 -m venv $(VENV)
@@ -38,6 +38,10 @@ unit: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) -m bench.registry_bench
+
+## make topics: the platform's Kafka messages, decoded (ARGS="--from-beginning jifang.device-state.v1").
+topics: $(STAMP)
+	$(PY) -m jifang.topictail $(ARGS)
 
 ## make proto: regenerate the event classes from proto/.
 proto: $(STAMP)

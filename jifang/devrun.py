@@ -12,17 +12,23 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import glob
+import json
 import os
 import shutil
 import signal
 import subprocess
 import sys
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
+import httpx
 
+from jifang.auth import Role, issue_token
+from jifang.demo import ensure_demo_fleet
 from jifang.devbroker import LocalBroker, port_open
 from jifang.devdb import asyncpg_url, create_database_if_missing
 from jifang.devkeys import RUN_DIR, ensure_dev_signing_key
@@ -47,7 +53,10 @@ class ServiceSpec:
 # Fixed ports: gateway 8000, registry 8001, ingest 8002, retention 8003 (those that exist).
 SERVICES = [
     ServiceSpec("registry", "services.registry", 8001, "REGISTRY_", ROOT / "services/registry/alembic.ini"),
+    ServiceSpec("ingest", "services.ingest", 8002, "INGEST_", ROOT / "services/ingest/alembic.ini"),
 ]
+DEMO_DEVICES = int(os.environ.get("JIFANG_DEMO_DEVICES", "50"))
+SIM_BASE_PORT, SIM_CONTROL_PORT = 20000, 8090
 
 
 def say(msg: str) -> None:
@@ -97,9 +106,19 @@ async def ensure_database(url: str) -> None:
         say(f"created database {parts.path.lstrip('/')}")
 
 
+async def wait_ready(url: str, timeout: float = 60) -> None:
+    async with httpx.AsyncClient() as client:
+        for _ in range(int(timeout * 5)):
+            with contextlib.suppress(httpx.HTTPError):
+                if (await client.get(f"{url}/readyz")).status_code == 200:
+                    return
+            await asyncio.sleep(0.2)
+    raise RuntimeError(f"{url} did not become ready")
+
+
 async def main() -> int:
     RUN_DIR.mkdir(exist_ok=True)
-    children: list[tuple[str, subprocess.Popen[bytes]]] = []
+    children: list[tuple[str, subprocess.Popen[Any]]] = []
     broker: LocalBroker | None = None
     try:
         db_url = os.environ.get("DATABASE_URL", DEFAULT_DB)
@@ -132,13 +151,50 @@ async def main() -> int:
             key_file.write_text(generate_key_b64())
             key_file.chmod(0o600)
 
+        private_pem, _ = ensure_dev_signing_key()
         env = {
             **os.environ,
             "DATABASE_URL": db_url,
             "KAFKA_BOOTSTRAP_SERVERS": bootstrap,
             "JWT_PUBLIC_KEY_FILE": str(RUN_DIR / "dev-signing-key.pub.pem"),
             "PYTHONUNBUFFERED": "1",
+            # Ingest reads device credentials from the registry as a `service`.
+            "INGEST_SERVICE_TOKEN": issue_token(
+                private_pem,
+                subject="ingest",
+                roles=[Role.SERVICE],
+                audience="jifang",
+                issuer="jifang-dev",
+                lifetime=timedelta(days=30),
+            ),
         }
+        demo: list[dict[str, object]] = []
+        if DEMO_DEVICES:
+            sim = subprocess.Popen(  # noqa: ASYNC220 - started once, supervised below
+                [
+                    sys.executable,
+                    "-m",
+                    "simulator",
+                    "--devices",
+                    str(DEMO_DEVICES),
+                    "--base-port",
+                    str(SIM_BASE_PORT),
+                    "--control-port",
+                    str(SIM_CONTROL_PORT),
+                    "--password",
+                    "demo-password",
+                ],
+                stdout=subprocess.PIPE,
+                text=True,
+                cwd=ROOT,
+            )
+            children.append(("simulator", sim))
+            assert sim.stdout is not None
+            demo = [json.loads(sim.stdout.readline()) for _ in range(DEMO_DEVICES)]
+            say(
+                f"simulated ONVIF fleet: {DEMO_DEVICES} devices on 127.0.0.1:{SIM_BASE_PORT}+, "
+                f"control API on http://127.0.0.1:{SIM_CONTROL_PORT}/devices"
+            )
         for spec in SERVICES:
             if spec.alembic_ini:
                 await upgrade_async(spec.alembic_ini, db_url)
@@ -150,6 +206,20 @@ async def main() -> int:
             )
             children.append((spec.name, proc))
             say(f"{spec.name} on http://127.0.0.1:{spec.port} (docs at /docs)")
+            if spec.name == "registry" and demo:
+                await wait_ready(f"http://127.0.0.1:{spec.port}")
+                tech = issue_token(
+                    private_pem,
+                    subject="make-run",
+                    roles=[Role.TECH_OFFICE],
+                    audience="jifang",
+                    issuer="jifang-dev",
+                    lifetime=timedelta(minutes=10),
+                )
+                added = await asyncio.to_thread(
+                    ensure_demo_fleet, f"http://127.0.0.1:{spec.port}", tech, demo
+                )
+                say(f"demo fleet registered ({added} new devices)")
         say("tokens for every role: `make tokens` (UNIT_ID=<id> binds the unit_admin one). Ctrl-C stops.")
 
         stop = asyncio.Event()

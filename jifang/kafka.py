@@ -6,7 +6,7 @@ import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Iterable
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord
+from aiokafka import AIOKafkaClient, AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
 
@@ -63,9 +63,13 @@ async def ensure_topics(bootstrap_servers: str, topics: Iterable[TopicSpec]) -> 
         await admin.close()
 
 
-async def broker_reachable(producer: AIOKafkaProducer) -> None:
-    """Raise unless the broker answers a metadata request."""
-    await producer.client.fetch_all_metadata()
+async def broker_bootstrap_check(bootstrap_servers: str) -> None:
+    """Raise unless the broker answers a metadata request (readiness)."""
+    client = AIOKafkaClient(bootstrap_servers=bootstrap_servers, request_timeout_ms=3000)
+    try:
+        await client.bootstrap()
+    finally:
+        await client.close()
 
 
 RecordHandler = Callable[[list[ConsumerRecord[bytes, bytes]]], Awaitable[None]]

@@ -21,10 +21,18 @@ async def main() -> None:
     parser.add_argument("--devices", type=int, default=50)
     parser.add_argument("--control-port", type=int, default=8090)
     parser.add_argument("--password", default="sim-password")
+    parser.add_argument(
+        "--base-port", type=int, default=0, help="device i listens on base+i (0: any free port)"
+    )
     args = parser.parse_args()
     fleet = Fleet()
     await fleet.start(
-        SimDevice(device_id=f"sim-{i:05d}", password=args.password, kind="nvr" if i % 10 == 0 else "camera")
+        SimDevice(
+            device_id=f"sim-{i:05d}",
+            password=args.password,
+            kind="nvr" if i % 10 == 0 else "camera",
+            port=args.base_port + i if args.base_port else 0,
+        )
         for i in range(args.devices)
     )
     for dev in fleet.devices.values():

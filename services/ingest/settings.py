@@ -15,3 +15,6 @@ class IngestSettings(ServiceSettings):
     service_token: SecretStr | None = None
     consumer_group: str = "ingest-registry-feed"
     poll_interval_s: float = 60.0
+    poll_concurrency: int = 200
+    # Messages that wait while the broker is down; beyond it the oldest are dropped (counted).
+    buffer_capacity: int = 200_000

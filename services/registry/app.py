@@ -7,14 +7,13 @@ from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from aiokafka import AIOKafkaClient
 from fastapi import APIRouter, FastAPI
 from prometheus_client import CollectorRegistry
 
 from jifang.auth import TokenVerifier
 from jifang.db import create_engine, create_sessionmaker, ping
 from jifang.http import ReadinessCheck, create_service_app
-from jifang.kafka import create_producer
+from jifang.kafka import broker_bootstrap_check, create_producer
 from jifang.logging import configure_logging
 from jifang.outbox import OutboxMetrics, OutboxRelay
 from jifang.policy import load_policy_book
@@ -52,14 +51,6 @@ def api_router() -> APIRouter:
     ):
         api.include_router(r)
     return api
-
-
-async def _broker_check(bootstrap: str) -> None:
-    client = AIOKafkaClient(bootstrap_servers=bootstrap, request_timeout_ms=3000)
-    try:
-        await client.bootstrap()
-    finally:
-        await client.close()
 
 
 def create_app(settings: RegistrySettings | None = None, *, run_loops: bool = True) -> FastAPI:
@@ -123,7 +114,7 @@ def create_app(settings: RegistrySettings | None = None, *, run_loops: bool = Tr
     def readiness(app: FastAPI) -> Sequence[tuple[str, ReadinessCheck]]:
         return [
             ("database", lambda: ping(app.state.engine)),
-            ("broker", lambda: _broker_check(settings.kafka_bootstrap_servers)),
+            ("broker", lambda: broker_bootstrap_check(settings.kafka_bootstrap_servers)),
         ]
 
     app = create_service_app(

@@ -1,0 +1,96 @@
+"""The ingest service: registry feed, device poller and publisher in one process, with
+/healthz, /readyz and /metrics."""
+
+from __future__ import annotations
+
+import gc
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+
+from aiokafka import AIOKafkaConsumer
+from fastapi import FastAPI
+from prometheus_client import CollectorRegistry
+
+from jifang.db import create_engine, create_sessionmaker, ping
+from jifang.http import ReadinessCheck, create_service_app
+from jifang.kafka import broker_bootstrap_check, create_producer
+from jifang.logging import configure_logging
+from jifang.policy import load_policy_book
+from jifang.publisher import BufferedPublisher, PublisherMetrics
+from jifang.topics import REGISTRY_TOPIC
+from services.ingest.credentials import RegistryCredentials
+from services.ingest.feed import RegistryFeed
+from services.ingest.poller import DevicePoller, PollerMetrics
+from services.ingest.settings import IngestSettings
+
+VERSION = "0.1.0"
+
+
+def create_app(settings: IngestSettings | None = None) -> FastAPI:
+    settings = settings or IngestSettings()
+    metrics_registry = CollectorRegistry()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        configure_logging("ingest", settings.log_level)
+        if settings.service_token is None:
+            raise RuntimeError("INGEST_SERVICE_TOKEN must hold a token with the role `service`")
+        engine = create_engine(settings.database_url, settings.db_pool_size, "ingest")
+        maker = create_sessionmaker(engine)
+        app.state.engine = engine
+        publisher = BufferedPublisher(
+            lambda: create_producer(
+                settings.kafka_bootstrap_servers,
+                enable_idempotence=settings.kafka_enable_idempotence,
+                compression_type=settings.kafka_compression,
+                client_id="ingest",
+            ),
+            PublisherMetrics(metrics_registry, "ingest"),
+            capacity=settings.buffer_capacity,
+        )
+        feed = RegistryFeed(
+            maker,
+            lambda: AIOKafkaConsumer(
+                REGISTRY_TOPIC,
+                bootstrap_servers=settings.kafka_bootstrap_servers,
+                group_id=settings.consumer_group,
+                enable_auto_commit=False,
+                auto_offset_reset="earliest",
+            ),
+        )
+        poller = DevicePoller(
+            sessionmaker=maker,
+            book=load_policy_book(),
+            credentials=RegistryCredentials(settings.registry_url, settings.service_token.get_secret_value()),
+            publisher=publisher,
+            metrics=PollerMetrics(metrics_registry),
+            interval_s=settings.poll_interval_s,
+            concurrency=settings.poll_concurrency,
+        )
+        loops = [publisher, feed, poller]
+        for loop in loops:
+            await loop.start()
+        gc.collect()
+        gc.freeze()
+        try:
+            yield
+        finally:
+            for loop in reversed(loops):
+                await loop.stop()
+            await engine.dispose()
+
+    def readiness(app: FastAPI) -> Sequence[tuple[str, ReadinessCheck]]:
+        return [
+            ("database", lambda: ping(app.state.engine)),
+            ("broker", lambda: broker_bootstrap_check(settings.kafka_bootstrap_servers)),
+        ]
+
+    return create_service_app(
+        title="Jifang ingest",
+        version=VERSION,
+        description="Polls ONVIF devices for health and stream metadata and publishes it to Kafka.",
+        lifespan=lifespan,
+        registry=metrics_registry,
+        readiness_checks=readiness,
+        max_body_bytes=settings.max_body_bytes,
+    )
