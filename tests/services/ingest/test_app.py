@@ -28,18 +28,17 @@ async def test_health_readiness_metrics(
         jwt_public_key_file=None,
     )
     app = create_app(settings)
-    async with app.router.lifespan_context(app):
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://ingest") as c:
-            assert (await c.get("/healthz")).status_code == 200
-            ready = await c.get("/readyz")
-            assert ready.status_code == 200 and ready.json()["checks"] == {"database": "ok", "broker": "ok"}
-            metrics = (await c.get("/metrics")).text
-            for name in (
-                "ingest_oldest_poll_lag_seconds",
-                "ingest_poll_duration_seconds",
-                "kafka_buffer_depth",
-            ):
-                assert name in metrics
+    transport = httpx.ASGITransport(app=app)
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=transport, base_url="http://i") as c,
+    ):
+        assert (await c.get("/healthz")).status_code == 200
+        ready = await c.get("/readyz")
+        assert ready.status_code == 200 and ready.json()["checks"] == {"database": "ok", "broker": "ok"}
+        metrics = (await c.get("/metrics")).text
+        for name in ("ingest_oldest_poll_lag_seconds", "ingest_poll_duration_seconds", "kafka_buffer_depth"):
+            assert name in metrics
 
 
 async def test_refuses_to_start_without_a_service_token(database_url: str, bootstrap: str) -> None:
