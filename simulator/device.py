@@ -50,6 +50,8 @@ class SimDevice:
     username: str = "admin"
     password: str = "admin-password"
     media2: bool = True
+    # Old devices (before ONVIF 2.1) have no GetServices: clients must use GetCapabilities.
+    get_services: bool = True
     profiles: list[StreamProfile] = field(
         default_factory=lambda: [
             StreamProfile("Profile_1", "mainStream"),

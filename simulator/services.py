@@ -272,4 +272,6 @@ def dispatch(dev: SimDevice, path: str, operation: etree.QName, body: etree._Ele
     handler = OPERATIONS.get((path, operation))
     if handler is None or (path == SERVICE_PATHS[TR2] and not dev.media2):
         raise action_not_supported(operation.localname)
+    if handler is get_services and not dev.get_services:
+        raise action_not_supported(operation.localname)
     return handler(dev, body)

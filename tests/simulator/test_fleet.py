@@ -228,3 +228,19 @@ async def test_one_process_serves_a_thousand_devices() -> None:
         assert len({d.port for d in devices}) == 1000
     finally:
         await f.stop()
+
+
+async def test_the_real_client_falls_back_to_get_capabilities_on_old_devices() -> None:
+    f = Fleet()
+    await f.start([SimDevice("old", password=PASSWORD, media2=False, get_services=False)])
+    dev = f.devices["old"]
+    cam = camera(dev)
+    try:
+        await cam.update_xaddrs()
+        assert cam.xaddrs["http://www.onvif.org/ver10/media/wsdl"] == f"{dev.base_url}/onvif/media_service"
+        assert "http://www.onvif.org/ver20/media/wsdl" not in cam.xaddrs
+        media = await cam.create_media_service()
+        assert len(await media.GetProfiles()) == 2
+    finally:
+        await cam.close()
+        await f.stop()

@@ -140,3 +140,21 @@ async def test_every_request_is_schema_valid(
 def test_stream_uris_lose_their_credentials() -> None:
     assert strip_credentials("rtsp://admin:pw@10.0.0.5:554/ch1?x=1") == "rtsp://10.0.0.5:554/ch1?x=1"
     assert strip_credentials("rtsp://10.0.0.5/ch1") == "rtsp://10.0.0.5/ch1"
+
+
+async def test_old_devices_are_read_through_get_capabilities() -> None:
+    fleet = Fleet()
+    await fleet.start([SimDevice("old", password=PASSWORD, media2=False, get_services=False)])
+    dev = fleet.devices["old"]
+    c = client(dev)
+    try:
+        xaddrs = await c.get_services()
+        assert xaddrs == {
+            "http://www.onvif.org/ver10/device/wsdl": f"{dev.base_url}/onvif/device_service",
+            "http://www.onvif.org/ver10/media/wsdl": f"{dev.base_url}/onvif/media_service",
+        }
+        assert not c.has_media2
+        assert [p.token for p in await c.get_profiles()] == ["Profile_1", "Profile_2"]
+    finally:
+        c.close()
+        await fleet.stop()
