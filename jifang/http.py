@@ -227,3 +227,22 @@ def create_service_app(
         return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
 
     return app
+
+
+def serve(service: str, app_factory: str, env_prefix: str, default_port: int) -> None:
+    """Run a service's app with uvicorn: ``{PREFIX}HOST``, ``{PREFIX}PORT``, ``{PREFIX}LOG_LEVEL``."""
+    import os  # noqa: PLC0415 - only the process entry point needs these
+
+    import uvicorn  # noqa: PLC0415
+
+    from jifang.logging import configure_logging  # noqa: PLC0415
+
+    configure_logging(service, os.environ.get(f"{env_prefix}LOG_LEVEL", "INFO"))
+    uvicorn.run(
+        app_factory,
+        factory=True,
+        host=os.environ.get(f"{env_prefix}HOST", "127.0.0.1"),
+        port=int(os.environ.get(f"{env_prefix}PORT", str(default_port))),
+        log_config=None,
+        timeout_graceful_shutdown=10,
+    )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Iterable
@@ -34,6 +35,14 @@ def create_producer(
         linger_ms=5,
         request_timeout_ms=request_timeout_ms,
     )
+
+
+async def stop_quietly(producer: AIOKafkaProducer, timeout_s: float = 5.0) -> None:
+    """Stop a producer that may be stuck on a dead broker, without raising."""
+    try:
+        await asyncio.wait_for(producer.stop(), timeout_s)
+    except Exception:
+        log.warning("producer did not stop cleanly")
 
 
 async def ensure_topics(bootstrap_servers: str, topics: Iterable[TopicSpec]) -> list[str]:

@@ -34,6 +34,7 @@ from sqlalchemy.dialects.postgresql import UUID
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column
 
+from jifang.kafka import stop_quietly
 from jifang.runner import LongRunningService
 
 
@@ -152,10 +153,7 @@ class OutboxRelay(LongRunningService):
     async def _drop_producer(self) -> None:
         if self._producer is not None:
             producer, self._producer = self._producer, None
-            try:
-                await asyncio.wait_for(producer.stop(), 5)
-            except Exception:
-                self.log.warning("producer did not stop cleanly")
+            await stop_quietly(producer)
 
     async def run_once(self) -> float:
         model = self.model

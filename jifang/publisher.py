@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from aiokafka import AIOKafkaProducer
 from prometheus_client import CollectorRegistry, Counter, Gauge
 
+from jifang.kafka import stop_quietly
 from jifang.runner import LongRunningService
 
 log = logging.getLogger("jifang.publisher")
@@ -137,10 +138,7 @@ class BufferedPublisher(LongRunningService):
     async def _drop_producer(self) -> None:
         if self._producer is not None:
             producer, self._producer = self._producer, None
-            try:
-                await asyncio.wait_for(producer.stop(), 5)
-            except Exception:
-                log.warning("producer did not stop cleanly")
+            await stop_quietly(producer)
 
     async def on_stop(self) -> None:
         await self._drop_producer()
