@@ -4,9 +4,11 @@
 from __future__ import annotations
 
 import gc
+import logging
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 
+import httpx
 from aiokafka import AIOKafkaConsumer
 from fastapi import FastAPI
 from prometheus_client import CollectorRegistry
@@ -21,9 +23,11 @@ from jifang.topics import REGISTRY_TOPIC
 from services.ingest.credentials import RegistryCredentials
 from services.ingest.feed import RegistryFeed
 from services.ingest.poller import DevicePoller, PollerMetrics
+from services.ingest.reconcile import reconcile
 from services.ingest.settings import IngestSettings
 
 VERSION = "0.1.0"
+log = logging.getLogger("ingest")
 
 
 def create_app(settings: IngestSettings | None = None) -> FastAPI:
@@ -67,6 +71,15 @@ def create_app(settings: IngestSettings | None = None) -> FastAPI:
             interval_s=settings.poll_interval_s,
             concurrency=settings.poll_concurrency,
         )
+        # The registry is the source of truth: start from it, then follow its events.
+        try:
+            added, removed = await reconcile(
+                maker, settings.registry_url, settings.service_token.get_secret_value()
+            )
+            log.info("fleet reconciled with the registry", extra={"devices": added, "removed": removed})
+        except httpx.HTTPError as exc:
+            # The registry is down: start from the mirror and the events; reconcile next start.
+            log.warning("registry unreachable at start-up", extra={"error": type(exc).__name__})
         loops = [publisher, feed, poller]
         for loop in loops:
             await loop.start()

@@ -1,0 +1,62 @@
+"""At start-up, ingest's mirror is made equal to the registry (through its API): the topic
+may not hold the whole history (retention, a broker that lost its data), and a device the
+registry no longer has must not be polled. Events keep the mirror current afterwards."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import httpx
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from jifang.db import session_scope
+from services.ingest.repository import WatchedDeviceRepository
+
+
+async def _pages(client: httpx.AsyncClient, path: str) -> list[dict[str, Any]]:
+    items: list[dict[str, Any]] = []
+    while True:
+        r = await client.get(path, params={"limit": 500, "offset": len(items)})
+        r.raise_for_status()
+        page = r.json()
+        items.extend(page["items"])
+        if not page["items"] or (len(items) >= page["total"] and not page.get("total_capped")):
+            return items
+
+
+async def reconcile(
+    sessionmaker: async_sessionmaker[AsyncSession], registry_url: str, service_token: str
+) -> tuple[int, int]:
+    """(devices upserted, devices marked removed)."""
+    async with httpx.AsyncClient(
+        base_url=registry_url.rstrip("/") + "/api/v1",
+        headers={"Authorization": f"Bearer {service_token}"},
+        timeout=60,
+    ) as client:
+        units = {u["id"]: u for u in await _pages(client, "/units")}
+        devices = await _pages(client, "/devices")
+    async with session_scope(sessionmaker) as session:
+        repo = WatchedDeviceRepository(session)
+        for d in devices:
+            unit = units.get(d["unit_id"])
+            if unit is None:
+                continue
+            await repo.upsert(
+                {
+                    "device_id": uuid.UUID(d["id"]),
+                    "unit_id": uuid.UUID(d["unit_id"]),
+                    "kind": d["kind"],
+                    "name": d["name"],
+                    "onvif_address": d["onvif_address"],
+                    "has_credentials": d["has_credentials"],
+                    "serial_number": d["serial_number"],
+                    "district": d["district"],
+                    "jurisdiction": unit["jurisdiction"],
+                }
+            )
+        known = {uuid.UUID(d["id"]) for d in devices}
+        gone = [w.device_id for w in await repo.active() if w.device_id not in known]
+        for device_id in gone:
+            await repo.mark_removed(device_id)
+    return len(devices), len(gone)
