@@ -342,37 +342,41 @@ def _fault(node: etree._Element) -> OnvifError:
     return OnvifFault(code, sub, reason)
 
 
-def _profile1(p: etree._Element) -> Profile:
-    vec = p.find("tt:VideoEncoderConfiguration", NS)
+def _profile(p: etree._Element, name: str, encoder: str, source: str, gov: str | None) -> Profile:
+    """A profile from Media (ver10) or Media2 (ver20): the same encoder types, other places."""
+    vec = p.find(_clark(encoder))
     if vec is None:
         raise OnvifMalformed("profile without a video encoder")
-    gov = vec.findtext("tt:H264/tt:GovLength", namespaces=NS)
+    gop = vec.get("GovLength") if gov is None else vec.findtext(_clark(gov))
     return Profile(
         token=p.get("token") or "",
-        name=_text(p, "tt:Name"),
+        name=_text(p, name),
         encoding=_text(vec, "tt:Encoding"),
         width=_int(vec, "tt:Resolution/tt:Width"),
         height=_int(vec, "tt:Resolution/tt:Height"),
         fps=_float(vec, "tt:RateControl/tt:FrameRateLimit"),
         bitrate_kbps=_int(vec, "tt:RateControl/tt:BitrateLimit"),
-        gop=int(gov) if gov else None,
-        source_token=p.findtext("tt:VideoSourceConfiguration/tt:SourceToken", namespaces=NS),
+        gop=int(gop) if gop else None,
+        source_token=p.findtext(_clark(source)),
+    )
+
+
+def _profile1(p: etree._Element) -> Profile:
+    return _profile(
+        p,
+        "tt:Name",
+        "tt:VideoEncoderConfiguration",
+        "tt:VideoSourceConfiguration/tt:SourceToken",
+        "tt:H264/tt:GovLength",
     )
 
 
 def _profile2(p: etree._Element) -> Profile:
-    vec = p.find("tr2:Configurations/tr2:VideoEncoder", NS)
-    if vec is None:
-        raise OnvifMalformed("profile without a video encoder")
-    gov = vec.get("GovLength")
-    return Profile(
-        token=p.get("token") or "",
-        name=_text(p, "tr2:Name"),
-        encoding=_text(vec, "tt:Encoding"),
-        width=_int(vec, "tt:Resolution/tt:Width"),
-        height=_int(vec, "tt:Resolution/tt:Height"),
-        fps=_float(vec, "tt:RateControl/tt:FrameRateLimit"),
-        bitrate_kbps=_int(vec, "tt:RateControl/tt:BitrateLimit"),
-        gop=int(gov) if gov else None,
-        source_token=p.findtext("tr2:Configurations/tr2:VideoSource/tt:SourceToken", namespaces=NS),
+    # Media2 carries the GOP as the encoder's GovLength attribute.
+    return _profile(
+        p,
+        "tr2:Name",
+        "tr2:Configurations/tr2:VideoEncoder",
+        "tr2:Configurations/tr2:VideoSource/tt:SourceToken",
+        None,
     )
