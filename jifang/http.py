@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from contextlib import AbstractAsyncContextManager
 
+import uvicorn
 from fastapi import FastAPI, Request, Response
 from fastapi.routing import iter_route_contexts
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram
@@ -23,7 +25,7 @@ from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from jifang.errors import PayloadTooLarge, install_problem_handlers, problem_response
-from jifang.logging import request_id_var
+from jifang.logging import configure_logging, request_id_var
 
 log = logging.getLogger("jifang.http")
 ReadinessCheck = Callable[[], Awaitable[None]]
@@ -231,11 +233,6 @@ def create_service_app(
 
 def serve(service: str, app_factory: str, env_prefix: str, default_port: int) -> None:
     """Run a service's app with uvicorn: ``{PREFIX}HOST``, ``{PREFIX}PORT``, ``{PREFIX}LOG_LEVEL``."""
-    import os  # noqa: PLC0415 - only the process entry point needs these
-
-    import uvicorn  # noqa: PLC0415
-
-    from jifang.logging import configure_logging  # noqa: PLC0415
 
     configure_logging(service, os.environ.get(f"{env_prefix}LOG_LEVEL", "INFO"))
     uvicorn.run(

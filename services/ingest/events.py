@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import uuid
-from datetime import UTC, datetime
 
 from google.protobuf.message import Message
 
+from jifang.events import event_meta
 from jifang.publisher import Outgoing
 from jifang.v1 import common_pb2, ingest_pb2
 from services.ingest.poll import PollReport
@@ -28,9 +28,7 @@ RESULTS = {
 
 
 def _meta(jurisdiction: str) -> common_pb2.EventMeta:
-    meta = common_pb2.EventMeta(event_id=str(uuid.uuid4()), producer="ingest", jurisdiction=jurisdiction)
-    meta.occurred_at.FromDatetime(datetime.now(UTC))
-    return meta
+    return event_meta("ingest", jurisdiction)
 
 
 def _out(topic: str, device_id: uuid.UUID, message: Message, event_id: str, kind: str) -> Outgoing:

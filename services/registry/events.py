@@ -3,31 +3,23 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
 
 from google.protobuf.message import Message
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from jifang.logging import request_id_var
+from jifang.events import event_meta
 from jifang.outbox import enqueue
 from jifang.topics import REGISTRY_TOPIC
-from jifang.v1 import common_pb2, registry_pb2
+from jifang.v1 import registry_pb2
 from services.registry.models import OutboxEvent, Place
 
 
 def _envelope(unit_id: uuid.UUID, jurisdiction: str, body: Message) -> tuple[uuid.UUID, str, bytes]:
-    event_id = uuid.uuid4()
-    meta = common_pb2.EventMeta(
-        event_id=str(event_id),
-        producer="registry",
-        request_id=request_id_var.get() or "",
-        jurisdiction=jurisdiction,
-    )
-    meta.occurred_at.FromDatetime(datetime.now(UTC))
+    meta = event_meta("registry", jurisdiction)
     event = registry_pb2.RegistryEvent(meta=meta, unit_id=str(unit_id))
     field = _BODY_FIELDS[type(body)]
     getattr(event, field).CopyFrom(body)
-    return event_id, field, event.SerializeToString()
+    return uuid.UUID(meta.event_id), field, event.SerializeToString()
 
 
 def outbox_row(unit_id: uuid.UUID, jurisdiction: str, body: Message) -> dict[str, object]:

@@ -11,35 +11,26 @@ import httpx
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from fastapi import FastAPI
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from jifang.auth import Role
-from jifang.db import create_engine, create_sessionmaker
-from jifang.migrate import upgrade_async
 from jifang.topics import REGISTRY_TOPIC
-from services.ingest import ALEMBIC_INI as INGEST_ALEMBIC
-from services.ingest.feed import RegistryFeed
 from services.ingest.models import WatchedDevice
 from services.ingest.repository import WatchedDeviceRepository
 from tests.conftest import TokenFactory, auth
+from tests.services.ingest.conftest import feed_for
 from tests.services.registry.factories import create_unit
 
 
 async def test_the_fleet_follows_the_registry(
-    registry_app: FastAPI, client: httpx.AsyncClient, token: TokenFactory, database_url: str, bootstrap: str
+    registry_app: FastAPI,
+    client: httpx.AsyncClient,
+    token: TokenFactory,
+    ingest_maker: async_sessionmaker[AsyncSession],
+    bootstrap: str,
 ) -> None:
-    await upgrade_async(INGEST_ALEMBIC, database_url)
-    engine = create_engine(database_url, 2, "ingest-test")
-    maker = create_sessionmaker(engine)
-    feed = RegistryFeed(
-        maker,
-        lambda: AIOKafkaConsumer(
-            REGISTRY_TOPIC,
-            bootstrap_servers=bootstrap,
-            group_id=f"ingest-test-{uuid.uuid4().hex[:6]}",
-            enable_auto_commit=False,
-            auto_offset_reset="earliest",
-        ),
-    )
+    maker = ingest_maker
+    feed = feed_for(maker, bootstrap)
     await feed.start()
     try:
         tech = auth(token(Role.TECH_OFFICE))
@@ -115,4 +106,3 @@ async def test_the_fleet_follows_the_registry(
         assert (after[devices[0]["id"]].name, after[devices[1]["id"]].removed) == ("正门", True)
     finally:
         await feed.stop()
-        await engine.dispose()

@@ -4,48 +4,20 @@ polls the simulated devices and publishes health samples and state changes to Ka
 from __future__ import annotations
 
 import time
-import uuid
 from collections import defaultdict
 
 import httpx
-from aiokafka import AIOKafkaConsumer, TopicPartition
 from fastapi import FastAPI
-from prometheus_client import CollectorRegistry
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from jifang.auth import Role
-from jifang.db import create_engine, create_sessionmaker
-from jifang.kafka import create_producer
-from jifang.migrate import upgrade_async
-from jifang.policy import load_policy_book
-from jifang.publisher import BufferedPublisher, PublisherMetrics
-from jifang.topics import REGISTRY_TOPIC
 from jifang.v1 import ingest_pb2
-from services.ingest import ALEMBIC_INI
-from services.ingest.credentials import RegistryCredentials
 from services.ingest.events import HEALTH_TOPIC, STATE_TOPIC
-from services.ingest.feed import RegistryFeed
-from services.ingest.poll import CallTimeouts
-from services.ingest.poller import DevicePoller, PollerMetrics
 from simulator.device import SimDevice
 from simulator.server import Fleet
 from tests.conftest import TokenFactory, auth
+from tests.services.ingest.conftest import pipeline, register_fleet, tail_topics
 from tests.services.registry.factories import create_unit
-
-FAST = CallTimeouts(clock=0.5, info=0.5, services=0.5, profiles=0.5, stream_uri=0.5, video_sources=0.5)
-
-
-async def _tail(bootstrap: str, topics: list[str]) -> AIOKafkaConsumer:
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
-    await consumer.start()
-    tps = [TopicPartition(t, p) for t in topics for p in consumer.partitions_for_topic(t) or []]
-    if not tps:
-        await consumer._client.force_metadata_update()
-        tps = [TopicPartition(t, p) for t in topics for p in consumer.partitions_for_topic(t) or []]
-    consumer.assign(tps)
-    await consumer.seek_to_end(*tps)
-    for tp in tps:
-        await consumer.position(tp)
-    return consumer
 
 
 async def test_devices_are_polled_and_their_changes_published(
@@ -53,62 +25,17 @@ async def test_devices_are_polled_and_their_changes_published(
     client: httpx.AsyncClient,
     registry_url: str,
     token: TokenFactory,
-    database_url: str,
+    ingest_maker: async_sessionmaker[AsyncSession],
     bootstrap: str,
 ) -> None:
-    await upgrade_async(ALEMBIC_INI, database_url)
     fleet = Fleet()
     await fleet.start(SimDevice(f"e2e-{i}", password="pw") for i in range(3))
     tech = auth(token(Role.TECH_OFFICE))
     unit = await create_unit(client, tech)
-    ids: dict[str, str] = {}
-    for sim in fleet.devices.values():
-        r = await client.post(
-            f"/api/v1/units/{unit['id']}/devices",
-            json={
-                "kind": "camera",
-                "name": sim.device_id,
-                "location_type": "entrance",
-                "onvif_address": f"{sim.base_url}/onvif/device_service",
-                "username": "admin",
-                "password": "pw",
-            },
-            headers=tech,
-        )
-        ids[sim.device_id] = r.json()["id"]
+    ids = await register_fleet(client, tech, unit["id"], fleet)
     by_device = {v: k for k, v in ids.items()}
-
-    engine = create_engine(database_url, 4, "ingest-test")
-    maker = create_sessionmaker(engine)
-    registry = CollectorRegistry()
-    publisher = BufferedPublisher(
-        lambda: create_producer(bootstrap, enable_idempotence=False),
-        PublisherMetrics(registry, "ingest"),
-        batch_size=50,
-    )
-    feed = RegistryFeed(
-        maker,
-        lambda: AIOKafkaConsumer(
-            REGISTRY_TOPIC,
-            bootstrap_servers=bootstrap,
-            group_id=f"ingest-{uuid.uuid4().hex[:6]}",
-            enable_auto_commit=False,
-            auto_offset_reset="earliest",
-        ),
-    )
-    metrics = PollerMetrics(registry)
-    poller = DevicePoller(
-        sessionmaker=maker,
-        book=load_policy_book(),
-        credentials=RegistryCredentials(registry_url, token(Role.SERVICE)),
-        publisher=publisher,
-        metrics=metrics,
-        interval_s=1.0,
-        concurrency=10,
-        timeouts=FAST,
-        reload_every_s=0.5,
-    )
-    tail = await _tail(bootstrap, [HEALTH_TOPIC, STATE_TOPIC])
+    ingest = pipeline(ingest_maker, bootstrap, registry_url, token(Role.SERVICE))
+    tail = await tail_topics(bootstrap, [HEALTH_TOPIC, STATE_TOPIC])
     health: dict[str, list[int]] = defaultdict(list)
     states: list[tuple[str, str, ingest_pb2.DeviceStateChange]] = []
 
@@ -127,8 +54,7 @@ async def test_devices_are_polled_and_their_changes_published(
                             states.append((by_device[c.device_id], c.WhichOneof("change"), c))
         assert until(), (dict(health), [(d, k) for d, k, _ in states])
 
-    for loop in (publisher, feed, poller):
-        await loop.start()
+    await ingest.start()
     try:
         await collect(lambda: all(ingest_pb2.POLL_RESULT_OK in health[d] for d in ids))
 
@@ -152,16 +78,12 @@ async def test_devices_are_polled_and_their_changes_published(
         mark = len(health["e2e-2"])
         await collect(lambda: ingest_pb2.POLL_RESULT_OK in health["e2e-2"][mark:])
 
-        assert (registry.get_sample_value("ingest_polls_total", {"result": "ok"}) or 0) > 5
-        assert (
-            registry.get_sample_value(
-                "kafka_messages_dropped_total", {"service": "ingest", "topic": HEALTH_TOPIC}
-            )
-            is None
+        assert (ingest.metrics.get_sample_value("ingest_polls_total", {"result": "ok"}) or 0) > 5
+        dropped = ingest.metrics.get_sample_value(
+            "kafka_messages_dropped_total", {"service": "ingest", "topic": HEALTH_TOPIC}
         )
+        assert dropped is None
     finally:
-        for loop in (poller, feed, publisher):
-            await loop.stop()
+        await ingest.stop()
         await tail.stop()
         await fleet.stop()
-        await engine.dispose()

@@ -6,11 +6,10 @@ from __future__ import annotations
 import uuid
 
 import httpx
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from jifang.auth import Role
-from jifang.db import create_engine, create_sessionmaker, session_scope
-from jifang.migrate import upgrade_async
-from services.ingest import ALEMBIC_INI
+from jifang.db import session_scope
 from services.ingest.reconcile import reconcile
 from services.ingest.repository import WatchedDeviceRepository
 from tests.conftest import TokenFactory, auth
@@ -18,9 +17,11 @@ from tests.services.registry.factories import create_unit
 
 
 async def test_mirror_equals_the_registry_after_reconciliation(
-    client: httpx.AsyncClient, registry_url: str, token: TokenFactory, database_url: str
+    client: httpx.AsyncClient,
+    registry_url: str,
+    token: TokenFactory,
+    ingest_maker: async_sessionmaker[AsyncSession],
 ) -> None:
-    await upgrade_async(ALEMBIC_INI, database_url)
     tech = auth(token(Role.TECH_OFFICE))
     unit = await create_unit(client, tech, jurisdiction="kunming-2012")
     ids = []
@@ -37,32 +38,28 @@ async def test_mirror_equals_the_registry_after_reconciliation(
         )
         ids.append(uuid.UUID(r.json()["id"]))
     ghost = uuid.uuid4()
-    engine = create_engine(database_url, 2, "ingest-test")
-    maker = create_sessionmaker(engine)
-    try:
-        async with session_scope(maker) as session:
-            await WatchedDeviceRepository(session).upsert(
-                {
-                    "device_id": ghost,
-                    "unit_id": uuid.uuid4(),
-                    "kind": "camera",
-                    "name": "gone",
-                    "onvif_address": "http://127.0.0.1:9/",
-                    "has_credentials": False,
-                    "serial_number": None,
-                    "district": "x",
-                    "jurisdiction": "harbin-2008",
-                }
-            )
-        upserted, removed = await reconcile(maker, registry_url, token(Role.SERVICE))
-        assert upserted >= 2 and removed >= 1
-        async with maker() as session:
-            repo = WatchedDeviceRepository(session)
-            active = {d.device_id: d for d in await repo.active()}
-            assert all(i in active for i in ids) and ghost not in active
-            assert {active[i].jurisdiction for i in ids} == {"kunming-2012"}
-            assert {active[i].district for i in ids} == {unit["district"]}
-            ghost_row = await repo.get(ghost)
-            assert ghost_row is not None and ghost_row.removed
-    finally:
-        await engine.dispose()
+    maker = ingest_maker
+    async with session_scope(maker) as session:
+        await WatchedDeviceRepository(session).upsert(
+            {
+                "device_id": ghost,
+                "unit_id": uuid.uuid4(),
+                "kind": "camera",
+                "name": "gone",
+                "onvif_address": "http://127.0.0.1:9/",
+                "has_credentials": False,
+                "serial_number": None,
+                "district": "x",
+                "jurisdiction": "harbin-2008",
+            }
+        )
+    upserted, removed = await reconcile(maker, registry_url, token(Role.SERVICE))
+    assert upserted >= 2 and removed >= 1
+    async with maker() as session:
+        repo = WatchedDeviceRepository(session)
+        active = {d.device_id: d for d in await repo.active()}
+        assert all(i in active for i in ids) and ghost not in active
+        assert {active[i].jurisdiction for i in ids} == {"kunming-2012"}
+        assert {active[i].district for i in ids} == {unit["district"]}
+        ghost_row = await repo.get(ghost)
+        assert ghost_row is not None and ghost_row.removed

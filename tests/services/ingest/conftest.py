@@ -1,0 +1,134 @@
+"""Ingest's test setup: its schema in the test database, and the whole pipeline
+(registry feed, poller, publisher) against the real broker and a real registry."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+import httpx
+import pytest
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from prometheus_client import CollectorRegistry
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from jifang.db import create_engine, create_sessionmaker
+from jifang.kafka import create_producer
+from jifang.migrate import upgrade_async
+from jifang.policy import load_policy_book
+from jifang.publisher import BufferedPublisher, PublisherMetrics
+from jifang.topics import REGISTRY_TOPIC
+from services.ingest import ALEMBIC_INI
+from services.ingest.credentials import RegistryCredentials
+from services.ingest.feed import RegistryFeed
+from services.ingest.poll import CallTimeouts
+from services.ingest.poller import DevicePoller, PollerMetrics
+from simulator.server import Fleet
+
+FAST = CallTimeouts(clock=0.5, info=0.5, services=0.5, profiles=0.5, stream_uri=0.5, video_sources=0.5)
+
+
+@pytest.fixture(scope="session")
+async def ingest_maker(database_url: str) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
+    await upgrade_async(ALEMBIC_INI, database_url)
+    engine = create_engine(database_url, 4, "ingest-test")
+    yield create_sessionmaker(engine)
+    await engine.dispose()
+
+
+def feed_for(maker: async_sessionmaker[AsyncSession], bootstrap: str) -> RegistryFeed:
+    """A feed reading the registry topic from the start, in a consumer group of its own."""
+    return RegistryFeed(
+        maker,
+        lambda: AIOKafkaConsumer(
+            REGISTRY_TOPIC,
+            bootstrap_servers=bootstrap,
+            group_id=f"ingest-test-{uuid.uuid4().hex[:6]}",
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+        ),
+    )
+
+
+async def register_fleet(
+    client: httpx.AsyncClient, headers: dict[str, str], unit_id: str, fleet: Fleet
+) -> dict[str, str]:
+    """Register every simulated device with the registry; simulator id -> registry id."""
+    ids = {}
+    for sim in fleet.devices.values():
+        r = await client.post(
+            f"/api/v1/units/{unit_id}/devices",
+            json={
+                "kind": "camera",
+                "name": sim.device_id,
+                "location_type": "entrance",
+                "onvif_address": f"{sim.base_url}/onvif/device_service",
+                "username": sim.username,
+                "password": sim.password,
+            },
+            headers=headers,
+        )
+        assert r.status_code == 201, r.text
+        ids[sim.device_id] = r.json()["id"]
+    return ids
+
+
+async def tail_topics(bootstrap: str, topics: list[str]) -> AIOKafkaConsumer:
+    """A consumer positioned at the current end of the topics: it sees what comes next."""
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    await consumer.start()
+    tps = [TopicPartition(t, p) for t in topics for p in consumer.partitions_for_topic(t) or []]
+    if not tps:
+        await consumer._client.force_metadata_update()
+        tps = [TopicPartition(t, p) for t in topics for p in consumer.partitions_for_topic(t) or []]
+    consumer.assign(tps)
+    await consumer.seek_to_end(*tps)
+    for tp in tps:
+        await consumer.position(tp)
+    return consumer
+
+
+@dataclass
+class Pipeline:
+    publisher: BufferedPublisher
+    feed: RegistryFeed
+    poller: DevicePoller
+    metrics: CollectorRegistry
+
+    async def start(self) -> None:
+        for loop in (self.publisher, self.feed, self.poller):
+            await loop.start()
+
+    async def stop(self) -> None:
+        for loop in (self.poller, self.feed, self.publisher):
+            await loop.stop()
+
+
+def pipeline(
+    maker: async_sessionmaker[AsyncSession],
+    bootstrap: str,
+    registry_url: str,
+    service_token: str,
+    request_timeout_ms: int = 15_000,
+) -> Pipeline:
+    """Ingest as its app wires it, polling every second with short call timeouts."""
+    metrics = CollectorRegistry()
+    publisher = BufferedPublisher(
+        lambda: create_producer(bootstrap, enable_idempotence=False, request_timeout_ms=request_timeout_ms),
+        PublisherMetrics(metrics, "ingest"),
+        batch_size=20,
+    )
+    publisher.max_backoff_s = 2.0
+    poller = DevicePoller(
+        sessionmaker=maker,
+        book=load_policy_book(),
+        credentials=RegistryCredentials(registry_url, service_token),
+        publisher=publisher,
+        metrics=PollerMetrics(metrics),
+        interval_s=1.0,
+        concurrency=10,
+        timeouts=FAST,
+        reload_every_s=0.5,
+    )
+    return Pipeline(publisher, feed_for(maker, bootstrap), poller, metrics)
