@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Literal
 
+from simulator.events import EventSource
 from simulator.soap import NonceCache
 
 Kind = Literal["camera", "nvr"]
@@ -58,10 +59,16 @@ class SimDevice:
             StreamProfile("Profile_2", "subStream", width=640, height=360, fps=15, bitrate_kbps=512, gop=30),
         ]
     )
+    # The Events service (PullPoint); False for devices that offer none.
+    events: bool = True
+    event_source: EventSource = field(default_factory=EventSource)
     behaviour: Behaviour = field(default_factory=Behaviour)
     port: int = 0
     nonces: NonceCache = field(default_factory=NonceCache)
     requests_served: int = 0
+
+    def __post_init__(self) -> None:
+        self.event_source.sources = tuple(sorted({p.source_token for p in self.profiles}))
 
     def now(self) -> datetime:
         """The device's own clock, skew included."""
@@ -71,6 +78,9 @@ class SimDevice:
         """The unit swapped the hardware: a new serial number behind the same address."""
         self.serial_number = f"SIM{uuid.uuid4().hex[:12].upper()}"
         return self.serial_number
+
+    def raise_alarm(self, kind: str, active: bool = True, source: str | None = None) -> int:
+        return self.event_source.raise_alarm(kind, active, self.now(), source)
 
     @property
     def base_url(self) -> str:

@@ -100,6 +100,13 @@ class Fleet:
                 dev.password = str(value)
             elif key == "replace" and value:
                 dev.replace()
+            elif key == "reboot" and value:
+                dev.event_source.drop_all()  # subscriptions do not survive a reboot
+            elif key in ("max_pull_points", "pull_extends"):
+                setattr(dev.event_source, key, value)
+            elif key == "events":
+                dev.events = bool(value)
+                dev.event_source.drop_all()
             else:
                 raise KeyError(key)
         return dev
@@ -139,7 +146,7 @@ class Fleet:
                     body=b"<?xml version='1.0'?><env:Envelope><env:Body><Broken",
                     headers={"Content-Type": SOAP_CONTENT_TYPE},
                 )
-            body = dispatch(dev, path, req.operation, req.body)
+            body = await dispatch(dev, path, req.operation, req.body, request.query)
         except SoapFault as fault:
             return web.Response(
                 body=fault_envelope(fault),
@@ -160,6 +167,9 @@ def describe(dev: SimDevice) -> dict[str, object]:
         "serial_number": dev.serial_number,
         "behaviour": asdict(dev.behaviour),
         "requests_served": dev.requests_served,
+        "events": dev.events,
+        "pull_points": len(dev.event_source.live(dev.now())),
+        "pull_points_created": dev.event_source.created,
     }
 
 
@@ -185,7 +195,20 @@ def control_app(fleet: Fleet) -> web.Application:
             return web.json_response({"error": f"unknown or bad field: {exc}"}, status=422)
         return web.json_response(describe(dev))
 
+    async def raise_alarm(r: web.Request) -> web.Response:
+        """{"kind": "motion" | "tamper" | "video_loss" | "storage_failure", "active": true, "source": ...}"""
+        dev = fleet.devices.get(r.match_info["device_id"])
+        if dev is None:
+            raise web.HTTPNotFound()
+        try:
+            body = await r.json()
+            delivered = dev.raise_alarm(str(body["kind"]), bool(body.get("active", True)), body.get("source"))
+        except (ValueError, KeyError, TypeError) as exc:
+            return web.json_response({"error": f"unknown or bad field: {exc}"}, status=422)
+        return web.json_response({"delivered_to_pull_points": delivered}, status=202)
+
     app = web.Application()
+    app.router.add_post("/devices/{device_id}/alarms", raise_alarm)
     app.router.add_get("/devices", list_devices)
     app.router.add_get("/devices/{device_id}", get_device)
     app.router.add_patch("/devices/{device_id}", patch_device)

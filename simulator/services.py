@@ -1,4 +1,5 @@
-"""The ONVIF operations a simulated device answers: Device, Media (ver10), Media2 (ver20).
+"""The ONVIF operations a simulated device answers: Device, Media (ver10), Media2 (ver20),
+Events (PullPoint).
 
 Every response is built to the ONVIF schemas (element order and namespaces matter);
 tests validate them against the official WSDL/XSD files.
@@ -6,16 +7,30 @@ tests validate them against the official WSDL/XSD files.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import datetime
+import asyncio
+import contextlib
+from collections.abc import Awaitable, Callable, Mapping
+from datetime import datetime, timedelta
 
 from lxml import etree
 
 from simulator.device import SimDevice, StreamProfile
+from simulator.events import (
+    MAX_MESSAGE_LIMIT,
+    MAX_TIMEOUT,
+    Notification,
+    PullPoint,
+    PullPointGone,
+    parse_duration,
+    parse_termination,
+)
 from simulator.soap import NS, SoapFault, action_not_supported
 
 TDS, TRT, TR2, TT = NS["tds"], NS["trt"], NS["tr2"], NS["tt"]
+TEV, WSNT, WSA = NS["tev"], NS["wsnt"], NS["wsa"]
 NSMAP = {"tds": TDS, "trt": TRT, "tr2": TR2, "tt": TT}
+EVENT_NSMAP = {"tev": TEV, "wsnt": WSNT, "wsa": WSA, "tt": TT, "tns1": NS["tns1"]}
+CONCRETE_SET = "http://www.onvif.org/ver10/tev/topicExpression/ConcreteSet"
 
 # Operations a device answers before authentication (ONVIF Core, PRE_AUTH class).
 PRE_AUTH = frozenset(
@@ -31,14 +46,20 @@ SERVICE_PATHS = {
     TDS: "/onvif/device_service",
     TRT: "/onvif/media_service",
     TR2: "/onvif/media2_service",
+    TEV: "/onvif/event_service",
 }
+# A pull point's own address: /onvif/Subscription?Idx=N, as many cameras write it.
+SUBSCRIPTION_PATH = "/onvif/Subscription"
 
 
 def _el(
     parent: etree._Element | None, ns: str, name: str, text: object | None = None, **attrs: str
 ) -> etree._Element:
     tag = f"{{{ns}}}{name}"
-    node = etree.Element(tag, nsmap=NSMAP) if parent is None else etree.SubElement(parent, tag)
+    if parent is None:
+        node = etree.Element(tag, nsmap=EVENT_NSMAP if ns == TEV else NSMAP)
+    else:
+        node = etree.SubElement(parent, tag)
     if text is not None:
         node.text = str(text).lower() if isinstance(text, bool) else str(text)
     for key, value in attrs.items():
@@ -86,6 +107,8 @@ def _services(dev: SimDevice) -> list[tuple[str, int, int]]:
     out = [(TDS, 2, 60), (TRT, 2, 60)]
     if dev.media2:
         out.append((TR2, 2, 60))
+    if dev.events:
+        out.append((TEV, 2, 60))
     return out
 
 
@@ -106,6 +129,12 @@ def get_capabilities(dev: SimDevice, _req: etree._Element) -> etree._Element:
     caps = _el(resp, TDS, "Capabilities")
     device = _el(caps, TT, "Device")
     _el(device, TT, "XAddr", dev.base_url + SERVICE_PATHS[TDS])
+    if dev.events:
+        events = _el(caps, TT, "Events")
+        _el(events, TT, "XAddr", dev.base_url + SERVICE_PATHS[TEV])
+        _el(events, TT, "WSSubscriptionPolicySupport", False)
+        _el(events, TT, "WSPullPointSupport", True)
+        _el(events, TT, "WSPausableSubscriptionManagerInterfaceSupport", False)
     media = _el(caps, TT, "Media")
     _el(media, TT, "XAddr", dev.base_url + SERVICE_PATHS[TRT])
     streaming = _el(media, TT, "StreamingCapabilities")
@@ -248,7 +277,123 @@ def media2_get_stream_uri(dev: SimDevice, req: etree._Element) -> etree._Element
     return resp
 
 
+# --- Events (PullPoint) ---
+
+
+def _utc(when: datetime) -> str:
+    return when.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _pull_point(dev: SimDevice, query: Mapping[str, str]) -> PullPoint:
+    try:
+        return dev.event_source.get(int(query.get("Idx", "")), dev.now())
+    except (ValueError, PullPointGone) as exc:
+        raise SoapFault(
+            "Sender", "wsrf-rw:ResourceUnknownFault", "The subscription does not exist or has expired"
+        ) from exc
+
+
+def _termination(text: str | None, now: datetime, default: timedelta) -> datetime:
+    if not text:
+        return now + default
+    try:
+        return parse_termination(text, now)
+    except ValueError as exc:
+        raise SoapFault("Sender", "ter:InvalidArgVal", f"Unacceptable termination time {text!r}") from exc
+
+
+def create_pull_point_subscription(
+    dev: SimDevice, req: etree._Element, _q: Mapping[str, str]
+) -> etree._Element:
+    now = dev.now()
+    terminates = _termination(
+        req.findtext("tev:InitialTerminationTime", namespaces=NS), now, timedelta(seconds=60)
+    )
+    if terminates <= now:
+        raise SoapFault("Sender", "ter:InvalidArgVal", "InitialTerminationTime is in the past")
+    point = dev.event_source.create(now, terminates - now)
+    if point is None:
+        raise SoapFault("Receiver", "ter:MaxPullPoints", "The device has no pull point left")
+    resp = _el(None, TEV, "CreatePullPointSubscriptionResponse")
+    ref = _el(resp, TEV, "SubscriptionReference")
+    _el(ref, WSA, "Address", f"{dev.base_url}{SUBSCRIPTION_PATH}?Idx={point.index}")
+    _el(resp, WSNT, "CurrentTime", _utc(now))
+    _el(resp, WSNT, "TerminationTime", _utc(point.terminates))
+    return resp
+
+
+def _notification(parent: etree._Element, n: Notification) -> None:
+    msg = _el(parent, WSNT, "NotificationMessage")
+    _el(msg, WSNT, "Topic", n.topic, Dialect=CONCRETE_SET)
+    body = _el(
+        _el(msg, WSNT, "Message"), TT, "Message", UtcTime=_utc(n.utc_time), PropertyOperation=n.operation
+    )
+    for name, items in (("Source", n.source), ("Data", n.data)):
+        node = _el(body, TT, name)
+        for key, value in items:
+            _el(node, TT, "SimpleItem", Name=key, Value=value)
+
+
+async def pull_messages(dev: SimDevice, req: etree._Element, query: Mapping[str, str]) -> etree._Element:
+    point = _pull_point(dev, query)
+    try:
+        wait = parse_duration(req.findtext("tev:Timeout", namespaces=NS) or "")
+        limit = int(req.findtext("tev:MessageLimit", namespaces=NS) or "")
+    except ValueError as exc:
+        raise SoapFault("Sender", "ter:InvalidArgVal", "Timeout or MessageLimit is not valid") from exc
+    if wait > MAX_TIMEOUT or limit > MAX_MESSAGE_LIMIT or limit < 1:
+        raise SoapFault("Sender", "ter:InvalidArgVal", "Timeout or MessageLimit beyond the device's maximum")
+    if not point.queue:
+        point.wake.clear()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(point.wake.wait(), wait.total_seconds())
+        point = _pull_point(dev, query)  # it may have been removed meanwhile
+    point.pulls += 1
+    now = dev.now()
+    if dev.event_source.pull_extends:
+        point.terminates = max(point.terminates, now + point.keep_alive)  # PullMessages keeps it alive
+    resp = _el(None, TEV, "PullMessagesResponse")
+    _el(resp, TEV, "CurrentTime", _utc(now))
+    _el(resp, TEV, "TerminationTime", _utc(point.terminates))
+    for _ in range(min(limit, len(point.queue))):
+        _notification(resp, point.queue.popleft())
+    return resp
+
+
+def renew(dev: SimDevice, req: etree._Element, query: Mapping[str, str]) -> etree._Element:
+    point = _pull_point(dev, query)
+    now = dev.now()
+    dev.event_source.renewals += 1
+    point.terminates = _termination(
+        req.findtext("wsnt:TerminationTime", namespaces=NS), now, point.keep_alive
+    )
+    resp = etree.Element(f"{{{WSNT}}}RenewResponse", nsmap={"wsnt": WSNT})
+    _el(resp, WSNT, "TerminationTime", _utc(point.terminates))
+    _el(resp, WSNT, "CurrentTime", _utc(now))
+    return resp
+
+
+def unsubscribe(dev: SimDevice, _req: etree._Element, query: Mapping[str, str]) -> etree._Element:
+    point = _pull_point(dev, query)
+    dev.event_source.remove(point.index)
+    return etree.Element(f"{{{WSNT}}}UnsubscribeResponse", nsmap={"wsnt": WSNT})
+
+
+def set_synchronization_point(
+    dev: SimDevice, _req: etree._Element, query: Mapping[str, str]
+) -> etree._Element:
+    """The client asks for the current state of every property again."""
+    point = _pull_point(dev, query)
+    fresh = dev.event_source.initial_state(dev.now())
+    for message in fresh:
+        point.push(message)
+    return _el(None, TEV, "SetSynchronizationPointResponse")
+
+
 Handler = Callable[[SimDevice, etree._Element], etree._Element]
+EventHandler = Callable[
+    [SimDevice, etree._Element, Mapping[str, str]], etree._Element | Awaitable[etree._Element]
+]
 
 OPERATIONS: dict[tuple[str, etree.QName], Handler] = {
     (SERVICE_PATHS[TDS], etree.QName(TDS, "GetSystemDateAndTime")): get_system_date_and_time,
@@ -266,12 +411,29 @@ OPERATIONS: dict[tuple[str, etree.QName], Handler] = {
     ): media2_get_video_encoder_configurations,
     (SERVICE_PATHS[TR2], etree.QName(TR2, "GetStreamUri")): media2_get_stream_uri,
 }
+EVENT_OPERATIONS: dict[tuple[str, etree.QName], EventHandler] = {
+    (SERVICE_PATHS[TEV], etree.QName(TEV, "CreatePullPointSubscription")): create_pull_point_subscription,
+    (SUBSCRIPTION_PATH, etree.QName(TEV, "PullMessages")): pull_messages,
+    (SUBSCRIPTION_PATH, etree.QName(TEV, "SetSynchronizationPoint")): set_synchronization_point,
+    (SUBSCRIPTION_PATH, etree.QName(WSNT, "Renew")): renew,
+    (SUBSCRIPTION_PATH, etree.QName(WSNT, "Unsubscribe")): unsubscribe,
+}
 
 
-def dispatch(dev: SimDevice, path: str, operation: etree.QName, body: etree._Element) -> etree._Element:
+async def dispatch(
+    dev: SimDevice,
+    path: str,
+    operation: etree.QName,
+    body: etree._Element,
+    query: Mapping[str, str] | None = None,
+) -> etree._Element:
     handler = OPERATIONS.get((path, operation))
-    if handler is None or (path == SERVICE_PATHS[TR2] and not dev.media2):
+    if handler is not None and not (path == SERVICE_PATHS[TR2] and not dev.media2):
+        if handler is get_services and not dev.get_services:
+            raise action_not_supported(operation.localname)
+        return handler(dev, body)
+    event_handler = EVENT_OPERATIONS.get((path, operation))
+    if event_handler is None or not dev.events:
         raise action_not_supported(operation.localname)
-    if handler is get_services and not dev.get_services:
-        raise action_not_supported(operation.localname)
-    return handler(dev, body)
+    answer = event_handler(dev, body, query or {})
+    return await answer if isinstance(answer, Awaitable) else answer

@@ -20,6 +20,11 @@ NS = {
     "tr2": "http://www.onvif.org/ver20/media/wsdl",
     "tt": "http://www.onvif.org/ver10/schema",
     "ter": "http://www.onvif.org/ver10/error",
+    "tev": "http://www.onvif.org/ver10/events/wsdl",
+    "wsnt": "http://docs.oasis-open.org/wsn/b-2",
+    "wsa": "http://www.w3.org/2005/08/addressing",
+    "wsrf-rw": "http://docs.oasis-open.org/wsrf/rw-2",
+    "tns1": "http://www.onvif.org/ver10/topics",
 }
 PASSWORD_DIGEST = (
     "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-username-token-profile-1.0#PasswordDigest"
@@ -141,7 +146,7 @@ def envelope(body: etree._Element) -> bytes:
 
 def fault_envelope(fault: SoapFault) -> bytes:
     env_ns = NS["env"]
-    nsmap = {"env": env_ns, "ter": NS["ter"], "xml": "http://www.w3.org/XML/1998/namespace"}
+    nsmap = {"env": env_ns, "ter": NS["ter"], "wsrf-rw": NS["wsrf-rw"]}
     f = etree.Element(f"{{{env_ns}}}Fault", nsmap=nsmap)
     code = etree.SubElement(f, f"{{{env_ns}}}Code")
     etree.SubElement(code, f"{{{env_ns}}}Value").text = f"env:{fault.code}"

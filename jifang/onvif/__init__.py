@@ -7,6 +7,7 @@ schemas. onvif-zeep-async remains the reference client it is measured against.
 
 from jifang.onvif.client import (
     DeviceInformation,
+    EventMessage,
     OnvifClient,
     OnvifError,
     OnvifFault,
@@ -15,11 +16,14 @@ from jifang.onvif.client import (
     OnvifTimeout,
     OnvifUnreachable,
     Profile,
+    PullPointSubscription,
+    PullResult,
     VideoSource,
 )
 
 __all__ = [
     "DeviceInformation",
+    "EventMessage",
     "OnvifClient",
     "OnvifError",
     "OnvifFault",
@@ -28,5 +32,7 @@ __all__ = [
     "OnvifTimeout",
     "OnvifUnreachable",
     "Profile",
+    "PullPointSubscription",
+    "PullResult",
     "VideoSource",
 ]

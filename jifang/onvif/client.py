@@ -23,7 +23,17 @@ TDS: Final = "http://www.onvif.org/ver10/device/wsdl"
 TRT: Final = "http://www.onvif.org/ver10/media/wsdl"
 TR2: Final = "http://www.onvif.org/ver20/media/wsdl"
 TT: Final = "http://www.onvif.org/ver10/schema"
-NS: Final = {"env": ENV, "tds": TDS, "trt": TRT, "tr2": TR2, "tt": TT}
+TEV: Final = "http://www.onvif.org/ver10/events/wsdl"
+WSNT: Final = "http://docs.oasis-open.org/wsn/b-2"
+WSA: Final = "http://www.w3.org/2005/08/addressing"
+NS: Final = {"env": ENV, "tds": TDS, "trt": TRT, "tr2": TR2, "tt": TT, "tev": TEV, "wsnt": WSNT, "wsa": WSA}
+# WS-Addressing actions of the PullPoint operations (ONVIF Core, Event handling).
+ACTIONS: Final = {
+    "CreatePullPointSubscription": f"{TEV}/EventPortType/CreatePullPointSubscriptionRequest",
+    "PullMessages": f"{TEV}/PullPointSubscription/PullMessagesRequest",
+    "Renew": "http://docs.oasis-open.org/wsn/bw-2/SubscriptionManager/RenewRequest",
+    "Unsubscribe": "http://docs.oasis-open.org/wsn/bw-2/SubscriptionManager/UnsubscribeRequest",
+}
 DIGEST: Final = (
     "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-username-token-profile-1.0#PasswordDigest"
 )
@@ -95,6 +105,29 @@ class VideoSource:
     height: int
 
 
+@dataclass(frozen=True)
+class PullPointSubscription:
+    address: str  # the subscription's own endpoint, where PullMessages, Renew, Unsubscribe go
+    current_time: datetime  # the device's clock
+    termination_time: datetime
+
+
+@dataclass(frozen=True)
+class EventMessage:
+    topic: str  # prefixes dropped: "RuleEngine/CellMotionDetector/Motion"
+    utc_time: datetime | None
+    operation: str  # Initialized, Changed, Deleted; "" when the device says nothing
+    source: dict[str, str]
+    data: dict[str, str]
+
+
+@dataclass(frozen=True)
+class PullResult:
+    current_time: datetime
+    termination_time: datetime
+    messages: list[EventMessage]
+
+
 @cache
 def _clark(path: str) -> str:
     """``tt:Resolution/tt:Width`` as ``{ns}Resolution/{ns}Width``: resolved once, not per lookup."""
@@ -152,6 +185,14 @@ class OnvifClient:
         self.clock_offset = timedelta(0)
         self.xaddrs: dict[str, str] = {}
 
+    def sibling(self) -> OnvifClient:
+        """Another client for the same device and credentials, on a connection of its own
+        (a long poll holds its connection for as long as it waits)."""
+        other = OnvifClient(self.device_url, self.username, self.password, self.timeout_s)
+        other.clock_offset = self.clock_offset
+        other.xaddrs = dict(self.xaddrs)
+        return other
+
     # --- transport ---
 
     def _security(self) -> str:
@@ -163,25 +204,42 @@ class OnvifClient:
             hashlib.sha1(nonce + created.encode() + self.password.encode()).digest()
         ).decode()
         return (
-            f'<env:Header><wsse:Security xmlns:wsse="{WSSE}" xmlns:wsu="{WSU}">'
+            f'<wsse:Security xmlns:wsse="{WSSE}" xmlns:wsu="{WSU}">'
             f"<wsse:UsernameToken><wsse:Username>{_escape(self.username)}</wsse:Username>"
             f'<wsse:Password Type="{DIGEST}">{digest}</wsse:Password>'
             f'<wsse:Nonce EncodingType="{NONCE_ENCODING}">{base64.b64encode(nonce).decode()}</wsse:Nonce>'
-            f"<wsu:Created>{created}</wsu:Created></wsse:UsernameToken></wsse:Security></env:Header>"
+            f"<wsu:Created>{created}</wsu:Created></wsse:UsernameToken></wsse:Security>"
         )
 
-    def envelope(self, body: str, *, authenticated: bool = True) -> bytes:
+    def envelope(
+        self, body: str, *, authenticated: bool = True, addressing: tuple[str, str] | None = None
+    ) -> bytes:
+        """SOAP 1.2 envelope; ``addressing`` is (action, to) for the WS-Addressing headers."""
         header = self._security() if authenticated else ""
+        if addressing is not None:
+            action, to = addressing
+            header += (
+                f'<wsa:Action xmlns:wsa="{WSA}">{_escape(action)}</wsa:Action>'
+                f'<wsa:To xmlns:wsa="{WSA}">{_escape(to)}</wsa:To>'
+            )
+        head = f"<env:Header>{header}</env:Header>" if header else ""
         return (
             f'<?xml version="1.0" encoding="UTF-8"?><env:Envelope xmlns:env="{ENV}">'
-            f"{header}<env:Body>{body}</env:Body></env:Envelope>"
+            f"{head}<env:Body>{body}</env:Body></env:Envelope>"
         ).encode()
 
     async def call(
-        self, url: str, body: str, *, authenticated: bool = True, timeout_s: float | None = None
+        self,
+        url: str,
+        body: str,
+        *,
+        authenticated: bool = True,
+        timeout_s: float | None = None,
+        action: str | None = None,
     ) -> etree._Element:
         """Send one request; return the first child of the answer's Body."""
-        data = self.envelope(body, authenticated=authenticated)
+        addressing = (action, url) if action else None
+        data = self.envelope(body, authenticated=authenticated, addressing=addressing)
         parts = urlsplit(url)
         origin = f"{parts.scheme}://{parts.netloc}"
         conn = self._connections.get(origin)
@@ -189,7 +247,8 @@ class OnvifClient:
             conn = self._connections[origin] = DeviceConnection(origin)
         try:
             async with asyncio.timeout(timeout_s or self.timeout_s):
-                status, payload = await conn.post(parts.path or "/", data, CONTENT_TYPE)
+                target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+                status, payload = await conn.post(target, data, CONTENT_TYPE)
         except TimeoutError as exc:
             raise OnvifTimeout(f"no answer within {timeout_s or self.timeout_s} s") from exc
         except ConnectionError as exc:
@@ -275,7 +334,7 @@ class OnvifClient:
             caps = resp.find("tds:Capabilities", NS)
             if caps is None:
                 raise OnvifMalformed("no Capabilities")
-            for name, ns in (("Device", TDS), ("Media", TRT)):
+            for name, ns in (("Device", TDS), ("Media", TRT), ("Events", TEV)):
                 xaddr = caps.findtext(f"tt:{name}/tt:XAddr", namespaces=NS)
                 if xaddr:
                     found[ns] = xaddr.strip()
@@ -327,6 +386,84 @@ class OnvifClient:
             )
             for s in resp.findall("trt:VideoSources", NS)
         ]
+
+    # --- Events (PullPoint) ---
+
+    @property
+    def has_events(self) -> bool:
+        return TEV in self.xaddrs
+
+    async def create_pull_point(self, keep_alive_s: int) -> PullPointSubscription:
+        """A PullPoint subscription with a relative termination time (kept alive by pulls)."""
+        url = self.xaddrs[TEV]
+        resp = await self.call(
+            url,
+            f'<tev:CreatePullPointSubscription xmlns:tev="{TEV}"><tev:InitialTerminationTime>'
+            f"PT{keep_alive_s}S</tev:InitialTerminationTime></tev:CreatePullPointSubscription>",
+            action=ACTIONS["CreatePullPointSubscription"],
+        )
+        return PullPointSubscription(
+            address=_text(resp, "tev:SubscriptionReference/wsa:Address"),
+            current_time=_datetime(_text(resp, "wsnt:CurrentTime")),
+            termination_time=_datetime(_text(resp, "wsnt:TerminationTime")),
+        )
+
+    async def pull_messages(self, address: str, wait_s: int, limit: int) -> PullResult:
+        """Long-poll: the device answers when messages arrive or after ``wait_s``."""
+        resp = await self.call(
+            address,
+            f'<tev:PullMessages xmlns:tev="{TEV}"><tev:Timeout>PT{wait_s}S</tev:Timeout>'
+            f"<tev:MessageLimit>{limit}</tev:MessageLimit></tev:PullMessages>",
+            action=ACTIONS["PullMessages"],
+            timeout_s=wait_s + self.timeout_s,
+        )
+        return PullResult(
+            current_time=_datetime(_text(resp, "tev:CurrentTime")),
+            termination_time=_datetime(_text(resp, "tev:TerminationTime")),
+            messages=[_event_message(m) for m in resp.findall("wsnt:NotificationMessage", NS)],
+        )
+
+    async def renew(self, address: str, keep_alive_s: int) -> datetime:
+        resp = await self.call(
+            address,
+            f'<wsnt:Renew xmlns:wsnt="{WSNT}"><wsnt:TerminationTime>PT{keep_alive_s}S'
+            "</wsnt:TerminationTime></wsnt:Renew>",
+            action=ACTIONS["Renew"],
+        )
+        return _datetime(_text(resp, "wsnt:TerminationTime"))
+
+    async def unsubscribe(self, address: str) -> None:
+        await self.call(address, f'<wsnt:Unsubscribe xmlns:wsnt="{WSNT}"/>', action=ACTIONS["Unsubscribe"])
+
+
+def _datetime(text: str) -> datetime:
+    try:
+        when = datetime.fromisoformat(text)
+    except ValueError as exc:
+        raise OnvifMalformed(f"not a dateTime: {text[:40]!r}") from exc
+    return when if when.tzinfo else when.replace(tzinfo=UTC)
+
+
+def _items(node: etree._Element | None) -> dict[str, str]:
+    if node is None:
+        return {}
+    return {i.get("Name") or "": i.get("Value") or "" for i in node.iterfind(_clark("tt:SimpleItem"))}
+
+
+def _event_message(m: etree._Element) -> EventMessage:
+    topic = " ".join((m.findtext(_clark("wsnt:Topic")) or "").split())
+    body = m.find(_clark("wsnt:Message/tt:Message"))
+    if body is None:
+        raise OnvifMalformed("a notification without tt:Message")
+    stamp = body.get("UtcTime")
+    return EventMessage(
+        # Prefixes are the device's choice (tns1:, ns0:...): the path below them is what counts.
+        topic="/".join(step.rsplit(":", 1)[-1] for step in topic.split("/")),
+        utc_time=_datetime(stamp) if stamp else None,
+        operation=body.get("PropertyOperation") or "",
+        source=_items(body.find(_clark("tt:Source"))),
+        data=_items(body.find(_clark("tt:Data"))),
+    )
 
 
 def _escape(value: str) -> str:

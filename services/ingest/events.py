@@ -10,12 +10,14 @@ from google.protobuf.message import Message
 from jifang.events import event_meta
 from jifang.publisher import Outgoing
 from jifang.v1 import common_pb2, ingest_pb2
+from services.ingest.alarms import Alarm
 from services.ingest.poll import PollReport
 from services.ingest.state import Change
 
 HEALTH_TOPIC = "jifang.device-health.v1"
 METADATA_TOPIC = "jifang.stream-metadata.v1"
 STATE_TOPIC = "jifang.device-state.v1"
+ALARM_TOPIC = "jifang.device-alarms.v1"
 
 RESULTS = {
     "ok": ingest_pb2.POLL_RESULT_OK,
@@ -24,6 +26,14 @@ RESULTS = {
     "soap_fault": ingest_pb2.POLL_RESULT_SOAP_FAULT,
     "malformed": ingest_pb2.POLL_RESULT_MALFORMED,
     "unreachable": ingest_pb2.POLL_RESULT_UNREACHABLE,
+}
+
+
+ALARM_KINDS = {
+    "motion": ingest_pb2.ALARM_KIND_MOTION,
+    "tamper": ingest_pb2.ALARM_KIND_TAMPER,
+    "video_loss": ingest_pb2.ALARM_KIND_VIDEO_LOSS,
+    "storage_failure": ingest_pb2.ALARM_KIND_STORAGE_FAILURE,
 }
 
 
@@ -137,3 +147,22 @@ def state_change(
         msg.clock_drift.drift_s = float(d["drift_s"])
         msg.clock_drift.threshold_s = float(d["threshold_s"])
     return _out(STATE_TOPIC, device_id, msg, msg.meta.event_id, change.kind)
+
+
+def alarm_event(
+    device_id: uuid.UUID, unit_id: uuid.UUID, district: str, jurisdiction: str, alarm: Alarm
+) -> Outgoing:
+    msg = ingest_pb2.AlarmEvent(
+        meta=_meta(jurisdiction),
+        device_id=str(device_id),
+        unit_id=str(unit_id),
+        district=district,
+        kind=ALARM_KINDS.get(alarm.kind, ingest_pb2.ALARM_KIND_OTHER),
+        active=alarm.active,
+        source=alarm.source,
+        onvif_topic=alarm.onvif_topic,
+        data=alarm.data,
+    )
+    if alarm.occurred_at is not None:
+        msg.occurred_at.FromDatetime(alarm.occurred_at)
+    return _out(ALARM_TOPIC, device_id, msg, msg.meta.event_id, f"alarm_{alarm.kind}")

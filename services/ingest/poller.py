@@ -14,12 +14,13 @@ from dataclasses import dataclass, field
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from jifang.onvif import OnvifClient
+from jifang.onvif import EventMessage, OnvifClient
 from jifang.policy import PolicyBook
 from jifang.publisher import BufferedPublisher
 from jifang.runner import LongRunningService
+from services.ingest.alarms import AlarmMetrics, AlarmNormaliser, PullPointSettings, PullPointWatcher
 from services.ingest.credentials import RegistryCredentials
-from services.ingest.events import health_sample, state_change, stream_metadata
+from services.ingest.events import alarm_event, health_sample, state_change, stream_metadata
 from services.ingest.models import WatchedDevice
 from services.ingest.poll import CallTimeouts, poll_device
 from services.ingest.repository import WatchedDeviceRepository
@@ -62,6 +63,8 @@ class _Watch:
     fingerprint: str | None = None
     polls: int = 0
     running: bool = False
+    alarms: PullPointWatcher | None = None
+    normaliser: AlarmNormaliser = field(default_factory=AlarmNormaliser)
 
 
 class DevicePoller(LongRunningService):
@@ -81,6 +84,8 @@ class DevicePoller(LongRunningService):
         reload_every_s: float = 5.0,
         services_every: int = 10,
         rng: random.Random | None = None,
+        alarm_metrics: AlarmMetrics | None = None,
+        pull_point: PullPointSettings | None = None,
     ) -> None:
         super().__init__()
         self.sessionmaker = sessionmaker
@@ -93,6 +98,9 @@ class DevicePoller(LongRunningService):
         self.reload_every_s = reload_every_s
         self.services_every = services_every
         self.rng = rng or random.Random()
+        # Device events: None switches PullPoint subscriptions off.
+        self.alarm_metrics = alarm_metrics
+        self.pull_point = pull_point
         self.watches: dict[uuid.UUID, _Watch] = {}
         self._slots = asyncio.Semaphore(concurrency)
         self._next_reload = 0.0
@@ -110,6 +118,8 @@ class DevicePoller(LongRunningService):
             self._upsert(d, now)
         for device_id in set(self.watches) - seen:
             watch = self.watches.pop(device_id)
+            if watch.alarms is not None:
+                await watch.alarms.stop()
             if watch.client:
                 watch.client.close()
             self.credentials.forget(device_id)
@@ -218,13 +228,43 @@ class DevicePoller(LongRunningService):
             self.publisher.offer(
                 state_change(watch.device_id, watch.unit_id, watch.district, watch.jurisdiction, change)
             )
+            if change.kind == "came_back" and watch.alarms is not None:
+                watch.alarms.wake()
         if changes:
             self._count()
+        if report.ok and watch.client is not None and watch.client.has_events:
+            self._watch_events(watch)
+
+    def _watch_events(self, watch: _Watch) -> None:
+        if self.alarm_metrics is None or self.pull_point is None:
+            return
+        if watch.alarms is None:
+            metrics = self.alarm_metrics
+
+            def on_messages(messages: list[EventMessage]) -> None:
+                for alarm in watch.normaliser.feed(messages):
+                    metrics.alarms.labels(alarm.kind).inc()
+                    self.publisher.offer(
+                        alarm_event(watch.device_id, watch.unit_id, watch.district, watch.jurisdiction, alarm)
+                    )
+
+            # The long poll gets a client of its own, made from the poll's current one (fresh
+            # credentials and clock offset each time the subscription is re-created).
+            watch.alarms = PullPointWatcher(
+                str(watch.device_id),
+                lambda: watch.client.sibling() if watch.client is not None else None,
+                on_messages,
+                metrics,
+                self.pull_point,
+                self.rng,
+            )
+        watch.alarms.start()
 
     async def on_stop(self) -> None:
         for task in list(self._tasks):
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
+        await asyncio.gather(*(w.alarms.stop() for w in self.watches.values() if w.alarms is not None))
         for watch in self.watches.values():
             if watch.client:
                 watch.client.close()

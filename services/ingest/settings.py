@@ -18,3 +18,7 @@ class IngestSettings(ServiceSettings):
     poll_concurrency: int = 200
     # Messages that wait while the broker is down; beyond it the oldest are dropped (counted).
     buffer_capacity: int = 200_000
+    # Device events (PullPoint): one subscription per device that offers the Events service.
+    events_enabled: bool = True
+    event_keep_alive_s: int = 120
+    event_wait_s: int = 30

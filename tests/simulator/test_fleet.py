@@ -90,6 +90,41 @@ async def test_the_real_client_reads_a_device(fleet: Fleet) -> None:
         await cam.close()
 
 
+async def test_the_real_client_pulls_alarms_through_its_pullpoint_manager(fleet: Fleet) -> None:
+    dev = fleet.devices["d2"]
+    cam = camera(dev)
+    lost: list[bool] = []
+    try:
+        await cam.update_xaddrs()
+        manager = await cam.create_pullpoint_manager(timedelta(seconds=60), lambda: lost.append(True))
+        service = manager.get_service()
+        first = await service.PullMessages({"Timeout": timedelta(seconds=1), "MessageLimit": 100})
+        assert len(first.NotificationMessage) == 4  # the initial state of each property
+        async with httpx.AsyncClient() as control:
+            fleet_control = web.AppRunner(control_app(fleet))
+            await fleet_control.setup()
+            port = free_port()
+            site = web.TCPSite(fleet_control, "127.0.0.1", port)
+            await site.start()
+            try:
+                r = await control.post(
+                    f"http://127.0.0.1:{port}/devices/d2/alarms", json={"kind": "storage_failure"}
+                )
+                assert r.status_code == 202 and r.json() == {"delivered_to_pull_points": 1}
+                bad = await control.post(f"http://127.0.0.1:{port}/devices/d2/alarms", json={"kind": "fire"})
+                assert bad.status_code == 422
+            finally:
+                await fleet_control.cleanup()
+        second = await service.PullMessages({"Timeout": timedelta(seconds=5), "MessageLimit": 100})
+        [message] = second.NotificationMessage
+        assert message.Topic._value_1 == "tns1:Device/HardwareFailure/StorageFailure"
+        await manager.shutdown()
+        assert dev.event_source.pull_points == {}  # the manager unsubscribed
+        assert lost == []
+    finally:
+        await cam.close()
+
+
 async def test_media2_over_http_with_digest(fleet: Fleet, schema: etree.XMLSchema) -> None:
     dev = fleet.devices["d1"]
     r = await post(dev, "/onvif/media2_service", signed(f'<tr2:GetProfiles xmlns:tr2="{NS["tr2"]}"/>'))

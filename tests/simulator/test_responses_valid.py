@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
+
 import pytest
 from lxml import etree
 
 from simulator.device import SimDevice, StreamProfile
-from simulator.services import NS, OPERATIONS, SERVICE_PATHS, dispatch
+from simulator.services import NS, OPERATIONS, SERVICE_PATHS, SUBSCRIPTION_PATH, dispatch
 from simulator.soap import SoapFault, fault_envelope, not_authorized
 from tests.conftest import assert_valid
 
@@ -44,7 +47,7 @@ DEVICES = [
 
 @pytest.mark.parametrize("device", DEVICES, ids=[d.device_id for d in DEVICES])
 @pytest.mark.parametrize(("path", "operation"), sorted(OPERATIONS, key=str), ids=str)
-def test_every_operation_answers_valid_xml(
+async def test_every_operation_answers_valid_xml(
     schema: etree.XMLSchema, device: SimDevice, path: str, operation: etree.QName
 ) -> None:
     if device.device_id == "h265" and operation.localname == "GetStreamUri":
@@ -55,13 +58,13 @@ def test_every_operation_answers_valid_xml(
     else:
         req = _request(operation.namespace, operation.localname)
     assert_valid(schema, req)  # the requests used here are valid too
-    resp = dispatch(device, path, operation, req)
+    resp = await dispatch(device, path, operation, req)
     assert etree.QName(resp).localname == operation.localname + "Response"
     assert_valid(schema, resp)
 
 
-def test_the_validator_catches_a_broken_answer(schema: etree.XMLSchema) -> None:
-    resp = dispatch(
+async def test_the_validator_catches_a_broken_answer(schema: etree.XMLSchema) -> None:
+    resp = await dispatch(
         DEVICES[0],
         SERVICE_PATHS[NS["tds"]],
         etree.QName(NS["tds"], "GetDeviceInformation"),
@@ -70,7 +73,7 @@ def test_the_validator_catches_a_broken_answer(schema: etree.XMLSchema) -> None:
     resp.remove(resp.find("tds:SerialNumber", NS))
     with pytest.raises(AssertionError, match=r"SerialNumber|HardwareId"):
         assert_valid(schema, resp)
-    resp = dispatch(
+    resp = await dispatch(
         DEVICES[0], SERVICE_PATHS[NS["trt"]], etree.QName(NS["trt"], "GetProfiles"), etree.Element("x")
     )
     vec = resp.find(".//tt:VideoEncoderConfiguration", NS)
@@ -86,9 +89,98 @@ def test_faults_are_valid_soap_12(schema: etree.XMLSchema) -> None:
     assert value is not None and value.text == "ter:NotAuthorized"
 
 
-def test_unknown_profile_is_a_sender_fault() -> None:
+async def test_unknown_profile_is_a_sender_fault() -> None:
     req = _request(NS["tr2"], "GetStreamUri")
     req.find("tr2:ProfileToken", NS).text = "nope"
     with pytest.raises(SoapFault) as info:
-        dispatch(DEVICES[0], SERVICE_PATHS[NS["tr2"]], etree.QName(NS["tr2"], "GetStreamUri"), req)
+        await dispatch(DEVICES[0], SERVICE_PATHS[NS["tr2"]], etree.QName(NS["tr2"], "GetStreamUri"), req)
     assert info.value.code == "Sender" and info.value.subcode == "ter:InvalidArgVal"
+
+
+def _event_request(name: str, **children: str) -> etree._Element:
+    ns = NS["wsnt"] if name in ("Renew", "Unsubscribe") else NS["tev"]
+    req = etree.Element(f"{{{ns}}}{name}")
+    for child, text in children.items():
+        etree.SubElement(req, f"{{{ns}}}{child}").text = text
+    return req
+
+
+async def test_pull_point_answers_are_valid_and_carry_the_alarms(schema: etree.XMLSchema) -> None:
+    dev = SimDevice("events", port=10556)
+    create = _event_request("CreatePullPointSubscription", InitialTerminationTime="PT120S")
+    assert_valid(schema, create)
+    resp = await dispatch(dev, SERVICE_PATHS[NS["tev"]], etree.QName(create), create)
+    assert_valid(schema, resp)
+    address = resp.findtext("tev:SubscriptionReference/wsa:Address", namespaces=NS)
+    assert address == f"{dev.base_url}{SUBSCRIPTION_PATH}?Idx=0"
+    assert dev.raise_alarm("tamper", True) == 1
+    query = {"Idx": "0"}
+    pull = _event_request("PullMessages", Timeout="PT1S", MessageLimit="100")
+    assert_valid(schema, pull)
+    resp = await dispatch(dev, SUBSCRIPTION_PATH, etree.QName(pull), pull, query)
+    assert_valid(schema, resp)
+    messages = resp.findall("wsnt:NotificationMessage", NS)
+    # The initial state of each property (motion, tamper, video loss, storage), then the change.
+    assert [m.find("wsnt:Message/tt:Message", NS).get("PropertyOperation") for m in messages] == [
+        "Initialized"
+    ] * 4 + ["Changed"]
+    last = messages[-1]
+    assert last.findtext("wsnt:Topic", namespaces=NS) == "tns1:RuleEngine/TamperDetector/Tamper"
+    assert last.find(".//tt:Data/tt:SimpleItem", NS).attrib == {"Name": "IsTamper", "Value": "true"}
+    for name, children in (
+        ("SetSynchronizationPoint", {}),
+        ("Renew", {"TerminationTime": "PT60S"}),
+        ("Unsubscribe", {}),
+    ):
+        req = _event_request(name, **children)
+        assert_valid(schema, req)
+        resp = await dispatch(dev, SUBSCRIPTION_PATH, etree.QName(req), req, query)
+        assert etree.QName(resp).localname == name + "Response"
+        assert_valid(schema, resp)
+    with pytest.raises(SoapFault) as info:
+        await dispatch(dev, SUBSCRIPTION_PATH, etree.QName(pull), pull, query)
+    assert info.value.subcode == "wsrf-rw:ResourceUnknownFault"
+    assert_valid(schema, etree.fromstring(fault_envelope(info.value)))
+
+
+async def test_a_pull_point_expires_unless_pulled_or_renewed() -> None:
+    dev = SimDevice("expiry", port=10557)
+    create = _event_request("CreatePullPointSubscription", InitialTerminationTime="PT1S")
+    await dispatch(dev, SERVICE_PATHS[NS["tev"]], etree.QName(create), create)
+    create.find("tev:InitialTerminationTime", NS).text = "PT60S"
+    await dispatch(dev, SERVICE_PATHS[NS["tev"]], etree.QName(create), create)
+    dev.behaviour.clock_skew_s = 2.0  # two seconds later on the device's clock
+    pull = _event_request("PullMessages", Timeout="PT0S", MessageLimit="10")
+    with pytest.raises(SoapFault):
+        await dispatch(dev, SUBSCRIPTION_PATH, etree.QName(pull), pull, {"Idx": "0"})
+    resp = await dispatch(dev, SUBSCRIPTION_PATH, etree.QName(pull), pull, {"Idx": "1"})
+    assert len(resp.findall("wsnt:NotificationMessage", NS)) == 4
+    assert list(dev.event_source.pull_points) == [1]
+
+
+async def test_a_long_poll_returns_as_soon_as_an_alarm_is_raised() -> None:
+    dev = SimDevice("longpoll", port=10558)
+    create = _event_request("CreatePullPointSubscription")
+    await dispatch(dev, SERVICE_PATHS[NS["tev"]], etree.QName(create), create)
+    pull = _event_request("PullMessages", Timeout="PT30S", MessageLimit="10")
+    await dispatch(dev, SUBSCRIPTION_PATH, etree.QName(pull), pull, {"Idx": "0"})  # the initial state
+    started = time.monotonic()
+    waiting = asyncio.create_task(dispatch(dev, SUBSCRIPTION_PATH, etree.QName(pull), pull, {"Idx": "0"}))
+    await asyncio.sleep(0.2)
+    assert not waiting.done()
+    dev.raise_alarm("video_loss", True)
+    resp = await waiting
+    assert time.monotonic() - started < 2
+    assert (
+        resp.findtext("wsnt:NotificationMessage/wsnt:Topic", namespaces=NS) == "tns1:VideoSource/SignalLoss"
+    )
+
+
+async def test_pull_points_are_limited_per_device() -> None:
+    dev = SimDevice("limited", port=10559)
+    create = _event_request("CreatePullPointSubscription")
+    for _ in range(dev.event_source.max_pull_points):
+        await dispatch(dev, SERVICE_PATHS[NS["tev"]], etree.QName(create), create)
+    with pytest.raises(SoapFault) as info:
+        await dispatch(dev, SERVICE_PATHS[NS["tev"]], etree.QName(create), create)
+    assert (info.value.code, info.value.subcode) == ("Receiver", "ter:MaxPullPoints")

@@ -3,6 +3,7 @@ and that every request it writes is valid against the official ONVIF schemas."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
@@ -115,8 +116,10 @@ async def test_every_request_is_schema_valid(
     sent: list[bytes] = []
     original = OnvifClient.envelope
 
-    def recording(self: OnvifClient, body: str, *, authenticated: bool = True) -> bytes:
-        data = original(self, body, authenticated=authenticated)
+    def recording(
+        self: OnvifClient, body: str, *, authenticated: bool = True, addressing: tuple[str, str] | None = None
+    ) -> bytes:
+        data = original(self, body, authenticated=authenticated, addressing=addressing)
         sent.append(data)
         return data
 
@@ -129,7 +132,11 @@ async def test_every_request_is_schema_valid(
         for p in await c.get_profiles():
             await c.get_stream_uri(p.token)
         await c.get_video_sources()
-    assert len(sent) == 13  # m2: 7 calls (2 profiles), m1: 6 (1 profile)
+        sub = await c.create_pull_point(60)
+        await c.pull_messages(sub.address, 0, 10)
+        await c.renew(sub.address, 60)
+        await c.unsubscribe(sub.address)
+    assert len(sent) == 21  # m2: 7 calls (2 profiles), m1: 6 (1 profile), 4 event calls each
     env_ns = "http://www.w3.org/2003/05/soap-envelope"
     for data in sent:
         root = etree.fromstring(data)
@@ -144,7 +151,7 @@ def test_stream_uris_lose_their_credentials() -> None:
 
 async def test_old_devices_are_read_through_get_capabilities() -> None:
     fleet = Fleet()
-    await fleet.start([SimDevice("old", password=PASSWORD, media2=False, get_services=False)])
+    await fleet.start([SimDevice("old", password=PASSWORD, media2=False, get_services=False, events=False)])
     dev = fleet.devices["old"]
     c = client(dev)
     try:
@@ -154,7 +161,54 @@ async def test_old_devices_are_read_through_get_capabilities() -> None:
             "http://www.onvif.org/ver10/media/wsdl": f"{dev.base_url}/onvif/media_service",
         }
         assert not c.has_media2
+        assert c.has_events is False
         assert [p.token for p in await c.get_profiles()] == ["Profile_1", "Profile_2"]
+    finally:
+        c.close()
+        await fleet.stop()
+
+
+async def test_pull_point_subscription_delivers_alarms(fleet: Fleet) -> None:
+    dev = fleet.devices["m2"]
+    c = client(dev)
+    await c.get_services()
+    assert c.has_events
+    sub = await c.create_pull_point(30)
+    assert sub.address.startswith(dev.base_url) and "?Idx=" in sub.address
+    assert 25 <= (sub.termination_time - sub.current_time).total_seconds() <= 30
+    initial = await c.pull_messages(sub.address, 1, 100)
+    assert {(m.topic, m.operation) for m in initial.messages} == {
+        ("RuleEngine/CellMotionDetector/Motion", "Initialized"),
+        ("RuleEngine/TamperDetector/Tamper", "Initialized"),
+        ("VideoSource/SignalLoss", "Initialized"),
+        ("Device/HardwareFailure/StorageFailure", "Initialized"),
+    }
+    waiting = asyncio.create_task(c.pull_messages(sub.address, 20, 100))
+    await asyncio.sleep(0.2)
+    dev.raise_alarm("motion", True)
+    result = await asyncio.wait_for(waiting, 5)  # the long poll ends with the alarm, not after 20 s
+    [motion] = result.messages
+    assert motion.topic == "RuleEngine/CellMotionDetector/Motion"
+    assert motion.operation == "Changed"
+    assert motion.source == {"VideoSourceConfigurationToken": "VSC_VideoSource_1"}
+    assert motion.data == {"IsMotion": "true"}
+    assert motion.utc_time is not None and abs((motion.utc_time - datetime.now(UTC)).total_seconds()) < 5
+    await c.unsubscribe(sub.address)
+    with pytest.raises(OnvifFault) as info:
+        await c.pull_messages(sub.address, 0, 10)
+    assert info.value.subcode == "wsrf-rw:ResourceUnknownFault"
+    c.close()
+
+
+async def test_old_devices_announce_events_in_their_capabilities() -> None:
+    fleet = Fleet()
+    await fleet.start([SimDevice("old-ev", password=PASSWORD, get_services=False)])
+    c = client(fleet.devices["old-ev"])
+    try:
+        await c.get_services()
+        assert c.has_events
+        sub = await c.create_pull_point(10)
+        assert len((await c.pull_messages(sub.address, 0, 100)).messages) == 4
     finally:
         c.close()
         await fleet.stop()

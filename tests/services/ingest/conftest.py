@@ -20,6 +20,7 @@ from jifang.policy import load_policy_book
 from jifang.publisher import BufferedPublisher, PublisherMetrics
 from jifang.topics import REGISTRY_TOPIC
 from services.ingest import ALEMBIC_INI
+from services.ingest.alarms import AlarmMetrics, PullPointSettings
 from services.ingest.credentials import RegistryCredentials
 from services.ingest.feed import RegistryFeed
 from services.ingest.poll import CallTimeouts
@@ -27,6 +28,10 @@ from services.ingest.poller import DevicePoller, PollerMetrics
 from simulator.server import Fleet
 
 FAST = CallTimeouts(clock=0.5, info=0.5, services=0.5, profiles=0.5, stream_uri=0.5, video_sources=0.5)
+# Subscriptions that live seconds, not minutes, so expiry, renewal and backoff show in a test.
+FAST_PULL_POINT = PullPointSettings(
+    keep_alive_s=6, wait_s=2, min_backoff_s=0.2, max_backoff_s=2.0, stable_after_s=4.0
+)
 
 
 @pytest.fixture(scope="session")
@@ -130,5 +135,7 @@ def pipeline(
         concurrency=10,
         timeouts=FAST,
         reload_every_s=0.5,
+        alarm_metrics=AlarmMetrics(metrics),
+        pull_point=FAST_PULL_POINT,
     )
     return Pipeline(publisher, feed_for(maker, bootstrap), poller, metrics)

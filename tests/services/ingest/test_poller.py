@@ -3,6 +3,7 @@ polls the simulated devices and publishes health samples and state changes to Ka
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections import defaultdict
 
@@ -12,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from jifang.auth import Role
 from jifang.v1 import ingest_pb2
-from services.ingest.events import HEALTH_TOPIC, STATE_TOPIC
+from services.ingest.events import ALARM_TOPIC, HEALTH_TOPIC, STATE_TOPIC
 from simulator.device import SimDevice
 from simulator.server import Fleet
 from tests.conftest import TokenFactory, auth
@@ -87,3 +88,56 @@ async def test_devices_are_polled_and_their_changes_published(
         await ingest.stop()
         await tail.stop()
         await fleet.stop()
+
+
+async def test_device_alarms_reach_the_alarm_topic(
+    registry_app: FastAPI,
+    client: httpx.AsyncClient,
+    registry_url: str,
+    token: TokenFactory,
+    ingest_maker: async_sessionmaker[AsyncSession],
+    bootstrap: str,
+) -> None:
+    fleet = Fleet()
+    await fleet.start(
+        [SimDevice("alarm-0", password="pw"), SimDevice("alarm-1", password="pw", events=False)]
+    )
+    tech = auth(token(Role.TECH_OFFICE))
+    unit = await create_unit(client, tech)
+    ids = await register_fleet(client, tech, unit["id"], fleet)
+    ingest = pipeline(ingest_maker, bootstrap, registry_url, token(Role.SERVICE))
+    tail = await tail_topics(bootstrap, [ALARM_TOPIC])
+    alarms: list[ingest_pb2.AlarmEvent] = []
+    dev = fleet.devices["alarm-0"]
+    await ingest.start()
+    try:
+        deadline = time.monotonic() + 20
+        while dev.event_source.created == 0 or not dev.event_source.pull_points:
+            assert time.monotonic() < deadline, "no subscription"
+            await asyncio.sleep(0.1)
+        dev.raise_alarm("video_loss", True)
+        dev.raise_alarm("video_loss", False)
+        while len(alarms) < 2 and time.monotonic() < deadline:
+            for records in (await tail.getmany(timeout_ms=300)).values():
+                alarms += [
+                    a
+                    for a in (ingest_pb2.AlarmEvent.FromString(r.value) for r in records)
+                    if a.device_id in ids.values()
+                ]
+        assert [(a.kind, a.active) for a in alarms] == [
+            (ingest_pb2.ALARM_KIND_VIDEO_LOSS, True),
+            (ingest_pb2.ALARM_KIND_VIDEO_LOSS, False),
+        ]
+        first = alarms[0]
+        assert first.device_id == ids["alarm-0"] and first.unit_id == unit["id"]
+        assert first.district == unit["district"] and first.source == "VideoSource_1"
+        assert first.onvif_topic == "VideoSource/SignalLoss"
+        assert len({a.meta.event_id for a in alarms}) == 2
+        assert ingest.metrics.get_sample_value("ingest_event_subscriptions_active") == 1  # not alarm-1
+        assert ingest.metrics.get_sample_value("ingest_alarms_total", {"kind": "video_loss"}) == 2
+        assert fleet.devices["alarm-1"].event_source.created == 0
+    finally:
+        await ingest.stop()
+        await tail.stop()
+        await fleet.stop()
+    assert dev.event_source.pull_points == {}

@@ -1,0 +1,149 @@
+"""Device events: normalised into alarms once per change, and the PullPoint subscription
+kept alive, renewed, re-created after a loss without flooding the device, and released."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+from collections.abc import AsyncIterator, Callable
+from datetime import UTC, datetime
+
+import pytest
+from prometheus_client import CollectorRegistry
+
+from jifang.onvif import EventMessage, OnvifClient
+from services.ingest.alarms import AlarmMetrics, AlarmNormaliser, PullPointWatcher
+from simulator.device import SimDevice
+from simulator.server import Fleet
+from tests.services.ingest.conftest import FAST_PULL_POINT
+
+T = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
+
+
+def msg(topic: str, operation: str, source: dict[str, str], data: dict[str, str]) -> EventMessage:
+    return EventMessage(topic, T, operation, source, data)
+
+
+def test_initial_state_is_news_only_where_it_differs() -> None:
+    n = AlarmNormaliser()
+    motion = "RuleEngine/CellMotionDetector/Motion"
+    src = {"VideoSourceConfigurationToken": "VSC_1"}
+    assert n.feed([msg(motion, "Initialized", src, {"IsMotion": "false"})]) == []
+    storage = msg("Device/HardwareFailure/StorageFailure", "Initialized", {"Token": "S1"}, {"Failed": "true"})
+    [failed] = n.feed([storage])
+    assert (failed.kind, failed.active, failed.source) == ("storage_failure", True, "S1")
+    assert n.feed([storage]) == []  # a re-created subscription repeats the state: nothing new
+    [raised, cleared] = n.feed(
+        [
+            msg(motion, "Changed", src, {"IsMotion": "true"}),
+            msg(motion, "Changed", src, {"IsMotion": "false"}),
+        ]
+    )
+    assert (raised.kind, raised.active, cleared.active) == ("motion", True, False)
+    assert raised.onvif_topic == motion and raised.data == {"IsMotion": "true"}
+
+
+def test_vendor_topics_are_mapped_and_unknown_ones_ignored() -> None:
+    n = AlarmNormaliser()
+    alarms = n.feed(
+        [
+            msg("VideoSource/MotionAlarm", "Changed", {"Source": "VS1"}, {"State": "true"}),
+            msg(
+                "VideoSource/GlobalSceneChange/ImagingService",
+                "Changed",
+                {"Source": "VS1"},
+                {"State": "true"},
+            ),
+            msg("VideoSource/SignalLoss", "Changed", {"Source": "VS1"}, {"State": "1"}),
+            msg("Monitoring/ProcessorUsage", "Changed", {"Token": "CPU"}, {"Value": "12"}),
+            msg("Device/Trigger/DigitalInput", "Changed", {"InputToken": "1"}, {"LogicalState": "true"}),
+        ]
+    )
+    assert [(a.kind, a.active) for a in alarms] == [("motion", True), ("tamper", True), ("video_loss", True)]
+    assert n.ignored == 2
+
+
+@pytest.fixture
+async def fleet() -> AsyncIterator[Fleet]:
+    f = Fleet()
+    await f.start([SimDevice("ev", password="pw")])
+    yield f
+    await f.stop()
+
+
+async def connected(dev: SimDevice) -> OnvifClient:
+    c = OnvifClient(f"{dev.base_url}/onvif/device_service", dev.username, dev.password, timeout_s=2)
+    await c.get_system_date_and_time()
+    await c.get_services()
+    return c
+
+
+def watcher(
+    poll_client: OnvifClient, received: list[EventMessage], metrics: CollectorRegistry
+) -> PullPointWatcher:
+    return PullPointWatcher(
+        "ev", poll_client.sibling, received.extend, AlarmMetrics(metrics), FAST_PULL_POINT, random.Random(1)
+    )
+
+
+async def until(check: Callable[[], bool], timeout: float = 10) -> None:
+    deadline = time.monotonic() + timeout
+    while not check():
+        assert time.monotonic() < deadline, "condition not reached"
+        await asyncio.sleep(0.05)
+
+
+async def test_a_subscription_delivers_is_renewed_recreated_and_released(fleet: Fleet) -> None:
+    dev = fleet.devices["ev"]
+    poll_client = await connected(dev)
+    received: list[EventMessage] = []
+    metrics = CollectorRegistry()
+    w = watcher(poll_client, received, metrics)
+    w.start()
+    try:
+        await until(lambda: len(received) >= 4)  # the initial state
+        assert metrics.get_sample_value("ingest_event_subscriptions_active") == 1
+        dev.raise_alarm("motion", True)
+        await until(lambda: any(m.operation == "Changed" for m in received), timeout=3)
+
+        # A device that does not count pulls as keep-alive: renewals keep the subscription.
+        await fleet.update("ev", {"pull_extends": False})
+        await asyncio.sleep(FAST_PULL_POINT.keep_alive_s * 1.5)
+        assert dev.event_source.renewals >= 1
+        assert dev.event_source.created == 1 and len(dev.event_source.pull_points) == 1
+
+        # The device reboots: its pull points are gone; a new one is made, once.
+        await fleet.update("ev", {"reboot": True, "pull_extends": True})
+        await until(lambda: dev.event_source.created == 2)
+        await asyncio.sleep(1)
+        assert dev.event_source.created == 2
+        assert (
+            metrics.get_sample_value("ingest_event_subscriptions_lost_total", {"result": "soap_fault"}) == 1
+        )
+        dev.raise_alarm("tamper", True)
+        await until(
+            lambda: any(m.topic.endswith("Tamper") and m.data["IsTamper"] == "true" for m in received)
+        )
+    finally:
+        await w.stop()
+        poll_client.close()
+    assert dev.event_source.pull_points == {}  # unsubscribed, not left to expire
+    assert metrics.get_sample_value("ingest_event_subscriptions_active") == 0
+
+
+async def test_a_device_that_refuses_subscriptions_is_not_flooded(fleet: Fleet) -> None:
+    dev = fleet.devices["ev"]
+    poll_client = await connected(dev)
+    await fleet.update("ev", {"max_pull_points": 0})
+    metrics = CollectorRegistry()
+    w = watcher(poll_client, [], metrics)
+    w.start()
+    await asyncio.sleep(5)
+    await w.stop()
+    poll_client.close()
+    # Backoff 0.2, 0.4, 0.8, 1.6, 2 s (±20 %): about five attempts in five seconds, not hundreds.
+    assert 3 <= dev.event_source.refused <= 6
+    lost = metrics.get_sample_value("ingest_event_subscriptions_lost_total", {"result": "soap_fault"})
+    assert lost == dev.event_source.refused
+    assert metrics.get_sample_value("ingest_event_subscriptions_active") == 0
