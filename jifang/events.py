@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import os
+import socket
 import uuid
 from datetime import UTC, datetime
 
 from jifang.logging import request_id_var
 from jifang.v1 import common_pb2
+
+# The writing process: the pod's name in Kubernetes (its hostname) and the pid.
+INSTANCE = f"{socket.gethostname()}/{os.getpid()}"
 
 
 def event_meta(producer: str, jurisdiction: str) -> common_pb2.EventMeta:
@@ -16,6 +21,7 @@ def event_meta(producer: str, jurisdiction: str) -> common_pb2.EventMeta:
         producer=producer,
         request_id=request_id_var.get() or "",
         jurisdiction=jurisdiction,
+        instance=INSTANCE,
     )
     meta.occurred_at.FromDatetime(datetime.now(UTC))
     return meta

@@ -10,6 +10,7 @@ from collections.abc import Awaitable, Callable, Iterable
 from aiokafka import AIOKafkaClient, AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
+from aiokafka.partitioner import murmur2
 
 from jifang.topics import TopicSpec
 
@@ -98,3 +99,10 @@ async def consume_batch(consumer: AIOKafkaConsumer, handler: RecordHandler, time
     await handler(records)
     await consumer.commit()
     return len(records)
+
+
+def partition_of(key: bytes, partitions: int) -> int:
+    """The partition a keyed message goes to: the default partitioner of the Java client and
+    of aiokafka (murmur2), so a consumer knows where a key lives without reading it."""
+    hashed: int = murmur2(key)
+    return (hashed & 0x7FFFFFFF) % partitions

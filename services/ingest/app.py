@@ -22,7 +22,7 @@ from jifang.publisher import BufferedPublisher, PublisherMetrics
 from jifang.topics import REGISTRY_TOPIC
 from services.ingest.alarms import AlarmMetrics, PullPointSettings
 from services.ingest.credentials import RegistryCredentials
-from services.ingest.feed import RegistryFeed
+from services.ingest.feed import FleetShare, RegistryFeed
 from services.ingest.poller import DevicePoller, PollerMetrics
 from services.ingest.reconcile import reconcile
 from services.ingest.settings import IngestSettings
@@ -53,15 +53,18 @@ def create_app(settings: IngestSettings | None = None) -> FastAPI:
             PublisherMetrics(metrics_registry, "ingest"),
             capacity=settings.buffer_capacity,
         )
+        share = FleetShare(REGISTRY_TOPIC)
         feed = RegistryFeed(
             maker,
             lambda: AIOKafkaConsumer(
-                REGISTRY_TOPIC,
                 bootstrap_servers=settings.kafka_bootstrap_servers,
                 group_id=settings.consumer_group,
                 enable_auto_commit=False,
                 auto_offset_reset="earliest",
+                session_timeout_ms=settings.session_timeout_ms,
+                heartbeat_interval_ms=settings.session_timeout_ms // 3,
             ),
+            share,
         )
         poller = DevicePoller(
             sessionmaker=maker,
@@ -75,6 +78,7 @@ def create_app(settings: IngestSettings | None = None) -> FastAPI:
             pull_point=PullPointSettings(settings.event_keep_alive_s, settings.event_wait_s)
             if settings.events_enabled
             else None,
+            share=share,
         )
         # The registry is the source of truth: start from it, then follow its events.
         try:

@@ -2,32 +2,84 @@
 
 Offsets are committed only after the database commit; a redelivered event (same event id)
 changes nothing.
+
+The feed's consumer group also splits the fleet between ingest replicas: the registry topic
+is keyed by unit, and a replica polls the devices of the units whose partitions the group
+gave it. When a replica dies, the group's coordinator hands its partitions to the others
+after the session timeout, and they poll those devices from the shared table.
 """
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import Callable
 
-from aiokafka import AIOKafkaConsumer, ConsumerRecord
+from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, ConsumerRecord, TopicPartition
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from jifang.db import session_scope
-from jifang.kafka import consume_batch
+from jifang.kafka import consume_batch, partition_of
 from jifang.runner import LongRunningService
 from jifang.v1 import registry_pb2
 from services.ingest.repository import WatchedDeviceRepository
+
+log = logging.getLogger("ingest.feed")
+
+
+class FleetShare:
+    """The units this replica owns: those whose registry partition the group assigned it.
+
+    Only assignments count, never revocations: during a rebalance the replica keeps polling
+    what it had until the new assignment arrives (a moment of overlap rather than a gap).
+    """
+
+    def __init__(self, topic: str) -> None:
+        self.topic = topic
+        self.partitions: frozenset[int] = frozenset()
+        self.partition_count = 0
+        self.version = 0  # bumped on each assignment: the poller reloads then
+
+    def assign(self, partitions: frozenset[int], partition_count: int) -> None:
+        self.partitions, self.partition_count = partitions, partition_count
+        self.version += 1
+        log.info(
+            "fleet share assigned",
+            extra={"partitions": sorted(partitions), "of": partition_count},
+        )
+
+    def owns(self, unit_id: uuid.UUID) -> bool:
+        if not self.partition_count:
+            return False
+        return partition_of(str(unit_id).encode(), self.partition_count) in self.partitions
+
+
+class _ShareListener(ConsumerRebalanceListener):  # type: ignore[misc]
+    def __init__(self, share: FleetShare, consumer: AIOKafkaConsumer) -> None:
+        self.share, self.consumer = share, consumer
+
+    async def on_partitions_revoked(self, revoked: list[TopicPartition]) -> None:
+        return None
+
+    async def on_partitions_assigned(self, assigned: list[TopicPartition]) -> None:
+        count = len(self.consumer.partitions_for_topic(self.share.topic) or ())
+        mine = frozenset(tp.partition for tp in assigned if tp.topic == self.share.topic)
+        self.share.assign(mine, count)
 
 
 class RegistryFeed(LongRunningService):
     name = "registry-feed"
 
     def __init__(
-        self, sessionmaker: async_sessionmaker[AsyncSession], consumer_factory: Callable[[], AIOKafkaConsumer]
+        self,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        consumer_factory: Callable[[], AIOKafkaConsumer],
+        share: FleetShare,
     ) -> None:
         super().__init__()
         self.sessionmaker = sessionmaker
         self.consumer_factory = consumer_factory
+        self.share = share
         self._consumer: AIOKafkaConsumer | None = None
         self.applied = 0
         self.duplicates = 0
@@ -36,6 +88,7 @@ class RegistryFeed(LongRunningService):
         if self._consumer is None:
             consumer = self.consumer_factory()
             await consumer.start()
+            consumer.subscribe([self.share.topic], listener=_ShareListener(self.share, consumer))
             self._consumer = consumer
         await consume_batch(self._consumer, self.apply, timeout_ms=500)
         return 0

@@ -21,6 +21,7 @@ from jifang.runner import LongRunningService
 from services.ingest.alarms import AlarmMetrics, AlarmNormaliser, PullPointSettings, PullPointWatcher
 from services.ingest.credentials import RegistryCredentials
 from services.ingest.events import alarm_event, health_sample, state_change, stream_metadata
+from services.ingest.feed import FleetShare
 from services.ingest.models import WatchedDevice
 from services.ingest.poll import CallTimeouts, poll_device
 from services.ingest.repository import WatchedDeviceRepository
@@ -86,6 +87,7 @@ class DevicePoller(LongRunningService):
         rng: random.Random | None = None,
         alarm_metrics: AlarmMetrics | None = None,
         pull_point: PullPointSettings | None = None,
+        share: FleetShare | None = None,
     ) -> None:
         super().__init__()
         self.sessionmaker = sessionmaker
@@ -101,6 +103,9 @@ class DevicePoller(LongRunningService):
         # Device events: None switches PullPoint subscriptions off.
         self.alarm_metrics = alarm_metrics
         self.pull_point = pull_point
+        # The units this replica owns (None: a single poller that polls the whole fleet).
+        self.share = share
+        self._share_version = -1
         self.watches: dict[uuid.UUID, _Watch] = {}
         self._slots = asyncio.Semaphore(concurrency)
         self._next_reload = 0.0
@@ -111,9 +116,13 @@ class DevicePoller(LongRunningService):
             devices = await WatchedDeviceRepository(session).active()
         seen: set[uuid.UUID] = set()
         now = time.monotonic()
+        if self.share is not None:
+            self._share_version = self.share.version
         for d in devices:
             if not d.onvif_address:
                 continue  # nothing to poll (e.g. a channel reached only through its NVR)
+            if self.share is not None and not self.share.owns(d.unit_id):
+                continue  # another replica's
             seen.add(d.device_id)
             self._upsert(d, now)
         for device_id in set(self.watches) - seen:
@@ -146,7 +155,7 @@ class DevicePoller(LongRunningService):
 
     async def run_once(self) -> float:
         now = time.monotonic()
-        if now >= self._next_reload:
+        if now >= self._next_reload or (self.share is not None and self.share.version != self._share_version):
             await self._reload()
             self._next_reload = now + self.reload_every_s
             self._count()

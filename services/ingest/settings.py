@@ -13,7 +13,10 @@ class IngestSettings(ServiceSettings):
     registry_url: str = "http://127.0.0.1:8001"
     # The service token with which ingest reads device credentials from the registry.
     service_token: SecretStr | None = None
+    # The group of every ingest replica: it splits the fleet by the registry topic's partitions
+    # (units); a replica that stops heartbeating loses its share after this timeout.
     consumer_group: str = "ingest-registry-feed"
+    session_timeout_ms: int = 10_000
     poll_interval_s: float = 60.0
     poll_concurrency: int = 200
     # Messages that wait while the broker is down; beyond it the oldest are dropped (counted).

@@ -22,7 +22,7 @@ from jifang.topics import REGISTRY_TOPIC
 from services.ingest import ALEMBIC_INI
 from services.ingest.alarms import AlarmMetrics, PullPointSettings
 from services.ingest.credentials import RegistryCredentials
-from services.ingest.feed import RegistryFeed
+from services.ingest.feed import FleetShare, RegistryFeed
 from services.ingest.poll import CallTimeouts
 from services.ingest.poller import DevicePoller, PollerMetrics
 from simulator.server import Fleet
@@ -42,17 +42,21 @@ async def ingest_maker(database_url: str) -> AsyncIterator[async_sessionmaker[As
     await engine.dispose()
 
 
-def feed_for(maker: async_sessionmaker[AsyncSession], bootstrap: str) -> RegistryFeed:
+def feed_for(
+    maker: async_sessionmaker[AsyncSession], bootstrap: str, group: str | None = None
+) -> RegistryFeed:
     """A feed reading the registry topic from the start, in a consumer group of its own."""
     return RegistryFeed(
         maker,
         lambda: AIOKafkaConsumer(
-            REGISTRY_TOPIC,
             bootstrap_servers=bootstrap,
-            group_id=f"ingest-test-{uuid.uuid4().hex[:6]}",
+            group_id=group or f"ingest-test-{uuid.uuid4().hex[:6]}",
             enable_auto_commit=False,
             auto_offset_reset="earliest",
+            session_timeout_ms=6000,
+            heartbeat_interval_ms=2000,
         ),
+        FleetShare(REGISTRY_TOPIC),
     )
 
 
@@ -116,9 +120,11 @@ def pipeline(
     registry_url: str,
     service_token: str,
     request_timeout_ms: int = 15_000,
+    group: str | None = None,
 ) -> Pipeline:
     """Ingest as its app wires it, polling every second with short call timeouts."""
     metrics = CollectorRegistry()
+    feed = feed_for(maker, bootstrap, group)
     publisher = BufferedPublisher(
         lambda: create_producer(bootstrap, enable_idempotence=False, request_timeout_ms=request_timeout_ms),
         PublisherMetrics(metrics, "ingest"),
@@ -137,5 +143,6 @@ def pipeline(
         reload_every_s=0.5,
         alarm_metrics=AlarmMetrics(metrics),
         pull_point=FAST_PULL_POINT,
+        share=feed.share,
     )
-    return Pipeline(publisher, feed_for(maker, bootstrap), poller, metrics)
+    return Pipeline(publisher, feed, poller, metrics)
