@@ -49,6 +49,11 @@ class PollerMetrics:
             "ingest_oldest_poll_lag_seconds", "The most overdue device's lag", registry=registry
         )
         self.devices = Gauge("ingest_devices", "Watched devices by status", ["status"], registry=registry)
+        self.partitions = Gauge(
+            "ingest_fleet_partitions",
+            "Registry topic partitions (shares of the fleet, by unit) this replica polls",
+            registry=registry,
+        )
 
 
 @dataclass
@@ -118,6 +123,7 @@ class DevicePoller(LongRunningService):
         now = time.monotonic()
         if self.share is not None:
             self._share_version = self.share.version
+            self.metrics.partitions.set(len(self.share.partitions))
         for d in devices:
             if not d.onvif_address:
                 continue  # nothing to poll (e.g. a channel reached only through its NVR)
