@@ -14,7 +14,6 @@ import io
 import os
 import random
 import statistics
-import subprocess
 import sys
 import time
 import uuid
@@ -24,19 +23,13 @@ from typing import Any
 import asyncpg
 import httpx
 
-from jifang.auth import Role, generate_signing_key, issue_token
-from jifang.devbroker import LocalBroker, free_port
-from jifang.devdb import admin_execute, asyncpg_url
+from bench.stack import registry_stack
+from jifang.auth import Role
+from jifang.devdb import asyncpg_url
 from jifang.identifiers import make_uscc
-from jifang.kafka import ensure_topics
-from jifang.migrate import upgrade_async
-from jifang.secrets import generate_key_b64
-from jifang.topics import catalogue
-from services.registry.app import ALEMBIC_INI
 from services.registry.cli import import_file
 from services.registry.imports.schemas import COLUMNS, ImportKind
 
-ADMIN_DSN = os.environ.get("BENCH_POSTGRES_DSN", "postgresql://postgres@127.0.0.1:5432/postgres")
 N_DEVICES = int(os.environ.get("BENCH_DEVICES", "100000"))
 N_FINDING_UNITS = int(os.environ.get("BENCH_UNITS", "10000"))
 N_NAIVE = 1000
@@ -60,18 +53,6 @@ def csv_text(header: list[str], rows: list[list[Any]]) -> str:
     w.writerow(header)
     w.writerows(rows)
     return buf.getvalue()
-
-
-async def wait_ready(url: str) -> None:
-    async with httpx.AsyncClient() as c:
-        for _ in range(200):
-            try:
-                if (await c.get(f"{url}/readyz")).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            await asyncio.sleep(0.1)
-    raise RuntimeError("registry did not become ready")
 
 
 def units_csv(start: int, count: int, district_of: Any) -> str:
@@ -249,36 +230,9 @@ async def seed_finding_units(db: str, client: httpx.Client, start: int) -> list[
 
 
 async def main() -> int:
-    tmp = Path(os.environ.get("BENCH_DIR", "/tmp")) / f"jifang-bench-{uuid.uuid4().hex[:6]}"
-    tmp.mkdir(parents=True)
-    name = f"jifang_bench_{uuid.uuid4().hex[:8]}"
-    await admin_execute(ADMIN_DSN, f'CREATE DATABASE "{name}"')
-    db = ADMIN_DSN.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://") + f"/{name}"
-    broker = LocalBroker(free_port(), tmp / "broker.log")
-    broker.start()
-    proc: subprocess.Popen[bytes] | None = None
-    try:
-        await ensure_topics(broker.bootstrap, catalogue().values())
-        await upgrade_async(ALEMBIC_INI, db)
-        private_pem, public_pem = generate_signing_key()
-        port = free_port()
-        env = {
-            **os.environ,
-            "DATABASE_URL": db,
-            "KAFKA_BOOTSTRAP_SERVERS": broker.bootstrap,
-            "JWT_PUBLIC_KEY": public_pem,
-            "REGISTRY_JWT_ISSUER": "bench",
-            "REGISTRY_PORT": str(port),
-            "REGISTRY_CREDENTIALS_KEY": generate_key_b64(),
-            "REGISTRY_LOG_LEVEL": "WARNING",
-            "REGISTRY_STORAGE_DIR": str(tmp / "files"),
-        }
-        proc = subprocess.Popen([sys.executable, "-m", "services.registry"], env=env)  # noqa: ASYNC220
-        url = f"http://127.0.0.1:{port}"
-        await wait_ready(url)
-        token = issue_token(
-            private_pem, subject="bench", roles=[Role.TECH_OFFICE], audience="jifang", issuer="bench"
-        )
+    async with registry_stack() as stack:
+        db, url, tmp = stack.db, stack.registry_url, stack.tmp
+        token = stack.token(Role.TECH_OFFICE)
         client = httpx.Client(
             base_url=f"{url}/api/v1", headers={"Authorization": f"Bearer {token}"}, timeout=600
         )
@@ -321,12 +275,6 @@ async def main() -> int:
         bench("findings_recompute_vs_target_10s", max(first, steady) / 10, "ratio")
         client.close()
         return 0
-    finally:
-        if proc is not None:
-            proc.terminate()
-            proc.wait(20)
-        broker.stop()
-        await admin_execute(ADMIN_DSN, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 if __name__ == "__main__":

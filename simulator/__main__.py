@@ -26,6 +26,10 @@ async def main() -> None:
     )
     args = parser.parse_args()
     fleet = Fleet()
+    # The control API binds first: the devices' ephemeral ports cannot take its port then.
+    runner = web.AppRunner(control_app(fleet), access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", args.control_port).start()
     await fleet.start(
         SimDevice(
             device_id=f"sim-{i:05d}",
@@ -37,9 +41,6 @@ async def main() -> None:
     )
     for dev in fleet.devices.values():
         print(json.dumps(describe(dev)), flush=True)
-    runner = web.AppRunner(control_app(fleet), access_log=None)
-    await runner.setup()
-    await web.TCPSite(runner, "127.0.0.1", args.control_port).start()
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

@@ -3,6 +3,7 @@ kept in memory only (never in Kafka, never in ingest's tables, never logged)."""
 
 from __future__ import annotations
 
+import asyncio
 import time
 import uuid
 from dataclasses import dataclass
@@ -20,29 +21,79 @@ class Credentials:
         return f"Credentials(onvif_address={self.onvif_address!r}, username={self.username!r}, password=***)"
 
 
+class UnknownDevice(LookupError):
+    """The registry holds no such device (removed meanwhile)."""
+
+
 class RegistryCredentials:
-    def __init__(self, registry_url: str, service_token: str, max_age_s: float = 3600.0) -> None:
+    """Fetches credentials in batches: the ids asked for within a few milliseconds go to the
+    registry in one request (a fleet starting up costs tens of requests, not thousands)."""
+
+    BATCH_MAX = 500
+
+    def __init__(
+        self, registry_url: str, service_token: str, max_age_s: float = 3600.0, window_s: float = 0.02
+    ) -> None:
         self._client = httpx.AsyncClient(
             base_url=registry_url.rstrip("/") + "/api/v1",
             headers={"Authorization": f"Bearer {service_token}"},
             timeout=10,
         )
         self.max_age_s = max_age_s
+        self.window_s = window_s
         self._cache: dict[uuid.UUID, tuple[float, Credentials]] = {}
+        self._wanted: dict[uuid.UUID, asyncio.Future[Credentials]] = {}
+        self._flusher: asyncio.Task[None] | None = None
+        self.requests = 0
 
     async def get(self, device_id: uuid.UUID, *, refresh: bool = False) -> Credentials:
         cached = self._cache.get(device_id)
         if cached and not refresh and time.monotonic() - cached[0] < self.max_age_s:
             return cached[1]
-        r = await self._client.get(f"/internal/devices/{device_id}/credentials")
-        r.raise_for_status()
-        body = r.json()
-        creds = Credentials(body.get("onvif_address"), body.get("username"), body.get("password"))
-        self._cache[device_id] = (time.monotonic(), creds)
-        return creds
+        future = self._wanted.get(device_id)
+        if future is None or future.done():
+            future = self._wanted[device_id] = asyncio.get_running_loop().create_future()
+        if self._flusher is None or self._flusher.done():
+            self._flusher = asyncio.create_task(self._flush())
+        return await asyncio.shield(future)
+
+    async def _flush(self) -> None:
+        await asyncio.sleep(self.window_s)
+        while self._wanted:
+            ids = list(self._wanted)[: self.BATCH_MAX]
+            batch = {i: self._wanted.pop(i) for i in ids}
+            try:
+                self.requests += 1
+                r = await self._client.post(
+                    "/internal/devices/credentials", json={"device_ids": [str(i) for i in ids]}
+                )
+                r.raise_for_status()
+                body = r.json()
+            except Exception as exc:
+                for future in batch.values():
+                    _settle(future, exc)
+                continue
+            now = time.monotonic()
+            for item in body["items"]:
+                device_id = uuid.UUID(item["device_id"])
+                creds = Credentials(item.get("onvif_address"), item.get("username"), item.get("password"))
+                self._cache[device_id] = (now, creds)
+                if device_id in batch and not batch[device_id].done():
+                    batch[device_id].set_result(creds)
+                batch.pop(device_id, None)
+            for device_id, future in batch.items():
+                _settle(future, UnknownDevice(str(device_id)))
 
     def forget(self, device_id: uuid.UUID) -> None:
         self._cache.pop(device_id, None)
 
     async def close(self) -> None:
+        if self._flusher is not None:
+            self._flusher.cancel()
         await self._client.aclose()
+
+
+def _settle(future: asyncio.Future[Credentials], exc: BaseException) -> None:
+    if not future.done():
+        future.set_exception(exc)
+        future.exception()  # retrieved: a waiter that gave up meanwhile is no error

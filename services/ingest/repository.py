@@ -2,13 +2,23 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.ingest.models import AppliedEvent, WatchedDevice
+
+
+class PollTarget(NamedTuple):
+    """What the poller needs of a watched device (plain rows: no ORM objects for a fleet)."""
+
+    device_id: uuid.UUID
+    unit_id: uuid.UUID
+    district: str
+    jurisdiction: str
+    onvif_address: str | None
 
 
 class WatchedDeviceRepository:
@@ -64,3 +74,17 @@ class WatchedDeviceRepository:
 
     async def get(self, device_id: uuid.UUID) -> WatchedDevice | None:
         return await self.session.get(WatchedDevice, device_id)
+
+    async def pollable(self) -> list[PollTarget]:
+        rows = await self.session.execute(
+            select(
+                WatchedDevice.device_id,
+                WatchedDevice.unit_id,
+                WatchedDevice.district,
+                WatchedDevice.jurisdiction,
+                WatchedDevice.onvif_address,
+            )
+            .where(WatchedDevice.removed.is_(False), WatchedDevice.onvif_address.is_not(None))
+            .order_by(WatchedDevice.device_id)
+        )
+        return [PollTarget(*row) for row in rows]

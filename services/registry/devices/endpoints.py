@@ -14,6 +14,8 @@ from services.registry.deps import (
     UnitReader,
 )
 from services.registry.devices.schemas import (
+    CredentialsBatch,
+    CredentialsBatchRequest,
     DeviceCreate,
     DeviceCredentials,
     DeviceRead,
@@ -122,3 +124,19 @@ async def device_credentials(
     _: InternalService,
 ) -> DeviceCredentials:
     return await DeviceService(session, book, cipher).credentials(device_id)
+
+
+@router.post(
+    "/internal/devices/credentials",
+    response_model=CredentialsBatch,
+    tags=["internal"],
+    summary="Credentials of many devices at once, for ingest (service role only; never logged)",
+)
+async def device_credentials_batch(
+    body: CredentialsBatchRequest,
+    session: SessionDep,
+    book: PolicyBookDep,
+    cipher: CipherDep,
+    _: InternalService,
+) -> CredentialsBatch:
+    return await DeviceService(session, book, cipher).credentials_batch(body.device_ids)

@@ -28,6 +28,9 @@ class DeviceRepository:
             stmt = stmt.with_for_update()
         return (await self.session.scalars(stmt)).one_or_none()
 
+    async def get_many(self, device_ids: Sequence[uuid.UUID]) -> Sequence[Device]:
+        return (await self.session.scalars(select(Device).where(Device.id.in_(device_ids)))).all()
+
     async def by_subject(self, subject: str) -> Device | None:
         stmt = select(Device).where(Device.enrolled_subject == subject).with_for_update()
         return (await self.session.scalars(stmt)).one_or_none()

@@ -89,6 +89,13 @@ class DeviceRead(BaseModel):
     created_at: dt.datetime
 
 
+CREDENTIALS_BATCH_MAX = 1000
+
+
+class CredentialsBatchRequest(Input):
+    device_ids: list[uuid.UUID] = Field(min_length=1, max_length=CREDENTIALS_BATCH_MAX)
+
+
 class DeviceCredentials(BaseModel):
     """Internal API only (role `service`): what ingest needs to talk to the device."""
 
@@ -96,3 +103,10 @@ class DeviceCredentials(BaseModel):
     onvif_address: str | None
     username: str | None
     password: str | None
+
+
+class CredentialsBatch(BaseModel):
+    """Internal API only: the credentials of the devices asked for; unknown ids are listed."""
+
+    items: list[DeviceCredentials]
+    missing: list[uuid.UUID]

@@ -18,6 +18,7 @@ from jifang.v1 import registry_pb2
 from services.registry.access import scoped_unit_filter
 from services.registry.devices.repository import DEVICE_SORTS, DeviceRepository
 from services.registry.devices.schemas import (
+    CredentialsBatch,
     DeviceCreate,
     DeviceCredentials,
     DeviceRead,
@@ -221,6 +222,18 @@ class DeviceService:
         device = await self.devices.get(device_id)
         if device is None:
             raise NotFound("No device with this id")
+        return self._credentials(device)
+
+    async def credentials_batch(self, device_ids: Sequence[uuid.UUID]) -> CredentialsBatch:
+        """Many devices in one call: ingest fetches a fleet's credentials in a few requests."""
+        devices = await self.devices.get_many(device_ids)
+        found = {d.id for d in devices}
+        return CredentialsBatch(
+            items=[self._credentials(d) for d in devices],
+            missing=[i for i in dict.fromkeys(device_ids) if i not in found],
+        )
+
+    def _credentials(self, device: Device) -> DeviceCredentials:
         password = (
             self.cipher.decrypt(device.password_ciphertext, associated=device.id.bytes)
             if device.password_ciphertext

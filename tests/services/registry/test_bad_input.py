@@ -145,6 +145,20 @@ async def test_device_password_is_encrypted_never_returned_never_logged(
     assert r.json()["password"] == secret and r.json()["username"] == "admin"
     r = await client.get(f"/api/v1/internal/devices/{device['id']}/credentials", headers=tech)
     assert r.status_code == 403
+    # Many at once (ingest starting up): unknown ids are listed, not an error.
+    unknown = "00000000-0000-4000-8000-000000000000"
+    batch = {"device_ids": [device["id"], unknown]}
+    r = await client.post(
+        "/api/v1/internal/devices/credentials", json=batch, headers=auth(token(Role.SERVICE))
+    )
+    assert r.status_code == 200
+    assert [c["password"] for c in r.json()["items"]] == [secret] and r.json()["missing"] == [unknown]
+    r = await client.post("/api/v1/internal/devices/credentials", json=batch, headers=tech)
+    assert r.status_code == 403
+    r = await client.post(
+        "/api/v1/internal/devices/credentials", json={"device_ids": []}, headers=auth(token(Role.SERVICE))
+    )
+    assert r.status_code == 422 and r.headers["content-type"] == "application/problem+json"
 
 
 async def test_health_metrics_and_request_ids(client: httpx.AsyncClient, token: TokenFactory) -> None:
