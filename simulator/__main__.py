@@ -13,7 +13,13 @@ import signal
 from aiohttp import web
 
 from simulator.device import SimDevice
-from simulator.server import Fleet, control_app, describe
+from simulator.server import Fleet, control_app, describe, recording_index
+
+DEMO_RECORDINGS: list[dict[str, object]] = [
+    {"days": 40},
+    {"days": 10},
+    {"days": 40, "gaps": [[3, 2.5]]},
+]
 
 
 async def main() -> None:
@@ -30,7 +36,7 @@ async def main() -> None:
     runner = web.AppRunner(control_app(fleet), access_log=None)
     await runner.setup()
     await web.TCPSite(runner, "127.0.0.1", args.control_port).start()
-    await fleet.start(
+    devices = [
         SimDevice(
             device_id=f"sim-{i:05d}",
             password=args.password,
@@ -38,7 +44,13 @@ async def main() -> None:
             port=args.base_port + i if args.base_port else 0,
         )
         for i in range(args.devices)
-    )
+    ]
+    for i, dev in enumerate(devices):
+        if dev.kind == "nvr":
+            # Recorders with footage to check: 40 days, 10 days, 40 days with a 12-hour gap.
+            layout = DEMO_RECORDINGS[(i // 10) % len(DEMO_RECORDINGS)]
+            dev.recordings = recording_index(dev, [layout])
+    await fleet.start(devices)
     for dev in fleet.devices.values():
         print(json.dumps(describe(dev)), flush=True)
     stop = asyncio.Event()

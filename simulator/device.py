@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Literal
 
 from simulator.events import EventSource
+from simulator.recordings import RecordingIndex
 from simulator.soap import NonceCache
 
 Kind = Literal["camera", "nvr"]
@@ -62,6 +63,8 @@ class SimDevice:
     # The Events service (PullPoint); False for devices that offer none.
     events: bool = True
     event_source: EventSource = field(default_factory=EventSource)
+    # The recording index (Search and Recording services, Profile G); None: no storage.
+    recordings: RecordingIndex | None = None
     behaviour: Behaviour = field(default_factory=Behaviour)
     port: int = 0
     nonces: NonceCache = field(default_factory=NonceCache)

@@ -13,10 +13,12 @@ import logging
 import socket
 from collections.abc import Iterable
 from dataclasses import asdict, fields
+from datetime import timedelta
 
 from aiohttp import web
 
 from simulator.device import Behaviour, SimDevice
+from simulator.recordings import Recording, RecordingIndex, footage
 from simulator.services import PRE_AUTH, dispatch
 from simulator.soap import (
     SOAP_CONTENT_TYPE,
@@ -102,6 +104,12 @@ class Fleet:
                 dev.replace()
             elif key == "reboot" and value:
                 dev.event_source.drop_all()  # subscriptions do not survive a reboot
+            elif key == "recordings":
+                dev.recordings = recording_index(dev, value)
+            elif key == "search_hangs":
+                if dev.recordings is None:
+                    raise KeyError("search_hangs (the device has no recordings)")
+                dev.recordings.search_hangs = bool(value)
             elif key in ("max_pull_points", "pull_extends"):
                 setattr(dev.event_source, key, value)
             elif key == "events":
@@ -156,6 +164,32 @@ class Fleet:
         return web.Response(body=envelope(body), headers={"Content-Type": SOAP_CONTENT_TYPE})
 
 
+def recording_index(dev: SimDevice, specs: object) -> RecordingIndex | None:
+    """Recordings from the control API: [{"source_token", "days", "gaps": [[from, to], ...],
+    "max_retention_days", "status"}], gaps in days ago; null removes the device's storage."""
+    if specs is None:
+        return None
+    if not isinstance(specs, list):
+        raise ValueError("recordings must be a list")
+    now = dev.now()
+    recordings = []
+    for i, spec in enumerate(specs, start=1):
+        if not isinstance(spec, dict):
+            raise ValueError("each recording is an object")
+        status = str(spec.get("status", "Recording"))
+        gaps = [(float(a), float(b)) for a, b in spec.get("gaps", [])]
+        recordings.append(
+            Recording(
+                token=str(spec.get("token", f"Recording_{i}")),
+                source_token=str(spec.get("source_token", f"VideoSource_{i}")),
+                segments=footage(now, float(spec["days"]), gaps, recording=status == "Recording"),
+                max_retention=timedelta(days=float(spec.get("max_retention_days", 30))),
+                status=status,
+            )
+        )
+    return RecordingIndex(recordings)
+
+
 def describe(dev: SimDevice) -> dict[str, object]:
     return {
         "device_id": dev.device_id,
@@ -170,6 +204,20 @@ def describe(dev: SimDevice) -> dict[str, object]:
         "events": dev.events,
         "pull_points": len(dev.event_source.live(dev.now())),
         "pull_points_created": dev.event_source.created,
+        "recordings": None
+        if dev.recordings is None
+        else [
+            {
+                "token": r.token,
+                "source_token": r.source_token,
+                "segments": [
+                    [seg.start.isoformat(), seg.end.isoformat() if seg.end else None] for seg in r.segments
+                ],
+                "max_retention_days": r.max_retention.total_seconds() / 86400,
+                "status": r.status,
+            }
+            for r in dev.recordings.recordings
+        ],
     }
 
 
@@ -191,7 +239,7 @@ def control_app(fleet: Fleet) -> web.Application:
         try:
             changes = await r.json()
             dev = await fleet.update(r.match_info["device_id"], changes)
-        except (ValueError, KeyError) as exc:
+        except (ValueError, KeyError, TypeError) as exc:
             return web.json_response({"error": f"unknown or bad field: {exc}"}, status=422)
         return web.json_response(describe(dev))
 

@@ -1,5 +1,5 @@
 """The ONVIF operations a simulated device answers: Device, Media (ver10), Media2 (ver20),
-Events (PullPoint).
+Events (PullPoint), Search and Recording (Profile G).
 
 Every response is built to the ONVIF schemas (element order and namespaces matter);
 tests validate them against the official WSDL/XSD files.
@@ -24,11 +24,13 @@ from simulator.events import (
     parse_duration,
     parse_termination,
 )
+from simulator.recordings import DataPresence, Recording, RecordingIndex, Search
 from simulator.soap import NS, SoapFault, action_not_supported
 
 TDS, TRT, TR2, TT = NS["tds"], NS["trt"], NS["tr2"], NS["tt"]
 TEV, WSNT, WSA = NS["tev"], NS["wsnt"], NS["wsa"]
-NSMAP = {"tds": TDS, "trt": TRT, "tr2": TR2, "tt": TT}
+TSE, TRC = NS["tse"], NS["trc"]
+NSMAP = {"tds": TDS, "trt": TRT, "tr2": TR2, "tt": TT, "tse": TSE, "trc": TRC}
 EVENT_NSMAP = {"tev": TEV, "wsnt": WSNT, "wsa": WSA, "tt": TT, "tns1": NS["tns1"]}
 CONCRETE_SET = "http://www.onvif.org/ver10/tev/topicExpression/ConcreteSet"
 
@@ -47,6 +49,8 @@ SERVICE_PATHS = {
     TRT: "/onvif/media_service",
     TR2: "/onvif/media2_service",
     TEV: "/onvif/event_service",
+    TSE: "/onvif/search_service",
+    TRC: "/onvif/recording_service",
 }
 # A pull point's own address: /onvif/Subscription?Idx=N, as many cameras write it.
 SUBSCRIPTION_PATH = "/onvif/Subscription"
@@ -109,6 +113,8 @@ def _services(dev: SimDevice) -> list[tuple[str, int, int]]:
         out.append((TR2, 2, 60))
     if dev.events:
         out.append((TEV, 2, 60))
+    if dev.recordings is not None:
+        out += [(TSE, 2, 42), (TRC, 2, 42)]
     return out
 
 
@@ -390,6 +396,246 @@ def set_synchronization_point(
     return _el(None, TEV, "SetSynchronizationPointResponse")
 
 
+# --- Search and Recording (Profile G) ---
+
+
+def _index(dev: SimDevice) -> RecordingIndex:
+    if dev.recordings is None:
+        raise action_not_supported("Profile G")
+    return dev.recordings
+
+
+def _source(parent: etree._Element, name: str, dev: SimDevice, r: Recording) -> None:
+    src = _el(parent, TT, name)
+    _el(src, TT, "SourceId", f"{dev.base_url}/onvif/media_service#{r.source_token}")
+    _el(src, TT, "Name", r.source_token)
+    _el(src, TT, "Location", "")
+    _el(src, TT, "Description", f"Channel {r.source_token} of {dev.device_id}")
+    _el(src, TT, "Address", f"{dev.base_url}/onvif/device_service")
+
+
+def _recording_information(parent: etree._Element, ns: str, dev: SimDevice, r: Recording) -> None:
+    info = _el(parent, ns, "RecordingInformation")
+    _el(info, TT, "RecordingToken", r.token)
+    _source(info, "Source", dev, r)
+    span = r.span(dev.now())
+    if span is not None:
+        _el(info, TT, "EarliestRecording", _utc(span[0]))
+        _el(info, TT, "LatestRecording", _utc(span[1]))
+    _el(info, TT, "Content", f"Video of {r.source_token}")
+    if span is not None:
+        track = _el(info, TT, "Track")
+        _el(track, TT, "TrackToken", "VIDEO001")
+        _el(track, TT, "TrackType", "Video")
+        _el(track, TT, "Description", "Video track")
+        _el(track, TT, "DataFrom", _utc(span[0]))
+        _el(track, TT, "DataTo", _utc(span[1]))
+    _el(info, TT, "RecordingStatus", r.status)
+
+
+def get_recording_summary(dev: SimDevice, _req: etree._Element) -> etree._Element:
+    index, now = _index(dev), dev.now()
+    spans = [s for s in (r.span(now) for r in index.recordings) if s is not None]
+    resp = _el(None, TSE, "GetRecordingSummaryResponse")
+    summary = _el(resp, TSE, "Summary")
+    _el(summary, TT, "DataFrom", _utc(min((s[0] for s in spans), default=now)))
+    _el(summary, TT, "DataUntil", _utc(max((s[1] for s in spans), default=now)))
+    _el(summary, TT, "NumberRecordings", len(index.recordings))
+    return resp
+
+
+def find_recordings(dev: SimDevice, req: etree._Element) -> etree._Element:
+    index, now = _index(dev), dev.now()
+    if len(index.live_searches(now)) >= index.max_searches:
+        raise SoapFault("Receiver", "ter:ResourceProblem", "Too many searches in progress")
+    try:
+        keep_alive = parse_duration(req.findtext("tse:KeepAliveTime", namespaces=NS) or "")
+        max_matches = int(req.findtext("tse:MaxMatches", namespaces=NS) or "0")
+    except ValueError as exc:
+        raise SoapFault("Sender", "ter:InvalidArgVal", "KeepAliveTime or MaxMatches is not valid") from exc
+    scope = req.find("tse:Scope", NS)
+    sources = (
+        {t.strip() for t in scope.xpath("tt:IncludedSources/tt:Token/text()", namespaces=NS)}
+        if scope is not None
+        else set()
+    )
+    tokens = (
+        {t.strip() for t in scope.xpath("tt:IncludedRecordings/text()", namespaces=NS)}
+        if scope is not None
+        else set()
+    )
+    results = [
+        r
+        for r in index.recordings
+        if (not sources or r.source_token in sources) and (not tokens or r.token in tokens)
+    ]
+    index.searches_started += 1
+    search = Search(
+        f"Search_{index.searches_started}",
+        "recordings",
+        results[: max_matches or None],
+        keep_alive,
+        now + keep_alive,
+    )
+    index.searches[search.token] = search
+    resp = _el(None, TSE, "FindRecordingsResponse")
+    _el(resp, TSE, "SearchToken", search.token)
+    return resp
+
+
+def _search(dev: SimDevice, req: etree._Element, kind: str | None = None) -> Search:
+    index = _index(dev)
+    token = (req.findtext("tse:SearchToken", namespaces=NS) or "").strip()
+    search = index.live_searches(dev.now()).get(token)
+    if search is None or (kind is not None and search.kind != kind):
+        raise SoapFault("Sender", "ter:InvalidToken", "The search token is unknown or the search has ended")
+    return search
+
+
+async def get_recording_search_results(
+    dev: SimDevice, req: etree._Element, _q: Mapping[str, str]
+) -> etree._Element:
+    search = _search(dev, req, "recordings")
+    index = _index(dev)
+    try:
+        max_results = int(req.findtext("tse:MaxResults", namespaces=NS) or "0")
+        wait = parse_duration(req.findtext("tse:WaitTime", namespaces=NS) or "PT0S")
+    except ValueError as exc:
+        raise SoapFault("Sender", "ter:InvalidArgVal", "MaxResults or WaitTime is not valid") from exc
+    now = dev.now()
+    search.expires = now + search.keep_alive
+    resp = _el(None, TSE, "GetRecordingSearchResultsResponse")
+    results = _el(resp, TSE, "ResultList")
+    if index.search_hangs:
+        await asyncio.sleep(min(wait.total_seconds(), 5.0))
+        _el(results, TT, "SearchState", "Searching")
+        return resp
+    remaining = search.results[search.delivered :]
+    batch = remaining[: max_results or None]
+    search.delivered += len(batch)
+    done = search.delivered >= len(search.results)
+    _el(results, TT, "SearchState", "Completed" if done else "Searching")
+    for r in batch:
+        assert isinstance(r, Recording)
+        _recording_information(results, TT, dev, r)
+    return resp
+
+
+def _parse_time(text: str | None, field: str) -> datetime:
+    try:
+        return parse_termination(text or "", datetime.now().astimezone())
+    except ValueError as exc:
+        raise SoapFault("Sender", "ter:InvalidArgVal", f"{field} is not a dateTime") from exc
+
+
+def find_events(dev: SimDevice, req: etree._Element) -> etree._Element:
+    """Only the RecordingHistory/Track/State events: where each track has footage or none."""
+    index, now = _index(dev), dev.now()
+    if len(index.live_searches(now)) >= index.max_searches:
+        raise SoapFault("Receiver", "ter:ResourceProblem", "Too many searches in progress")
+    start = _parse_time(req.findtext("tse:StartPoint", namespaces=NS), "StartPoint")
+    end_text = req.findtext("tse:EndPoint", namespaces=NS)
+    end = _parse_time(end_text, "EndPoint") if end_text else now
+    try:
+        keep_alive = parse_duration(req.findtext("tse:KeepAliveTime", namespaces=NS) or "")
+        max_matches = int(req.findtext("tse:MaxMatches", namespaces=NS) or "0")
+    except ValueError as exc:
+        raise SoapFault("Sender", "ter:InvalidArgVal", "KeepAliveTime or MaxMatches is not valid") from exc
+    tokens = {t.strip() for t in req.xpath("tse:Scope/tt:IncludedRecordings/text()", namespaces=NS)}
+    start_state = (req.findtext("tse:IncludeStartState", namespaces=NS) or "").strip() in ("true", "1")
+    events = index.history(tokens, start, end, start_state, now)
+    index.searches_started += 1
+    search = Search(
+        f"Search_{index.searches_started}",
+        "events",
+        events[: max_matches or None],
+        keep_alive,
+        now + keep_alive,
+    )
+    index.searches[search.token] = search
+    resp = _el(None, TSE, "FindEventsResponse")
+    _el(resp, TSE, "SearchToken", search.token)
+    return resp
+
+
+async def get_event_search_results(
+    dev: SimDevice, req: etree._Element, _q: Mapping[str, str]
+) -> etree._Element:
+    search = _search(dev, req, "events")
+    index = _index(dev)
+    try:
+        max_results = int(req.findtext("tse:MaxResults", namespaces=NS) or "0")
+        wait = parse_duration(req.findtext("tse:WaitTime", namespaces=NS) or "PT0S")
+    except ValueError as exc:
+        raise SoapFault("Sender", "ter:InvalidArgVal", "MaxResults or WaitTime is not valid") from exc
+    search.expires = dev.now() + search.keep_alive
+    resp = etree.Element(f"{{{TSE}}}GetEventSearchResultsResponse", nsmap={**NSMAP, **EVENT_NSMAP})
+    results = _el(resp, TSE, "ResultList")
+    if index.search_hangs:
+        await asyncio.sleep(min(wait.total_seconds(), 5.0))
+        _el(results, TT, "SearchState", "Searching")
+        return resp
+    batch = search.results[search.delivered :][: max_results or None]
+    search.delivered += len(batch)
+    _el(results, TT, "SearchState", "Completed" if search.delivered >= len(search.results) else "Searching")
+    for e in batch:
+        assert isinstance(e, DataPresence)
+        result = _el(results, TT, "Result")
+        _el(result, TT, "RecordingToken", e.recording)
+        _el(result, TT, "TrackToken", "VIDEO001")
+        _el(result, TT, "Time", _utc(e.at))
+        event = _el(result, TT, "Event")
+        _el(event, WSNT, "Topic", "tns1:RecordingHistory/Track/State", Dialect=CONCRETE_SET)
+        message = _el(
+            _el(event, WSNT, "Message"), TT, "Message", UtcTime=_utc(e.at), PropertyOperation="Changed"
+        )
+        source = _el(message, TT, "Source")
+        _el(source, TT, "SimpleItem", Name="RecordingToken", Value=e.recording)
+        _el(source, TT, "SimpleItem", Name="Track", Value="VIDEO001")
+        data = _el(message, TT, "Data")
+        _el(data, TT, "SimpleItem", Name="IsDataPresent", Value="true" if e.present else "false")
+        _el(result, TT, "StartStateEvent", e.start_state)
+    return resp
+
+
+def get_recording_information(dev: SimDevice, req: etree._Element) -> etree._Element:
+    token = (req.findtext("tse:RecordingToken", namespaces=NS) or "").strip()
+    r = _index(dev).get(token)
+    if r is None:
+        raise SoapFault("Sender", "ter:NoRecording", "The recording token does not exist")
+    resp = _el(None, TSE, "GetRecordingInformationResponse")
+    _recording_information(resp, TSE, dev, r)
+    return resp
+
+
+def end_search(dev: SimDevice, req: etree._Element) -> etree._Element:
+    search = _search(dev, req)
+    index = _index(dev)
+    del index.searches[search.token]
+    index.searches_ended += 1
+    resp = _el(None, TSE, "EndSearchResponse")
+    _el(resp, TSE, "Endpoint", _utc(dev.now()))
+    return resp
+
+
+def get_recordings(dev: SimDevice, _req: etree._Element) -> etree._Element:
+    resp = _el(None, TRC, "GetRecordingsResponse")
+    for r in _index(dev).recordings:
+        item = _el(resp, TRC, "RecordingItem")
+        _el(item, TT, "RecordingToken", r.token)
+        config = _el(item, TT, "Configuration")
+        _source(config, "Source", dev, r)
+        _el(config, TT, "Content", f"Video of {r.source_token}")
+        _el(config, TT, "MaximumRetentionTime", f"PT{int(r.max_retention.total_seconds())}S")
+        tracks = _el(item, TT, "Tracks")
+        track = _el(tracks, TT, "Track")
+        _el(track, TT, "TrackToken", "VIDEO001")
+        track_config = _el(track, TT, "Configuration")
+        _el(track_config, TT, "TrackType", "Video")
+        _el(track_config, TT, "Description", "Video track")
+    return resp
+
+
 Handler = Callable[[SimDevice, etree._Element], etree._Element]
 EventHandler = Callable[
     [SimDevice, etree._Element, Mapping[str, str]], etree._Element | Awaitable[etree._Element]
@@ -410,6 +656,12 @@ OPERATIONS: dict[tuple[str, etree.QName], Handler] = {
         etree.QName(TR2, "GetVideoEncoderConfigurations"),
     ): media2_get_video_encoder_configurations,
     (SERVICE_PATHS[TR2], etree.QName(TR2, "GetStreamUri")): media2_get_stream_uri,
+    (SERVICE_PATHS[TSE], etree.QName(TSE, "GetRecordingSummary")): get_recording_summary,
+    (SERVICE_PATHS[TSE], etree.QName(TSE, "FindRecordings")): find_recordings,
+    (SERVICE_PATHS[TSE], etree.QName(TSE, "GetRecordingInformation")): get_recording_information,
+    (SERVICE_PATHS[TSE], etree.QName(TSE, "EndSearch")): end_search,
+    (SERVICE_PATHS[TSE], etree.QName(TSE, "FindEvents")): find_events,
+    (SERVICE_PATHS[TRC], etree.QName(TRC, "GetRecordings")): get_recordings,
 }
 EVENT_OPERATIONS: dict[tuple[str, etree.QName], EventHandler] = {
     (SERVICE_PATHS[TEV], etree.QName(TEV, "CreatePullPointSubscription")): create_pull_point_subscription,
@@ -417,6 +669,8 @@ EVENT_OPERATIONS: dict[tuple[str, etree.QName], EventHandler] = {
     (SUBSCRIPTION_PATH, etree.QName(TEV, "SetSynchronizationPoint")): set_synchronization_point,
     (SUBSCRIPTION_PATH, etree.QName(WSNT, "Renew")): renew,
     (SUBSCRIPTION_PATH, etree.QName(WSNT, "Unsubscribe")): unsubscribe,
+    (SERVICE_PATHS[TSE], etree.QName(TSE, "GetRecordingSearchResults")): get_recording_search_results,
+    (SERVICE_PATHS[TSE], etree.QName(TSE, "GetEventSearchResults")): get_event_search_results,
 }
 
 
@@ -433,7 +687,7 @@ async def dispatch(
             raise action_not_supported(operation.localname)
         return handler(dev, body)
     event_handler = EVENT_OPERATIONS.get((path, operation))
-    if event_handler is None or not dev.events:
+    if event_handler is None or (path != SERVICE_PATHS[TSE] and not dev.events):
         raise action_not_supported(operation.localname)
     answer = event_handler(dev, body, query or {})
     return await answer if isinstance(answer, Awaitable) else answer

@@ -25,6 +25,8 @@ NS = {
     "wsa": "http://www.w3.org/2005/08/addressing",
     "wsrf-rw": "http://docs.oasis-open.org/wsrf/rw-2",
     "tns1": "http://www.onvif.org/ver10/topics",
+    "tse": "http://www.onvif.org/ver10/search/wsdl",
+    "trc": "http://www.onvif.org/ver10/recording/wsdl",
 }
 PASSWORD_DIGEST = (
     "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-username-token-profile-1.0#PasswordDigest"

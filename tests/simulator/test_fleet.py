@@ -125,6 +125,29 @@ async def test_the_real_client_pulls_alarms_through_its_pullpoint_manager(fleet:
         await cam.close()
 
 
+async def test_the_real_client_reads_a_recording_index(fleet: Fleet) -> None:
+    dev = fleet.devices["d1"]
+    await fleet.update("d1", {"recordings": [{"days": 40, "gaps": [[5, 4.5]]}, {"days": 10}]})
+    cam = camera(dev)
+    try:
+        await cam.update_xaddrs()
+        search = await cam.create_search_service()
+        summary = await search.GetRecordingSummary()
+        assert summary.NumberRecordings == 2
+        token = await search.FindRecordings({"Scope": {}, "KeepAliveTime": timedelta(seconds=10)})
+        results = await search.GetRecordingSearchResults(
+            {"SearchToken": token, "WaitTime": timedelta(seconds=1)}
+        )
+        assert results.SearchState == "Completed"
+        assert [r.RecordingToken for r in results.RecordingInformation] == ["Recording_1", "Recording_2"]
+        assert results.RecordingInformation[0].Track[0].DataFrom < summary.DataUntil - timedelta(days=39)
+        await search.EndSearch({"SearchToken": token})
+        recordings = await (await cam.create_recording_service()).GetRecordings()
+        assert [r.Configuration.MaximumRetentionTime for r in recordings] == [timedelta(days=30)] * 2
+    finally:
+        await cam.close()
+
+
 async def test_media2_over_http_with_digest(fleet: Fleet, schema: etree.XMLSchema) -> None:
     dev = fleet.devices["d1"]
     r = await post(dev, "/onvif/media2_service", signed(f'<tr2:GetProfiles xmlns:tr2="{NS["tr2"]}"/>'))
