@@ -141,3 +141,42 @@ async def test_device_alarms_reach_the_alarm_topic(
         await tail.stop()
         await fleet.stop()
     assert dev.event_source.pull_points == {}
+
+
+async def test_hanging_devices_do_not_delay_the_others(
+    registry_app: FastAPI,
+    client: httpx.AsyncClient,
+    registry_url: str,
+    token: TokenFactory,
+    ingest_maker: async_sessionmaker[AsyncSession],
+    bootstrap: str,
+) -> None:
+    fleet = Fleet()
+    await fleet.start(SimDevice(f"fair-{i}", password="pw", events=False) for i in range(12))
+    for i in range(4):  # a third of the fleet accepts connections and never answers
+        await fleet.update(f"fair-{i}", {"hanging": True})
+    tech = auth(token(Role.TECH_OFFICE))
+    unit = await create_unit(client, tech)
+    ids = await register_fleet(client, tech, unit["id"], fleet)
+    by_device = {v: k for k, v in ids.items()}
+    ingest = pipeline(ingest_maker, bootstrap, registry_url, token(Role.SERVICE))
+    tail = await tail_topics(bootstrap, [HEALTH_TOPIC])
+    results: dict[str, list[int]] = defaultdict(list)
+    await ingest.start()
+    try:
+        deadline = time.monotonic() + 12
+        while time.monotonic() < deadline:
+            for records in (await tail.getmany(timeout_ms=300)).values():
+                for r in records:
+                    s = ingest_pb2.HealthSample.FromString(r.value)
+                    if s.device_id in by_device:
+                        results[by_device[s.device_id]].append(s.result)
+    finally:
+        await ingest.stop()
+        await tail.stop()
+        await fleet.stop()
+    healthy = [f"fair-{i}" for i in range(4, 12)]
+    # Polled every second: about ten polls each in twelve seconds (the first within the first
+    # second), every one answered, however long the hanging devices hold their calls.
+    assert all(results[d].count(ingest_pb2.POLL_RESULT_OK) >= 8 for d in healthy), dict(results)
+    assert all(set(results[f"fair-{i}"]) == {ingest_pb2.POLL_RESULT_TIMEOUT} for i in range(4))
