@@ -63,6 +63,7 @@ class EventSource:
 
     sources: tuple[str, ...] = ("VideoSource_1",)
     max_pull_points: int = 8
+    max_wait: timedelta = MAX_TIMEOUT  # the longest PullMessages wait this device accepts
     pull_points: dict[int, PullPoint] = field(default_factory=dict)
     states: dict[tuple[str, str], bool] = field(default_factory=dict)
     # Whether PullMessages counts as keep-alive (ONVIF Core asks it; some devices do not).

@@ -112,6 +112,8 @@ class Fleet:
                 dev.recordings.search_hangs = bool(value)
             elif key in ("max_pull_points", "pull_extends"):
                 setattr(dev.event_source, key, value)
+            elif key == "max_pull_wait_s":
+                dev.event_source.max_wait = timedelta(seconds=float(str(value)))
             elif key == "events":
                 dev.events = bool(value)
                 dev.event_source.drop_all()

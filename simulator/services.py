@@ -17,7 +17,6 @@ from lxml import etree
 from simulator.device import SimDevice, StreamProfile
 from simulator.events import (
     MAX_MESSAGE_LIMIT,
-    MAX_TIMEOUT,
     Notification,
     PullPoint,
     PullPointGone,
@@ -347,8 +346,17 @@ async def pull_messages(dev: SimDevice, req: etree._Element, query: Mapping[str,
         limit = int(req.findtext("tev:MessageLimit", namespaces=NS) or "")
     except ValueError as exc:
         raise SoapFault("Sender", "ter:InvalidArgVal", "Timeout or MessageLimit is not valid") from exc
-    if wait > MAX_TIMEOUT or limit > MAX_MESSAGE_LIMIT or limit < 1:
-        raise SoapFault("Sender", "ter:InvalidArgVal", "Timeout or MessageLimit beyond the device's maximum")
+    if wait > dev.event_source.max_wait or limit > MAX_MESSAGE_LIMIT or limit < 1:
+        # ONVIF Core: the fault tells the client the device's limits.
+        detail = _el(None, TEV, "PullMessagesFaultResponse")
+        _el(detail, TEV, "MaxTimeout", f"PT{int(dev.event_source.max_wait.total_seconds())}S")
+        _el(detail, TEV, "MaxMessageLimit", MAX_MESSAGE_LIMIT)
+        raise SoapFault(
+            "Sender",
+            "ter:InvalidArgVal",
+            "Timeout or MessageLimit beyond the device's maximum",
+            detail=detail,
+        )
     if not point.queue:
         point.wake.clear()
         with contextlib.suppress(TimeoutError):

@@ -41,12 +41,20 @@ _PARSER = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=Fal
 class SoapFault(Exception):
     """A SOAP 1.2 fault: code Sender or Receiver, an ONVIF subcode, a reason."""
 
-    def __init__(self, code: str, subcode: str, reason: str, http_status: int | None = None) -> None:
+    def __init__(
+        self,
+        code: str,
+        subcode: str,
+        reason: str,
+        http_status: int | None = None,
+        detail: etree._Element | None = None,
+    ) -> None:
         super().__init__(reason)
         self.code = code
         self.subcode = subcode
         self.reason = reason
         self.http_status = http_status or (400 if code == "Sender" else 500)
+        self.detail = detail  # the fault's env:Detail content, if any
 
 
 def not_authorized() -> SoapFault:
@@ -158,4 +166,6 @@ def fault_envelope(fault: SoapFault) -> bytes:
     text = etree.SubElement(reason, f"{{{env_ns}}}Text")
     text.set("{http://www.w3.org/XML/1998/namespace}lang", "en")
     text.text = fault.reason
+    if fault.detail is not None:
+        etree.SubElement(f, f"{{{env_ns}}}Detail").append(fault.detail)
     return envelope(f)

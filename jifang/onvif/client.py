@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import hashlib
 import os
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import cache
@@ -66,9 +68,11 @@ class OnvifNotAuthorized(OnvifError):
 class OnvifFault(OnvifError):
     result = "soap_fault"
 
-    def __init__(self, code: str, subcode: str, reason: str) -> None:
+    def __init__(self, code: str, subcode: str, reason: str, max_wait_s: int | None = None) -> None:
         super().__init__(f"{code} {subcode}: {reason}")
         self.code, self.subcode, self.reason = code, subcode, reason
+        # A PullMessages fault may carry the device's longest accepted wait (MaxTimeout).
+        self.max_wait_s = max_wait_s
 
 
 class OnvifMalformed(OnvifError):
@@ -476,7 +480,23 @@ def _fault(node: etree._Element) -> OnvifError:
     reason = node.findtext("env:Reason/env:Text", namespaces=NS) or ""
     if sub.split(":")[-1] in ("NotAuthorized", "FailedAuthentication", "InvalidSecurity"):
         return OnvifNotAuthorized(reason or "not authorized")
-    return OnvifFault(code, sub, reason)
+    max_timeout = node.findtext(
+        f"env:Detail/{{{TEV}}}PullMessagesFaultResponse/{{{TEV}}}MaxTimeout", namespaces=NS
+    )
+    max_wait_s = None
+    if max_timeout:
+        with contextlib.suppress(ValueError):  # an unreadable limit is no limit
+            max_wait_s = int(_seconds(max_timeout))
+    return OnvifFault(code, sub, reason, max_wait_s)
+
+
+def _seconds(duration: str) -> float:
+    """An xs:duration of days, hours, minutes and seconds (PT60S, PT1M, P1DT2H)."""
+    match = re.fullmatch(r"P(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+(?:\.\d+)?)S)?)?", duration.strip())
+    if not match or duration.strip() in ("P", "PT"):
+        raise ValueError(duration)
+    d, h, m, sec = match.groups()
+    return int(d or 0) * 86400 + int(h or 0) * 3600 + int(m or 0) * 60 + float(sec or 0)
 
 
 def _profile(p: etree._Element, name: str, encoder: str, source: str, gov: str | None) -> Profile:

@@ -21,7 +21,7 @@ from datetime import datetime
 
 from prometheus_client import CollectorRegistry, Counter, Gauge
 
-from jifang.onvif import EventMessage, OnvifClient, OnvifError
+from jifang.onvif import EventMessage, OnvifClient, OnvifError, OnvifFault
 
 log = logging.getLogger("ingest.alarms")
 
@@ -103,7 +103,7 @@ class AlarmMetrics:
 @dataclass(frozen=True)
 class PullPointSettings:
     keep_alive_s: int = 120  # the relative termination time asked for
-    wait_s: int = 30  # PullMessages long-poll timeout
+    wait_s: int = 60  # PullMessages long-poll timeout (lowered to a device's MaxTimeout)
     message_limit: int = 100
     min_backoff_s: float = 1.0
     max_backoff_s: float = 300.0
@@ -129,6 +129,7 @@ class PullPointWatcher:
         self.settings = settings or PullPointSettings()
         self.rng = rng or random.Random()
         self.backoff_s = self.settings.min_backoff_s
+        self.wait_s = self.settings.wait_s  # lowered if the device says its maximum is less
         self.attempts = 0
         self._client: OnvifClient | None = None
         self._address: str | None = None
@@ -210,8 +211,14 @@ class PullPointWatcher:
             if remaining < s.keep_alive_s / 2:
                 renewed = await client.renew(sub.address, s.keep_alive_s)
                 remaining = (renewed - (datetime.now(renewed.tzinfo) + client.clock_offset)).total_seconds()
-            wait = max(1, min(s.wait_s, int(remaining / 2)))
-            result = await client.pull_messages(sub.address, wait, s.message_limit)
+            wait = max(1, min(self.wait_s, int(remaining / 2)))
+            try:
+                result = await client.pull_messages(sub.address, wait, s.message_limit)
+            except OnvifFault as fault:
+                if fault.max_wait_s is None or fault.max_wait_s >= wait:
+                    raise
+                self.wait_s = max(1, fault.max_wait_s)  # the device's limit: pull again within it
+                continue
             remaining = (result.termination_time - result.current_time).total_seconds()
             if result.messages:
                 self.on_messages(result.messages)

@@ -24,4 +24,4 @@ class IngestSettings(ServiceSettings):
     # Device events (PullPoint): one subscription per device that offers the Events service.
     events_enabled: bool = True
     event_keep_alive_s: int = 120
-    event_wait_s: int = 30
+    event_wait_s: int = 60

@@ -9,14 +9,19 @@ import time
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
 
+import httpx
 import pytest
+from lxml import etree
 from prometheus_client import CollectorRegistry
 
 from jifang.onvif import EventMessage, OnvifClient
 from services.ingest.alarms import AlarmMetrics, AlarmNormaliser, PullPointWatcher
 from simulator.device import SimDevice
 from simulator.server import Fleet
+from tests.conftest import assert_valid
 from tests.services.ingest.conftest import FAST_PULL_POINT
+
+NS_TEV = "http://www.onvif.org/ver10/events/wsdl"
 
 T = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
 
@@ -147,3 +152,41 @@ async def test_a_device_that_refuses_subscriptions_is_not_flooded(fleet: Fleet) 
     lost = metrics.get_sample_value("ingest_event_subscriptions_lost_total", {"result": "soap_fault"})
     assert lost == dev.event_source.refused
     assert metrics.get_sample_value("ingest_event_subscriptions_active") == 0
+
+
+async def test_a_device_with_a_shorter_maximum_wait_is_pulled_within_it(
+    fleet: Fleet, schema: etree.XMLSchema
+) -> None:
+    dev = fleet.devices["ev"]
+    await fleet.update("ev", {"max_pull_wait_s": 1})
+    poll_client = await connected(dev)
+    received: list[EventMessage] = []
+    metrics = CollectorRegistry()
+    w = watcher(poll_client, received, metrics)  # asks for 2 s waits
+    w.start()
+    try:
+        await until(lambda: w.wait_s == 1)
+        dev.raise_alarm("motion", True)
+        await until(lambda: any(m.operation == "Changed" for m in received))
+        assert dev.event_source.created == 1  # the same subscription, pulled within the limit
+        assert (
+            metrics.get_sample_value("ingest_event_subscriptions_lost_total", {"result": "soap_fault"})
+            is None
+        )
+    finally:
+        await w.stop()
+        poll_client.close()
+    # The fault that told it so is valid SOAP 1.2 with the ONVIF detail.
+    sub = await (await connected(dev)).create_pull_point(10)
+    async with httpx.AsyncClient() as http:
+        raw = await http.post(
+            sub.address,
+            content=OnvifClient(dev.base_url, dev.username, dev.password).envelope(
+                f'<tev:PullMessages xmlns:tev="{NS_TEV}"><tev:Timeout>PT5S</tev:Timeout>'
+                "<tev:MessageLimit>1</tev:MessageLimit></tev:PullMessages>"
+            ),
+            headers={"Content-Type": "application/soap+xml"},
+        )
+    root = etree.fromstring(raw.content)
+    assert_valid(schema, root)
+    assert root.findtext(f".//{{{NS_TEV}}}MaxTimeout") == "PT1S"
