@@ -10,7 +10,7 @@ import os
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from functools import cache
+from functools import cache, lru_cache
 from typing import Final
 from urllib.parse import urlsplit, urlunsplit
 
@@ -142,6 +142,14 @@ def _clark(path: str) -> str:
     return "/".join(steps)
 
 
+@lru_cache(maxsize=65536)
+def _route(url: str) -> tuple[str, str]:
+    """(origin, request target) of a service address: parsed once per address, not per call."""
+    parts = urlsplit(url)
+    target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    return f"{parts.scheme}://{parts.netloc}", target
+
+
 def _text(node: etree._Element, path: str) -> str:
     found: str | None = node.findtext(_clark(path))
     if found is None:
@@ -244,14 +252,12 @@ class OnvifClient:
         """Send one request; return the first child of the answer's Body."""
         addressing = (action, url) if action else None
         data = self.envelope(body, authenticated=authenticated, addressing=addressing)
-        parts = urlsplit(url)
-        origin = f"{parts.scheme}://{parts.netloc}"
+        origin, target = _route(url)
         conn = self._connections.get(origin)
         if conn is None:
             conn = self._connections[origin] = DeviceConnection(origin)
         try:
             async with asyncio.timeout(timeout_s or self.timeout_s):
-                target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
                 status, payload = await conn.post(target, data, CONTENT_TYPE)
         except TimeoutError as exc:
             raise OnvifTimeout(f"no answer within {timeout_s or self.timeout_s} s") from exc
@@ -263,7 +269,7 @@ class OnvifClient:
             root = etree.fromstring(payload, _PARSER)
         except etree.XMLSyntaxError as exc:
             raise OnvifMalformed(f"not XML (HTTP {status})") from exc
-        body_el = root.find("env:Body", NS)
+        body_el = root.find(_clark("env:Body"))
         if root.tag != f"{{{ENV}}}Envelope" or body_el is None or len(body_el) == 0:
             raise OnvifMalformed(f"not a SOAP 1.2 envelope (HTTP {status})")
         first = body_el[0]
@@ -288,7 +294,7 @@ class OnvifClient:
         resp = await self.call(
             self.device_url, f'<tds:GetSystemDateAndTime xmlns:tds="{TDS}"/>', authenticated=False
         )
-        utc = resp.find("tds:SystemDateAndTime/tt:UTCDateTime", NS)
+        utc = resp.find(_clark("tds:SystemDateAndTime/tt:UTCDateTime"))
         if utc is None:
             raise OnvifMalformed("no UTCDateTime")
         try:
@@ -325,7 +331,7 @@ class OnvifClient:
                 "<tds:IncludeCapability>false</tds:IncludeCapability></tds:GetServices>",
             )
             found = {
-                _text(s, "tds:Namespace"): _text(s, "tds:XAddr") for s in resp.findall("tds:Service", NS)
+                _text(s, "tds:Namespace"): _text(s, "tds:XAddr") for s in resp.findall(_clark("tds:Service"))
             }
         except OnvifFault:
             found = {}
@@ -358,9 +364,9 @@ class OnvifClient:
                 self.xaddrs[TR2],
                 f'<tr2:GetProfiles xmlns:tr2="{TR2}"><tr2:Type>All</tr2:Type></tr2:GetProfiles>',
             )
-            return [_profile2(p) for p in resp.findall("tr2:Profiles", NS)]
+            return [_profile2(p) for p in resp.findall(_clark("tr2:Profiles"))]
         resp = await self.call(self._xaddr(TRT), f'<trt:GetProfiles xmlns:trt="{TRT}"/>')
-        return [_profile1(p) for p in resp.findall("trt:Profiles", NS)]
+        return [_profile1(p) for p in resp.findall(_clark("trt:Profiles"))]
 
     async def get_stream_uri(self, profile_token: str) -> str:
         token = _escape(profile_token)
@@ -388,7 +394,7 @@ class OnvifClient:
                 width=_int(s, "tt:Resolution/tt:Width"),
                 height=_int(s, "tt:Resolution/tt:Height"),
             )
-            for s in resp.findall("trt:VideoSources", NS)
+            for s in resp.findall(_clark("trt:VideoSources"))
         ]
 
     # --- Events (PullPoint) ---
@@ -424,7 +430,7 @@ class OnvifClient:
         return PullResult(
             current_time=_datetime(_text(resp, "tev:CurrentTime")),
             termination_time=_datetime(_text(resp, "tev:TerminationTime")),
-            messages=[_event_message(m) for m in resp.findall("wsnt:NotificationMessage", NS)],
+            messages=[_event_message(m) for m in resp.findall(_clark("wsnt:NotificationMessage"))],
         )
 
     async def renew(self, address: str, keep_alive_s: int) -> datetime:

@@ -38,7 +38,11 @@ class FleetShare:
         self.topic = topic
         self.partitions: frozenset[int] = frozenset()
         self.partition_count = 0
-        self.version = 0  # bumped on each assignment: the poller reloads then
+        self.version = 0  # bumped on each assignment and fleet change: the poller reloads then
+
+    def changed(self) -> None:
+        """The mirror table changed (registry events applied): the poller reloads now."""
+        self.version += 1
 
     def assign(self, partitions: frozenset[int], partition_count: int) -> None:
         self.partitions, self.partition_count = partitions, partition_count
@@ -94,6 +98,12 @@ class RegistryFeed(LongRunningService):
         return 0
 
     async def apply(self, records: list[ConsumerRecord[bytes, bytes]]) -> None:
+        before = self.applied
+        await self._apply(records)
+        if self.applied != before:
+            self.share.changed()  # after the commit: the poller reads what was applied
+
+    async def _apply(self, records: list[ConsumerRecord[bytes, bytes]]) -> None:
         async with session_scope(self.sessionmaker) as session:
             repo = WatchedDeviceRepository(session)
             for record in records:

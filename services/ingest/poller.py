@@ -87,7 +87,7 @@ class DevicePoller(LongRunningService):
         interval_s: float = 60.0,
         concurrency: int = 200,
         timeouts: CallTimeouts | None = None,
-        reload_every_s: float = 5.0,
+        reload_every_s: float = 30.0,
         services_every: int = 10,
         rng: random.Random | None = None,
         alarm_metrics: AlarmMetrics | None = None,
