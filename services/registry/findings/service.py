@@ -148,6 +148,12 @@ class FindingService:
         existing: dict[tuple[uuid.UUID, str, str], Finding] = {
             (f.unit_id, f.rule, f.subject_key): f for f in await self.findings.active_for_units(unit_ids)
         }
+        # Per unit, so that finding what a unit no longer violates is not a scan of the chunk.
+        existing_by_unit: defaultdict[uuid.UUID, list[tuple[tuple[uuid.UUID, str, str], Finding]]] = (
+            defaultdict(list)
+        )
+        for key, finding in existing.items():
+            existing_by_unit[key[0]].append((key, finding))
         for rec in records:
             unit = rec.unit
             pack = self.book[unit.jurisdiction]
@@ -187,8 +193,8 @@ class FindingService:
                         jurisdiction=unit.jurisdiction,
                         body=finding_event(current),
                     )
-            for key, finding in existing.items():
-                if key[0] == unit.id and key not in seen:
+            for key, finding in existing_by_unit[unit.id]:
+                if key not in seen:
                     finding.status = FindingStatus.RECTIFIED
                     finding.rectified_at = now
                     finding.updated_at = now
