@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime, timedelta
+from typing import Any
 
 from lxml import etree
 
@@ -23,7 +24,7 @@ from simulator.events import (
     parse_duration,
     parse_termination,
 )
-from simulator.recordings import DataPresence, Recording, RecordingIndex, Search
+from simulator.recordings import Recording, RecordingIndex, Search
 from simulator.soap import NS, SoapFault, action_not_supported
 
 TDS, TRT, TR2, TT = NS["tds"], NS["trt"], NS["tr2"], NS["tt"]
@@ -452,7 +453,10 @@ def get_recording_summary(dev: SimDevice, _req: etree._Element) -> etree._Elemen
     return resp
 
 
-def find_recordings(dev: SimDevice, req: etree._Element) -> etree._Element:
+def _start_search(
+    dev: SimDevice, req: etree._Element, kind: str, find: Callable[[RecordingIndex, datetime], list[Any]]
+) -> etree._Element:
+    """FindRecordings and FindEvents: a search of the index, read later page by page."""
     index, now = _index(dev), dev.now()
     if len(index.live_searches(now)) >= index.max_searches:
         raise SoapFault("Receiver", "ter:ResourceProblem", "Too many searches in progress")
@@ -461,33 +465,12 @@ def find_recordings(dev: SimDevice, req: etree._Element) -> etree._Element:
         max_matches = int(req.findtext("tse:MaxMatches", namespaces=NS) or "0")
     except ValueError as exc:
         raise SoapFault("Sender", "ter:InvalidArgVal", "KeepAliveTime or MaxMatches is not valid") from exc
-    scope = req.find("tse:Scope", NS)
-    sources = (
-        {t.strip() for t in scope.xpath("tt:IncludedSources/tt:Token/text()", namespaces=NS)}
-        if scope is not None
-        else set()
-    )
-    tokens = (
-        {t.strip() for t in scope.xpath("tt:IncludedRecordings/text()", namespaces=NS)}
-        if scope is not None
-        else set()
-    )
-    results = [
-        r
-        for r in index.recordings
-        if (not sources or r.source_token in sources) and (not tokens or r.token in tokens)
-    ]
+    results = find(index, now)
     index.searches_started += 1
-    search = Search(
-        f"Search_{index.searches_started}",
-        "recordings",
-        results[: max_matches or None],
-        keep_alive,
-        now + keep_alive,
-    )
-    index.searches[search.token] = search
-    resp = _el(None, TSE, "FindRecordingsResponse")
-    _el(resp, TSE, "SearchToken", search.token)
+    token = f"Search_{index.searches_started}"
+    index.searches[token] = Search(token, kind, results[: max_matches or None], keep_alive, now + keep_alive)
+    resp = _el(None, TSE, "FindRecordingsResponse" if kind == "recordings" else "FindEventsResponse")
+    _el(resp, TSE, "SearchToken", token)
     return resp
 
 
@@ -500,31 +483,54 @@ def _search(dev: SimDevice, req: etree._Element, kind: str | None = None) -> Sea
     return search
 
 
-async def get_recording_search_results(
-    dev: SimDevice, req: etree._Element, _q: Mapping[str, str]
-) -> etree._Element:
-    search = _search(dev, req, "recordings")
-    index = _index(dev)
+async def _next_page(
+    dev: SimDevice, req: etree._Element, kind: str, response: etree._Element
+) -> tuple[etree._Element, list[Any]]:
+    """GetRecordingSearchResults and GetEventSearchResults: the next page of a search, with
+    its state (Completed once everything has been handed out). A stuck index never completes."""
+    search = _search(dev, req, kind)
     try:
         max_results = int(req.findtext("tse:MaxResults", namespaces=NS) or "0")
         wait = parse_duration(req.findtext("tse:WaitTime", namespaces=NS) or "PT0S")
     except ValueError as exc:
         raise SoapFault("Sender", "ter:InvalidArgVal", "MaxResults or WaitTime is not valid") from exc
-    now = dev.now()
-    search.expires = now + search.keep_alive
-    resp = _el(None, TSE, "GetRecordingSearchResultsResponse")
-    results = _el(resp, TSE, "ResultList")
-    if index.search_hangs:
+    search.expires = dev.now() + search.keep_alive
+    results = _el(response, TSE, "ResultList")
+    if _index(dev).search_hangs:
         await asyncio.sleep(min(wait.total_seconds(), 5.0))
         _el(results, TT, "SearchState", "Searching")
-        return resp
-    remaining = search.results[search.delivered :]
-    batch = remaining[: max_results or None]
+        return results, []
+    batch = list(search.results[search.delivered :][: max_results or None])
     search.delivered += len(batch)
-    done = search.delivered >= len(search.results)
-    _el(results, TT, "SearchState", "Completed" if done else "Searching")
+    _el(results, TT, "SearchState", "Completed" if search.delivered >= len(search.results) else "Searching")
+    return results, batch
+
+
+def find_recordings(dev: SimDevice, req: etree._Element) -> etree._Element:
+    scope = req.find("tse:Scope", NS)
+    sources = (
+        set(scope.xpath("tt:IncludedSources/tt:Token/text()", namespaces=NS)) if scope is not None else set()
+    )
+    tokens = set(scope.xpath("tt:IncludedRecordings/text()", namespaces=NS)) if scope is not None else set()
+    sources, tokens = {t.strip() for t in sources}, {t.strip() for t in tokens}
+    return _start_search(
+        dev,
+        req,
+        "recordings",
+        lambda index, _now: [
+            r
+            for r in index.recordings
+            if (not sources or r.source_token in sources) and (not tokens or r.token in tokens)
+        ],
+    )
+
+
+async def get_recording_search_results(
+    dev: SimDevice, req: etree._Element, _q: Mapping[str, str]
+) -> etree._Element:
+    resp = _el(None, TSE, "GetRecordingSearchResultsResponse")
+    results, batch = await _next_page(dev, req, "recordings", resp)
     for r in batch:
-        assert isinstance(r, Recording)
         _recording_information(results, TT, dev, r)
     return resp
 
@@ -538,56 +544,25 @@ def _parse_time(text: str | None, field: str) -> datetime:
 
 def find_events(dev: SimDevice, req: etree._Element) -> etree._Element:
     """Only the RecordingHistory/Track/State events: where each track has footage or none."""
-    index, now = _index(dev), dev.now()
-    if len(index.live_searches(now)) >= index.max_searches:
-        raise SoapFault("Receiver", "ter:ResourceProblem", "Too many searches in progress")
     start = _parse_time(req.findtext("tse:StartPoint", namespaces=NS), "StartPoint")
     end_text = req.findtext("tse:EndPoint", namespaces=NS)
-    end = _parse_time(end_text, "EndPoint") if end_text else now
-    try:
-        keep_alive = parse_duration(req.findtext("tse:KeepAliveTime", namespaces=NS) or "")
-        max_matches = int(req.findtext("tse:MaxMatches", namespaces=NS) or "0")
-    except ValueError as exc:
-        raise SoapFault("Sender", "ter:InvalidArgVal", "KeepAliveTime or MaxMatches is not valid") from exc
+    end = _parse_time(end_text, "EndPoint") if end_text else None
     tokens = {t.strip() for t in req.xpath("tse:Scope/tt:IncludedRecordings/text()", namespaces=NS)}
     start_state = (req.findtext("tse:IncludeStartState", namespaces=NS) or "").strip() in ("true", "1")
-    events = index.history(tokens, start, end, start_state, now)
-    index.searches_started += 1
-    search = Search(
-        f"Search_{index.searches_started}",
+    return _start_search(
+        dev,
+        req,
         "events",
-        events[: max_matches or None],
-        keep_alive,
-        now + keep_alive,
+        lambda index, now: index.history(tokens, start, end or now, start_state, now),
     )
-    index.searches[search.token] = search
-    resp = _el(None, TSE, "FindEventsResponse")
-    _el(resp, TSE, "SearchToken", search.token)
-    return resp
 
 
 async def get_event_search_results(
     dev: SimDevice, req: etree._Element, _q: Mapping[str, str]
 ) -> etree._Element:
-    search = _search(dev, req, "events")
-    index = _index(dev)
-    try:
-        max_results = int(req.findtext("tse:MaxResults", namespaces=NS) or "0")
-        wait = parse_duration(req.findtext("tse:WaitTime", namespaces=NS) or "PT0S")
-    except ValueError as exc:
-        raise SoapFault("Sender", "ter:InvalidArgVal", "MaxResults or WaitTime is not valid") from exc
-    search.expires = dev.now() + search.keep_alive
     resp = etree.Element(f"{{{TSE}}}GetEventSearchResultsResponse", nsmap={**NSMAP, **EVENT_NSMAP})
-    results = _el(resp, TSE, "ResultList")
-    if index.search_hangs:
-        await asyncio.sleep(min(wait.total_seconds(), 5.0))
-        _el(results, TT, "SearchState", "Searching")
-        return resp
-    batch = search.results[search.delivered :][: max_results or None]
-    search.delivered += len(batch)
-    _el(results, TT, "SearchState", "Completed" if search.delivered >= len(search.results) else "Searching")
+    results, batch = await _next_page(dev, req, "events", resp)
     for e in batch:
-        assert isinstance(e, DataPresence)
         result = _el(results, TT, "Result")
         _el(result, TT, "RecordingToken", e.recording)
         _el(result, TT, "TrackToken", "VIDEO001")
