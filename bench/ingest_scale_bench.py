@@ -41,6 +41,7 @@ from services.ingest.alarms import AlarmMetrics, PullPointSettings
 from services.ingest.credentials import RegistryCredentials
 from services.ingest.poller import DevicePoller, PollerMetrics
 from services.ingest.reconcile import reconcile
+from services.ingest.settings import IngestSettings
 from services.registry.cli import import_file
 
 N = int(os.environ.get("BENCH_SCALE_DEVICES", "10000"))
@@ -159,7 +160,7 @@ async def measure(maker: Any, stack: Stack, service_token: str) -> None:
         publisher=publisher,
         metrics=metrics,
         interval_s=INTERVAL_S,
-        concurrency=200,
+        concurrency=IngestSettings.model_fields["poll_concurrency"].default,  # as deployed
         alarm_metrics=AlarmMetrics(registry) if EVENTS else None,
         pull_point=PullPointSettings() if EVENTS else None,
     )

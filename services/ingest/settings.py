@@ -18,6 +18,7 @@ class IngestSettings(ServiceSettings):
     consumer_group: str = "ingest-registry-feed"
     session_timeout_ms: int = 10_000
     poll_interval_s: float = 60.0
+    # Polls in flight at once (a poll mostly waits on its device).
     poll_concurrency: int = 200
     # Messages that wait while the broker is down; beyond it the oldest are dropped (counted).
     buffer_capacity: int = 200_000
