@@ -28,7 +28,18 @@ TT: Final = "http://www.onvif.org/ver10/schema"
 TEV: Final = "http://www.onvif.org/ver10/events/wsdl"
 WSNT: Final = "http://docs.oasis-open.org/wsn/b-2"
 WSA: Final = "http://www.w3.org/2005/08/addressing"
-NS: Final = {"env": ENV, "tds": TDS, "trt": TRT, "tr2": TR2, "tt": TT, "tev": TEV, "wsnt": WSNT, "wsa": WSA}
+NS: Final = {
+    "env": ENV,
+    "tds": TDS,
+    "trt": TRT,
+    "tr2": TR2,
+    "tt": TT,
+    "tev": TEV,
+    "wsnt": WSNT,
+    "wsa": WSA,
+    "tse": "http://www.onvif.org/ver10/search/wsdl",
+    "trc": "http://www.onvif.org/ver10/recording/wsdl",
+}
 # WS-Addressing actions of the PullPoint operations (ONVIF Core, Event handling).
 ACTIONS: Final = {
     "CreatePullPointSubscription": f"{TEV}/EventPortType/CreatePullPointSubscriptionRequest",
