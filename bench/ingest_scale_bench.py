@@ -37,7 +37,7 @@ from jifang.migrate import upgrade_async
 from jifang.policy import load_policy_book
 from jifang.publisher import BufferedPublisher, PublisherMetrics
 from services.ingest import ALEMBIC_INI
-from services.ingest.alarms import AlarmMetrics, PullPointSettings
+from services.ingest.alarms import PullPointSettings
 from services.ingest.credentials import RegistryCredentials
 from services.ingest.poller import DevicePoller, PollerMetrics
 from services.ingest.reconcile import reconcile
@@ -161,7 +161,6 @@ async def measure(maker: Any, stack: Stack, service_token: str) -> None:
         metrics=metrics,
         interval_s=INTERVAL_S,
         concurrency=IngestSettings.model_fields["poll_concurrency"].default,  # as deployed
-        alarm_metrics=AlarmMetrics(registry) if EVENTS else None,
         pull_point=PullPointSettings() if EVENTS else None,
     )
     rss_before = rss_kib()

@@ -20,7 +20,7 @@ from jifang.logging import configure_logging
 from jifang.policy import load_policy_book
 from jifang.publisher import BufferedPublisher, PublisherMetrics
 from jifang.topics import REGISTRY_TOPIC
-from services.ingest.alarms import AlarmMetrics, PullPointSettings
+from services.ingest.alarms import PullPointSettings
 from services.ingest.credentials import RegistryCredentials
 from services.ingest.feed import FleetShare, RegistryFeed
 from services.ingest.poller import DevicePoller, PollerMetrics
@@ -74,7 +74,6 @@ def create_app(settings: IngestSettings | None = None) -> FastAPI:
             metrics=PollerMetrics(metrics_registry),
             interval_s=settings.poll_interval_s,
             concurrency=settings.poll_concurrency,
-            alarm_metrics=AlarmMetrics(metrics_registry),
             pull_point=PullPointSettings(settings.event_keep_alive_s, settings.event_wait_s)
             if settings.events_enabled
             else None,

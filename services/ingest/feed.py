@@ -98,12 +98,13 @@ class RegistryFeed(LongRunningService):
         return 0
 
     async def apply(self, records: list[ConsumerRecord[bytes, bytes]]) -> None:
-        before = self.applied
-        await self._apply(records)
-        if self.applied != before:
+        if await self._apply(records):
             self.share.changed()  # after the commit: the poller reads what was applied
 
-    async def _apply(self, records: list[ConsumerRecord[bytes, bytes]]) -> None:
+    async def _apply(self, records: list[ConsumerRecord[bytes, bytes]]) -> bool:
+        """Apply a batch in one transaction; True if the fleet mirror changed (most registry
+        events, findings and filings among them, do not concern ingest)."""
+        changed = False
         async with session_scope(self.sessionmaker) as session:
             repo = WatchedDeviceRepository(session)
             for record in records:
@@ -113,11 +114,12 @@ class RegistryFeed(LongRunningService):
                 if not await repo.first_time(uuid.UUID(event.meta.event_id)):
                     self.duplicates += 1
                     continue
-                await self._apply_one(repo, event)
+                changed = await self._apply_one(repo, event) or changed
                 self.applied += 1
+        return changed
 
     @staticmethod
-    async def _apply_one(repo: WatchedDeviceRepository, event: registry_pb2.RegistryEvent) -> None:
+    async def _apply_one(repo: WatchedDeviceRepository, event: registry_pb2.RegistryEvent) -> bool:
         body = event.WhichOneof("body")
         unit_id = uuid.UUID(event.unit_id)
         if body == "device_changed":
@@ -143,6 +145,9 @@ class RegistryFeed(LongRunningService):
             )
         elif body == "unit_changed":
             await repo.move_unit(unit_id, event.unit_changed.district, event.unit_changed.jurisdiction)
+        else:
+            return False
+        return True
 
     async def on_stop(self) -> None:
         if self._consumer is not None:

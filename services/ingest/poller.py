@@ -54,6 +54,7 @@ class PollerMetrics:
             "Registry topic partitions (shares of the fleet, by unit) this replica polls",
             registry=registry,
         )
+        self.events = AlarmMetrics(registry)
 
 
 @dataclass
@@ -90,7 +91,6 @@ class DevicePoller(LongRunningService):
         reload_every_s: float = 30.0,
         services_every: int = 10,
         rng: random.Random | None = None,
-        alarm_metrics: AlarmMetrics | None = None,
         pull_point: PullPointSettings | None = None,
         share: FleetShare | None = None,
     ) -> None:
@@ -106,7 +106,6 @@ class DevicePoller(LongRunningService):
         self.services_every = services_every
         self.rng = rng or random.Random()
         # Device events: None switches PullPoint subscriptions off.
-        self.alarm_metrics = alarm_metrics
         self.pull_point = pull_point
         # The units this replica owns (None: a single poller that polls the whole fleet).
         self.share = share
@@ -114,6 +113,7 @@ class DevicePoller(LongRunningService):
         self.watches: dict[uuid.UUID, _Watch] = {}
         self._slots = asyncio.Semaphore(concurrency)
         self._next_reload = 0.0
+        self._last_reload = -1.0
         self._tasks: set[asyncio.Task[None]] = set()
         # When each device is next due: a heap, so a round costs O(log n) per due device rather
         # than a scan of the fleet (10,000 devices at 60 s make a device due every 6 ms).
@@ -136,8 +136,6 @@ class DevicePoller(LongRunningService):
             self._share_version = self.share.version
             self.metrics.partitions.set(len(self.share.partitions))
         for d in devices:
-            if not d.onvif_address:
-                continue  # nothing to poll (e.g. a channel reached only through its NVR)
             if self.share is not None and not self.share.owns(d.unit_id):
                 continue  # another replica's
             seen.add(d.device_id)
@@ -173,10 +171,14 @@ class DevicePoller(LongRunningService):
 
     async def run_once(self) -> float:
         now = time.monotonic()
-        if now >= self._next_reload or (self.share is not None and self.share.version != self._share_version):
+        fleet_changed = self.share is not None and self.share.version != self._share_version
+        # Reload on schedule, or soon after the fleet changed (at most once a second: a busy
+        # registry must not make the poller re-read its share for every batch).
+        if now >= self._next_reload or (fleet_changed and now >= self._last_reload + 1.0):
             await self._reload()
             self._next_reload = now + self.reload_every_s
-            self._count()
+            self._last_reload = now
+            self._next_gauge = now
         while self._schedule and self._schedule[0][0] <= now:
             due, _, device_id = heapq.heappop(self._schedule)
             watch = self.watches.get(device_id)
@@ -188,7 +190,9 @@ class DevicePoller(LongRunningService):
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
         if now >= self._next_gauge:
+            # Gauges once a second, not per poll: counting the fleet is a pass over it.
             self.metrics.oldest_lag.set(now - min(self._queued.values(), default=now))
+            self._count()
             self._next_gauge = now + 1.0
         upcoming = self._schedule[0][0] if self._schedule else now + 0.5
         return max(0.0, min(0.5, upcoming - now))
@@ -266,8 +270,6 @@ class DevicePoller(LongRunningService):
             )
             if change.kind == "came_back" and watch.alarms is not None:
                 watch.alarms.wake()
-        if changes:
-            self._count()
         if report.ok and watch.client is not None and watch.client.has_events:
             self._watch_events(watch)
         if watch.client is not None and watch.alarms is not None and watch.alarms.running:
@@ -276,10 +278,10 @@ class DevicePoller(LongRunningService):
             watch.client.close()
 
     def _watch_events(self, watch: _Watch) -> None:
-        if self.alarm_metrics is None or self.pull_point is None:
+        if self.pull_point is None:
             return
         if watch.alarms is None:
-            metrics = self.alarm_metrics
+            metrics = self.metrics.events
 
             def on_messages(messages: list[EventMessage]) -> None:
                 for alarm in watch.normaliser.feed(messages):

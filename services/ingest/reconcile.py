@@ -36,27 +36,23 @@ async def reconcile(
     ) as client:
         units = {u["id"]: u for u in await _pages(client, "/units")}
         devices = await _pages(client, "/devices")
+    rows = [
+        {
+            "device_id": uuid.UUID(d["id"]),
+            "unit_id": uuid.UUID(d["unit_id"]),
+            "kind": d["kind"],
+            "name": d["name"],
+            "onvif_address": d["onvif_address"],
+            "has_credentials": d["has_credentials"],
+            "serial_number": d["serial_number"],
+            "district": d["district"],
+            "jurisdiction": units[d["unit_id"]]["jurisdiction"],
+        }
+        for d in devices
+        if d["unit_id"] in units
+    ]
     async with session_scope(sessionmaker) as session:
         repo = WatchedDeviceRepository(session)
-        for d in devices:
-            unit = units.get(d["unit_id"])
-            if unit is None:
-                continue
-            await repo.upsert(
-                {
-                    "device_id": uuid.UUID(d["id"]),
-                    "unit_id": uuid.UUID(d["unit_id"]),
-                    "kind": d["kind"],
-                    "name": d["name"],
-                    "onvif_address": d["onvif_address"],
-                    "has_credentials": d["has_credentials"],
-                    "serial_number": d["serial_number"],
-                    "district": d["district"],
-                    "jurisdiction": unit["jurisdiction"],
-                }
-            )
-        known = {uuid.UUID(d["id"]) for d in devices}
-        gone = [w.device_id for w in await repo.active() if w.device_id not in known]
-        for device_id in gone:
-            await repo.mark_removed(device_id)
-    return len(devices), len(gone)
+        await repo.upsert_many(rows)
+        gone = await repo.mark_removed_except({r["device_id"] for r in rows})
+    return len(rows), gone

@@ -4,8 +4,9 @@ import uuid
 from collections.abc import Sequence
 from typing import Any, NamedTuple
 
-from sqlalchemy import func, select, update
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import all_, bindparam, func, select, update
+from sqlalchemy.dialects.postgresql import ARRAY, insert
+from sqlalchemy.dialects.postgresql import UUID as PG_UUID
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.ingest.models import AppliedEvent, WatchedDevice
@@ -36,16 +37,34 @@ class WatchedDeviceRepository:
         return (await self.session.scalar(stmt)) is not None
 
     async def upsert(self, values: dict[str, Any]) -> None:
-        stmt = insert(WatchedDevice).values(**values, removed=False)
-        stmt = stmt.on_conflict_do_update(
-            index_elements=[WatchedDevice.device_id],
-            set_={
-                **{k: stmt.excluded[k] for k in values if k != "device_id"},
-                "removed": False,
-                "updated_at": func.now(),
-            },
+        await self.upsert_many([values])
+
+    async def upsert_many(self, rows: Sequence[dict[str, Any]], chunk: int = 1000) -> None:
+        """Insert or update devices, a chunk per statement (a fleet at start-up is one pass)."""
+        for i in range(0, len(rows), chunk):
+            part = [{**r, "removed": False} for r in rows[i : i + chunk]]
+            stmt = insert(WatchedDevice).values(part)
+            stmt = stmt.on_conflict_do_update(
+                index_elements=[WatchedDevice.device_id],
+                set_={
+                    **{k: stmt.excluded[k] for k in part[0] if k != "device_id"},
+                    "updated_at": func.now(),
+                },
+            )
+            await self.session.execute(stmt)
+
+    async def mark_removed_except(self, known: set[uuid.UUID]) -> int:
+        """Mark every active device not in ``known`` removed; how many were."""
+        result = await self.session.execute(
+            update(WatchedDevice)
+            .where(
+                WatchedDevice.removed.is_(False),
+                WatchedDevice.device_id
+                != all_(bindparam("known", list(known), type_=ARRAY(PG_UUID(as_uuid=True)))),
+            )
+            .values(removed=True, updated_at=func.now())
         )
-        await self.session.execute(stmt)
+        return int(getattr(result, "rowcount", 0) or 0)
 
     async def mark_removed(self, device_id: uuid.UUID) -> None:
         await self.session.execute(
@@ -84,6 +103,7 @@ class WatchedDeviceRepository:
                 WatchedDevice.jurisdiction,
                 WatchedDevice.onvif_address,
             )
+            # Devices without an address (a channel reached only through its NVR) are not polled.
             .where(WatchedDevice.removed.is_(False), WatchedDevice.onvif_address.is_not(None))
             .order_by(WatchedDevice.device_id)
         )

@@ -142,8 +142,9 @@ def derive(pack: PolicyPack, state: DeviceState, poll: PollOutcome) -> tuple[Dev
             if described:
                 changes.append(Change("configuration_changed", changed_articles, {"changes": described}))
         new = replace(new, profiles=poll.profiles, video_sources=poll.video_sources or state.video_sources)
-        changes.extend(_quality(pack, state, poll.profiles))
-        new = replace(new, quality_low=_low_profiles(pack, poll.profiles))
+        low = _low_profiles(pack, poll.profiles)
+        changes.extend(_quality(pack, state, poll.profiles, low))
+        new = replace(new, quality_low=low)
 
     if poll.clock_drift_s is not None:
         drift_limit = float(pack.default("clock_drift_threshold_s"))
@@ -174,8 +175,9 @@ def _low_profiles(pack: PolicyPack, profiles: tuple[Profile, ...]) -> frozenset[
     return frozenset({best.token}) if (best.width < w or best.height < h or best.fps < fps) else frozenset()
 
 
-def _quality(pack: PolicyPack, state: DeviceState, profiles: tuple[Profile, ...]) -> list[Change]:
-    low = _low_profiles(pack, profiles)
+def _quality(
+    pack: PolicyPack, state: DeviceState, profiles: tuple[Profile, ...], low: frozenset[str]
+) -> list[Change]:
     if not low or low <= state.quality_low:
         return []
     w, h, fps = _floor(pack)

@@ -20,7 +20,7 @@ from jifang.policy import load_policy_book
 from jifang.publisher import BufferedPublisher, PublisherMetrics
 from jifang.topics import REGISTRY_TOPIC
 from services.ingest import ALEMBIC_INI
-from services.ingest.alarms import AlarmMetrics, PullPointSettings
+from services.ingest.alarms import PullPointSettings
 from services.ingest.credentials import RegistryCredentials
 from services.ingest.feed import FleetShare, RegistryFeed
 from services.ingest.poll import CallTimeouts
@@ -141,7 +141,6 @@ def pipeline(
         concurrency=10,
         timeouts=FAST,
         reload_every_s=0.5,
-        alarm_metrics=AlarmMetrics(metrics),
         pull_point=FAST_PULL_POINT,
         share=feed.share,
     )
