@@ -9,9 +9,7 @@ Target (issue 3): at least 5 times less CPU per poll than the baseline.
 from __future__ import annotations
 
 import asyncio
-import json
 import os
-import subprocess
 import sys
 import time
 import tracemalloc
@@ -21,6 +19,7 @@ from onvif import ONVIFCamera
 
 from jifang.devbroker import free_port
 from jifang.onvif import OnvifClient
+from simulator.process import start_fleet_process
 
 N = int(os.environ.get("BENCH_POLL_DEVICES", "200"))
 ROUNDS = 3
@@ -58,24 +57,8 @@ async def cpu_per_poll(polls: Any, clients: list[Any]) -> float:
 
 
 async def main() -> int:
-    sim = subprocess.Popen(  # noqa: ASYNC220 - the fleet runs beside the measurement
-        [
-            sys.executable,
-            "-m",
-            "simulator",
-            "--devices",
-            str(N),
-            "--control-port",
-            str(free_port()),
-            "--password",
-            "bench",
-        ],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
+    sim, devices = start_fleet_process(N, "bench", control_port=free_port())
     try:
-        assert sim.stdout is not None
-        devices = [json.loads(sim.stdout.readline()) for _ in range(N)]
         lean_clients = [OnvifClient(d["onvif_address"], "admin", "bench") for d in devices]
         lean = await cpu_per_poll(lean_poll, lean_clients)
         for c in lean_clients:

@@ -15,11 +15,9 @@ deployed: every device also holds a PullPoint subscription (BENCH_SCALE_EVENTS=0
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 import resource
 import statistics
-import subprocess
 import sys
 import time
 from typing import Any
@@ -43,30 +41,13 @@ from services.ingest.poller import DevicePoller, PollerMetrics
 from services.ingest.reconcile import reconcile
 from services.ingest.settings import IngestSettings
 from services.registry.cli import import_file
+from simulator.process import start_fleet_process
 
 N = int(os.environ.get("BENCH_SCALE_DEVICES", "10000"))
 SIMULATORS = 2
 INTERVAL_S = float(os.environ.get("BENCH_SCALE_INTERVAL_S", "60"))
 MEASURED_INTERVALS = int(os.environ.get("BENCH_SCALE_INTERVALS", "2"))
 EVENTS = os.environ.get("BENCH_SCALE_EVENTS", "1") == "1"
-
-
-def start_simulator(count: int, password: str) -> subprocess.Popen[str]:
-    return subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "simulator",
-            "--devices",
-            str(count),
-            "--control-port",
-            str(free_port()),
-            "--password",
-            password,
-        ],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
 
 
 def register(stack: Stack, devices: list[dict[str, Any]], password: str) -> None:
@@ -114,12 +95,10 @@ def rss_kib() -> int:
 async def main() -> int:
     password = "scale-bench"
     per_sim = N // SIMULATORS
-    sims = [start_simulator(per_sim, password) for _ in range(SIMULATORS)]
+    started = [start_fleet_process(per_sim, password, control_port=free_port()) for _ in range(SIMULATORS)]
+    sims = [sim for sim, _ in started]
     try:
-        devices: list[dict[str, Any]] = []
-        for sim in sims:
-            assert sim.stdout is not None
-            devices += [json.loads(sim.stdout.readline()) for _ in range(per_sim)]
+        devices = [d for _, fleet in started for d in fleet]
         async with registry_stack() as stack:
             await asyncio.to_thread(register, stack, devices, password)
             await upgrade_async(ALEMBIC_INI, stack.db)

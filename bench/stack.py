@@ -3,7 +3,6 @@ registry process, torn down afterwards."""
 
 from __future__ import annotations
 
-import asyncio
 import os
 import subprocess
 import sys
@@ -13,11 +12,10 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
-
 from jifang.auth import Role, generate_signing_key, issue_token
 from jifang.devbroker import LocalBroker, free_port
 from jifang.devdb import admin_execute
+from jifang.devrun import wait_ready
 from jifang.kafka import ensure_topics
 from jifang.migrate import upgrade_async
 from jifang.secrets import generate_key_b64
@@ -37,18 +35,6 @@ class Stack:
 
     def token(self, role: Role) -> str:
         return issue_token(self.private_pem, subject="bench", roles=[role], audience="jifang", issuer="bench")
-
-
-async def wait_ready(url: str) -> None:
-    async with httpx.AsyncClient() as c:
-        for _ in range(200):
-            try:
-                if (await c.get(f"{url}/readyz")).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            await asyncio.sleep(0.1)
-    raise RuntimeError(f"{url} did not become ready")
 
 
 @asynccontextmanager

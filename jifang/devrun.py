@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import glob
-import json
 import os
 import shutil
 import signal
@@ -27,15 +26,17 @@ from urllib.parse import urlsplit, urlunsplit
 import asyncpg
 import httpx
 
-from jifang.auth import Role, issue_token
+from jifang.auth import Role
 from jifang.demo import ensure_demo_fleet
 from jifang.devbroker import LocalBroker, port_open
 from jifang.devdb import asyncpg_url, create_database_if_missing
 from jifang.devkeys import RUN_DIR, ensure_dev_signing_key
+from jifang.devtokens import dev_token
 from jifang.kafka import ensure_topics
 from jifang.migrate import upgrade_async
 from jifang.secrets import generate_key_b64
 from jifang.topics import catalogue
+from simulator.process import start_fleet_process
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DB = "postgresql+asyncpg://postgres@127.0.0.1:5432/jifang"
@@ -159,38 +160,18 @@ async def main() -> int:
             "JWT_PUBLIC_KEY_FILE": str(RUN_DIR / "dev-signing-key.pub.pem"),
             "PYTHONUNBUFFERED": "1",
             # Ingest reads device credentials from the registry as a `service`.
-            "INGEST_SERVICE_TOKEN": issue_token(
-                private_pem,
-                subject="ingest",
-                roles=[Role.SERVICE],
-                audience="jifang",
-                issuer="jifang-dev",
-                lifetime=timedelta(days=30),
-            ),
+            "INGEST_SERVICE_TOKEN": dev_token(private_pem, "ingest", Role.SERVICE, timedelta(days=30)),
         }
         demo: list[dict[str, object]] = []
         if DEMO_DEVICES:
-            sim = subprocess.Popen(  # noqa: ASYNC220 - started once, supervised below
-                [
-                    sys.executable,
-                    "-m",
-                    "simulator",
-                    "--devices",
-                    str(DEMO_DEVICES),
-                    "--base-port",
-                    str(SIM_BASE_PORT),
-                    "--control-port",
-                    str(SIM_CONTROL_PORT),
-                    "--password",
-                    "demo-password",
-                ],
-                stdout=subprocess.PIPE,
-                text=True,
+            sim, demo = start_fleet_process(
+                DEMO_DEVICES,
+                "demo-password",
+                control_port=SIM_CONTROL_PORT,
+                base_port=SIM_BASE_PORT,
                 cwd=ROOT,
             )
             children.append(("simulator", sim))
-            assert sim.stdout is not None
-            demo = [json.loads(sim.stdout.readline()) for _ in range(DEMO_DEVICES)]
             say(
                 f"simulated ONVIF fleet: {DEMO_DEVICES} devices on 127.0.0.1:{SIM_BASE_PORT}+, "
                 f"control API on http://127.0.0.1:{SIM_CONTROL_PORT}/devices"
@@ -208,14 +189,7 @@ async def main() -> int:
             say(f"{spec.name} on http://127.0.0.1:{spec.port} (docs at /docs)")
             if spec.name == "registry" and demo:
                 await wait_ready(f"http://127.0.0.1:{spec.port}")
-                tech = issue_token(
-                    private_pem,
-                    subject="make-run",
-                    roles=[Role.TECH_OFFICE],
-                    audience="jifang",
-                    issuer="jifang-dev",
-                    lifetime=timedelta(minutes=10),
-                )
+                tech = dev_token(private_pem, "make-run", Role.TECH_OFFICE, timedelta(minutes=10))
                 added = await asyncio.to_thread(
                     ensure_demo_fleet, f"http://127.0.0.1:{spec.port}", tech, demo
                 )

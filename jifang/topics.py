@@ -37,3 +37,7 @@ def topic(name: str) -> TopicSpec:
 
 
 REGISTRY_TOPIC = "jifang.registry.v1"
+HEALTH_TOPIC = "jifang.device-health.v1"
+METADATA_TOPIC = "jifang.stream-metadata.v1"
+STATE_TOPIC = "jifang.device-state.v1"
+ALARM_TOPIC = "jifang.device-alarms.v1"

@@ -28,6 +28,8 @@ TT: Final = "http://www.onvif.org/ver10/schema"
 TEV: Final = "http://www.onvif.org/ver10/events/wsdl"
 WSNT: Final = "http://docs.oasis-open.org/wsn/b-2"
 WSA: Final = "http://www.w3.org/2005/08/addressing"
+TSE: Final = "http://www.onvif.org/ver10/search/wsdl"
+TRC: Final = "http://www.onvif.org/ver10/recording/wsdl"
 NS: Final = {
     "env": ENV,
     "tds": TDS,
@@ -37,8 +39,8 @@ NS: Final = {
     "tev": TEV,
     "wsnt": WSNT,
     "wsa": WSA,
-    "tse": "http://www.onvif.org/ver10/search/wsdl",
-    "trc": "http://www.onvif.org/ver10/recording/wsdl",
+    "tse": TSE,
+    "trc": TRC,
 }
 # WS-Addressing actions of the PullPoint operations (ONVIF Core, Event handling).
 ACTIONS: Final = {

@@ -13,6 +13,10 @@ from typing import Final
 from lxml import etree
 
 from jifang.onvif.client import (
+    TRC,
+    TSE,
+    TT,
+    WSNT,
     OnvifClient,
     OnvifError,
     OnvifMalformed,
@@ -20,13 +24,11 @@ from jifang.onvif.client import (
     _clark,
     _datetime,
     _escape,
+    _items,
     _seconds,
     _text,
 )
 
-TSE: Final = "http://www.onvif.org/ver10/search/wsdl"
-TRC: Final = "http://www.onvif.org/ver10/recording/wsdl"
-TT: Final = "http://www.onvif.org/ver10/schema"
 RECORDING_HISTORY: Final = "tns1:RecordingHistory/Track/State"
 
 
@@ -200,12 +202,6 @@ async def find_recordings(
     return [_recording_info(r) for p in pages for r in p.iterfind(_clark("tt:RecordingInformation"))]
 
 
-def _items(node: etree._Element | None) -> dict[str, str]:
-    if node is None:
-        return {}
-    return {i.get("Name") or "": i.get("Value") or "" for i in node.iterfind(_clark("tt:SimpleItem"))}
-
-
 async def recording_history(
     client: OnvifClient,
     recording: str,
@@ -219,7 +215,7 @@ async def recording_history(
     state at ``since``): the gaps inside the span that the tracks' DataFrom/DataTo hide."""
     pages = await _search(
         client,
-        f'<tse:FindEvents xmlns:tse="{TSE}" xmlns:tt="{TT}" xmlns:wsnt="http://docs.oasis-open.org/wsn/b-2">'
+        f'<tse:FindEvents xmlns:tse="{TSE}" xmlns:tt="{TT}" xmlns:wsnt="{WSNT}">'
         f"<tse:StartPoint>{since.strftime('%Y-%m-%dT%H:%M:%SZ')}</tse:StartPoint>"
         f"<tse:Scope><tt:IncludedRecordings>{_escape(recording)}</tt:IncludedRecordings></tse:Scope>"
         "<tse:SearchFilter><wsnt:TopicExpression "
@@ -234,9 +230,7 @@ async def recording_history(
     out = []
     for p in pages:
         for result in p.iterfind(_clark("tt:Result")):
-            message = result.find(
-                f"{_clark('tt:Event')}/{{http://docs.oasis-open.org/wsn/b-2}}Message/{_clark('tt:Message')}"
-            )
+            message = result.find(_clark("tt:Event/wsnt:Message/tt:Message"))
             if message is None:
                 raise OnvifMalformed("an event result without tt:Message")
             data = _items(message.find(_clark("tt:Data")))

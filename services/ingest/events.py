@@ -9,15 +9,11 @@ from google.protobuf.message import Message
 
 from jifang.events import event_meta
 from jifang.publisher import Outgoing
+from jifang.topics import ALARM_TOPIC, HEALTH_TOPIC, METADATA_TOPIC, STATE_TOPIC
 from jifang.v1 import common_pb2, ingest_pb2
 from services.ingest.alarms import Alarm
 from services.ingest.poll import PollReport
 from services.ingest.state import Change
-
-HEALTH_TOPIC = "jifang.device-health.v1"
-METADATA_TOPIC = "jifang.stream-metadata.v1"
-STATE_TOPIC = "jifang.device-state.v1"
-ALARM_TOPIC = "jifang.device-alarms.v1"
 
 RESULTS = {
     "ok": ingest_pb2.POLL_RESULT_OK,

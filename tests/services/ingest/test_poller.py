@@ -12,8 +12,8 @@ from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from jifang.auth import Role
+from jifang.topics import ALARM_TOPIC, HEALTH_TOPIC, STATE_TOPIC
 from jifang.v1 import ingest_pb2
-from services.ingest.events import ALARM_TOPIC, HEALTH_TOPIC, STATE_TOPIC
 from simulator.device import SimDevice
 from simulator.server import Fleet
 from tests.conftest import TokenFactory, auth

@@ -20,8 +20,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from jifang.auth import Role
 from jifang.devbroker import free_port
 from jifang.kafka import partition_of
+from jifang.topics import HEALTH_TOPIC
 from jifang.v1 import ingest_pb2
-from services.ingest.events import HEALTH_TOPIC
 from simulator.device import SimDevice
 from simulator.server import Fleet
 from tests.conftest import TokenFactory, auth
