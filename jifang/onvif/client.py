@@ -302,10 +302,13 @@ class OnvifClient:
 
     # --- Device ---
 
-    async def get_system_date_and_time(self) -> datetime:
+    async def get_system_date_and_time(self, *, timeout_s: float | None = None) -> datetime:
         """The device's UTC clock; also sets the offset used for WS-Security."""
         resp = await self.call(
-            self.device_url, f'<tds:GetSystemDateAndTime xmlns:tds="{TDS}"/>', authenticated=False
+            self.device_url,
+            f'<tds:GetSystemDateAndTime xmlns:tds="{TDS}"/>',
+            authenticated=False,
+            timeout_s=timeout_s,
         )
         utc = resp.find(_clark("tds:SystemDateAndTime/tt:UTCDateTime"))
         if utc is None:
@@ -325,8 +328,10 @@ class OnvifClient:
         self.clock_offset = device_now - datetime.now(UTC)
         return device_now
 
-    async def get_device_information(self) -> DeviceInformation:
-        resp = await self.call(self.device_url, f'<tds:GetDeviceInformation xmlns:tds="{TDS}"/>')
+    async def get_device_information(self, *, timeout_s: float | None = None) -> DeviceInformation:
+        resp = await self.call(
+            self.device_url, f'<tds:GetDeviceInformation xmlns:tds="{TDS}"/>', timeout_s=timeout_s
+        )
         return DeviceInformation(
             manufacturer=_text(resp, "tds:Manufacturer"),
             model=_text(resp, "tds:Model"),
@@ -335,13 +340,14 @@ class OnvifClient:
             hardware_id=_text(resp, "tds:HardwareId"),
         )
 
-    async def get_services(self) -> dict[str, str]:
+    async def get_services(self, *, timeout_s: float | None = None) -> dict[str, str]:
         """Service XAddrs by namespace (GetServices; GetCapabilities on old devices)."""
         try:
             resp = await self.call(
                 self.device_url,
                 f'<tds:GetServices xmlns:tds="{TDS}">'
                 "<tds:IncludeCapability>false</tds:IncludeCapability></tds:GetServices>",
+                timeout_s=timeout_s,
             )
             found = {
                 _text(s, "tds:Namespace"): _text(s, "tds:XAddr") for s in resp.findall(_clark("tds:Service"))
@@ -353,6 +359,7 @@ class OnvifClient:
                 self.device_url,
                 f'<tds:GetCapabilities xmlns:tds="{TDS}">'
                 "<tds:Category>All</tds:Category></tds:GetCapabilities>",
+                timeout_s=timeout_s,
             )
             caps = resp.find("tds:Capabilities", NS)
             if caps is None:
@@ -370,24 +377,26 @@ class OnvifClient:
 
     # --- Media ---
 
-    async def get_profiles(self) -> list[Profile]:
+    async def get_profiles(self, *, timeout_s: float | None = None) -> list[Profile]:
         """Media2 where the device offers it, Media1 otherwise."""
         if self.has_media2:
             resp = await self.call(
                 self.xaddrs[TR2],
                 f'<tr2:GetProfiles xmlns:tr2="{TR2}"><tr2:Type>All</tr2:Type></tr2:GetProfiles>',
+                timeout_s=timeout_s,
             )
             return [_profile2(p) for p in resp.findall(_clark("tr2:Profiles"))]
-        resp = await self.call(self._xaddr(TRT), f'<trt:GetProfiles xmlns:trt="{TRT}"/>')
+        resp = await self.call(self._xaddr(TRT), f'<trt:GetProfiles xmlns:trt="{TRT}"/>', timeout_s=timeout_s)
         return [_profile1(p) for p in resp.findall(_clark("trt:Profiles"))]
 
-    async def get_stream_uri(self, profile_token: str) -> str:
+    async def get_stream_uri(self, profile_token: str, *, timeout_s: float | None = None) -> str:
         token = _escape(profile_token)
         if self.has_media2:
             resp = await self.call(
                 self.xaddrs[TR2],
                 f'<tr2:GetStreamUri xmlns:tr2="{TR2}"><tr2:Protocol>RTSP</tr2:Protocol>'
                 f"<tr2:ProfileToken>{token}</tr2:ProfileToken></tr2:GetStreamUri>",
+                timeout_s=timeout_s,
             )
             return strip_credentials(_text(resp, "tr2:Uri"))
         resp = await self.call(
@@ -395,11 +404,14 @@ class OnvifClient:
             f'<trt:GetStreamUri xmlns:trt="{TRT}" xmlns:tt="{TT}"><trt:StreamSetup>'
             "<tt:Stream>RTP-Unicast</tt:Stream><tt:Transport><tt:Protocol>RTSP</tt:Protocol></tt:Transport>"
             f"</trt:StreamSetup><trt:ProfileToken>{token}</trt:ProfileToken></trt:GetStreamUri>",
+            timeout_s=timeout_s,
         )
         return strip_credentials(_text(resp, "trt:MediaUri/tt:Uri"))
 
-    async def get_video_sources(self) -> list[VideoSource]:
-        resp = await self.call(self._xaddr(TRT), f'<trt:GetVideoSources xmlns:trt="{TRT}"/>')
+    async def get_video_sources(self, *, timeout_s: float | None = None) -> list[VideoSource]:
+        resp = await self.call(
+            self._xaddr(TRT), f'<trt:GetVideoSources xmlns:trt="{TRT}"/>', timeout_s=timeout_s
+        )
         return [
             VideoSource(
                 token=s.get("token") or "",

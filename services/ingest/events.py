@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import uuid
+from typing import Protocol
 
 from google.protobuf.message import Message
 
@@ -33,27 +34,34 @@ ALARM_KINDS = {
 }
 
 
+class Watched(Protocol):
+    """The device an event is about, as the poller knows it."""
+
+    device_id: uuid.UUID
+    unit_id: uuid.UUID
+    district: str
+    jurisdiction: str
+
+
 def _meta(jurisdiction: str) -> common_pb2.EventMeta:
     return event_meta("ingest", jurisdiction)
 
 
-def _out(topic: str, device_id: uuid.UUID, message: Message, event_id: str, kind: str) -> Outgoing:
+def _out(topic: str, device: Watched, message: Message, meta: common_pb2.EventMeta, kind: str) -> Outgoing:
     return Outgoing(
         topic,
-        str(device_id).encode(),
+        str(device.device_id).encode(),
         message.SerializeToString(),
-        (("event-id", event_id.encode()), ("event-type", kind.encode())),
+        (("event-id", meta.event_id.encode()), ("event-type", kind.encode())),
     )
 
 
-def health_sample(
-    device_id: uuid.UUID, unit_id: uuid.UUID, district: str, jurisdiction: str, r: PollReport
-) -> Outgoing:
+def health_sample(device: Watched, r: PollReport) -> Outgoing:
     msg = ingest_pb2.HealthSample(
-        meta=_meta(jurisdiction),
-        device_id=str(device_id),
-        unit_id=str(unit_id),
-        district=district,
+        meta=_meta(device.jurisdiction),
+        device_id=str(device.device_id),
+        unit_id=str(device.unit_id),
+        district=device.district,
         reachable=r.reachable,
         result=RESULTS.get(r.result, ingest_pb2.POLL_RESULT_UNSPECIFIED),
         clock_drift_s=r.clock_drift_s or 0.0,
@@ -68,18 +76,16 @@ def health_sample(
         ],
     )
     msg.polled_at.FromDatetime(r.at)
-    return _out(HEALTH_TOPIC, device_id, msg, msg.meta.event_id, "health_sample")
+    return _out(HEALTH_TOPIC, device, msg, msg.meta, "health_sample")
 
 
-def stream_metadata(
-    device_id: uuid.UUID, unit_id: uuid.UUID, jurisdiction: str, r: PollReport
-) -> tuple[str, Outgoing] | None:
+def stream_metadata(device: Watched, r: PollReport) -> tuple[str, Outgoing] | None:
     """(fingerprint, event) of what the device streams, or None after a failed poll."""
     if not r.ok or r.info is None or r.profiles is None:
         return None
     msg = ingest_pb2.StreamMetadata(
-        device_id=str(device_id),
-        unit_id=str(unit_id),
+        device_id=str(device.device_id),
+        unit_id=str(device.unit_id),
         serial_number=r.info.serial_number,
         manufacturer=r.info.manufacturer,
         model=r.info.model,
@@ -106,18 +112,16 @@ def stream_metadata(
         ],
     )
     fingerprint = hashlib.sha256(msg.SerializeToString(deterministic=True)).hexdigest()
-    msg.meta.CopyFrom(_meta(jurisdiction))
-    return fingerprint, _out(METADATA_TOPIC, device_id, msg, msg.meta.event_id, "stream_metadata")
+    msg.meta.CopyFrom(_meta(device.jurisdiction))
+    return fingerprint, _out(METADATA_TOPIC, device, msg, msg.meta, "stream_metadata")
 
 
-def state_change(
-    device_id: uuid.UUID, unit_id: uuid.UUID, district: str, jurisdiction: str, change: Change
-) -> Outgoing:
+def state_change(device: Watched, change: Change) -> Outgoing:
     msg = ingest_pb2.DeviceStateChange(
-        meta=_meta(jurisdiction),
-        device_id=str(device_id),
-        unit_id=str(unit_id),
-        district=district,
+        meta=_meta(device.jurisdiction),
+        device_id=str(device.device_id),
+        unit_id=str(device.unit_id),
+        district=device.district,
         articles=list(change.articles),
     )
     d = change.data
@@ -142,17 +146,15 @@ def state_change(
     elif change.kind == "clock_drift":
         msg.clock_drift.drift_s = float(d["drift_s"])
         msg.clock_drift.threshold_s = float(d["threshold_s"])
-    return _out(STATE_TOPIC, device_id, msg, msg.meta.event_id, change.kind)
+    return _out(STATE_TOPIC, device, msg, msg.meta, change.kind)
 
 
-def alarm_event(
-    device_id: uuid.UUID, unit_id: uuid.UUID, district: str, jurisdiction: str, alarm: Alarm
-) -> Outgoing:
+def alarm_event(device: Watched, alarm: Alarm) -> Outgoing:
     msg = ingest_pb2.AlarmEvent(
-        meta=_meta(jurisdiction),
-        device_id=str(device_id),
-        unit_id=str(unit_id),
-        district=district,
+        meta=_meta(device.jurisdiction),
+        device_id=str(device.device_id),
+        unit_id=str(device.unit_id),
+        district=device.district,
         kind=ALARM_KINDS.get(alarm.kind, ingest_pb2.ALARM_KIND_OTHER),
         active=alarm.active,
         source=alarm.source,
@@ -161,4 +163,4 @@ def alarm_event(
     )
     if alarm.occurred_at is not None:
         msg.occurred_at.FromDatetime(alarm.occurred_at)
-    return _out(ALARM_TOPIC, device_id, msg, msg.meta.event_id, f"alarm_{alarm.kind}")
+    return _out(ALARM_TOPIC, device, msg, msg.meta, f"alarm_{alarm.kind}")

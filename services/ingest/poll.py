@@ -4,10 +4,9 @@ classified. The first failure ends the poll (the device is not answering as it s
 from __future__ import annotations
 
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from functools import partial
 from typing import TypeVar
 
 from jifang.onvif import DeviceInformation, OnvifClient, OnvifError, Profile, VideoSource
@@ -81,11 +80,11 @@ async def poll_device(
     t = timeouts or CallTimeouts()
     report = PollReport(at=datetime.now(UTC))
 
-    async def timed(operation: str, limit: float, call: Callable[[], Awaitable[T]]) -> T:
-        client.timeout_s = limit
+    async def timed(operation: str, call: Awaitable[T]) -> T:
+        # ``call`` is a coroutine: it runs, and is timed, only when awaited here.
         started = time.perf_counter()
         try:
-            value = await call()
+            value = await call
         except OnvifError as exc:
             elapsed = (time.perf_counter() - started) * 1000
             report.calls.append(CallTiming(operation, elapsed, exc.result, str(exc)[:200]))
@@ -95,20 +94,20 @@ async def poll_device(
         return value
 
     try:
-        await timed("GetSystemDateAndTime", t.clock, client.get_system_date_and_time)
+        await timed("GetSystemDateAndTime", client.get_system_date_and_time(timeout_s=t.clock))
         report.clock_drift_s = client.clock_offset.total_seconds()
-        report.info = await timed("GetDeviceInformation", t.info, client.get_device_information)
+        report.info = await timed("GetDeviceInformation", client.get_device_information(timeout_s=t.info))
         if refresh_services or not client.xaddrs:
-            await timed("GetServices", t.services, client.get_services)
+            await timed("GetServices", client.get_services(timeout_s=t.services))
         report.media2 = client.has_media2
-        profiles = await timed("GetProfiles", t.profiles, client.get_profiles)
+        profiles = await timed("GetProfiles", client.get_profiles(timeout_s=t.profiles))
         report.profiles = tuple(profiles)
         for p in profiles:
             report.stream_uris[p.token] = await timed(
-                "GetStreamUri", t.stream_uri, partial(client.get_stream_uri, p.token)
+                "GetStreamUri", client.get_stream_uri(p.token, timeout_s=t.stream_uri)
             )
         report.video_sources = tuple(
-            await timed("GetVideoSources", t.video_sources, client.get_video_sources)
+            await timed("GetVideoSources", client.get_video_sources(timeout_s=t.video_sources))
         )
     except _Stop:
         pass

@@ -257,17 +257,13 @@ class DevicePoller(LongRunningService):
             self.credentials.forget(watch.device_id)
         pack = self.book[watch.jurisdiction]
         watch.state, changes = derive(pack, watch.state, report.outcome())
-        self.publisher.offer(
-            health_sample(watch.device_id, watch.unit_id, watch.district, watch.jurisdiction, report)
-        )
-        metadata = stream_metadata(watch.device_id, watch.unit_id, watch.jurisdiction, report)
+        self.publisher.offer(health_sample(watch, report))
+        metadata = stream_metadata(watch, report)
         if metadata is not None and metadata[0] != watch.fingerprint:
             watch.fingerprint = metadata[0]
             self.publisher.offer(metadata[1])
         for change in changes:
-            self.publisher.offer(
-                state_change(watch.device_id, watch.unit_id, watch.district, watch.jurisdiction, change)
-            )
+            self.publisher.offer(state_change(watch, change))
             if change.kind == "came_back" and watch.alarms is not None:
                 watch.alarms.wake()
         if report.ok and watch.client is not None and watch.client.has_events:
@@ -286,9 +282,7 @@ class DevicePoller(LongRunningService):
             def on_messages(messages: list[EventMessage]) -> None:
                 for alarm in watch.normaliser.feed(messages):
                     metrics.alarms.labels(alarm.kind).inc()
-                    self.publisher.offer(
-                        alarm_event(watch.device_id, watch.unit_id, watch.district, watch.jurisdiction, alarm)
-                    )
+                    self.publisher.offer(alarm_event(watch, alarm))
 
             # The long poll gets a client of its own, made from the poll's current one (fresh
             # credentials and clock offset each time the subscription is re-created).
