@@ -26,6 +26,7 @@ from services.ingest.feed import FleetShare, RegistryFeed
 from services.ingest.poll import CallTimeouts
 from services.ingest.poller import DevicePoller, PollerMetrics
 from simulator.server import Fleet
+from tests.services.registry.factories import create_device
 
 FAST = CallTimeouts(clock=0.5, info=0.5, services=0.5, profiles=0.5, stream_uri=0.5, video_sources=0.5)
 # Subscriptions that live seconds, not minutes, so expiry, renewal and backoff show in a test.
@@ -66,20 +67,16 @@ async def register_fleet(
     """Register every simulated device with the registry; simulator id -> registry id."""
     ids = {}
     for sim in fleet.devices.values():
-        r = await client.post(
-            f"/api/v1/units/{unit_id}/devices",
-            json={
-                "kind": "camera",
-                "name": sim.device_id,
-                "location_type": "entrance",
-                "onvif_address": f"{sim.base_url}/onvif/device_service",
-                "username": sim.username,
-                "password": sim.password,
-            },
-            headers=headers,
+        device = await create_device(
+            client,
+            headers,
+            unit_id,
+            name=sim.device_id,
+            onvif_address=f"{sim.base_url}/onvif/device_service",
+            username=sim.username,
+            password=sim.password,
         )
-        assert r.status_code == 201, r.text
-        ids[sim.device_id] = r.json()["id"]
+        ids[sim.device_id] = device["id"]
     return ids
 
 

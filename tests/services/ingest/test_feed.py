@@ -19,7 +19,7 @@ from services.ingest.models import WatchedDevice
 from services.ingest.repository import WatchedDeviceRepository
 from tests.conftest import TokenFactory, auth
 from tests.services.ingest.conftest import feed_for
-from tests.services.registry.factories import create_unit
+from tests.services.registry.factories import create_device, create_unit
 
 
 async def test_the_fleet_follows_the_registry(
@@ -37,19 +37,16 @@ async def test_the_fleet_follows_the_registry(
         unit = await create_unit(client, tech, jurisdiction="kunming-2012")
         devices = []
         for name in ("大门", "金库"):
-            r = await client.post(
-                f"/api/v1/units/{unit['id']}/devices",
-                json={
-                    "kind": "camera",
-                    "name": name,
-                    "location_type": "entrance",
-                    "onvif_address": "http://127.0.0.1:1/onvif/device_service",
-                    "username": "u",
-                    "password": "p",
-                },
-                headers=tech,
+            device = await create_device(
+                client,
+                tech,
+                unit["id"],
+                name=name,
+                onvif_address="http://127.0.0.1:1/onvif/device_service",
+                username="u",
+                password="p",
             )
-            devices.append(r.json())
+            devices.append(device)
         await client.patch(f"/api/v1/devices/{devices[0]['id']}", json={"name": "正门"}, headers=tech)
         await client.delete(f"/api/v1/devices/{devices[1]['id']}", headers=tech)
         await client.patch(f"/api/v1/units/{unit['id']}", json={"district": "盘龙区"}, headers=tech)

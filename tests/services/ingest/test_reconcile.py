@@ -13,7 +13,7 @@ from jifang.db import session_scope
 from services.ingest.reconcile import reconcile
 from services.ingest.repository import WatchedDeviceRepository
 from tests.conftest import TokenFactory, auth
-from tests.services.registry.factories import create_unit
+from tests.services.registry.factories import create_device, create_unit
 
 
 async def test_mirror_equals_the_registry_after_reconciliation(
@@ -26,17 +26,10 @@ async def test_mirror_equals_the_registry_after_reconciliation(
     unit = await create_unit(client, tech, jurisdiction="kunming-2012")
     ids = []
     for name in ("东门", "西门"):
-        r = await client.post(
-            f"/api/v1/units/{unit['id']}/devices",
-            json={
-                "kind": "camera",
-                "name": name,
-                "location_type": "entrance",
-                "onvif_address": "http://127.0.0.1:9/onvif/device_service",
-            },
-            headers=tech,
+        device = await create_device(
+            client, tech, unit["id"], name=name, onvif_address="http://127.0.0.1:9/onvif/device_service"
         )
-        ids.append(uuid.UUID(r.json()["id"]))
+        ids.append(uuid.UUID(device["id"]))
     ghost = uuid.uuid4()
     maker = ingest_maker
     async with session_scope(maker) as session:

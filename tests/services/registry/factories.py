@@ -41,3 +41,14 @@ async def create_unit(
     assert r.status_code == 201, r.text
     data: dict[str, Any] = r.json()
     return data
+
+
+async def create_device(
+    client: httpx.AsyncClient, headers: dict[str, str], unit_id: str, **over: Any
+) -> dict[str, Any]:
+    """A camera at the unit's entrance; ``over`` sets any field (address, credentials...)."""
+    body = {"kind": "camera", "name": unique("摄像机"), "location_type": "entrance", **over}
+    r = await client.post(f"/api/v1/units/{unit_id}/devices", json=body, headers=headers)
+    assert r.status_code == 201, r.text
+    data: dict[str, Any] = r.json()
+    return data
