@@ -130,7 +130,6 @@ class PullPointWatcher:
         self.rng = rng or random.Random()
         self.backoff_s = self.settings.min_backoff_s
         self.wait_s = self.settings.wait_s  # lowered if the device says its maximum is less
-        self.attempts = 0
         self._client: OnvifClient | None = None
         self._address: str | None = None
         self._task: asyncio.Task[None] | None = None
@@ -180,16 +179,14 @@ class PullPointWatcher:
                 # On cancellation the subscription stays held: stop() unsubscribes it.
                 try:
                     await self._hold(client)
-                except OnvifError as exc:
-                    self.metrics.lost.labels(exc.result).inc()
+                except Exception as exc:
+                    result = exc.result if isinstance(exc, OnvifError) else "error"
+                    self.metrics.lost.labels(result).inc()
                     log.info(
                         "event subscription ended",
-                        extra={"device_id": self.device_id, "result": exc.result, "error": str(exc)[:200]},
+                        extra={"device_id": self.device_id, "result": result, "error": repr(exc)[:200]},
+                        exc_info=not isinstance(exc, OnvifError),  # a bug of ours: the trace
                     )
-                    self._release()
-                except Exception:
-                    self.metrics.lost.labels("error").inc()
-                    log.exception("event subscription failed", extra={"device_id": self.device_id})
                     self._release()
             if time.monotonic() - started >= s.stable_after_s:
                 self.backoff_s = s.min_backoff_s
@@ -201,7 +198,6 @@ class PullPointWatcher:
 
     async def _hold(self, client: OnvifClient) -> None:
         s = self.settings
-        self.attempts += 1
         sub = await client.create_pull_point(s.keep_alive_s)
         self._address = sub.address
         self.metrics.created.inc()
