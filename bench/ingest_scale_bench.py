@@ -28,6 +28,7 @@ from prometheus_client import CollectorRegistry
 from bench.registry_bench import DEVICE_COLUMNS, bench, csv_text, units_csv, uscc
 from bench.stack import Stack, registry_stack
 from jifang.auth import Role
+from jifang.credentials import RegistryCredentials
 from jifang.db import create_engine, create_sessionmaker
 from jifang.devbroker import free_port
 from jifang.kafka import create_producer
@@ -36,7 +37,6 @@ from jifang.policy import load_policy_book
 from jifang.publisher import BufferedPublisher, PublisherMetrics
 from services.ingest import ALEMBIC_INI
 from services.ingest.alarms import PullPointSettings
-from services.ingest.credentials import RegistryCredentials
 from services.ingest.poller import DevicePoller, PollerMetrics
 from services.ingest.reconcile import reconcile
 from services.ingest.settings import IngestSettings

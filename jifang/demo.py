@@ -47,9 +47,12 @@ def ensure_demo_fleet(registry_url: str, token: str, devices: list[dict[str, Any
                 r.raise_for_status()
             unit_codes.append(unit["uscc"])
         known = {d["onvif_address"] for d in _all_devices(c)}
+        # Cameras alternate between the units; so do the NVRs (40 days, 10 days, 40 days with a
+        # gap, ...), so that each city's retention rule meets compliant and violating recorders.
+        nvr_rank = {d["device_id"]: k for k, d in enumerate(x for x in devices if x["kind"] == "nvr")}
         rows = [
             [
-                unit_codes[i % 2],
+                unit_codes[nvr_rank[d["device_id"]] % 2 if d["kind"] == "nvr" else i % 2],
                 d["kind"],
                 d["device_id"],
                 "entrance" if d["kind"] == "camera" else "server_room",

@@ -55,6 +55,9 @@ class ServiceSpec:
 SERVICES = [
     ServiceSpec("registry", "services.registry", 8001, "REGISTRY_", ROOT / "services/registry/alembic.ini"),
     ServiceSpec("ingest", "services.ingest", 8002, "INGEST_", ROOT / "services/ingest/alembic.ini"),
+    ServiceSpec(
+        "retention", "services.retention", 8003, "RETENTION_", ROOT / "services/retention/alembic.ini"
+    ),
 ]
 DEMO_DEVICES = int(os.environ.get("JIFANG_DEMO_DEVICES", "50"))
 SIM_BASE_PORT, SIM_CONTROL_PORT = 20000, 8090
@@ -161,6 +164,10 @@ async def main() -> int:
             "PYTHONUNBUFFERED": "1",
             # Ingest reads device credentials from the registry as a `service`.
             "INGEST_SERVICE_TOKEN": dev_token(private_pem, "ingest", Role.SERVICE, timedelta(days=30)),
+            "RETENTION_SERVICE_TOKEN": dev_token(private_pem, "retention", Role.SERVICE, timedelta(days=30)),
+            # The demo's recorders get their first check within a minute (a city: within the
+            # default 10 minutes), then one a day.
+            "RETENTION_FIRST_CHECK_SPREAD_S": os.environ.get("RETENTION_FIRST_CHECK_SPREAD_S", "60"),
         }
         demo: list[dict[str, object]] = []
         if DEMO_DEVICES:

@@ -59,6 +59,10 @@ class RecordingIndex:
     max_searches: int = 4
     # Misbehaviour: a search that never completes (the recorder's index is stuck).
     search_hangs: bool = False
+    # Contradictory answers, as broken firmware gives them: "summary_inverted" (DataUntil
+    # before DataFrom), "tracks_outside_summary" (the summary starts after the tracks) or
+    # "track_inverted" (a track's DataTo before its DataFrom).
+    index_fault: str | None = None
     searches_started: int = 0
     searches_ended: int = 0
 

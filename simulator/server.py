@@ -110,6 +110,14 @@ class Fleet:
                 if dev.recordings is None:
                     raise KeyError("search_hangs (the device has no recordings)")
                 dev.recordings.search_hangs = bool(value)
+            elif key == "index_fault":
+                if dev.recordings is None:
+                    raise KeyError("index_fault (the device has no recordings)")
+                if value not in (None, "summary_inverted", "tracks_outside_summary", "track_inverted"):
+                    raise ValueError(
+                        "index_fault: summary_inverted, tracks_outside_summary or track_inverted"
+                    )
+                dev.recordings.index_fault = value
             elif key in ("max_pull_points", "pull_extends"):
                 setattr(dev.event_source, key, value)
             elif key == "max_pull_wait_s":

@@ -437,8 +437,9 @@ def _recording_information(parent: etree._Element, ns: str, dev: SimDevice, r: R
         _el(track, TT, "TrackToken", "VIDEO001")
         _el(track, TT, "TrackType", "Video")
         _el(track, TT, "Description", "Video track")
-        _el(track, TT, "DataFrom", _utc(span[0]))
-        _el(track, TT, "DataTo", _utc(span[1]))
+        inverted = dev.recordings is not None and dev.recordings.index_fault == "track_inverted"
+        _el(track, TT, "DataFrom", _utc(span[1] if inverted else span[0]))
+        _el(track, TT, "DataTo", _utc(span[0] if inverted else span[1]))
     _el(info, TT, "RecordingStatus", r.status)
 
 
@@ -447,8 +448,14 @@ def get_recording_summary(dev: SimDevice, _req: etree._Element) -> etree._Elemen
     spans = [s for s in (r.span(now) for r in index.recordings) if s is not None]
     resp = _el(None, TSE, "GetRecordingSummaryResponse")
     summary = _el(resp, TSE, "Summary")
-    _el(summary, TT, "DataFrom", _utc(min((s[0] for s in spans), default=now)))
-    _el(summary, TT, "DataUntil", _utc(max((s[1] for s in spans), default=now)))
+    data_from = min((s[0] for s in spans), default=now)
+    data_until = max((s[1] for s in spans), default=now)
+    if index.index_fault == "summary_inverted":
+        data_from, data_until = data_until, data_from
+    elif index.index_fault == "tracks_outside_summary":
+        data_from += (data_until - data_from) / 2
+    _el(summary, TT, "DataFrom", _utc(data_from))
+    _el(summary, TT, "DataUntil", _utc(data_until))
     _el(summary, TT, "NumberRecordings", len(index.recordings))
     return resp
 

@@ -141,9 +141,25 @@ class Networking(_Strict):
     violation_statuses: tuple[Literal["refused", "not_connected", "interface_reserved"], ...]
 
 
+class CategoryRetention(_Strict):
+    """A stricter retention for one place category, from another law or standard."""
+
+    category: str
+    days: int = Field(gt=0)
+    source: str
+
+
 class Retention(_Strict):
     days: int = Field(gt=0)
     article: str
+    categories: tuple[CategoryRetention, ...] = ()
+
+    def for_category(self, code: str | None) -> tuple[int, str | None]:
+        """(days, source of a stricter rule or None for the pack's own article)."""
+        rule = next((c for c in self.categories if c.category == code), None)
+        if rule is not None and rule.days > self.days:
+            return rule.days, rule.source
+        return self.days, None
 
 
 class Deadline(_Strict):
@@ -276,6 +292,9 @@ class PolicyPack(_Strict):
         unknown = used - set(self.system_types)
         if unknown:
             raise ValueError(f"required system types not named by the pack: {sorted(unknown)}")
+        for c in self.retention.categories:
+            if c.category not in codes:
+                raise ValueError(f"retention rule for unknown category {c.category}")
         for rule, basis in self.findings.items():
             if basis.penalty is not None and basis.penalty not in self.penalties:
                 raise ValueError(f"finding {rule} cites unknown penalty {basis.penalty}")
@@ -283,6 +302,9 @@ class PolicyPack(_Strict):
             "rectification_days",
             "nvr_heartbeat_interval_s",
             "nvr_missed_heartbeats_offline",
+            "recording_gap_threshold_s",
+            "retention_deletion_slack_s",
+            "recording_stale_s",
         ):
             if name not in self.platform_defaults:
                 raise ValueError(f"platform default {name} is missing")

@@ -13,6 +13,7 @@ from aiokafka import AIOKafkaConsumer
 from fastapi import FastAPI
 from prometheus_client import CollectorRegistry
 
+from jifang.credentials import RegistryCredentials
 from jifang.db import create_engine, create_sessionmaker, ping
 from jifang.http import ReadinessCheck, create_service_app
 from jifang.kafka import broker_bootstrap_check, create_producer
@@ -21,7 +22,6 @@ from jifang.policy import load_policy_book
 from jifang.publisher import BufferedPublisher, PublisherMetrics
 from jifang.topics import REGISTRY_TOPIC
 from services.ingest.alarms import PullPointSettings
-from services.ingest.credentials import RegistryCredentials
 from services.ingest.feed import FleetShare, RegistryFeed
 from services.ingest.poller import DevicePoller, PollerMetrics
 from services.ingest.reconcile import reconcile

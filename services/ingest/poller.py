@@ -15,12 +15,12 @@ from dataclasses import dataclass, field
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from jifang.credentials import RegistryCredentials
 from jifang.onvif import EventMessage, OnvifClient
 from jifang.policy import PolicyBook
 from jifang.publisher import BufferedPublisher
 from jifang.runner import LongRunningService
 from services.ingest.alarms import AlarmMetrics, AlarmNormaliser, PullPointSettings, PullPointWatcher
-from services.ingest.credentials import RegistryCredentials
 from services.ingest.events import alarm_event, health_sample, state_change, stream_metadata
 from services.ingest.feed import FleetShare
 from services.ingest.poll import CallTimeouts, poll_device

@@ -5,37 +5,21 @@ registry no longer has must not be polled. Events keep the mirror current afterw
 from __future__ import annotations
 
 import uuid
-from typing import Any
 
-import httpx
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from jifang.db import session_scope
+from jifang.registry_api import all_pages, registry_client
 from services.ingest.repository import WatchedDeviceRepository
-
-
-async def _pages(client: httpx.AsyncClient, path: str) -> list[dict[str, Any]]:
-    items: list[dict[str, Any]] = []
-    while True:
-        r = await client.get(path, params={"limit": 500, "offset": len(items)})
-        r.raise_for_status()
-        page = r.json()
-        items.extend(page["items"])
-        if not page["items"] or (len(items) >= page["total"] and not page.get("total_capped")):
-            return items
 
 
 async def reconcile(
     sessionmaker: async_sessionmaker[AsyncSession], registry_url: str, service_token: str
 ) -> tuple[int, int]:
     """(devices upserted, devices marked removed)."""
-    async with httpx.AsyncClient(
-        base_url=registry_url.rstrip("/") + "/api/v1",
-        headers={"Authorization": f"Bearer {service_token}"},
-        timeout=60,
-    ) as client:
-        units = {u["id"]: u for u in await _pages(client, "/units")}
-        devices = await _pages(client, "/devices")
+    async with registry_client(registry_url, service_token) as client:
+        units = {u["id"]: u for u in await all_pages(client, "/units")}
+        devices = await all_pages(client, "/devices")
     rows = [
         {
             "device_id": uuid.UUID(d["id"]),

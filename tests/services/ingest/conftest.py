@@ -13,6 +13,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from prometheus_client import CollectorRegistry
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from jifang.credentials import RegistryCredentials
 from jifang.db import create_engine, create_sessionmaker
 from jifang.kafka import create_producer
 from jifang.migrate import upgrade_async
@@ -21,7 +22,6 @@ from jifang.publisher import BufferedPublisher, PublisherMetrics
 from jifang.topics import REGISTRY_TOPIC
 from services.ingest import ALEMBIC_INI
 from services.ingest.alarms import PullPointSettings
-from services.ingest.credentials import RegistryCredentials
 from services.ingest.feed import FleetShare, RegistryFeed
 from services.ingest.poll import CallTimeouts
 from services.ingest.poller import DevicePoller, PollerMetrics

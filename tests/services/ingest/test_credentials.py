@@ -10,8 +10,8 @@ import pytest
 from fastapi import FastAPI
 
 from jifang.auth import Role
+from jifang.credentials import RegistryCredentials, UnknownDevice
 from jifang.devbroker import free_port
-from services.ingest.credentials import RegistryCredentials, UnknownDevice
 from simulator.device import SimDevice
 from simulator.server import Fleet
 from tests.conftest import TokenFactory, auth

@@ -1,5 +1,5 @@
 """Device credentials, read from the registry's internal API with the service token and
-kept in memory only (never in Kafka, never in ingest's tables, never logged)."""
+kept in memory only (never in Kafka, never in a service's tables, never logged)."""
 
 from __future__ import annotations
 

@@ -1,0 +1,144 @@
+"""The retention service: registry feed, daily check, gauges, pruning and the outbox relay in
+one process, with its API, /healthz, /readyz and /metrics."""
+
+from __future__ import annotations
+
+import gc
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from datetime import timedelta
+
+from aiokafka import AIOKafkaConsumer
+from fastapi import FastAPI
+from prometheus_client import CollectorRegistry
+
+from jifang.auth import TokenVerifier
+from jifang.credentials import RegistryCredentials
+from jifang.db import create_engine, create_sessionmaker, ping, session_scope
+from jifang.http import ReadinessCheck, create_service_app
+from jifang.kafka import broker_bootstrap_check, create_producer
+from jifang.logging import configure_logging
+from jifang.outbox import OutboxMetrics, OutboxRelay
+from jifang.policy import load_policy_book
+from jifang.runner import LongRunningService
+from services.retention.checks import RetentionChecker, RetentionMetrics
+from services.retention.endpoints import router
+from services.retention.feed import RegistryFeed, reconcile_or_warn
+from services.retention.loops import DailyCheck, ResultPruning, RetentionGauges
+from services.retention.models import OutboxEvent
+from services.retention.reading import ReadLimits
+from services.retention.repository import RuleRepository
+from services.retention.rules import longest_requirement_days, rule_rows
+from services.retention.service import RetentionService
+from services.retention.settings import RetentionSettings
+
+VERSION = "0.1.0"
+
+
+def create_app(settings: RetentionSettings | None = None) -> FastAPI:
+    settings = settings or RetentionSettings()
+    metrics_registry = CollectorRegistry()
+    metrics = RetentionMetrics(metrics_registry)
+    outbox_metrics = OutboxMetrics(metrics_registry, "retention")
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        configure_logging("retention", settings.log_level)
+        if settings.service_token is None:
+            raise RuntimeError("RETENTION_SERVICE_TOKEN must hold a token with the role `service`")
+        token = settings.service_token.get_secret_value()
+        engine = create_engine(settings.database_url, settings.db_pool_size, "retention")
+        maker = create_sessionmaker(engine)
+        book = load_policy_book()  # validated at start-up: a bad pack stops here
+        async with session_scope(maker) as session:
+            await RuleRepository(session).replace(*rule_rows(book))
+        app.state.engine = engine
+        app.state.sessionmaker = maker
+        app.state.token_verifier = TokenVerifier(
+            audience=settings.jwt_audience,
+            issuer=settings.jwt_issuer,
+            public_key_pem=settings.public_key_pem(),
+            jwks_url=settings.jwks_url,
+        )
+        credentials = RegistryCredentials(settings.registry_url, token)
+        checker = RetentionChecker(
+            credentials,
+            metrics,
+            # One day more than the longest requirement: a gap at the window's edge is seen whole.
+            window=timedelta(days=longest_requirement_days(book) + 1),
+            limits=ReadLimits(
+                deadline_s=settings.recorder_deadline_s,
+                call_timeout_s=settings.call_timeout_s,
+                search_deadline_s=settings.recorder_deadline_s / 2,
+            ),
+            concurrency=settings.check_concurrency,
+        )
+        app.state.retention_service = RetentionService(checker, settings.check_interval_s)
+        await reconcile_or_warn(maker, settings.registry_url, token)
+        loops: list[LongRunningService] = [
+            OutboxRelay(
+                sessionmaker=maker,
+                model=OutboxEvent,
+                producer_factory=lambda: create_producer(
+                    settings.kafka_bootstrap_servers,
+                    enable_idempotence=settings.kafka_enable_idempotence,
+                    compression_type=settings.kafka_compression,
+                    client_id="retention-outbox",
+                ),
+                metrics=outbox_metrics,
+                poll_interval_s=settings.outbox_poll_interval_s,
+            ),
+            RegistryFeed(
+                maker,
+                lambda: AIOKafkaConsumer(
+                    bootstrap_servers=settings.kafka_bootstrap_servers,
+                    group_id=settings.consumer_group,
+                    enable_auto_commit=False,
+                    auto_offset_reset="earliest",
+                ),
+            ),
+            ResultPruning(maker, settings.results_keep_days),
+            RetentionGauges(maker, metrics, settings.metrics_refresh_s),
+        ]
+        if settings.checks_enabled:
+            loops.append(
+                DailyCheck(
+                    maker,
+                    checker,
+                    interval_s=settings.check_interval_s,
+                    first_spread_s=settings.first_check_spread_s,
+                )
+            )
+        app.state.loops = loops
+        for loop in loops:
+            await loop.start()
+        gc.collect()
+        gc.freeze()
+        try:
+            yield
+        finally:
+            for loop in reversed(loops):
+                await loop.stop()
+            await credentials.close()
+            await engine.dispose()
+
+    def readiness(app: FastAPI) -> Sequence[tuple[str, ReadinessCheck]]:
+        return [
+            ("database", lambda: ping(app.state.engine)),
+            ("broker", lambda: broker_bootstrap_check(settings.kafka_bootstrap_servers)),
+        ]
+
+    app = create_service_app(
+        title="Jifang retention",
+        version=VERSION,
+        description=(
+            "Checks from each recorder's own ONVIF Profile G index that every unit keeps its footage "
+            "for the days its policy pack requires; every finding cites its articles."
+        ),
+        lifespan=lifespan,
+        registry=metrics_registry,
+        readiness_checks=readiness,
+        max_body_bytes=settings.max_body_bytes,
+    )
+    app.include_router(router)
+    return app

@@ -1,0 +1,113 @@
+"""Retention's business rules behind the API: who sees which unit, the on-demand check of one
+unit, and the views per channel, unit, district and category."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Literal
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from jifang.auth import Principal
+from jifang.errors import Forbidden, NotFound
+from services.retention.checks import RetentionChecker
+from services.retention.models import Observation
+from services.retention.repository import FleetRepository, ObservationRepository
+from services.retention.schemas import (
+    ChannelPage,
+    ChannelResult,
+    GroupCounts,
+    Summary,
+    UnitRetention,
+    VerdictCounts,
+)
+
+# A unit is as bad as its worst channel.
+SEVERITY = ("violating", "cannot_verify", "not_yet_due", "compliant")
+
+
+def ensure_unit_visible(principal: Principal, unit_id: uuid.UUID) -> None:
+    if principal.is_unit_scoped and principal.unit_id != unit_id:
+        raise Forbidden("A unit administrator sees only its own unit")
+
+
+def _scope(principal: Principal, unit_id: uuid.UUID | None) -> uuid.UUID | None:
+    if principal.is_unit_scoped:
+        if unit_id is not None and unit_id != principal.unit_id:
+            raise Forbidden("A unit administrator sees only its own unit")
+        return principal.unit_id
+    return unit_id
+
+
+def _result(o: Observation) -> ChannelResult:
+    return ChannelResult.model_validate(o)
+
+
+class RetentionService:
+    def __init__(self, checker: RetentionChecker, check_interval_s: float) -> None:
+        self.checker = checker
+        self.check_interval_s = check_interval_s
+
+    async def check_unit(
+        self, session: AsyncSession, principal: Principal, unit_id: uuid.UUID
+    ) -> UnitRetention:
+        """Read every recorder of the unit now, judge and publish; the unit's new state."""
+        ensure_unit_visible(principal, unit_id)
+        fleet = FleetRepository(session)
+        if not await fleet.unit_exists(unit_id):
+            raise NotFound(
+                f"Unit {unit_id} is unknown to retention (not in the registry, or not yet mirrored)"
+            )
+        readings = await self.checker.read(await fleet.recorders_of_unit(unit_id))
+        await self.checker.record(session, readings, self.check_interval_s)
+        return await self.unit(session, principal, unit_id)
+
+    async def unit(self, session: AsyncSession, principal: Principal, unit_id: uuid.UUID) -> UnitRetention:
+        ensure_unit_visible(principal, unit_id)
+        if not await FleetRepository(session).unit_exists(unit_id):
+            raise NotFound(f"Unit {unit_id} is unknown to retention")
+        rows, _ = await ObservationRepository(session).channels(unit_id=unit_id, limit=10_000)
+        channels = [_result(o) for o in rows]
+        counts = VerdictCounts()
+        for c in channels:
+            if c.verdict is not None:
+                setattr(counts, c.verdict, getattr(counts, c.verdict) + 1)
+        worst = next((v for v in SEVERITY if getattr(counts, v)), None)
+        return UnitRetention(unit_id=unit_id, verdict=worst, counts=counts, channels=channels)
+
+    async def channels(
+        self,
+        session: AsyncSession,
+        principal: Principal,
+        *,
+        unit_id: uuid.UUID | None,
+        district: str | None,
+        category: str | None,
+        verdict: str | None,
+        limit: int,
+        offset: int,
+    ) -> ChannelPage:
+        rows, total = await ObservationRepository(session).channels(
+            unit_id=_scope(principal, unit_id),
+            district=district,
+            category=category,
+            verdict=verdict,
+            limit=limit,
+            offset=offset,
+        )
+        return ChannelPage(items=[_result(o) for o in rows], total=total, limit=limit, offset=offset)
+
+    async def history(
+        self, session: AsyncSession, principal: Principal, recorder_id: uuid.UUID, token: str, limit: int
+    ) -> list[ChannelResult]:
+        rows = await ObservationRepository(session).history(recorder_id, token, limit)
+        if not rows:
+            raise NotFound(f"No checks of channel {token!r} of recorder {recorder_id}")
+        ensure_unit_visible(principal, rows[0].unit_id)
+        return [_result(o) for o in rows]
+
+    async def summary(self, session: AsyncSession, by: Literal["district", "category"]) -> Summary:
+        groups: dict[str | None, VerdictCounts] = {}
+        for group, verdict, n in await ObservationRepository(session).counts(by):
+            setattr(groups.setdefault(group, VerdictCounts()), verdict, n)
+        return Summary(by=by, groups=[GroupCounts(group=g, counts=c) for g, c in groups.items()])

@@ -1,0 +1,263 @@
+"""Retention as a process serves it: a Harbin and a Kunming unit with recorders of 40 days,
+10 days and 40 days with a gap; the verdicts and articles through the API (per channel, unit,
+district, category, with history), on /metrics and on the retention topic; who may see what;
+the daily check finding recorders registered after start-up by itself."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from pydantic import SecretStr
+
+from jifang.auth import Role
+from jifang.topics import RETENTION_TOPIC
+from jifang.v1 import retention_pb2
+from services.retention.app import create_app
+from services.retention.settings import RetentionSettings
+from simulator.device import SimDevice
+from simulator.server import Fleet
+from tests.conftest import AUDIENCE, ISSUER, TokenFactory, auth
+from tests.services.ingest.conftest import tail_topics
+from tests.services.registry.factories import create_device, create_unit
+from tests.services.retention.conftest import retention_maker  # noqa: F401 - the schema
+
+PASSWORD = "sim-pw"
+LAYOUTS = {"forty": [{"days": 40}], "ten": [{"days": 10}], "gap": [{"days": 40, "gaps": [[3, 2.5]]}]}
+
+
+@pytest.fixture
+async def fleet() -> AsyncIterator[Fleet]:
+    f = Fleet()
+    await f.start(
+        [
+            SimDevice(f"{city}-{name}", kind="nvr", password=PASSWORD)
+            for city in ("hrb", "kmg")
+            for name in LAYOUTS
+        ]
+    )
+    for city in ("hrb", "kmg"):
+        for name, layout in LAYOUTS.items():
+            await f.update(f"{city}-{name}", {"recordings": layout})
+    yield f
+    await f.stop()
+
+
+def settings_for(
+    database_url: str,
+    bootstrap: str,
+    registry_url: str,
+    token: TokenFactory,
+    signing_keys: tuple[str, str],
+    **over: Any,
+) -> RetentionSettings:
+    return RetentionSettings(
+        database_url=database_url,
+        kafka_bootstrap_servers=bootstrap,
+        registry_url=registry_url,
+        service_token=SecretStr(token(Role.SERVICE)),
+        consumer_group=f"retention-test-{uuid.uuid4().hex[:6]}",
+        jwt_public_key=SecretStr(signing_keys[1]),
+        jwt_public_key_file=None,
+        jwt_audience=AUDIENCE,
+        jwt_issuer=ISSUER,
+        recorder_deadline_s=6,
+        call_timeout_s=2,
+        metrics_refresh_s=0.2,
+        outbox_poll_interval_s=0.1,
+        **over,
+    )
+
+
+@pytest.fixture
+async def app_client(
+    database_url: str,
+    bootstrap: str,
+    registry_url: str,
+    token: TokenFactory,
+    signing_keys: tuple[str, str],
+    retention_maker: Any,  # noqa: F811
+) -> AsyncIterator[tuple[FastAPI, httpx.AsyncClient]]:
+    app = create_app(
+        settings_for(database_url, bootstrap, registry_url, token, signing_keys, checks_enabled=False)
+    )
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://retention") as c,
+    ):
+        yield app, c
+
+
+async def register(
+    client: httpx.AsyncClient, token: TokenFactory, fleet: Fleet, city: str, jurisdiction: str
+) -> tuple[dict[str, Any], dict[str, str]]:
+    headers = auth(token(Role.TECH_OFFICE))
+    unit = await create_unit(client, headers, jurisdiction)
+    ids = {}
+    for name in LAYOUTS:
+        sim = fleet.devices[f"{city}-{name}"]
+        d = await create_device(
+            client,
+            headers,
+            unit["id"],
+            kind="nvr",
+            name=sim.device_id,
+            location_type="server_room",
+            onvif_address=f"{sim.base_url}/onvif/device_service",
+            username=sim.username,
+            password=PASSWORD,
+        )
+        ids[name] = d["id"]
+    return unit, ids
+
+
+async def wait_mirrored(c: httpx.AsyncClient, headers: dict[str, str], unit_id: str) -> None:
+    """The registry's events reach retention's mirror through Kafka."""
+    for _ in range(100):
+        if (await c.get(f"/api/v1/units/{unit_id}", headers=headers)).status_code == 200:
+            return
+        await asyncio.sleep(0.1)
+    raise AssertionError("the unit never reached retention's mirror")
+
+
+async def test_verdicts_for_a_harbin_and_a_kunming_unit(
+    client: httpx.AsyncClient,
+    token: TokenFactory,
+    fleet: Fleet,
+    bootstrap: str,
+    app_client: tuple[FastAPI, httpx.AsyncClient],
+) -> None:
+    _app, c = app_client
+    tech = auth(token(Role.TECH_OFFICE))
+    hrb, hrb_ids = await register(client, token, fleet, "hrb", "harbin-2008")
+    kmg, kmg_ids = await register(client, token, fleet, "kmg", "kunming-2012")
+    await wait_mirrored(c, tech, hrb["id"])
+    await wait_mirrored(c, tech, kmg["id"])
+    topic = await tail_topics(bootstrap, [RETENTION_TOPIC])
+    try:
+        r = await c.post(f"/api/v1/units/{hrb['id']}/checks", headers=tech)
+        assert r.status_code == 200, r.text
+        unit = r.json()
+        by_recorder = {ch["recorder_id"]: ch for ch in unit["channels"]}
+        assert by_recorder[hrb_ids["forty"]]["verdict"] == "compliant"
+        ten = by_recorder[hrb_ids["ten"]]
+        assert ten["verdict"] == "violating" and ten["required_days"] == 15
+        assert ten["findings"][0]["articles"] == ["HRB-2008 art. 20(7)", "HRB-2008 art. 28(6)"]
+        assert by_recorder[hrb_ids["gap"]]["findings"][0]["kind"] == "gap"
+        assert unit["verdict"] == "violating" and unit["counts"] == {
+            "compliant": 1,
+            "violating": 2,
+            "not_yet_due": 0,
+            "cannot_verify": 0,
+        }
+        r = await c.post(f"/api/v1/units/{kmg['id']}/checks", headers=tech)
+        kmg_channels = {ch["recorder_id"]: ch for ch in r.json()["channels"]}
+        assert kmg_channels[kmg_ids["forty"]]["verdict"] == "compliant"
+        assert kmg_channels[kmg_ids["ten"]]["findings"][0]["articles"] == [
+            "KMG-2012 art. 19",
+            "KMG-2012 art. 25",
+        ]
+        assert kmg_channels[kmg_ids["ten"]]["requirement_source"] == "KMG-2012 art. 19"
+
+        # Filters: by district and verdict; the summary by district; a channel's history.
+        page = (
+            await c.get(
+                "/api/v1/channels", params={"district": kmg["district"], "verdict": "violating"}, headers=tech
+            )
+        ).json()
+        assert page["total"] == 2 and {i["unit_id"] for i in page["items"]} == {kmg["id"]}
+        summary = (await c.get("/api/v1/summary", params={"by": "district"}, headers=tech)).json()
+        groups = {g["group"]: g["counts"] for g in summary["groups"]}
+        assert groups[hrb["district"]]["violating"] == 2 and groups[hrb["district"]]["compliant"] == 1
+        await c.post(f"/api/v1/units/{hrb['id']}/checks", headers=tech)
+        history = (await c.get(f"/api/v1/channels/{hrb_ids['ten']}/Recording_1/history", headers=tech)).json()
+        assert [h["verdict"] for h in history] == ["violating", "violating"]
+        assert history[0]["checked_at"] > history[1]["checked_at"]
+
+        # Every result is on the retention topic, keyed by its unit.
+        seen: list[retention_pb2.RetentionChecked] = []
+        deadline = asyncio.get_running_loop().time() + 15
+        while len(seen) < 9 and asyncio.get_running_loop().time() < deadline:
+            for records in (await topic.getmany(timeout_ms=500)).values():
+                seen.extend(retention_pb2.RetentionChecked.FromString(r.value) for r in records)
+        ten_events = [e for e in seen if e.recorder_id == hrb_ids["ten"]]
+        assert len(ten_events) == 2 and ten_events[0].verdict == "violating"
+        assert list(ten_events[0].findings[0].articles) == ["HRB-2008 art. 20(7)", "HRB-2008 art. 28(6)"]
+    finally:
+        await topic.stop()
+
+    # The gauges by district and category.
+    for _ in range(50):
+        metrics = (await c.get("/metrics")).text
+        line = f'retention_channels{{category="none",district="{kmg["district"]}",verdict="compliant"}} 1.0'
+        if line in metrics:
+            break
+        await asyncio.sleep(0.1)
+    assert line in metrics
+    assert "retention_check_duration_seconds_count" in metrics
+
+
+async def test_who_sees_what(
+    client: httpx.AsyncClient,
+    token: TokenFactory,
+    fleet: Fleet,
+    app_client: tuple[FastAPI, httpx.AsyncClient],
+) -> None:
+    _app, c = app_client
+    unit, _ids = await register(client, token, fleet, "hrb", "harbin-2008")
+    tech = auth(token(Role.TECH_OFFICE))
+    await wait_mirrored(c, tech, unit["id"])
+    own = auth(token(Role.UNIT_ADMIN, unit_id=unit["id"]))
+    other = auth(token(Role.UNIT_ADMIN, unit_id=str(uuid.uuid4())))
+    assert (await c.post(f"/api/v1/units/{unit['id']}/checks", headers=own)).status_code == 200
+    assert (await c.get(f"/api/v1/units/{unit['id']}", headers=other)).status_code == 403
+    listed = (await c.get("/api/v1/channels", headers=own)).json()
+    assert listed["total"] == 3 and {i["unit_id"] for i in listed["items"]} == {unit["id"]}
+    assert (await c.get("/api/v1/summary", headers=own)).status_code == 403
+    operator = auth(token(Role.POLICE_OPERATOR))
+    r = await c.post(f"/api/v1/units/{unit['id']}/checks", headers=operator)
+    assert r.status_code == 403 and r.headers["content-type"] == "application/problem+json"
+    missing = await c.post(f"/api/v1/units/{uuid.uuid4()}/checks", headers=tech)
+    assert missing.status_code == 404 and missing.headers["content-type"] == "application/problem+json"
+    bad = await c.get("/api/v1/channels", params={"verdict": "fine"}, headers=tech)
+    assert bad.status_code == 422 and "verdict" in bad.text
+
+
+async def test_the_daily_check_spreads_and_repeats(
+    client: httpx.AsyncClient,
+    token: TokenFactory,
+    fleet: Fleet,
+    database_url: str,
+    bootstrap: str,
+    registry_url: str,
+    signing_keys: tuple[str, str],
+    retention_maker: Any,  # noqa: F811
+) -> None:
+    """With a 4-second "day", recorders registered after start-up are checked by the loop
+    alone, each at its own moment, again one interval later."""
+    app = create_app(
+        settings_for(database_url, bootstrap, registry_url, token, signing_keys, check_interval_s=4)
+    )
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://retention") as c,
+    ):
+        loop = app.state.loops[-1]
+        loop.idle_s = 0.2
+        unit, ids = await register(client, token, fleet, "kmg", "kunming-2012")
+        tech = auth(token(Role.TECH_OFFICE))
+        await wait_mirrored(c, tech, unit["id"])
+        for _ in range(100):
+            unit_view = (await c.get(f"/api/v1/units/{unit['id']}", headers=tech)).json()
+            if len(unit_view["channels"]) == 3:
+                break
+            await asyncio.sleep(0.1)
+        assert {ch["verdict"] for ch in unit_view["channels"]} == {"compliant", "violating"}
+        await asyncio.sleep(6)
+        history = (await c.get(f"/api/v1/channels/{ids['forty']}/Recording_1/history", headers=tech)).json()
+        assert 2 <= len(history) <= 3  # once per 4 s interval, not once per loop turn

@@ -1,0 +1,382 @@
+"""The set-based judgement in PostgreSQL against an independent computation in plain Python,
+over a hypothesis-generated range of recording layouts (gaps, deletions, stopped recording,
+short retention, a recorder set to keep too little, systems accepted recently), and the
+verdicts and articles a user reads for the cases the law names."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import asyncpg
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from jifang.db import session_scope
+from jifang.policy import load_policy_book
+from services.retention.repository import FleetRepository, ObservationRepository, PartitionRepository
+from tests.services.retention.conftest import mirror_unit
+
+BOOK = load_policy_book()
+DAY = 86400.0
+NOW = dt.datetime.now(dt.UTC).replace(microsecond=0)
+
+Segments = list[tuple[float, float]]  # (from, to) in days ago, from > to
+
+
+@dataclass
+class Layout:
+    jurisdiction: str
+    footage: Segments
+    status: str = "Recording"
+    max_retention_days: float = 0.0
+    accepted_days_ago: int | None = None
+    previous: Segments | None = None  # the last reading's footage
+    previous_hours_ago: float = 24.0
+    findings: list[str] = field(default_factory=list)
+
+
+def _at(days_ago: float, now: dt.datetime = NOW) -> dt.datetime:
+    return now - dt.timedelta(seconds=round(days_ago * DAY))
+
+
+def _intervals(segments: Segments, now: dt.datetime) -> list[tuple[dt.datetime, dt.datetime]]:
+    """Disjoint, ordered intervals (merging touching ones, as a multirange does)."""
+    spans = sorted((_at(a, now), _at(b, now)) for a, b in segments if _at(a, now) < _at(b, now))
+    merged: list[tuple[dt.datetime, dt.datetime]] = []
+    for a, b in spans:
+        if merged and a <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(b, merged[-1][1]))
+        else:
+            merged.append((a, b))
+    return merged
+
+
+def _minus(span: tuple[dt.datetime, dt.datetime], cover: list[tuple[dt.datetime, dt.datetime]]):  # type: ignore[no-untyped-def]
+    """The parts of ``span`` that ``cover`` leaves out."""
+    out, cursor = [], span[0]
+    for a, b in cover:
+        if b <= cursor or a >= span[1]:
+            continue
+        if a > cursor:
+            out.append((cursor, a))
+        cursor = max(cursor, b)
+    if cursor < span[1]:
+        out.append((cursor, span[1]))
+    return out
+
+
+def _intersect(xs, ys):  # type: ignore[no-untyped-def]
+    out = []
+    for a, b in xs:
+        for c, d in ys:
+            lo, hi = max(a, c), min(b, d)
+            if lo < hi:
+                out.append((lo, hi))
+    return out
+
+
+def expected(layout: Layout) -> tuple[str, list[str], int]:
+    """(verdict, finding kinds, gaps listed), computed without PostgreSQL."""
+    pack = BOOK[layout.jurisdiction]
+    required = pack.retention.days
+    threshold = pack.default("recording_gap_threshold_s")
+    slack = pack.default("retention_deletion_slack_s")
+    stale = pack.default("recording_stale_s")
+    footage = _intervals(layout.footage, NOW)
+    window_start = NOW - dt.timedelta(days=required)
+    local_today = NOW.astimezone(ZoneInfo(pack.timezone)).date()
+    accepted = (
+        local_today - dt.timedelta(days=layout.accepted_days_ago)
+        if layout.accepted_days_ago is not None
+        else None
+    )
+    due = accepted is None or accepted + dt.timedelta(days=required) <= local_today
+    earliest = footage[0][0] if footage else None
+    latest = footage[-1][1] if footage else None
+    retained_s = (NOW - earliest).total_seconds() if earliest else 0.0
+    gaps: list[tuple[dt.datetime, dt.datetime]] = []
+    if earliest and latest and max(window_start, earliest) < latest:
+        gaps = _minus((max(window_start, earliest), latest), footage)
+    long_enough = [g for g in gaps if (g[1] - g[0]).total_seconds() >= threshold]
+    then = NOW - dt.timedelta(hours=layout.previous_hours_ago)
+    prev = _intervals(layout.previous, then) if layout.previous is not None else None
+    kinds = []
+    if due and retained_s < required * DAY - threshold:
+        kinds.append("short")
+    if due and 0 < layout.max_retention_days * DAY < required * DAY:
+        kinds.append("configured_short")
+    if prev is not None:
+        prev_earliest = prev[0][0] if prev else None
+        prev_latest = prev[-1][1] if prev else None
+        jumped = (
+            earliest is not None
+            and prev_earliest is not None
+            and earliest > window_start
+            and (earliest - prev_earliest) > (NOW - then) + dt.timedelta(seconds=slack)
+        )
+        if jumped or (earliest is None and prev_latest is not None and prev_latest > window_start):
+            kinds.append("deleted")
+        if any((b - a).total_seconds() >= threshold for a, b in _intersect(gaps, prev)):
+            kinds.append("deleted")
+        interruptions = [
+            piece
+            for g in gaps
+            for piece in _minus(g, prev)
+            if (piece[1] - piece[0]).total_seconds() >= threshold
+        ]
+    else:
+        interruptions = long_enough
+    if interruptions:
+        kinds.append("gap")
+    if layout.status != "Recording" or (latest is not None and (NOW - latest).total_seconds() > stale):
+        kinds.append("stopped")
+    verdict = "violating" if kinds else ("not_yet_due" if not due else "compliant")
+    return verdict, kinds, len(long_enough)
+
+
+async def judge(maker: async_sessionmaker[AsyncSession], layout: Layout) -> dict[str, Any]:
+    """Mirror a unit and a recorder, store the previous and the current reading, judge each."""
+    async with session_scope(maker) as session:
+        unit_id = await mirror_unit(session, layout.jurisdiction)
+        recorder_id, system_id = uuid.uuid4(), uuid.uuid4()
+        fleet = FleetRepository(session)
+        pack = BOOK[layout.jurisdiction]
+        local_today = NOW.astimezone(ZoneInfo(pack.timezone)).date()
+        await fleet.upsert_systems(
+            [
+                {
+                    "system_id": system_id,
+                    "unit_id": unit_id,
+                    "acceptance_date": local_today - dt.timedelta(days=layout.accepted_days_ago)
+                    if layout.accepted_days_ago is not None
+                    else None,
+                }
+            ]
+        )
+        await fleet.upsert_devices([_recorder(recorder_id, unit_id, system_id)])
+        await PartitionRepository(session).ensure({NOW.date(), (NOW - dt.timedelta(days=2)).date()})
+        obs = ObservationRepository(session)
+        if layout.previous is not None:
+            then = NOW - dt.timedelta(hours=layout.previous_hours_ago)
+            await store(obs, unit_id, recorder_id, then, layout.previous, "Recording", 0.0)
+        row = await store(
+            obs, unit_id, recorder_id, NOW, layout.footage, layout.status, layout.max_retention_days
+        )
+    return row
+
+
+def _recorder(
+    recorder_id: uuid.UUID, unit_id: uuid.UUID, system_id: uuid.UUID | None = None, **over: Any
+) -> dict[str, Any]:
+    return {
+        "device_id": recorder_id,
+        "unit_id": unit_id,
+        "kind": "nvr",
+        "name": "NVR",
+        "onvif_address": "http://192.0.2.1/onvif/device_service",
+        "parent_id": None,
+        "channel_no": None,
+        "place_id": None,
+        "system_id": system_id,
+        **over,
+    }
+
+
+async def store(
+    obs: ObservationRepository,
+    unit_id: uuid.UUID,
+    recorder_id: uuid.UUID,
+    at: dt.datetime,
+    segments: Segments,
+    status: str,
+    max_retention_days: float,
+    token: str = "Recording_1",
+) -> dict[str, Any]:
+    footage = _intervals(segments, at)
+    check_id = uuid.uuid4()
+    await obs.add(
+        [
+            {
+                "check_id": check_id,
+                "checked_at": at,
+                "recorder_id": recorder_id,
+                "recording_token": token,
+                "source_name": "VideoSource_1",
+                "camera_id": None,
+                "unit_id": unit_id,
+                "outcome": "read",
+                "reason": None,
+                "earliest": footage[0][0] if footage else None,
+                "latest": footage[-1][1] if footage else None,
+                "footage": [asyncpg.Range(a, b) for a, b in footage],
+                "recording_status": status,
+                "max_retention_s": max_retention_days * DAY,
+            }
+        ]
+    )
+    (row,) = await obs.evaluate([check_id])
+    return dict(row._mapping)
+
+
+# --- generated layouts ---
+
+_point = st.floats(min_value=0.0, max_value=50.0, allow_nan=False).map(lambda d: round(d, 3))
+# Gap lengths around the thresholds (300 s gap, 3600 s slack and stale) and well beyond them.
+_gap_s = st.sampled_from([60, 299, 300, 301, 3599, 3601, 43200, 5 * 86400])
+
+
+@st.composite
+def segments(draw: st.DrawFn) -> Segments:
+    """Footage from some day until some recent moment, with gaps of lengths near the
+    thresholds; or arbitrary pieces."""
+    if draw(st.booleans()):
+        cuts = sorted(set(draw(st.lists(_point, min_size=0, max_size=8))), reverse=True)
+        if len(cuts) % 2:
+            cuts.append(draw(st.sampled_from([0.0, 0.001, 0.1])))
+        return [(cuts[i], cuts[i + 1]) for i in range(0, len(cuts) - 1, 2)]
+    start = draw(st.sampled_from([5.0, 14.9, 15.0, 15.01, 29.99, 30.0, 31.0, 45.0]))
+    end = draw(st.sampled_from([0.0, 0.0, 0.04, 0.05]))  # 0.04 d < 1 h stale < 0.05 d
+    out, cursor = [], start
+    for at, length in sorted(draw(st.lists(st.tuples(_point, _gap_s), max_size=3)), reverse=True):
+        gap_from, gap_to = at, at - length / DAY
+        if gap_from >= cursor or gap_to <= end:
+            continue
+        out.append((cursor, gap_from))
+        cursor = gap_to
+    out.append((cursor, end))
+    return out
+
+
+def _shifted(footage: Segments, days: float) -> Segments:
+    return [(a + days, b + days) for a, b in footage]
+
+
+@st.composite
+def layouts(draw: st.DrawFn) -> Layout:
+    footage = draw(segments())
+    hours_ago = draw(st.sampled_from([1.0, 24.0, 72.0]))
+    earlier = draw(
+        st.sampled_from([-0.5, 0.0, 0.5, 1.5, 30.0])
+    )  # the earliest footage moved by elapsed + this (h)
+    previous = draw(
+        st.one_of(
+            st.none(),
+            st.just(footage),  # nothing changed
+            segments(),  # anything at all
+            st.builds(lambda extra: [*footage, *extra], segments()),  # more then (some gone since)
+            # the same footage, its start that much further back than time has moved since
+            st.just(
+                [(footage[0][0] + (hours_ago + earlier) / 24, footage[0][1]), *footage[1:]] if footage else []
+            ),
+            st.just(_shifted(footage, -hours_ago / 24)),  # as seen then: the same, earlier
+        )
+    )
+    return Layout(
+        jurisdiction=draw(st.sampled_from(["harbin-2008", "kunming-2012"])),
+        footage=footage,
+        status=draw(st.sampled_from(["Recording", "Recording", "Stopped"])),
+        max_retention_days=draw(st.sampled_from([0.0, 7.0, 20.0, 40.0])),
+        accepted_days_ago=draw(st.one_of(st.none(), st.integers(min_value=0, max_value=60))),
+        previous=previous,
+        previous_hours_ago=hours_ago,
+    )
+
+
+@settings(
+    max_examples=300,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(layout=layouts())
+async def test_verdicts_equal_an_independent_computation(
+    retention_maker: async_sessionmaker[AsyncSession], layout: Layout
+) -> None:
+    row = await judge(retention_maker, layout)
+    verdict, kinds, gaps = expected(layout)
+    assert (row["verdict"], sorted(f["kind"] for f in row["findings"]), len(row["gaps"])) == (
+        verdict,
+        sorted(kinds),
+        gaps,
+    ), layout
+
+
+# --- the cases the law names, as a user reads them ---
+
+
+def kinds_and_articles(row: dict[str, Any]) -> dict[str, list[str]]:
+    return {f["kind"]: f["articles"] for f in row["findings"]}
+
+
+async def test_harbin_keeps_15_days_kunming_30(retention_maker: async_sessionmaker[AsyncSession]) -> None:
+    hrb = await judge(retention_maker, Layout("harbin-2008", [(20.0, 0.0)]))
+    assert hrb["verdict"] == "compliant" and hrb["required_days"] == 15
+    assert hrb["requirement_source"] == "HRB-2008 art. 20(7)"
+    assert hrb["retained_days"] == pytest.approx(20.0, abs=0.001)
+    kmg = await judge(retention_maker, Layout("kunming-2012", [(20.0, 0.0)]))
+    assert kmg["verdict"] == "violating" and kmg["required_days"] == 30
+    assert kinds_and_articles(kmg) == {"short": ["KMG-2012 art. 19", "KMG-2012 art. 25"]}
+    assert kmg["findings"][0]["penalty"] == "kmg-25"
+    short = await judge(retention_maker, Layout("harbin-2008", [(10.0, 0.0)]))
+    assert kinds_and_articles(short) == {"short": ["HRB-2008 art. 20(7)", "HRB-2008 art. 28(6)"]}
+
+
+async def test_a_recently_accepted_system_is_not_yet_due(
+    retention_maker: async_sessionmaker[AsyncSession],
+) -> None:
+    row = await judge(retention_maker, Layout("harbin-2008", [(5.0, 0.0)], accepted_days_ago=5))
+    local_today = NOW.astimezone(ZoneInfo("Asia/Shanghai")).date()
+    assert row["verdict"] == "not_yet_due" and row["findings"] == []
+    assert row["due_date"] == local_today + dt.timedelta(days=10)
+
+
+async def test_deletion_gap_and_stop_cite_their_articles(
+    retention_maker: async_sessionmaker[AsyncSession],
+) -> None:
+    # 12 hours cut out of footage that was continuous at yesterday's check.
+    deleted = await judge(
+        retention_maker, Layout("harbin-2008", [(40.0, 3.0), (2.5, 0.0)], previous=[(40.0, 0.0)])
+    )
+    assert kinds_and_articles(deleted) == {"deleted": ["HRB-2008 art. 20(4)", "HRB-2008 art. 29"]}
+    assert len(deleted["gaps"]) == 1
+    # The earliest footage jumped 20 days in one day, into the required window.
+    jumped = await judge(retention_maker, Layout("kunming-2012", [(25.0, 0.0)], previous=[(45.0, 0.0)]))
+    assert set(kinds_and_articles(jumped)) == {"deleted", "short"}
+    assert kinds_and_articles(jumped)["deleted"] == ["KMG-2012 art. 22(1)", "KMG-2012 art. 25"]
+    # Old footage overwritten as time passes is no deletion.
+    rolling = await judge(retention_maker, Layout("harbin-2008", [(30.0, 0.0)], previous=[(30.0, 0.0)]))
+    assert rolling["verdict"] == "compliant"
+    # A gap seen at the first check is an interruption; a stopped recorder too.
+    gap = await judge(retention_maker, Layout("harbin-2008", [(40.0, 3.0), (2.5, 0.0)]))
+    assert kinds_and_articles(gap) == {"gap": ["HRB-2008 art. 20(5)", "HRB-2008 art. 28(4)"]}
+    stopped = await judge(retention_maker, Layout("harbin-2008", [(40.0, 2.0)], status="Stopped"))
+    assert set(kinds_and_articles(stopped)) == {"stopped"}
+
+
+async def test_a_stricter_rule_for_a_category_applies_with_its_source(
+    retention_maker: async_sessionmaker[AsyncSession],
+) -> None:
+    category = f"strict-{uuid.uuid4().hex[:6]}"
+    async with session_scope(retention_maker) as session:
+        unit_id = await mirror_unit(session, "harbin-2008")
+        place_id, recorder_id = uuid.uuid4(), uuid.uuid4()
+        fleet = FleetRepository(session)
+        await fleet.upsert_places([{"place_id": place_id, "unit_id": unit_id, "category": category}])
+        await fleet.upsert_devices([_recorder(recorder_id, unit_id, place_id=place_id)])
+        await session.execute(
+            text("INSERT INTO retention.rules VALUES ('harbin-2008', :c, 30, 'test standard §1')"),
+            {"c": category},
+        )
+        await PartitionRepository(session).ensure({NOW.date()})
+        row = await store(
+            ObservationRepository(session), unit_id, recorder_id, NOW, [(20.0, 0.0)], "Recording", 0
+        )
+        await session.rollback()
+    assert row["required_days"] == 30 and row["requirement_source"] == "test standard §1"
+    assert row["verdict"] == "violating" and row["category"] == category
