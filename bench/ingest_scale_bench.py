@@ -22,10 +22,10 @@ import sys
 import time
 from typing import Any
 
-import httpx
 from prometheus_client import CollectorRegistry
 
-from bench.registry_bench import DEVICE_COLUMNS, bench, csv_text, units_csv, uscc
+from bench.fleet import register_fleet
+from bench.registry_bench import bench
 from bench.stack import Stack, registry_stack
 from jifang.auth import Role
 from jifang.credentials import RegistryCredentials
@@ -40,7 +40,6 @@ from services.ingest.alarms import PullPointSettings
 from services.ingest.poller import DevicePoller, PollerMetrics
 from services.ingest.reconcile import reconcile
 from services.ingest.settings import IngestSettings
-from services.registry.cli import import_file
 from simulator.process import start_fleet_process
 
 N = int(os.environ.get("BENCH_SCALE_DEVICES", "10000"))
@@ -48,40 +47,6 @@ SIMULATORS = 2
 INTERVAL_S = float(os.environ.get("BENCH_SCALE_INTERVAL_S", "60"))
 MEASURED_INTERVALS = int(os.environ.get("BENCH_SCALE_INTERVALS", "2"))
 EVENTS = os.environ.get("BENCH_SCALE_EVENTS", "1") == "1"
-
-
-def register(stack: Stack, devices: list[dict[str, Any]], password: str) -> None:
-    client = httpx.Client(
-        base_url=f"{stack.registry_url}/api/v1",
-        headers={"Authorization": f"Bearer {stack.token(Role.TECH_OFFICE)}"},
-        timeout=600,
-    )
-    n_units = max(1, len(devices) // 10)
-    r = client.post(
-        "/imports/units",
-        content=units_csv(0, n_units, lambda i: f"区{i % 12}").encode(),
-        headers={"Content-Type": "text/csv"},
-    )
-    assert r.json()["imported"] == n_units, r.text
-    rows = [
-        [
-            uscc(i % n_units),
-            "camera",
-            d["device_id"],
-            "entrance",
-            d["onvif_address"],
-            "admin",
-            password,
-            *extra,
-        ]
-        for i, d in enumerate(devices)
-        for extra in ([f"SCALE{i:06d}", "Jifang", "SIM"],)
-    ]
-    path = stack.tmp / "scale-devices.csv"
-    path.write_text(csv_text(DEVICE_COLUMNS, rows), encoding="utf-8")
-    report = import_file(client, "devices", path, 5000, False)
-    assert report["imported"] == len(devices), report["errors"][:3]
-    client.close()
 
 
 def rss_kib() -> int:
@@ -100,7 +65,7 @@ async def main() -> int:
     try:
         devices = [d for _, fleet in started for d in fleet]
         async with registry_stack() as stack:
-            await asyncio.to_thread(register, stack, devices, password)
+            await asyncio.to_thread(register_fleet, stack, devices, password)
             await upgrade_async(ALEMBIC_INI, stack.db)
             engine = create_engine(stack.db, 4, "ingest-bench")
             maker = create_sessionmaker(engine)

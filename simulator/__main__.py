@@ -28,6 +28,9 @@ async def main() -> None:
     parser.add_argument("--control-port", type=int, default=8090)
     parser.add_argument("--password", default="sim-password")
     parser.add_argument(
+        "--nvr-every", type=int, default=10, help="every n-th device is an NVR with footage (1: all)"
+    )
+    parser.add_argument(
         "--base-port", type=int, default=0, help="device i listens on base+i (0: any free port)"
     )
     args = parser.parse_args()
@@ -40,7 +43,7 @@ async def main() -> None:
         SimDevice(
             device_id=f"sim-{i:05d}",
             password=args.password,
-            kind="nvr" if i % 10 == 0 else "camera",
+            kind="nvr" if i % args.nvr_every == 0 else "camera",
             port=args.base_port + i if args.base_port else 0,
         )
         for i in range(args.devices)
@@ -48,7 +51,7 @@ async def main() -> None:
     for i, dev in enumerate(devices):
         if dev.kind == "nvr":
             # Recorders with footage to check: 40 days, 10 days, 40 days with a 12-hour gap.
-            layout = DEMO_RECORDINGS[(i // 10) % len(DEMO_RECORDINGS)]
+            layout = DEMO_RECORDINGS[(i // args.nvr_every) % len(DEMO_RECORDINGS)]
             dev.recordings = recording_index(dev, [layout])
     await fleet.start(devices)
     for dev in fleet.devices.values():

@@ -11,11 +11,18 @@ from typing import Any
 
 
 def start_fleet_process(
-    devices: int, password: str, *, control_port: int, base_port: int = 0, cwd: Path | None = None
+    devices: int,
+    password: str,
+    *,
+    control_port: int,
+    base_port: int = 0,
+    nvr_every: int = 10,
+    cwd: Path | None = None,
 ) -> tuple[subprocess.Popen[str], list[dict[str, Any]]]:
     """(the process, each device as `describe` gives it); the caller stops the process."""
     args = [sys.executable, "-m", "simulator", "--devices", str(devices), "--control-port", str(control_port)]
-    args += ["--password", password] + (["--base-port", str(base_port)] if base_port else [])
+    args += ["--password", password, "--nvr-every", str(nvr_every)]
+    args += ["--base-port", str(base_port)] if base_port else []
     proc = subprocess.Popen(args, stdout=subprocess.PIPE, text=True, cwd=cwd)
     assert proc.stdout is not None
     return proc, [json.loads(proc.stdout.readline()) for _ in range(devices)]

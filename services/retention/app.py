@@ -24,7 +24,7 @@ from jifang.runner import LongRunningService
 from services.retention.checks import RetentionChecker, RetentionMetrics
 from services.retention.endpoints import router
 from services.retention.feed import RegistryFeed, reconcile_or_warn
-from services.retention.loops import DailyCheck, ResultPruning, RetentionGauges
+from services.retention.loops import DailyCheck, Rejudgement, ResultPruning, RetentionGauges
 from services.retention.models import OutboxEvent
 from services.retention.reading import ReadLimits
 from services.retention.repository import RuleRepository
@@ -64,6 +64,7 @@ def create_app(settings: RetentionSettings | None = None) -> FastAPI:
         checker = RetentionChecker(
             credentials,
             metrics,
+            book,
             # One day more than the longest requirement: a gap at the window's edge is seen whole.
             window=timedelta(days=longest_requirement_days(book) + 1),
             limits=ReadLimits(
@@ -98,6 +99,7 @@ def create_app(settings: RetentionSettings | None = None) -> FastAPI:
                 ),
             ),
             ResultPruning(maker, settings.results_keep_days),
+            Rejudgement(maker),
             RetentionGauges(maker, metrics, settings.metrics_refresh_s),
         ]
         if settings.checks_enabled:

@@ -26,8 +26,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from jifang.credentials import RegistryCredentials, UnknownDevice
 from jifang.events import event_meta
 from jifang.onvif import OnvifClient
+from jifang.policy import PolicyBook
 from jifang.topics import RETENTION_TOPIC
 from jifang.v1 import retention_pb2
+from services.retention.findings import render_findings
 from services.retention.reading import ReadLimits, RecorderReading, match_cameras, read_recorder
 from services.retention.repository import (
     FleetRepository,
@@ -93,6 +95,7 @@ class RetentionChecker:
         self,
         credentials: RegistryCredentials,
         metrics: RetentionMetrics,
+        book: PolicyBook,
         *,
         window: timedelta,
         limits: ReadLimits | None = None,
@@ -100,6 +103,7 @@ class RetentionChecker:
     ) -> None:
         self.credentials = credentials
         self.metrics = metrics
+        self.book = book
         self.window = window
         self.limits = limits or ReadLimits()
         self._slots = asyncio.Semaphore(concurrency)
@@ -151,10 +155,8 @@ class RetentionChecker:
         fleet = FleetRepository(session)
         observations = ObservationRepository(session)
         rows: list[dict[str, Any]] = []
-        check_ids = []
         for reading in readings:
             check_id = uuid.uuid4()
-            check_ids.append(check_id)
             recorder_rows = await self._rows(fleet, observations, reading, check_id)
             rows.extend(recorder_rows)
             if reading.result.verified:
@@ -165,9 +167,8 @@ class RetentionChecker:
         if months:
             await PartitionRepository(session).ensure(months)
             self._months |= months
-        await observations.add(rows)
-        judged = await observations.evaluate(check_ids)
-        await OutboxRepository(session).add(judged_events(judged))
+        judged = await observations.record(rows)
+        await OutboxRepository(session).add(judged_events(judged, self.book))
         for row in judged:
             self.metrics.channel_checks.labels(row.verdict).inc()
         latest = max(r.result.checked_at for r in readings)
@@ -251,7 +252,7 @@ def _ts(value: datetime) -> Timestamp:
     return t
 
 
-def judged_events(judged: Sequence[Row[Any]]) -> list[dict[str, Any]]:
+def judged_events(judged: Sequence[Row[Any]], book: PolicyBook) -> list[dict[str, Any]]:
     """One RetentionChecked event per judged channel, as outbox rows keyed by unit."""
     out = []
     for row in judged:
@@ -281,7 +282,7 @@ def judged_events(judged: Sequence[Row[Any]]) -> list[dict[str, Any]]:
                     penalty=f.get("penalty") or "",
                     detail=f["detail"],
                 )
-                for f in row.findings or []
+                for f in render_findings(row, book)
             ],
             gaps=[
                 retention_pb2.FootageGap(

@@ -82,6 +82,25 @@ class RetentionGauges(LongRunningService):
         return self.every_s
 
 
+class Rejudgement(LongRunningService):
+    """Every active channel judged again from its stored spans, hourly: a recently accepted
+    system falls due on its date, not at its recorder's next check."""
+
+    name = "rejudgement"
+
+    def __init__(self, sessionmaker: async_sessionmaker[AsyncSession], every_s: float = 3600.0) -> None:
+        super().__init__()
+        self.sessionmaker = sessionmaker
+        self.every_s = every_s
+
+    async def run_once(self) -> float:
+        async with session_scope(self.sessionmaker) as session:
+            changed = await ObservationRepository(session).rejudge()
+        if changed:
+            log.info("channels re-judged", extra={"changed": changed})
+        return self.every_s
+
+
 class ResultPruning(LongRunningService):
     """Keeps partitions ready for this month and the next, and drops those whose whole month
     is older than the policy keeps (check results only: findings and the gateway's use

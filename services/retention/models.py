@@ -126,7 +126,6 @@ class Observation(Base):
     __tablename__ = "observations"
     __table_args__: Any = (
         Index("ix_observations_channel", "recorder_id", "recording_token", "checked_at"),
-        Index("ix_observations_pending", "id", postgresql_where="verdict IS NULL"),
         {"postgresql_partition_by": "RANGE (checked_at)"},
     )
 
@@ -157,7 +156,13 @@ class Observation(Base):
     due_date: Mapped[dt.date | None] = mapped_column(Date)
     retained_days: Mapped[float | None] = mapped_column(Float)
     gaps: Mapped[Any] = mapped_column(JSONB, nullable=True)
-    findings: Mapped[Any] = mapped_column(JSONB, nullable=True)
+    # What was found (short, configured_short, deleted_earliest, deleted_footage, gap,
+    # stopped) and the figures its detail cites; the articles come from the pack.
+    finding_kinds: Mapped[list[str] | None] = mapped_column(ARRAY(Text))
+    deleted_s: Mapped[float | None] = mapped_column(Float)
+    interruptions: Mapped[int | None] = mapped_column(Integer)
+    previous_earliest: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    previous_checked_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class Channel(Base):
@@ -173,7 +178,13 @@ class Channel(Base):
     district: Mapped[str] = mapped_column(String(100))
     category: Mapped[str | None] = mapped_column(String(50))
     jurisdiction: Mapped[str] = mapped_column(String(50))
+    # The current judgement: that of the latest observation, re-judged as days pass (a
+    # recently accepted system falls due) and when the packs' rules change.
     verdict: Mapped[str] = mapped_column(String(20))
+    finding_kinds: Mapped[list[str] | None] = mapped_column(ARRAY(Text))
+    required_days: Mapped[int | None] = mapped_column(Integer)
+    requirement_source: Mapped[str | None] = mapped_column(Text)
+    due_date: Mapped[dt.date | None] = mapped_column(Date)
     observation_id: Mapped[int] = mapped_column(BigInteger)
     checked_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
     # The latest observation that read the index: what the next check compares with (a check

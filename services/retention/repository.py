@@ -13,13 +13,24 @@ import uuid
 from collections.abc import Mapping, Sequence
 from typing import Any, NamedTuple
 
-from sqlalchemy import Row, String, and_, bindparam, delete, func, select, text, update
+from sqlalchemy import (
+    BigInteger,
+    DateTime,
+    Row,
+    String,
+    and_,
+    bindparam,
+    delete,
+    func,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.dialects.postgresql import ARRAY, insert
 from sqlalchemy.dialects.postgresql import UUID as PG_UUID
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
-from jifang.db import copy_rows
 from services.retention.models import (
     AppliedEvent,
     Channel,
@@ -216,26 +227,44 @@ class RuleRepository:
             await self.session.execute(insert(JurisdictionRule).values(list(jurisdictions)))
 
 
-# The verdict of every pending observation of the given checks, in one statement. Footage is
-# a multirange; the window is the required days back from the check. Gaps shorter than the
-# jurisdiction's threshold are breaks, not gaps. A gap where the last reading had footage is
-# footage deleted; one where it had none (or with no last reading) is an interruption.
-_EVALUATE = text(
+# Raw readings of one batch wait in a temporary table; one INSERT ... SELECT judges them all
+# and writes each observation once, already judged (an UPDATE afterwards would write every
+# row twice). Footage is a multirange; the window is the required days back from the check.
+# Gaps shorter than the jurisdiction's threshold are breaks, not gaps. A gap where the last
+# reading had footage is footage deleted; one where it had none (or with no last reading) is
+# an interruption. Findings are kinds here; their articles come from the packs (findings.py).
+RAW_COLUMNS = (
+    "check_id",
+    "checked_at",
+    "recorder_id",
+    "recording_token",
+    "source_name",
+    "camera_id",
+    "unit_id",
+    "outcome",
+    "reason",
+    "earliest",
+    "latest",
+    "footage",
+    "recording_status",
+    "max_retention_s",
+)
+_STAGING = text(
+    "CREATE TEMP TABLE IF NOT EXISTS readings (check_id uuid, checked_at timestamptz, recorder_id uuid, "
+    "recording_token text, source_name text, camera_id uuid, unit_id uuid, outcome text, reason text, "
+    "earliest timestamptz, latest timestamptz, footage tstzmultirange, recording_status text, "
+    "max_retention_s float8) ON COMMIT DELETE ROWS"
+)
+_JUDGE = text(
     """
-WITH pending AS (
-    SELECT o.* FROM retention.observations o
-    WHERE o.verdict IS NULL AND o.check_id = ANY(:checks)
-), ctx AS (
-    SELECT p.id, p.checked_at, p.outcome, p.earliest, p.latest, p.footage, p.recording_status,
-           p.max_retention_s, u.district, u.jurisdiction, j.timezone, j.gap_threshold_s,
-           j.deletion_slack_s, j.stale_s, j.short_articles, j.short_penalty, j.deleted_articles,
-           j.deleted_penalty, j.interrupted_articles, j.interrupted_penalty, pl.category,
-           sy.acceptance_date,
-           CASE WHEN rc.days > rd.days THEN rc.days ELSE rd.days END AS required_days,
-           CASE WHEN rc.days > rd.days THEN rc.source ELSE rd.source END AS requirement_source,
-           prev.earliest AS prev_earliest, prev.latest AS prev_latest,
-           prev.footage AS prev_footage, prev.checked_at AS prev_checked_at
-    FROM pending p
+WITH ctx AS MATERIALIZED (
+    SELECT p.*, u.district, u.jurisdiction, j.timezone, j.gap_threshold_s,
+           j.deletion_slack_s, j.stale_s, pl.category, sy.acceptance_date,
+           CASE WHEN rc.days > rd.days THEN rc.days ELSE rd.days END AS required,
+           CASE WHEN rc.days > rd.days THEN rc.source ELSE rd.source END AS source,
+           prev.earliest AS p_earliest, prev.latest AS p_latest,
+           prev.footage AS p_footage, prev.checked_at AS p_checked_at
+    FROM readings p
     JOIN retention.units u ON u.unit_id = p.unit_id
     JOIN retention.jurisdictions j ON j.jurisdiction = u.jurisdiction
     JOIN retention.rules rd ON rd.jurisdiction = u.jurisdiction AND rd.category = ''
@@ -247,148 +276,184 @@ WITH pending AS (
         ON ch.recorder_id = p.recorder_id AND ch.recording_token = p.recording_token
     LEFT JOIN retention.observations prev
         ON prev.id = ch.read_observation_id AND prev.checked_at = ch.read_checked_at
-), calc AS (
+), calc AS MATERIALIZED (
     SELECT c.*,
-           c.checked_at - make_interval(days => c.required_days) AS window_start,
-           c.acceptance_date + c.required_days AS due_on,
-           (c.acceptance_date IS NULL OR c.acceptance_date + c.required_days
+           c.checked_at - make_interval(days => c.required) AS window_start,
+           (c.acceptance_date IS NULL OR c.acceptance_date + c.required
                 <= (c.checked_at AT TIME ZONE c.timezone)::date) AS due,
            CASE WHEN c.earliest IS NULL THEN 0
-                ELSE extract(epoch FROM c.checked_at - c.earliest) END AS retained_s
-    FROM ctx c
-), spans AS (
-    SELECT c.*,
+                ELSE extract(epoch FROM c.checked_at - c.earliest) END AS retained_s,
            CASE WHEN c.outcome = 'read' AND c.earliest IS NOT NULL
-                     AND greatest(c.window_start, c.earliest) < c.latest
-                THEN tstzmultirange(tstzrange(greatest(c.window_start, c.earliest), c.latest))
+                     AND greatest(c.checked_at - make_interval(days => c.required), c.earliest) < c.latest
+                THEN tstzmultirange(tstzrange(
+                         greatest(c.checked_at - make_interval(days => c.required), c.earliest), c.latest))
                      - c.footage
                 ELSE '{}'::tstzmultirange END AS window_gaps
-    FROM calc c
-), gaps AS (
-    SELECT s.*,
+    FROM ctx c
+), gaps AS MATERIALIZED (
+    SELECT c.*,
            (SELECT coalesce(jsonb_agg(jsonb_build_array(lower(g), upper(g)) ORDER BY lower(g)), '[]')
-              FROM unnest(s.window_gaps) g
-             WHERE extract(epoch FROM upper(g) - lower(g)) >= s.gap_threshold_s) AS gap_list,
+              FROM unnest(c.window_gaps) g
+             WHERE extract(epoch FROM upper(g) - lower(g)) >= c.gap_threshold_s) AS gap_list,
+           CASE WHEN c.p_footage IS NULL THEN 0 ELSE
            (SELECT coalesce(sum(extract(epoch FROM upper(g) - lower(g))), 0)
-              FROM unnest(s.window_gaps * coalesce(s.prev_footage, '{}')) g
-             WHERE extract(epoch FROM upper(g) - lower(g)) >= s.gap_threshold_s) AS deleted_s,
+              FROM unnest(c.window_gaps * c.p_footage) g
+             WHERE extract(epoch FROM upper(g) - lower(g)) >= c.gap_threshold_s) END AS deleted_s,
            (SELECT count(*)
-              FROM unnest(s.window_gaps - coalesce(s.prev_footage, '{}')) g
-             WHERE extract(epoch FROM upper(g) - lower(g)) >= s.gap_threshold_s) AS interruptions
-    FROM spans s
+              FROM unnest(c.window_gaps - coalesce(c.p_footage, '{}')) g
+             WHERE extract(epoch FROM upper(g) - lower(g)) >= c.gap_threshold_s) AS interruptions
+    FROM calc c
 ), judged AS (
-    SELECT g.id, g.checked_at, g.district, g.jurisdiction, g.category, g.required_days,
-           g.requirement_source, g.retained_s / 86400 AS retained_days, g.gap_list, g.due,
-           g.due_on, g.outcome,
-           coalesce((
-               SELECT jsonb_agg(f.finding ORDER BY f.ord) FROM (VALUES
-                 (1, CASE WHEN g.outcome = 'read' AND g.due
-                               AND g.retained_s < g.required_days * 86400 - g.gap_threshold_s
-                     THEN jsonb_build_object(
-                         'rule', 'retention_short', 'kind', 'short',
-                         'articles', to_jsonb(g.short_articles), 'penalty', g.short_penalty,
-                         'detail', format('footage kept %s days of the %s required',
-                                          round((g.retained_s / 86400)::numeric, 1), g.required_days)) END),
-                 (2, CASE WHEN g.outcome = 'read' AND g.due AND g.max_retention_s > 0
-                               AND g.max_retention_s < g.required_days * 86400
-                     THEN jsonb_build_object(
-                         'rule', 'retention_short', 'kind', 'configured_short',
-                         'articles', to_jsonb(g.short_articles), 'penalty', g.short_penalty,
-                         'detail', format('the recorder is set to keep %s days of the %s required',
-                                          round((g.max_retention_s / 86400)::numeric, 1),
-                                          g.required_days)) END),
-                 (3, CASE WHEN g.outcome = 'read' AND g.prev_checked_at IS NOT NULL AND (
-                               (g.earliest IS NOT NULL AND g.prev_earliest IS NOT NULL
-                                AND g.earliest > g.window_start
-                                AND g.earliest - g.prev_earliest > (g.checked_at - g.prev_checked_at)
-                                    + make_interval(secs => g.deletion_slack_s))
-                            OR (g.earliest IS NULL AND g.prev_latest > g.window_start))
-                     THEN jsonb_build_object(
-                         'rule', 'records_deleted_or_altered', 'kind', 'deleted',
-                         'articles', to_jsonb(g.deleted_articles), 'penalty', g.deleted_penalty,
-                         'detail', format('the earliest footage moved from %s to %s in %s',
-                                          g.prev_earliest, g.earliest,
-                                          date_trunc('second', g.checked_at - g.prev_checked_at))) END),
-                 (4, CASE WHEN g.deleted_s > 0
-                     THEN jsonb_build_object(
-                         'rule', 'records_deleted_or_altered', 'kind', 'deleted',
-                         'articles', to_jsonb(g.deleted_articles), 'penalty', g.deleted_penalty,
-                         'detail', format('%s hours of footage present at the last check are gone',
-                                          round((g.deleted_s / 3600)::numeric, 1))) END),
-                 (5, CASE WHEN g.interruptions > 0
-                     THEN jsonb_build_object(
-                         'rule', 'operation_interrupted', 'kind', 'gap',
-                         'articles', to_jsonb(g.interrupted_articles), 'penalty', g.interrupted_penalty,
-                         'detail', format('%s gap(s) in the footage of the last %s days',
-                                          g.interruptions, g.required_days)) END),
-                 (6, CASE WHEN g.outcome = 'read' AND (g.recording_status <> 'Recording'
-                               OR extract(epoch FROM g.checked_at - g.latest) > g.stale_s)
-                     THEN jsonb_build_object(
-                         'rule', 'operation_interrupted', 'kind', 'stopped',
-                         'articles', to_jsonb(g.interrupted_articles), 'penalty', g.interrupted_penalty,
-                         'detail', format('recording status %s, latest footage %s',
-                                          g.recording_status, coalesce(g.latest::text, 'none'))) END)
-               ) AS f(ord, finding) WHERE f.finding IS NOT NULL
-           ), '[]'::jsonb) AS findings
+    SELECT g.*, array_remove(ARRAY[
+        CASE WHEN g.outcome = 'read' AND g.due
+                  AND g.retained_s < g.required * 86400 - g.gap_threshold_s THEN 'short' END,
+        CASE WHEN g.outcome = 'read' AND g.due AND g.max_retention_s > 0
+                  AND g.max_retention_s < g.required * 86400 THEN 'configured_short' END,
+        CASE WHEN g.outcome = 'read' AND g.p_checked_at IS NOT NULL AND (
+                  (g.earliest IS NOT NULL AND g.p_earliest IS NOT NULL AND g.earliest > g.window_start
+                   AND g.earliest - g.p_earliest
+                       > (g.checked_at - g.p_checked_at) + make_interval(secs => g.deletion_slack_s))
+                  OR (g.earliest IS NULL AND g.p_latest > g.window_start)) THEN 'deleted_earliest' END,
+        CASE WHEN g.deleted_s > 0 THEN 'deleted_footage' END,
+        CASE WHEN g.interruptions > 0 THEN 'gap' END,
+        CASE WHEN g.outcome = 'read' AND (g.recording_status <> 'Recording'
+                  OR extract(epoch FROM g.checked_at - g.latest) > g.stale_s) THEN 'stopped' END
+    ], NULL) AS kinds
     FROM gaps g
 )
-UPDATE retention.observations o
-SET district = j.district, jurisdiction = j.jurisdiction, category = j.category,
-    required_days = j.required_days, requirement_source = j.requirement_source,
-    retained_days = CASE WHEN j.outcome = 'read' THEN j.retained_days END,
-    gaps = j.gap_list, findings = j.findings, due_date = j.due_on,
-    verdict = CASE WHEN j.outcome <> 'read' THEN 'cannot_verify'
-                   WHEN jsonb_array_length(j.findings) > 0 THEN 'violating'
-                   WHEN NOT j.due THEN 'not_yet_due'
-                   ELSE 'compliant' END
-FROM judged j
-WHERE o.id = j.id AND o.checked_at = j.checked_at
-RETURNING o.id, o.checked_at, o.recorder_id, o.recording_token, o.camera_id, o.unit_id,
-          o.district, o.jurisdiction, o.category, o.verdict, o.reason, o.required_days,
-          o.requirement_source, o.retained_days, o.due_date, o.findings, o.gaps,
-          o.recording_status, o.max_retention_s, o.outcome
+INSERT INTO retention.observations (check_id, checked_at, recorder_id, recording_token,
+    source_name, camera_id, unit_id, outcome, reason, earliest, latest, footage,
+    recording_status, max_retention_s, district, category, jurisdiction, required_days,
+    requirement_source, verdict, due_date, retained_days, gaps, finding_kinds, deleted_s,
+    interruptions, previous_earliest, previous_checked_at)
+SELECT check_id, checked_at, recorder_id, recording_token, source_name, camera_id, unit_id,
+       outcome, reason, earliest, latest, footage, recording_status, max_retention_s,
+       district, category, jurisdiction, required, source,
+       CASE WHEN outcome <> 'read' THEN 'cannot_verify'
+            WHEN cardinality(kinds) > 0 THEN 'violating'
+            WHEN NOT due THEN 'not_yet_due'
+            ELSE 'compliant' END,
+       acceptance_date + required,
+       CASE WHEN outcome = 'read' THEN retained_s / 86400 END,
+       gap_list, kinds, deleted_s, interruptions, p_earliest, p_checked_at
+FROM judged
+RETURNING id, checked_at, check_id, recorder_id, recording_token, source_name, camera_id, unit_id,
+          outcome, reason, earliest, latest, recording_status, max_retention_s, district, category,
+          jurisdiction, required_days, requirement_source, verdict, due_date, retained_days, gaps,
+          finding_kinds, deleted_s, interruptions, previous_earliest, previous_checked_at
 """
-).bindparams(bindparam("checks", type_=ARRAY(PG_UUID(as_uuid=True))))
+)
 
-# The channels' current state: the newest evaluated observation of each, in one statement.
+# The channels' current state: the newest observation of each, in one statement.
 _ADVANCE_CHANNELS = text(
     """
 INSERT INTO retention.channels AS ch (recorder_id, recording_token, unit_id, camera_id, district,
-    category, jurisdiction, verdict, observation_id, checked_at, read_observation_id,
-    read_checked_at, active)
+    category, jurisdiction, verdict, finding_kinds, required_days, requirement_source, due_date,
+    observation_id, checked_at, read_observation_id, read_checked_at, active)
 SELECT DISTINCT ON (o.recorder_id, o.recording_token)
        o.recorder_id, o.recording_token, o.unit_id, o.camera_id, o.district, o.category,
-       o.jurisdiction, o.verdict, o.id, o.checked_at,
+       o.jurisdiction, o.verdict, o.finding_kinds, o.required_days, o.requirement_source,
+       o.due_date, o.id, o.checked_at,
        CASE WHEN o.outcome = 'read' THEN o.id END, CASE WHEN o.outcome = 'read' THEN o.checked_at END,
        true
-FROM retention.observations o
-WHERE o.check_id = ANY(:checks) AND o.verdict IS NOT NULL
+FROM unnest(:ids, :at) AS n(id, checked_at)
+JOIN retention.observations o ON o.id = n.id AND o.checked_at = n.checked_at
 ORDER BY o.recorder_id, o.recording_token, o.checked_at DESC
 ON CONFLICT (recorder_id, recording_token) DO UPDATE SET
     unit_id = excluded.unit_id, camera_id = excluded.camera_id, district = excluded.district,
     category = excluded.category, jurisdiction = excluded.jurisdiction, verdict = excluded.verdict,
+    finding_kinds = excluded.finding_kinds, required_days = excluded.required_days,
+    requirement_source = excluded.requirement_source, due_date = excluded.due_date,
     observation_id = excluded.observation_id, checked_at = excluded.checked_at, active = true,
     read_observation_id = coalesce(excluded.read_observation_id, ch.read_observation_id),
     read_checked_at = coalesce(excluded.read_checked_at, ch.read_checked_at)
 WHERE excluded.checked_at >= ch.checked_at
 """
-).bindparams(bindparam("checks", type_=ARRAY(PG_UUID(as_uuid=True))))
+).bindparams(
+    bindparam("ids", type_=ARRAY(BigInteger)),
+    bindparam("at", type_=ARRAY(DateTime(timezone=True))),
+)
+
+# Every active channel judged again from its stored spans, with today's date and the packs'
+# rules now: a recently accepted system falls due, a pack's stricter rule applies. What only
+# a comparison of two readings shows (deletions, gaps, a stopped recording) stays as seen.
+_REJUDGE = text(
+    """
+WITH cur AS MATERIALIZED (
+    SELECT ch.recorder_id, ch.recording_token, o.outcome, o.checked_at, o.max_retention_s,
+           CASE WHEN o.earliest IS NULL THEN 0
+                ELSE extract(epoch FROM o.checked_at - o.earliest) END AS retained_s,
+           array(SELECT k FROM unnest(o.finding_kinds) k
+                 WHERE k NOT IN ('short', 'configured_short')) AS seen,
+           j.timezone, j.gap_threshold_s, sy.acceptance_date,
+           CASE WHEN rc.days > rd.days THEN rc.days ELSE rd.days END AS required,
+           CASE WHEN rc.days > rd.days THEN rc.source ELSE rd.source END AS source
+    FROM retention.channels ch
+    JOIN retention.observations o ON o.id = ch.observation_id AND o.checked_at = ch.checked_at
+    JOIN retention.units u ON u.unit_id = ch.unit_id
+    JOIN retention.jurisdictions j ON j.jurisdiction = u.jurisdiction
+    JOIN retention.rules rd ON rd.jurisdiction = u.jurisdiction AND rd.category = ''
+    LEFT JOIN retention.devices cam ON cam.device_id = coalesce(ch.camera_id, ch.recorder_id)
+    LEFT JOIN retention.places pl ON pl.place_id = cam.place_id AND NOT pl.removed
+    LEFT JOIN retention.systems sy ON sy.system_id = cam.system_id AND NOT sy.removed
+    LEFT JOIN retention.rules rc ON rc.jurisdiction = u.jurisdiction AND rc.category = pl.category
+    WHERE ch.active
+), due AS (
+    SELECT c.*, (c.acceptance_date IS NULL OR c.acceptance_date + c.required
+                 <= (now() AT TIME ZONE c.timezone)::date) AS is_due
+    FROM cur c
+), judged AS (
+    SELECT d.*, array_remove(ARRAY[
+        CASE WHEN d.outcome = 'read' AND d.is_due
+                  AND d.retained_s < d.required * 86400 - d.gap_threshold_s THEN 'short' END,
+        CASE WHEN d.outcome = 'read' AND d.is_due AND d.max_retention_s > 0
+                  AND d.max_retention_s < d.required * 86400 THEN 'configured_short' END
+    ], NULL) || d.seen AS kinds
+    FROM due d
+), verdicts AS (
+    SELECT jd.*, CASE WHEN jd.outcome <> 'read' THEN 'cannot_verify'
+                      WHEN cardinality(jd.kinds) > 0 THEN 'violating'
+                      WHEN NOT jd.is_due THEN 'not_yet_due'
+                      ELSE 'compliant' END AS verdict
+    FROM judged jd
+)
+UPDATE retention.channels ch
+SET verdict = v.verdict, finding_kinds = v.kinds, required_days = v.required,
+    requirement_source = v.source, due_date = v.acceptance_date + v.required
+FROM verdicts v
+WHERE ch.recorder_id = v.recorder_id AND ch.recording_token = v.recording_token
+  AND (ch.verdict, ch.finding_kinds, ch.required_days, ch.requirement_source)
+      IS DISTINCT FROM (v.verdict, v.kinds, v.required, v.source)
+"""
+)
 
 
 class ObservationRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    async def add(self, rows: Sequence[Mapping[str, Any]]) -> None:
-        """Bulk-load observations (COPY; the partitions must exist)."""
-        await copy_rows(self.session, Observation.__table__, rows)  # type: ignore[arg-type]
-
-    async def evaluate(self, check_ids: Sequence[uuid.UUID]) -> list[Row[Any]]:
-        """Judge the pending observations of these checks; advance their channels."""
-        result = await self.session.execute(_EVALUATE, {"checks": list(check_ids)})
-        judged = list(result)
-        await self.session.execute(_ADVANCE_CHANNELS, {"checks": list(check_ids)})
+    async def record(self, readings: Sequence[Mapping[str, Any]]) -> list[Row[Any]]:
+        """Judge raw readings (RAW_COLUMNS) set-based, store them as observations (their
+        month's partition must exist) and advance their channels; the stored rows."""
+        if not readings:
+            return []
+        await self.session.execute(_STAGING)
+        await self.session.execute(text("TRUNCATE readings"))
+        conn = await self.session.connection()
+        raw: Any = (await conn.get_raw_connection()).driver_connection
+        await raw.copy_records_to_table(
+            "readings", columns=RAW_COLUMNS, records=[tuple(r.get(c) for c in RAW_COLUMNS) for r in readings]
+        )
+        judged = list(await self.session.execute(_JUDGE))
+        await self.session.execute(
+            _ADVANCE_CHANNELS, {"ids": [r.id for r in judged], "at": [r.checked_at for r in judged]}
+        )
         return judged
+
+    async def rejudge(self) -> int:
+        """Judge every active channel again from its stored spans; how many changed."""
+        result = await self.session.execute(_REJUDGE)
+        return int(getattr(result, "rowcount", 0) or 0)
 
     async def known_tokens(self, recorder_id: uuid.UUID) -> list[str]:
         """The recorder's active channels (those a failed reading reports as unverifiable)."""
@@ -422,7 +487,7 @@ class ObservationRepository:
         verdict: str | None = None,
         limit: int = 100,
         offset: int = 0,
-    ) -> tuple[list[Observation], int]:
+    ) -> tuple[list[tuple[Observation, Channel]], int]:
         """Current state of the active channels, with their latest observation."""
         cond: list[ColumnElement[bool]] = [Channel.active.is_(True)]
         if unit_id is not None:
@@ -434,8 +499,8 @@ class ObservationRepository:
         if verdict is not None:
             cond.append(Channel.verdict == verdict)
         total = int(await self.session.scalar(select(func.count()).select_from(Channel).where(*cond)) or 0)
-        rows = await self.session.scalars(
-            select(Observation)
+        rows = await self.session.execute(
+            select(Observation, Channel)
             .join(
                 Channel,
                 and_(Observation.id == Channel.observation_id, Observation.checked_at == Channel.checked_at),
@@ -445,7 +510,7 @@ class ObservationRepository:
             .limit(limit)
             .offset(offset)
         )
-        return list(rows), total
+        return [(o, c) for o, c in rows], total
 
     async def history(self, recorder_id: uuid.UUID, token: str, limit: int = 100) -> list[Observation]:
         rows = await self.session.scalars(

@@ -42,7 +42,7 @@ class ChannelResult(BaseModel):
     recording_status: str | None
     max_retention_s: float | None = Field(description="The recorder's MaximumRetentionTime; 0: not limited")
     gaps: list[tuple[dt.datetime, dt.datetime]] | None = Field(description="Gaps inside the required window")
-    findings: list[Finding] | None
+    findings: list[Finding] = Field(default_factory=list, description="Each citing its articles")
 
 
 class ChannelPage(BaseModel):

@@ -4,18 +4,21 @@ unit, and the views per channel, unit, district and category."""
 from __future__ import annotations
 
 import uuid
-from typing import Literal
+from typing import Any, Literal
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from jifang.auth import Principal
 from jifang.errors import Forbidden, NotFound
+from jifang.policy import PolicyBook
 from services.retention.checks import RetentionChecker
-from services.retention.models import Observation
+from services.retention.findings import render_findings
+from services.retention.models import Channel, Observation
 from services.retention.repository import FleetRepository, ObservationRepository
 from services.retention.schemas import (
     ChannelPage,
     ChannelResult,
+    Finding,
     GroupCounts,
     Summary,
     UnitRetention,
@@ -39,8 +42,30 @@ def _scope(principal: Principal, unit_id: uuid.UUID | None) -> uuid.UUID | None:
     return unit_id
 
 
-def _result(o: Observation) -> ChannelResult:
-    return ChannelResult.model_validate(o)
+class _AsJudgedNow:
+    """An observation seen with the channel's current judgement (without touching the
+    stored observation: the history keeps what each check found)."""
+
+    def __init__(self, observation: Observation, current: Channel) -> None:
+        self._observation = observation
+        self._now = {
+            "verdict": current.verdict,
+            "finding_kinds": current.finding_kinds,
+            "required_days": current.required_days,
+            "requirement_source": current.requirement_source,
+            "due_date": current.due_date,
+        }
+
+    def __getattr__(self, name: str) -> Any:
+        return self._now[name] if name in self._now else getattr(self._observation, name)
+
+
+def _result(o: Observation, book: PolicyBook, current: Channel | None = None) -> ChannelResult:
+    """A channel at one check; with ``current``, as judged now (a system may have fallen due)."""
+    seen: Any = o if current is None else _AsJudgedNow(o, current)
+    result = ChannelResult.model_validate(seen)
+    result.findings = [Finding(**f) for f in render_findings(seen, book)]
+    return result
 
 
 class RetentionService:
@@ -67,7 +92,7 @@ class RetentionService:
         if not await FleetRepository(session).unit_exists(unit_id):
             raise NotFound(f"Unit {unit_id} is unknown to retention")
         rows, _ = await ObservationRepository(session).channels(unit_id=unit_id, limit=10_000)
-        channels = [_result(o) for o in rows]
+        channels = [_result(o, self.checker.book, c) for o, c in rows]
         counts = VerdictCounts()
         for c in channels:
             if c.verdict is not None:
@@ -95,7 +120,9 @@ class RetentionService:
             limit=limit,
             offset=offset,
         )
-        return ChannelPage(items=[_result(o) for o in rows], total=total, limit=limit, offset=offset)
+        return ChannelPage(
+            items=[_result(o, self.checker.book, c) for o, c in rows], total=total, limit=limit, offset=offset
+        )
 
     async def history(
         self, session: AsyncSession, principal: Principal, recorder_id: uuid.UUID, token: str, limit: int
@@ -104,7 +131,7 @@ class RetentionService:
         if not rows:
             raise NotFound(f"No checks of channel {token!r} of recorder {recorder_id}")
         ensure_unit_visible(principal, rows[0].unit_id)
-        return [_result(o) for o in rows]
+        return [_result(o, self.checker.book) for o in rows]
 
     async def summary(self, session: AsyncSession, by: Literal["district", "category"]) -> Summary:
         groups: dict[str | None, VerdictCounts] = {}

@@ -19,8 +19,10 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from jifang.auth import Role
 from jifang.credentials import RegistryCredentials
 from jifang.db import session_scope
+from jifang.policy import load_policy_book
 from services.retention.checks import RetentionChecker, RetentionMetrics
 from services.retention.feed import reconcile
+from services.retention.findings import render_findings
 from services.retention.models import OutboxEvent
 from services.retention.reading import ReadLimits
 from services.retention.repository import FleetRepository
@@ -93,6 +95,7 @@ def checker(registry_url: str, token: TokenFactory) -> RetentionChecker:
     return RetentionChecker(
         RegistryCredentials(registry_url, token(Role.SERVICE)),
         RetentionMetrics(CollectorRegistry()),
+        load_policy_book(),
         window=timedelta(days=30),
         limits=ReadLimits(deadline_s=4, call_timeout_s=1.5, search_deadline_s=2),
         concurrency=8,
@@ -109,7 +112,9 @@ async def check_unit(
         judged = await c.record(session, readings, 86400)
     out: dict[str, list[dict[str, Any]]] = {}
     for row in judged:
-        out.setdefault(str(row.recorder_id), []).append(dict(row._mapping))
+        out.setdefault(str(row.recorder_id), []).append(
+            {**row._mapping, "findings": render_findings(row, c.book)}
+        )
     return out
 
 

@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from jifang.db import session_scope
 from jifang.policy import load_policy_book
+from services.retention.findings import render_findings
 from services.retention.repository import FleetRepository, ObservationRepository, PartitionRepository
 from tests.services.retention.conftest import mirror_unit
 
@@ -200,19 +201,16 @@ async def store(
     token: str = "Recording_1",
 ) -> dict[str, Any]:
     footage = _intervals(segments, at)
-    check_id = uuid.uuid4()
-    await obs.add(
+    (row,) = await obs.record(
         [
             {
-                "check_id": check_id,
+                "check_id": uuid.uuid4(),
                 "checked_at": at,
                 "recorder_id": recorder_id,
                 "recording_token": token,
                 "source_name": "VideoSource_1",
-                "camera_id": None,
                 "unit_id": unit_id,
                 "outcome": "read",
-                "reason": None,
                 "earliest": footage[0][0] if footage else None,
                 "latest": footage[-1][1] if footage else None,
                 "footage": [asyncpg.Range(a, b) for a, b in footage],
@@ -221,8 +219,7 @@ async def store(
             }
         ]
     )
-    (row,) = await obs.evaluate([check_id])
-    return dict(row._mapping)
+    return {**row._mapping, "findings": render_findings(row, BOOK)}
 
 
 # --- generated layouts ---
@@ -380,3 +377,26 @@ async def test_a_stricter_rule_for_a_category_applies_with_its_source(
         await session.rollback()
     assert row["required_days"] == 30 and row["requirement_source"] == "test standard §1"
     assert row["verdict"] == "violating" and row["category"] == category
+
+
+async def test_a_system_falls_due_on_its_date_without_a_new_check(
+    retention_maker: async_sessionmaker[AsyncSession],
+) -> None:
+    """Re-judged from the stored spans: 5 days of footage, the system accepted 5 days ago, is
+    not yet due; once its acceptance lies 16 days back (the clock moved on), it is short."""
+    layout = Layout("harbin-2008", [(5.0, 0.0)], accepted_days_ago=5)
+    row = await judge(retention_maker, layout)
+    assert row["verdict"] == "not_yet_due"
+    async with session_scope(retention_maker) as session:
+        await session.execute(
+            text(
+                "UPDATE retention.systems s SET acceptance_date = acceptance_date - 11 "
+                "FROM retention.devices d WHERE d.system_id = s.system_id AND d.device_id = :r"
+            ),
+            {"r": row["recorder_id"]},
+        )
+        assert await ObservationRepository(session).rejudge() >= 1
+        (pairs, _) = await ObservationRepository(session).channels(unit_id=row["unit_id"])
+    ((observation, channel),) = pairs
+    assert channel.verdict == "violating" and channel.finding_kinds == ["short"]
+    assert observation.verdict == "not_yet_due"  # the history keeps what the check found

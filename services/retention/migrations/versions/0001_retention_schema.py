@@ -36,6 +36,10 @@ def upgrade() -> None:
         sa.Column("category", sa.String(length=50), nullable=True),
         sa.Column("jurisdiction", sa.String(length=50), nullable=False),
         sa.Column("verdict", sa.String(length=20), nullable=False),
+        sa.Column("finding_kinds", postgresql.ARRAY(sa.Text()), nullable=True),
+        sa.Column("required_days", sa.Integer(), nullable=True),
+        sa.Column("requirement_source", sa.Text(), nullable=True),
+        sa.Column("due_date", sa.Date(), nullable=True),
         sa.Column("observation_id", sa.BigInteger(), nullable=False),
         sa.Column("checked_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("read_observation_id", sa.BigInteger(), nullable=True),
@@ -124,7 +128,11 @@ def upgrade() -> None:
         sa.Column("due_date", sa.Date(), nullable=True),
         sa.Column("retained_days", sa.Float(), nullable=True),
         sa.Column("gaps", postgresql.JSONB(astext_type=sa.Text()), nullable=True),
-        sa.Column("findings", postgresql.JSONB(astext_type=sa.Text()), nullable=True),
+        sa.Column("finding_kinds", postgresql.ARRAY(sa.Text()), nullable=True),
+        sa.Column("deleted_s", sa.Float(), nullable=True),
+        sa.Column("interruptions", sa.Integer(), nullable=True),
+        sa.Column("previous_earliest", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("previous_checked_at", sa.DateTime(timezone=True), nullable=True),
         sa.PrimaryKeyConstraint("id", "checked_at", name=op.f("pk_observations")),
         schema="retention",
         postgresql_partition_by="RANGE (checked_at)",
@@ -135,14 +143,6 @@ def upgrade() -> None:
         ["recorder_id", "recording_token", "checked_at"],
         unique=False,
         schema="retention",
-    )
-    op.create_index(
-        "ix_observations_pending",
-        "observations",
-        ["id"],
-        unique=False,
-        schema="retention",
-        postgresql_where="verdict IS NULL",
     )
     op.create_table(
         "outbox",
@@ -230,12 +230,6 @@ def downgrade() -> None:
         postgresql_where=sa.text("published_at IS NULL"),
     )
     op.drop_table("outbox", schema="retention")
-    op.drop_index(
-        "ix_observations_pending",
-        table_name="observations",
-        schema="retention",
-        postgresql_where="verdict IS NULL",
-    )
     op.drop_index("ix_observations_channel", table_name="observations", schema="retention")
     op.drop_table("observations", schema="retention")
     op.drop_table("jurisdictions", schema="retention")
