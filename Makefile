@@ -40,6 +40,7 @@ bench: $(STAMP)
 	$(PY) -m bench.registry_bench
 	$(PY) -m bench.ingest_bench
 	$(PY) -m bench.ingest_scale_bench
+	$(PY) -m bench.retention_bench
 
 ## make topics: the platform's Kafka messages, decoded (ARGS="--from-beginning jifang.device-state.v1").
 topics: $(STAMP)
