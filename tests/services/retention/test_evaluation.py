@@ -83,16 +83,16 @@ def _intersect(xs, ys):  # type: ignore[no-untyped-def]
     return out
 
 
-def expected(layout: Layout) -> tuple[str, list[str], int]:
+def expected(layout: Layout, now: dt.datetime = NOW) -> tuple[str, list[str], int]:
     """(verdict, finding kinds, gaps listed), computed without PostgreSQL."""
     pack = BOOK[layout.jurisdiction]
     required = pack.retention.days
     threshold = pack.default("recording_gap_threshold_s")
     slack = pack.default("retention_deletion_slack_s")
     stale = pack.default("recording_stale_s")
-    footage = _intervals(layout.footage, NOW)
-    window_start = NOW - dt.timedelta(days=required)
-    local_today = NOW.astimezone(ZoneInfo(pack.timezone)).date()
+    footage = _intervals(layout.footage, now)
+    window_start = now - dt.timedelta(days=required)
+    local_today = now.astimezone(ZoneInfo(pack.timezone)).date()
     accepted = (
         local_today - dt.timedelta(days=layout.accepted_days_ago)
         if layout.accepted_days_ago is not None
@@ -101,12 +101,12 @@ def expected(layout: Layout) -> tuple[str, list[str], int]:
     due = accepted is None or accepted + dt.timedelta(days=required) <= local_today
     earliest = footage[0][0] if footage else None
     latest = footage[-1][1] if footage else None
-    retained_s = (NOW - earliest).total_seconds() if earliest else 0.0
+    retained_s = (now - earliest).total_seconds() if earliest else 0.0
     gaps: list[tuple[dt.datetime, dt.datetime]] = []
     if earliest and latest and max(window_start, earliest) < latest:
         gaps = _minus((max(window_start, earliest), latest), footage)
     long_enough = [g for g in gaps if (g[1] - g[0]).total_seconds() >= threshold]
-    then = NOW - dt.timedelta(hours=layout.previous_hours_ago)
+    then = now - dt.timedelta(hours=layout.previous_hours_ago)
     prev = _intervals(layout.previous, then) if layout.previous is not None else None
     kinds = []
     if due and retained_s < required * DAY - threshold:
@@ -120,7 +120,7 @@ def expected(layout: Layout) -> tuple[str, list[str], int]:
             earliest is not None
             and prev_earliest is not None
             and earliest > window_start
-            and (earliest - prev_earliest) > (NOW - then) + dt.timedelta(seconds=slack)
+            and (earliest - prev_earliest) > (now - then) + dt.timedelta(seconds=slack)
         )
         if jumped or (earliest is None and prev_latest is not None and prev_latest > window_start):
             kinds.append("deleted")
@@ -136,7 +136,7 @@ def expected(layout: Layout) -> tuple[str, list[str], int]:
         interruptions = long_enough
     if interruptions:
         kinds.append("gap")
-    if layout.status != "Recording" or (latest is not None and (NOW - latest).total_seconds() > stale):
+    if layout.status != "Recording" or (latest is not None and (now - latest).total_seconds() > stale):
         kinds.append("stopped")
     verdict = "violating" if kinds else ("not_yet_due" if not due else "compliant")
     return verdict, kinds, len(long_enough)
