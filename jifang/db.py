@@ -7,11 +7,13 @@ back otherwise. Service code only flushes.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
 from sqlalchemy import MetaData, Select, Table, func, select, text
+from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -93,3 +95,10 @@ async def count_up_to(session: AsyncSession, stmt: Select[Any], cap: int) -> tup
 async def ping(engine: AsyncEngine) -> None:
     async with engine.connect() as conn:
         await conn.execute(text("SELECT 1"))
+
+
+async def first_time(session: AsyncSession, model: Any, event_id: uuid.UUID) -> bool:
+    """Record an event id in ``model`` (a table keyed by ``event_id``); False if it was there
+    already: a redelivered event, to be skipped."""
+    stmt = insert(model).values(event_id=event_id).on_conflict_do_nothing().returning(model.event_id)
+    return (await session.scalar(stmt)) is not None

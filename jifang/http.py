@@ -24,7 +24,9 @@ from prometheus_client.exposition import generate_latest
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from jifang.db import ping
 from jifang.errors import PayloadTooLarge, install_problem_handlers, problem_response
+from jifang.kafka import broker_bootstrap_check
 from jifang.logging import configure_logging, request_id_var
 
 log = logging.getLogger("jifang.http")
@@ -172,6 +174,20 @@ class InputGuardMiddleware:
 
 class _BodyTooLarge(Exception):
     pass
+
+
+def database_and_broker(
+    bootstrap_servers: str,
+) -> Callable[[FastAPI], Sequence[tuple[str, ReadinessCheck]]]:
+    """Readiness of a service that needs its database (``app.state.engine``) and the broker."""
+
+    def checks(app: FastAPI) -> Sequence[tuple[str, ReadinessCheck]]:
+        return [
+            ("database", lambda: ping(app.state.engine)),
+            ("broker", lambda: broker_bootstrap_check(bootstrap_servers)),
+        ]
+
+    return checks
 
 
 def create_service_app(

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import gc
 import logging
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import httpx
@@ -14,9 +14,9 @@ from fastapi import FastAPI
 from prometheus_client import CollectorRegistry
 
 from jifang.credentials import RegistryCredentials
-from jifang.db import create_engine, create_sessionmaker, ping
-from jifang.http import ReadinessCheck, create_service_app
-from jifang.kafka import broker_bootstrap_check, create_producer
+from jifang.db import create_engine, create_sessionmaker
+from jifang.http import create_service_app, database_and_broker
+from jifang.kafka import create_producer
 from jifang.logging import configure_logging
 from jifang.policy import load_policy_book
 from jifang.publisher import BufferedPublisher, PublisherMetrics
@@ -100,18 +100,12 @@ def create_app(settings: IngestSettings | None = None) -> FastAPI:
                 await loop.stop()
             await engine.dispose()
 
-    def readiness(app: FastAPI) -> Sequence[tuple[str, ReadinessCheck]]:
-        return [
-            ("database", lambda: ping(app.state.engine)),
-            ("broker", lambda: broker_bootstrap_check(settings.kafka_bootstrap_servers)),
-        ]
-
     return create_service_app(
         title="Jifang ingest",
         version=VERSION,
         description="Polls ONVIF devices for health and stream metadata and publishes it to Kafka.",
         lifespan=lifespan,
         registry=metrics_registry,
-        readiness_checks=readiness,
+        readiness_checks=database_and_broker(settings.kafka_bootstrap_servers),
         max_body_bytes=settings.max_body_bytes,
     )

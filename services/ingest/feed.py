@@ -19,8 +19,8 @@ from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, ConsumerRecord
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from jifang.db import session_scope
-from jifang.kafka import consume_batch, partition_of
-from jifang.runner import LongRunningService
+from jifang.follow import TopicFollower
+from jifang.kafka import partition_of
 from jifang.v1 import registry_pb2
 from services.ingest.repository import WatchedDeviceRepository
 
@@ -71,7 +71,7 @@ class _ShareListener(ConsumerRebalanceListener):  # type: ignore[misc]
         self.share.assign(mine, count)
 
 
-class RegistryFeed(LongRunningService):
+class RegistryFeed(TopicFollower):
     name = "registry-feed"
 
     def __init__(
@@ -80,22 +80,11 @@ class RegistryFeed(LongRunningService):
         consumer_factory: Callable[[], AIOKafkaConsumer],
         share: FleetShare,
     ) -> None:
-        super().__init__()
+        super().__init__(consumer_factory, [share.topic], lambda consumer: _ShareListener(share, consumer))
         self.sessionmaker = sessionmaker
-        self.consumer_factory = consumer_factory
         self.share = share
-        self._consumer: AIOKafkaConsumer | None = None
         self.applied = 0
         self.duplicates = 0
-
-    async def run_once(self) -> float:
-        if self._consumer is None:
-            consumer = self.consumer_factory()
-            await consumer.start()
-            consumer.subscribe([self.share.topic], listener=_ShareListener(self.share, consumer))
-            self._consumer = consumer
-        await consume_batch(self._consumer, self.apply, timeout_ms=500)
-        return 0
 
     async def apply(self, records: list[ConsumerRecord[bytes, bytes]]) -> None:
         if await self._apply(records):
@@ -148,8 +137,3 @@ class RegistryFeed(LongRunningService):
         else:
             return False
         return True
-
-    async def on_stop(self) -> None:
-        if self._consumer is not None:
-            await self._consumer.stop()
-            self._consumer = None

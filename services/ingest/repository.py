@@ -9,6 +9,7 @@ from sqlalchemy.dialects.postgresql import ARRAY, insert
 from sqlalchemy.dialects.postgresql import UUID as PG_UUID
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from jifang.db import first_time
 from services.ingest.models import AppliedEvent, WatchedDevice
 
 
@@ -28,13 +29,7 @@ class WatchedDeviceRepository:
 
     async def first_time(self, event_id: uuid.UUID) -> bool:
         """Record an event id; False if it was applied before (a redelivery)."""
-        stmt = (
-            insert(AppliedEvent)
-            .values(event_id=event_id)
-            .on_conflict_do_nothing()
-            .returning(AppliedEvent.event_id)
-        )
-        return (await self.session.scalar(stmt)) is not None
+        return await first_time(self.session, AppliedEvent, event_id)
 
     async def upsert(self, values: dict[str, Any]) -> None:
         await self.upsert_many([values])

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import gc
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
@@ -11,9 +11,9 @@ from fastapi import APIRouter, FastAPI
 from prometheus_client import CollectorRegistry
 
 from jifang.auth import TokenVerifier
-from jifang.db import create_engine, create_sessionmaker, ping
-from jifang.http import ReadinessCheck, create_service_app
-from jifang.kafka import broker_bootstrap_check, create_producer
+from jifang.db import create_engine, create_sessionmaker
+from jifang.http import create_service_app, database_and_broker
+from jifang.kafka import create_producer
 from jifang.logging import configure_logging
 from jifang.outbox import OutboxMetrics, OutboxRelay
 from jifang.policy import load_policy_book
@@ -111,12 +111,6 @@ def create_app(settings: RegistrySettings | None = None, *, run_loops: bool = Tr
                 await loop.stop()
             await engine.dispose()
 
-    def readiness(app: FastAPI) -> Sequence[tuple[str, ReadinessCheck]]:
-        return [
-            ("database", lambda: ping(app.state.engine)),
-            ("broker", lambda: broker_bootstrap_check(settings.kafka_bootstrap_servers)),
-        ]
-
     app = create_service_app(
         title="Jifang registry",
         version=VERSION,
@@ -126,7 +120,7 @@ def create_app(settings: RegistrySettings | None = None, *, run_loops: bool = Tr
         ),
         lifespan=lifespan,
         registry=metrics_registry,
-        readiness_checks=readiness,
+        readiness_checks=database_and_broker(settings.kafka_bootstrap_servers),
         max_body_bytes=settings.max_body_bytes,
         # Only material uploads and CSV imports take large bodies.
         body_limit_overrides={

@@ -4,7 +4,7 @@ one process, with its API, /healthz, /readyz and /metrics."""
 from __future__ import annotations
 
 import gc
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
 
@@ -14,9 +14,9 @@ from prometheus_client import CollectorRegistry
 
 from jifang.auth import TokenVerifier
 from jifang.credentials import RegistryCredentials
-from jifang.db import create_engine, create_sessionmaker, ping, session_scope
-from jifang.http import ReadinessCheck, create_service_app
-from jifang.kafka import broker_bootstrap_check, create_producer
+from jifang.db import create_engine, create_sessionmaker, session_scope
+from jifang.http import create_service_app, database_and_broker
+from jifang.kafka import create_producer
 from jifang.logging import configure_logging
 from jifang.outbox import OutboxMetrics, OutboxRelay
 from jifang.policy import load_policy_book
@@ -124,12 +124,6 @@ def create_app(settings: RetentionSettings | None = None) -> FastAPI:
             await credentials.close()
             await engine.dispose()
 
-    def readiness(app: FastAPI) -> Sequence[tuple[str, ReadinessCheck]]:
-        return [
-            ("database", lambda: ping(app.state.engine)),
-            ("broker", lambda: broker_bootstrap_check(settings.kafka_bootstrap_servers)),
-        ]
-
     app = create_service_app(
         title="Jifang retention",
         version=VERSION,
@@ -139,7 +133,7 @@ def create_app(settings: RetentionSettings | None = None) -> FastAPI:
         ),
         lifespan=lifespan,
         registry=metrics_registry,
-        readiness_checks=readiness,
+        readiness_checks=database_and_broker(settings.kafka_bootstrap_servers),
         max_body_bytes=settings.max_body_bytes,
     )
     app.include_router(router)

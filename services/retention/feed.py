@@ -16,9 +16,8 @@ from aiokafka import AIOKafkaConsumer, ConsumerRecord
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from jifang.db import session_scope
-from jifang.kafka import consume_batch
+from jifang.follow import TopicFollower
 from jifang.registry_api import all_pages, registry_client
-from jifang.runner import LongRunningService
 from jifang.topics import REGISTRY_TOPIC
 from jifang.v1 import registry_pb2
 from services.retention.repository import FleetRepository
@@ -123,7 +122,7 @@ async def reconcile_or_warn(
         log.warning("registry unreachable at start-up", extra={"error": type(exc).__name__})
 
 
-class RegistryFeed(LongRunningService):
+class RegistryFeed(TopicFollower):
     name = "registry-feed"
 
     def __init__(
@@ -131,20 +130,9 @@ class RegistryFeed(LongRunningService):
         sessionmaker: async_sessionmaker[AsyncSession],
         consumer_factory: Callable[[], AIOKafkaConsumer],
     ) -> None:
-        super().__init__()
+        super().__init__(consumer_factory, [REGISTRY_TOPIC])
         self.sessionmaker = sessionmaker
-        self.consumer_factory = consumer_factory
-        self._consumer: AIOKafkaConsumer | None = None
         self.applied = 0
-
-    async def run_once(self) -> float:
-        if self._consumer is None:
-            consumer = self.consumer_factory()
-            await consumer.start()
-            consumer.subscribe([REGISTRY_TOPIC])
-            self._consumer = consumer
-        await consume_batch(self._consumer, self.apply, timeout_ms=500)
-        return 0
 
     async def apply(self, records: list[ConsumerRecord[bytes, bytes]]) -> None:
         """A batch in one transaction (the offsets are committed after it)."""
@@ -157,11 +145,6 @@ class RegistryFeed(LongRunningService):
                 if await repo.first_time(uuid.UUID(event.meta.event_id)):
                     await apply_event(repo, event)
                     self.applied += 1
-
-    async def on_stop(self) -> None:
-        if self._consumer is not None:
-            await self._consumer.stop()
-            self._consumer = None
 
 
 async def apply_event(repo: FleetRepository, event: registry_pb2.RegistryEvent) -> None:

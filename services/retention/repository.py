@@ -31,6 +31,7 @@ from sqlalchemy.dialects.postgresql import UUID as PG_UUID
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
+from jifang.db import first_time
 from services.retention.models import (
     AppliedEvent,
     Channel,
@@ -63,13 +64,7 @@ class FleetRepository:
 
     async def first_time(self, event_id: uuid.UUID) -> bool:
         """Record an event id; False if it was applied before (a redelivery)."""
-        stmt = (
-            insert(AppliedEvent)
-            .values(event_id=event_id)
-            .on_conflict_do_nothing()
-            .returning(AppliedEvent.event_id)
-        )
-        return (await self.session.scalar(stmt)) is not None
+        return await first_time(self.session, AppliedEvent, event_id)
 
     async def _upsert(
         self, model: Any, key: str, rows: Sequence[Mapping[str, Any]], chunk: int = 1000
