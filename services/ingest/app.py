@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import gc
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -20,6 +19,7 @@ from jifang.kafka import create_producer
 from jifang.logging import configure_logging
 from jifang.policy import load_policy_book
 from jifang.publisher import BufferedPublisher, PublisherMetrics
+from jifang.runner import running
 from jifang.topics import REGISTRY_TOPIC
 from services.ingest.alarms import PullPointSettings
 from services.ingest.feed import FleetShare, RegistryFeed
@@ -88,16 +88,10 @@ def create_app(settings: IngestSettings | None = None) -> FastAPI:
         except httpx.HTTPError as exc:
             # The registry is down: start from the mirror and the events; reconcile next start.
             log.warning("registry unreachable at start-up", extra={"error": type(exc).__name__})
-        loops = [publisher, feed, poller]
-        for loop in loops:
-            await loop.start()
-        gc.collect()
-        gc.freeze()
         try:
-            yield
+            async with running([publisher, feed, poller]):
+                yield
         finally:
-            for loop in reversed(loops):
-                await loop.stop()
             await engine.dispose()
 
     return create_service_app(

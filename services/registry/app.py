@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -17,6 +16,7 @@ from jifang.kafka import create_producer
 from jifang.logging import configure_logging
 from jifang.outbox import OutboxMetrics, OutboxRelay
 from jifang.policy import load_policy_book
+from jifang.runner import running
 from jifang.secrets import CredentialCipher
 from services.registry.devices.endpoints import router as devices_router
 from services.registry.filings.endpoints import router as filings_router
@@ -98,17 +98,10 @@ def create_app(settings: RegistrySettings | None = None, *, run_loops: bool = Tr
                 FindingsSweep(maker, app.state.policy_book, settings.findings_sweep_interval_s),
             ]
         app.state.loops = loops
-        for loop in loops:
-            await loop.start()
-        # Start-up objects (models, schemas, packs) live for the whole process: keep them out
-        # of the cyclic collector, whose full passes over them showed as latency spikes.
-        gc.collect()
-        gc.freeze()
         try:
-            yield
+            async with running(loops):
+                yield
         finally:
-            for loop in loops:
-                await loop.stop()
             await engine.dispose()
 
     app = create_service_app(

@@ -3,7 +3,6 @@ one process, with its API, /healthz, /readyz and /metrics."""
 
 from __future__ import annotations
 
-import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
@@ -20,7 +19,7 @@ from jifang.kafka import create_producer
 from jifang.logging import configure_logging
 from jifang.outbox import OutboxMetrics, OutboxRelay
 from jifang.policy import load_policy_book
-from jifang.runner import LongRunningService
+from jifang.runner import LongRunningService, running
 from services.retention.checks import RetentionChecker, RetentionMetrics
 from services.retention.endpoints import router
 from services.retention.feed import RegistryFeed, reconcile_or_warn
@@ -112,15 +111,10 @@ def create_app(settings: RetentionSettings | None = None) -> FastAPI:
                 )
             )
         app.state.loops = loops
-        for loop in loops:
-            await loop.start()
-        gc.collect()
-        gc.freeze()
         try:
-            yield
+            async with running(loops):
+                yield
         finally:
-            for loop in reversed(loops):
-                await loop.stop()
             await credentials.close()
             await engine.dispose()
 
