@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
+from aiokafka import AIOKafkaConsumer
 from fastapi import APIRouter, FastAPI
 from prometheus_client import CollectorRegistry
 
@@ -21,6 +22,7 @@ from jifang.secrets import CredentialCipher
 from services.registry.devices.endpoints import router as devices_router
 from services.registry.filings.endpoints import router as filings_router
 from services.registry.findings.endpoints import router as findings_router
+from services.registry.findings.retention import RetentionResults
 from services.registry.imports.endpoints import router as imports_router
 from services.registry.inspections.endpoints import router as inspections_router
 from services.registry.loops import FindingsSweep, HeartbeatWatchdog, RegistryGauges
@@ -96,6 +98,16 @@ def create_app(settings: RegistrySettings | None = None, *, run_loops: bool = Tr
                 HeartbeatWatchdog(maker, app.state.policy_book, settings.heartbeat_check_interval_s),
                 RegistryGauges(maker, metrics_registry, settings.metrics_refresh_interval_s),
                 FindingsSweep(maker, app.state.policy_book, settings.findings_sweep_interval_s),
+                RetentionResults(
+                    maker,
+                    app.state.policy_book,
+                    lambda: AIOKafkaConsumer(
+                        bootstrap_servers=settings.kafka_bootstrap_servers,
+                        group_id=settings.retention_results_group,
+                        enable_auto_commit=False,
+                        auto_offset_reset="earliest",
+                    ),
+                ),
             ]
         app.state.loops = loops
         try:

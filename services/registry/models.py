@@ -370,6 +370,16 @@ class OutboxEvent(OutboxEventMixin, Base):
     __tablename__ = "outbox"
 
 
+class AppliedEvent(Base):
+    """Events of other services already applied (retention results): a redelivery changes
+    nothing."""
+
+    __tablename__ = "applied_events"
+
+    event_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    applied_at: Mapped[dt.datetime] = _now()
+
+
 class DeviceReplacement(Base):
     """A device that came back with a new serial number (HRB art. 20(6), KMG art. 21(4))."""
 

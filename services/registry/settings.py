@@ -23,6 +23,8 @@ class RegistrySettings(ServiceSettings):
     outbox_poll_interval_s: float = 0.2
     # Every unit is re-evaluated this often (deadlines pass with time).
     findings_sweep_interval_s: float = 3600.0
+    # Retention's results feed the findings (retention short, deleted, interrupted).
+    retention_results_group: str = "registry-retention-results"
 
     def credentials_key_b64(self) -> str:
         if self.credentials_key is not None:

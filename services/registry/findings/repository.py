@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Any
 
 from sqlalchemy import func, select
@@ -35,9 +35,26 @@ class FindingRepository:
             stmt = stmt.with_for_update()
         return (await self.session.scalars(stmt)).one_or_none()
 
-    async def active_for_units(self, unit_ids: Sequence[uuid.UUID]) -> Sequence[Finding]:
+    async def active_for_units(
+        self, unit_ids: Sequence[uuid.UUID], rules: Collection[str] | None = None
+    ) -> Sequence[Finding]:
+        """Active findings of the units (of these rules only, if given)."""
+        stmt = select(Finding).where(
+            Finding.unit_id.in_(unit_ids), Finding.status.in_(ACTIVE_FINDING_STATUSES)
+        )
+        if rules is not None:
+            stmt = stmt.where(Finding.rule.in_(list(rules)))
+        return (await self.session.scalars(stmt)).all()
+
+    async def active_for_subject(self, unit_id: uuid.UUID, subject_key: str) -> Sequence[Finding]:
         rows = await self.session.scalars(
-            select(Finding).where(Finding.unit_id.in_(unit_ids), Finding.status.in_(ACTIVE_FINDING_STATUSES))
+            select(Finding)
+            .where(
+                Finding.unit_id == unit_id,
+                Finding.subject_key == subject_key,
+                Finding.status.in_(ACTIVE_FINDING_STATUSES),
+            )
+            .with_for_update()
         )
         return rows.all()
 

@@ -268,3 +268,20 @@ def _filing_violations(
             )
         )
     return out
+
+
+# The rules this sweep evaluates from the registry's own records; findings of other rules
+# come from elsewhere (retention's checks) and are never rectified by the sweep.
+EVALUATED_RULES = frozenset(
+    {
+        FindingRule.MANDATED_SYSTEM_MISSING,
+        FindingRule.USE_BEFORE_ACCEPTANCE,
+        FindingRule.DESIGN_REVIEW_MISSING,
+        FindingRule.NETWORKING_REFUSED,
+        FindingRule.FILING_MISSING,
+        FindingRule.FILING_INCOMPLETE,
+        FindingRule.REFILING_REQUIRED,
+        FindingRule.UNCERTIFIED_PRODUCTS,
+        FindingRule.FORBIDDEN_CAMERA_PLACE,
+    }
+)

@@ -20,7 +20,7 @@ from jifang.v1 import registry_pb2
 from services.registry.access import ensure_unit_visible, scoped_unit_filter
 from services.registry.events import publish
 from services.registry.findings.repository import FindingRepository
-from services.registry.findings.rules import UnitRecords, Violation, evaluate
+from services.registry.findings.rules import EVALUATED_RULES, UnitRecords, Violation, evaluate
 from services.registry.findings.schemas import FindingRead, FineRead, PenaltyStep, RecomputeResult
 from services.registry.models import Finding, FindingStatus, Unit
 
@@ -146,7 +146,8 @@ class FindingService:
         counts = {"opened": 0, "rectified": 0, "escalated": 0, "active": 0}
         records = await self.records(unit_ids, lock=True)
         existing: dict[tuple[uuid.UUID, str, str], Finding] = {
-            (f.unit_id, f.rule, f.subject_key): f for f in await self.findings.active_for_units(unit_ids)
+            (f.unit_id, f.rule, f.subject_key): f
+            for f in await self.findings.active_for_units(unit_ids, [r.value for r in EVALUATED_RULES])
         }
         # Per unit, so that finding what a unit no longer violates is not a scan of the chunk.
         existing_by_unit: defaultdict[uuid.UUID, list[tuple[tuple[uuid.UUID, str, str], Finding]]] = (

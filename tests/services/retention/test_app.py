@@ -191,6 +191,17 @@ async def test_verdicts_for_a_harbin_and_a_kunming_unit(
     finally:
         await topic.stop()
 
+    # The registry keeps them as the unit's findings, for the tech office to act on.
+    for _ in range(100):
+        r = await client.get(
+            "/api/v1/findings", params={"unit_id": hrb["id"], "status": "open"}, headers=tech
+        )
+        rules = sorted(f["rule"] for f in r.json()["items"] if f["subject_type"] == "recorder")
+        if rules == ["operation_interrupted", "retention_short"]:
+            break
+        await asyncio.sleep(0.1)
+    assert rules == ["operation_interrupted", "retention_short"]
+
     # The gauges by district and category.
     for _ in range(50):
         metrics = (await c.get("/metrics")).text

@@ -1,0 +1,123 @@
+"""Retention's results in the register of findings: a channel found short, deleted or
+interrupted by retention's check becomes a finding of the unit here, with the articles the
+check cited, so that the tech office warns, sets the deadline and re-checks them as any other;
+a later check that finds the channel in order rectifies it. A check that could not read the
+recorder changes nothing (it proves neither)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from aiokafka import AIOKafkaConsumer, ConsumerRecord
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from jifang.db import first_time, session_scope
+from jifang.follow import TopicFollower
+from jifang.policy import FindingRule, PolicyBook
+from jifang.topics import RETENTION_TOPIC
+from jifang.v1 import retention_pb2
+from services.registry.events import publish
+from services.registry.findings.repository import FindingRepository
+from services.registry.findings.service import finding_event, local_today
+from services.registry.models import AppliedEvent, Finding, FindingStatus, Unit
+
+RETENTION_RULES = frozenset(
+    {
+        FindingRule.RETENTION_SHORT.value,
+        FindingRule.RECORDS_DELETED_OR_ALTERED.value,
+        FindingRule.OPERATION_INTERRUPTED.value,
+    }
+)
+
+
+def subject_key(event: retention_pb2.RetentionChecked) -> str:
+    return f"recording:{event.recorder_id}/{event.recording_token}"
+
+
+async def apply_retention_result(
+    session: AsyncSession, book: PolicyBook, event: retention_pb2.RetentionChecked, now: datetime
+) -> None:
+    """Open, update or rectify the channel's retention findings to match this result."""
+    if event.verdict == "cannot_verify":
+        return
+    unit = await session.get(Unit, uuid.UUID(event.unit_id))
+    if unit is None:
+        return
+    wanted: dict[str, retention_pb2.RetentionFinding] = {}
+    details: dict[str, list[str]] = {}
+    for f in event.findings:
+        if f.rule in RETENTION_RULES:
+            wanted.setdefault(f.rule, f)
+            details.setdefault(f.rule, []).append(f.detail)
+    key = subject_key(event)
+    existing = {
+        f.rule: f
+        for f in await FindingRepository(session).active_for_subject(unit.id, key)
+        if f.rule in RETENTION_RULES
+    }
+    today = local_today(book[unit.jurisdiction], now) if unit.jurisdiction in book else None
+    for rule, f in wanted.items():
+        detail = f"{event.recording_token}: " + "; ".join(details[rule])
+        current = existing.get(rule)
+        if current is None:
+            current = Finding(
+                id=uuid.uuid4(),
+                unit_id=unit.id,
+                rule=rule,
+                subject_type="camera" if event.camera_id else "recorder",
+                subject_id=uuid.UUID(event.camera_id or event.recorder_id),
+                subject_key=key,
+                articles=list(f.articles),
+                penalty=f.penalty or None,
+                detail=detail,
+                status=FindingStatus.OPEN,
+                detected_at=now,
+                updated_at=now,
+            )
+            session.add(current)
+        else:
+            escalate = (
+                current.status == FindingStatus.WARNED
+                and current.rectification_deadline is not None
+                and today is not None
+                and today > current.rectification_deadline
+            )
+            if current.detail == detail and list(current.articles) == list(f.articles) and not escalate:
+                continue
+            current.articles, current.detail, current.penalty = list(f.articles), detail, f.penalty or None
+            if escalate:
+                current.status, current.escalated_at = FindingStatus.ESCALATED, now
+            current.updated_at = now
+        publish(session, unit_id=unit.id, jurisdiction=unit.jurisdiction, body=finding_event(current))
+    for rule, finding in existing.items():
+        if rule not in wanted:
+            finding.status, finding.rectified_at, finding.updated_at = FindingStatus.RECTIFIED, now, now
+            publish(session, unit_id=unit.id, jurisdiction=unit.jurisdiction, body=finding_event(finding))
+    await session.flush()
+
+
+class RetentionResults(TopicFollower):
+    """Follows retention's topic; each batch in one transaction, offsets committed after."""
+
+    name = "retention-results"
+
+    def __init__(
+        self,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        book: PolicyBook,
+        consumer_factory: Callable[[], AIOKafkaConsumer],
+    ) -> None:
+        super().__init__(consumer_factory, [RETENTION_TOPIC])
+        self.sessionmaker = sessionmaker
+        self.book = book
+
+    async def apply(self, records: list[ConsumerRecord[bytes, bytes]]) -> None:
+        async with session_scope(self.sessionmaker) as session:
+            for record in records:
+                if record.value is None:
+                    continue
+                event = retention_pb2.RetentionChecked.FromString(record.value)
+                if await first_time(session, AppliedEvent, uuid.UUID(event.meta.event_id)):
+                    await apply_retention_result(session, self.book, event, datetime.now(UTC))
