@@ -35,7 +35,14 @@ def service_metadata(schema: str) -> MetaData:
     return MetaData(schema=schema, naming_convention=NAMING_CONVENTION)
 
 
-def create_engine(url: str, pool_size: int = 10, application_name: str = "jifang") -> AsyncEngine:
+def create_engine(
+    url: str, pool_size: int = 10, application_name: str = "jifang", role: str | None = None
+) -> AsyncEngine:
+    """``role``: the database role every connection acts as (SET ROLE at connection start), for
+    a service whose own role holds narrower rights than the login (e.g. an append-only table)."""
+    settings = {"application_name": application_name, "jit": "off"}
+    if role is not None:
+        settings["role"] = role
     return create_async_engine(
         url,
         pool_size=pool_size,
@@ -44,7 +51,7 @@ def create_engine(url: str, pool_size: int = 10, application_name: str = "jifang
         pool_timeout=5,
         connect_args={
             # JIT compilation costs OLTP queries tens of milliseconds and gains them nothing.
-            "server_settings": {"application_name": application_name, "jit": "off"},
+            "server_settings": settings,
             "timeout": 5,
         },
     )

@@ -51,8 +51,9 @@ class ServiceSpec:
     alembic_ini: Path | None
 
 
-# Fixed ports: gateway 8000, registry 8001, ingest 8002, retention 8003 (those that exist).
+# Fixed ports: gateway 8000, registry 8001, ingest 8002, retention 8003.
 SERVICES = [
+    ServiceSpec("gateway", "services.gateway", 8000, "GATEWAY_", ROOT / "services/gateway/alembic.ini"),
     ServiceSpec("registry", "services.registry", 8001, "REGISTRY_", ROOT / "services/registry/alembic.ini"),
     ServiceSpec("ingest", "services.ingest", 8002, "INGEST_", ROOT / "services/ingest/alembic.ini"),
     ServiceSpec(
@@ -154,6 +155,10 @@ async def main() -> int:
         if not key_file.exists():
             key_file.write_text(generate_key_b64())
             key_file.chmod(0o600)
+        grant_key_file = RUN_DIR / "gateway-grant.key"
+        if not grant_key_file.exists():
+            grant_key_file.write_text(generate_key_b64())
+            grant_key_file.chmod(0o600)
 
         private_pem, _ = ensure_dev_signing_key()
         env = {
@@ -164,6 +169,8 @@ async def main() -> int:
             "PYTHONUNBUFFERED": "1",
             # Ingest reads device credentials from the registry as a `service`.
             "INGEST_SERVICE_TOKEN": dev_token(private_pem, "ingest", Role.SERVICE, timedelta(days=30)),
+            "GATEWAY_SERVICE_TOKEN": dev_token(private_pem, "gateway", Role.SERVICE, timedelta(days=30)),
+            "GATEWAY_GRANT_KEY": grant_key_file.read_text().strip(),
             "RETENTION_SERVICE_TOKEN": dev_token(private_pem, "retention", Role.SERVICE, timedelta(days=30)),
             # The demo's recorders get their first check within a minute (a city: within the
             # default 10 minutes), then one a day.

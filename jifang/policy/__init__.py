@@ -368,6 +368,9 @@ class PolicyBook:
     def __contains__(self, pack_id: object) -> bool:
         return pack_id in self.packs
 
+    def get(self, pack_id: str) -> PolicyPack | None:
+        return self.packs.get(pack_id)
+
     def ids(self) -> list[str]:
         return sorted(self.packs)
 

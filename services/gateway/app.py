@@ -1,0 +1,74 @@
+"""The gateway service: the police call-up API, the relay's authentication hook and the use
+register, with /healthz, /readyz and /metrics."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from prometheus_client import CollectorRegistry
+
+from jifang.auth import TokenVerifier
+from jifang.db import create_engine, create_sessionmaker
+from jifang.http import create_service_app, database_and_broker
+from jifang.logging import configure_logging
+from jifang.policy import load_policy_book
+from services.gateway.callups import CallUps
+from services.gateway.cameras import RegistryCameras
+from services.gateway.endpoints import router
+from services.gateway.grants import GrantSigner
+from services.gateway.settings import GatewaySettings
+
+VERSION = "0.1.0"
+
+
+def create_app(settings: GatewaySettings | None = None) -> FastAPI:
+    settings = settings or GatewaySettings()
+    metrics_registry = CollectorRegistry()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        configure_logging("gateway", settings.log_level)
+        if settings.service_token is None:
+            raise RuntimeError("GATEWAY_SERVICE_TOKEN must hold a token with the role `service`")
+        if settings.grant_key is None or len(settings.grant_key.get_secret_value()) < 32:
+            raise RuntimeError("GATEWAY_GRANT_KEY must hold a secret of at least 32 characters")
+        engine = create_engine(
+            settings.database_url, settings.db_pool_size, "gateway", role=settings.database_role
+        )
+        app.state.engine = engine
+        app.state.sessionmaker = create_sessionmaker(engine)
+        app.state.token_verifier = TokenVerifier(
+            audience=settings.jwt_audience,
+            issuer=settings.jwt_issuer,
+            public_key_pem=settings.public_key_pem(),
+            jwks_url=settings.jwks_url,
+        )
+        cameras = RegistryCameras(
+            settings.registry_url, settings.service_token.get_secret_value(), settings.camera_cache_s
+        )
+        app.state.signer = GrantSigner(
+            settings.grant_key.get_secret_value().encode(), settings.grant_lifetime_s, settings.relay_url
+        )
+        app.state.callups = CallUps(cameras, app.state.signer, load_policy_book())
+        try:
+            yield
+        finally:
+            await cameras.close()
+            await engine.dispose()
+
+    app = create_service_app(
+        title="Jifang gateway",
+        version=VERSION,
+        description=(
+            "Police call-up of live video and playback (HRB art. 9, KMG art. 13): every use registered "
+            "in an append-only, hash-chained register before any image is handed out."
+        ),
+        lifespan=lifespan,
+        registry=metrics_registry,
+        readiness_checks=database_and_broker(settings.kafka_bootstrap_servers),
+        max_body_bytes=settings.max_body_bytes,
+    )
+    app.include_router(router)
+    return app

@@ -1,0 +1,49 @@
+"""The gateway's own tables, in its schema ``gateway``: the register of every use of images
+(使用登记), append-only and hash-chained (HRB art. 20(3), KMG art. 21(2))."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+from sqlalchemy import BigInteger, DateTime, Identity, String, Text
+from sqlalchemy.dialects.postgresql import UUID
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from jifang.db import service_metadata
+
+SCHEMA = "gateway"
+# The role the service acts as: SELECT and INSERT on the register, nothing else.
+SERVICE_ROLE = "jifang_gateway"
+
+
+class Base(DeclarativeBase):
+    metadata = service_metadata(SCHEMA)
+
+
+class UseRecord(Base):
+    """One use of images, granted or refused. ``hash`` covers this record and the previous
+    record's hash: altering, removing or reordering any record breaks the chain after it."""
+
+    __tablename__ = "use_register"
+
+    seq: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    recorded_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    officer: Mapped[str] = mapped_column(String(200))  # the token's subject
+    badge_number: Mapped[str | None] = mapped_column(String(50))
+    bureau: Mapped[str | None] = mapped_column(String(200), index=True)
+    role: Mapped[str] = mapped_column(String(30))
+    purpose: Mapped[str | None] = mapped_column(Text)
+    case_number: Mapped[str | None] = mapped_column(String(100), index=True)
+    destination: Mapped[str | None] = mapped_column(Text)
+    camera_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True), index=True)
+    unit_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True), index=True)
+    mode: Mapped[str] = mapped_column(String(10))  # live | playback
+    range_from: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    range_to: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    client_address: Mapped[str | None] = mapped_column(String(100))
+    outcome: Mapped[str] = mapped_column(String(10))  # granted | refused
+    refusal_reason: Mapped[str | None] = mapped_column(Text)
+    grant_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64), unique=True)

@@ -1,0 +1,23 @@
+from __future__ import annotations
+
+from pydantic import SecretStr
+from pydantic_settings import SettingsConfigDict
+
+from jifang.settings import ServiceSettings
+
+
+class GatewaySettings(ServiceSettings):
+    model_config = SettingsConfigDict(env_prefix="GATEWAY_", extra="ignore", populate_by_name=True)
+
+    service_name: str = "gateway"
+    registry_url: str = "http://127.0.0.1:8001"
+    # The service token with which the gateway reads cameras from the registry.
+    service_token: SecretStr | None = None
+    # The database role the gateway acts as: it may append to the use register, never change it.
+    database_role: str | None = "jifang_gateway"
+    # The key that signs grants (HMAC-SHA256); MediaMTX never sees it, it asks the gateway.
+    grant_key: SecretStr | None = None
+    grant_lifetime_s: int = 300
+    # Where the relay serves a granted camera (the path is cam/<camera id>).
+    relay_url: str = "rtsp://127.0.0.1:8554"
+    camera_cache_s: float = 30.0

@@ -1,0 +1,286 @@
+"""The README's call-up, end to end: an operator calls up a registered camera with purpose,
+case and destination and gets a grant; the relay's hook (MediaMTX's exact request) accepts it
+for that path and action only and refuses it once expired or tampered with; a unit
+administrator and incomplete requests are refused, and every use, granted or refused, is in
+the register, whose chain verifies, also after 50 concurrent call-ups, and fails after a
+record is altered directly in the database. The service's role cannot change the register;
+with the database down no grant is issued."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import uuid
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from pydantic import SecretStr
+from sqlalchemy import text
+
+from jifang.auth import Role
+from jifang.db import create_engine
+from jifang.devbroker import free_port
+from jifang.migrate import upgrade_async
+from services.gateway import ALEMBIC_INI
+from services.gateway.app import create_app
+from services.gateway.settings import GatewaySettings
+from tests.conftest import AUDIENCE, ISSUER, TokenFactory, auth
+from tests.services.registry.factories import create_device, create_unit
+
+GRANT_KEY = "k" * 48
+
+
+def gateway_settings(
+    database_url: str,
+    bootstrap: str,
+    registry_url: str,
+    token: TokenFactory,
+    keys: tuple[str, str],
+    **over: Any,
+) -> GatewaySettings:
+    return GatewaySettings(
+        database_url=database_url,
+        kafka_bootstrap_servers=bootstrap,
+        registry_url=registry_url,
+        service_token=SecretStr(token(Role.SERVICE)),
+        grant_key=SecretStr(GRANT_KEY),
+        jwt_public_key=SecretStr(keys[1]),
+        jwt_public_key_file=None,
+        jwt_audience=AUDIENCE,
+        jwt_issuer=ISSUER,
+        **over,
+    )
+
+
+@pytest.fixture(scope="module")
+async def migrated(database_url: str) -> str:
+    await upgrade_async(ALEMBIC_INI, database_url)
+    return database_url
+
+
+async def serve(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gateway") as c,
+    ):
+        yield c
+
+
+@pytest.fixture
+async def gateway(
+    migrated: str, bootstrap: str, registry_url: str, token: TokenFactory, signing_keys: tuple[str, str]
+) -> AsyncIterator[httpx.AsyncClient]:
+    app = create_app(gateway_settings(migrated, bootstrap, registry_url, token, signing_keys))
+    async for c in serve(app):
+        yield c
+
+
+@pytest.fixture
+async def camera(client: httpx.AsyncClient, token: TokenFactory) -> dict[str, Any]:
+    tech = auth(token(Role.TECH_OFFICE))
+    unit = await create_unit(client, tech)
+    return await create_device(
+        client, tech, unit["id"], onvif_address="http://192.0.2.10/onvif/device_service"
+    )
+
+
+def callup(camera_id: str, **over: Any) -> dict[str, Any]:
+    return {
+        "camera_id": camera_id,
+        "purpose": "追查盗窃嫌疑人",
+        "case_number": "A2301032026110001",
+        "destination": "南岗分局刑侦大队 3号工作站",
+        **over,
+    }
+
+
+def hook(token: str, path: str, action: str = "read") -> dict[str, Any]:
+    """What MediaMTX posts to its authHTTPAddress for a reader."""
+    return {
+        "user": "",
+        "password": token,
+        "token": "",
+        "ip": "10.1.2.3",
+        "action": action,
+        "path": path,
+        "protocol": "rtsp",
+        "id": str(uuid.uuid4()),
+        "query": "",
+    }
+
+
+async def test_operator_call_up_and_the_relay_hook(
+    gateway: httpx.AsyncClient, camera: dict[str, Any], token: TokenFactory
+) -> None:
+    operator = auth(token(Role.POLICE_OPERATOR))
+    r = await gateway.post("/api/v1/callups", json=callup(camera["id"]), headers=operator)
+    assert r.status_code == 201, r.text
+    grant = r.json()
+    assert grant["path"] == f"cam/{camera['id']}" and grant["stream_url"].endswith(grant["path"])
+    assert "192.0.2.10" not in r.text  # the camera's own address (and credentials) never leave
+    ok = await gateway.post("/internal/relay/auth", json=hook(grant["token"], grant["path"]))
+    assert ok.status_code == 200
+    as_query = {**hook("", grant["path"]), "query": f"token={grant['token']}"}
+    assert (await gateway.post("/internal/relay/auth", json=as_query)).status_code == 200
+    other_camera = hook(grant["token"], f"cam/{uuid.uuid4()}")
+    assert (await gateway.post("/internal/relay/auth", json=other_camera)).status_code == 401
+    assert (
+        await gateway.post("/internal/relay/auth", json=hook(grant["token"], grant["path"], "publish"))
+    ).status_code == 401
+    tampered = grant["token"][:-4] + ("AAAA" if not grant["token"].endswith("AAAA") else "BBBB")
+    assert (await gateway.post("/internal/relay/auth", json=hook(tampered, grant["path"]))).status_code == 401
+
+
+async def test_an_expired_grant_is_refused(
+    migrated: str,
+    bootstrap: str,
+    registry_url: str,
+    token: TokenFactory,
+    signing_keys: tuple[str, str],
+    camera: dict[str, Any],
+) -> None:
+    app = create_app(
+        gateway_settings(migrated, bootstrap, registry_url, token, signing_keys, grant_lifetime_s=1)
+    )
+    async for gw in serve(app):
+        r = await gw.post(
+            "/api/v1/callups", json=callup(camera["id"]), headers=auth(token(Role.POLICE_OPERATOR))
+        )
+        grant = r.json()
+        assert (
+            await gw.post("/internal/relay/auth", json=hook(grant["token"], grant["path"]))
+        ).status_code == 200
+        await asyncio.sleep(2.1)
+        assert (
+            await gw.post("/internal/relay/auth", json=hook(grant["token"], grant["path"]))
+        ).status_code == 401
+
+
+async def test_refusals_are_clear_and_registered(
+    gateway: httpx.AsyncClient, camera: dict[str, Any], token: TokenFactory, migrated: str
+) -> None:
+    unit_admin = auth(token(Role.UNIT_ADMIN, unit_id=camera["unit_id"]))
+    r = await gateway.post("/api/v1/callups", json=callup(camera["id"]), headers=unit_admin)
+    assert r.status_code == 403 and r.headers["content-type"] == "application/problem+json"
+    refused_admin = r.json()["use_seq"]
+    operator = auth(token(Role.POLICE_OPERATOR))
+    r = await gateway.post(
+        "/api/v1/callups", json=callup(camera["id"], purpose=" ", destination=None), headers=operator
+    )
+    assert r.status_code == 422
+    assert {(e["field"], e["rule"]) for e in r.json()["errors"]} == {
+        ("purpose", "required"),
+        ("destination", "required"),
+    }
+    r = await gateway.post("/api/v1/callups", json=callup(str(uuid.uuid4())), headers=operator)
+    assert r.status_code == 404
+    now = dt.datetime.now(dt.UTC)
+    too_old = callup(
+        camera["id"],
+        mode="playback",
+        range_from=(now - dt.timedelta(days=20)).isoformat(),
+        range_to=(now - dt.timedelta(days=19)).isoformat(),
+    )
+    r = await gateway.post("/api/v1/callups", json=too_old, headers=operator)
+    assert r.status_code == 422 and r.json()["errors"][0]["rule"] == "inside_retention"
+    ok = callup(
+        camera["id"],
+        mode="playback",
+        range_from=(now - dt.timedelta(days=2)).isoformat(),
+        range_to=(now - dt.timedelta(days=2) + dt.timedelta(hours=1)).isoformat(),
+    )
+    r = await gateway.post("/api/v1/callups", json=ok, headers=operator)
+    assert r.status_code == 201 and r.json()["action"] == "playback"
+    engine = create_engine(migrated, 1, "gateway-test")
+    async with engine.connect() as conn:
+        rows = (
+            await conn.execute(
+                text(
+                    "SELECT role, outcome, refusal_reason, mode FROM gateway.use_register "
+                    "WHERE seq >= :s ORDER BY seq"
+                ),
+                {"s": refused_admin},
+            )
+        ).all()
+    await engine.dispose()
+    mine = [r for r in rows if r.role in ("unit_admin", "police_operator")]
+    assert [(r.role, r.outcome) for r in mine[:5]] == [
+        ("unit_admin", "refused"),
+        ("police_operator", "refused"),
+        ("police_operator", "refused"),
+        ("police_operator", "refused"),
+        ("police_operator", "granted"),
+    ]
+    assert "police only" in mine[0].refusal_reason
+
+
+async def test_the_chain_under_concurrency_and_after_tampering(
+    gateway: httpx.AsyncClient, camera: dict[str, Any], token: TokenFactory, migrated: str
+) -> None:
+    operator = auth(token(Role.POLICE_OPERATOR))
+    results = await asyncio.gather(
+        *(gateway.post("/api/v1/callups", json=callup(camera["id"]), headers=operator) for _ in range(50))
+    )
+    assert [r.status_code for r in results] == [201] * 50
+    auditor = auth(token(Role.AUDITOR))
+    report = (await gateway.get("/api/v1/register/verify", headers=auditor)).json()
+    assert report["intact"] and report["records"] >= 50
+    engine = create_engine(migrated, 1, "gateway-test")
+    try:
+        async with engine.begin() as conn:
+            # The service's own role may not change the register; the trigger refuses anyone.
+            with pytest.raises(Exception, match="permission denied"):
+                async with conn.begin_nested():
+                    await conn.execute(text("SET LOCAL ROLE jifang_gateway"))
+                    await conn.execute(text("UPDATE gateway.use_register SET purpose = 'x'"))
+            with pytest.raises(Exception, match="append-only"):
+                async with conn.begin_nested():
+                    await conn.execute(text("DELETE FROM gateway.use_register"))
+        # Someone with the owner's powers disables the trigger and alters one record.
+        async with engine.begin() as conn:
+            await conn.execute(
+                text("ALTER TABLE gateway.use_register DISABLE TRIGGER use_register_no_change")
+            )
+            seq = results[10].json()["use_seq"]
+            await conn.execute(
+                text("UPDATE gateway.use_register SET case_number = 'A-altered' WHERE seq = :s"), {"s": seq}
+            )
+            await conn.execute(text("ALTER TABLE gateway.use_register ENABLE TRIGGER use_register_no_change"))
+        broken = (await gateway.get("/api/v1/register/verify", headers=auditor)).json()
+        assert not broken["intact"] and broken["first_break_seq"] == seq and "altered" in broken["problem"]
+    finally:
+        # Put the record back (through the owner, trigger off) for the other tests of this run.
+        async with engine.begin() as conn:
+            await conn.execute(
+                text("ALTER TABLE gateway.use_register DISABLE TRIGGER use_register_no_change")
+            )
+            await conn.execute(
+                text(
+                    "UPDATE gateway.use_register SET case_number = 'A2301032026110001' "
+                    "WHERE case_number = 'A-altered'"
+                )
+            )
+            await conn.execute(text("ALTER TABLE gateway.use_register ENABLE TRIGGER use_register_no_change"))
+        await engine.dispose()
+    assert (await gateway.get("/api/v1/register/verify", headers=auditor)).json()["intact"]
+
+
+async def test_no_grant_without_registration(
+    bootstrap: str,
+    registry_url: str,
+    token: TokenFactory,
+    signing_keys: tuple[str, str],
+    camera: dict[str, Any],
+) -> None:
+    """The database is down: the camera checks out, but the use cannot be registered: 503."""
+    down = f"postgresql+asyncpg://postgres@127.0.0.1:{free_port()}/nothing"
+    app = create_app(gateway_settings(down, bootstrap, registry_url, token, signing_keys))
+    async for gw in serve(app):
+        r = await gw.post(
+            "/api/v1/callups", json=callup(camera["id"]), headers=auth(token(Role.POLICE_OPERATOR))
+        )
+        assert r.status_code == 503 and "Retry-After" in r.headers
+        assert "token" not in r.json()
