@@ -121,6 +121,19 @@ class LegalRuleViolation(JifangError):
         return ext
 
 
+class TooManyRequests(JifangError):
+    status = 429
+    slug = "too-many-requests"
+    title = "Too many requests"
+
+    def __init__(self, detail: str, retry_after: int = 1) -> None:
+        super().__init__(detail)
+        self.retry_after = retry_after
+
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": str(self.retry_after)}
+
+
 class DependencyUnavailable(JifangError):
     """A dependency (database, broker, another service) is down: retry later."""
 

@@ -18,6 +18,7 @@ from services.gateway.callups import CallUps
 from services.gateway.cameras import RegistryCameras
 from services.gateway.endpoints import router
 from services.gateway.grants import GrantSigner
+from services.gateway.proxy import RateLimiter, ServiceProxy
 from services.gateway.settings import GatewaySettings
 
 VERSION = "0.1.0"
@@ -38,6 +39,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
             settings.database_url, settings.db_pool_size, "gateway", role=settings.database_role
         )
         app.state.engine = engine
+        app.state.settings = settings
         app.state.sessionmaker = create_sessionmaker(engine)
         app.state.token_verifier = TokenVerifier(
             audience=settings.jwt_audience,
@@ -52,9 +54,16 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
             settings.grant_key.get_secret_value().encode(), settings.grant_lifetime_s, settings.relay_url
         )
         app.state.callups = CallUps(cameras, app.state.signer, load_policy_book())
+        proxy = ServiceProxy(
+            {"registry": settings.registry_url, "retention": settings.retention_url},
+            settings.upstream_timeout_s,
+        )
+        app.state.proxy = proxy
+        app.state.rate_limiter = RateLimiter(settings.rate_limit_per_s, settings.rate_limit_burst)
         try:
             yield
         finally:
+            await proxy.close()
             await cameras.close()
             await engine.dispose()
 
@@ -69,6 +78,11 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         registry=metrics_registry,
         readiness_checks=database_and_broker(settings.kafka_bootstrap_servers),
         max_body_bytes=settings.max_body_bytes,
+        # Filing materials and CSV imports pass through to the registry.
+        body_limit_overrides={
+            "/api/registry/filings/": 11 * 1024 * 1024,
+            "/api/registry/imports/": 64 * 1024 * 1024,
+        },
     )
     app.include_router(router)
     return app

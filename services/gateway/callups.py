@@ -54,19 +54,19 @@ class CallUps:
             camera = await self.cameras.get(camera_id)
             self._check_camera(camera, camera_id, req)
         except (Forbidden, NotFound, ValidationFailed, LegalRuleViolation) as refusal:
-            record = await register.append(
+            refused_seq, _ = await register.append(
                 self._fields(principal, req, camera_id, camera, client_ip, refusal)
             )
-            return Refused(refusal, record.seq)
+            return Refused(refusal, refused_seq)
         grant_id = uuid.uuid4()
-        record = await register.append(
+        seq, _ = await register.append(
             {**self._fields(principal, req, camera_id, camera, client_ip, None), "grant_id": grant_id}
         )
         assert camera_id is not None
         grant = self.signer.issue(
             camera_id, principal.subject, req.mode, req.range_from, req.range_to, grant_id
         )
-        return Granted(grant, record.seq)
+        return Granted(grant, seq)
 
     @staticmethod
     def _check_request(principal: Principal, req: CallUpRequest, camera_id: uuid.UUID | None) -> None:

@@ -12,6 +12,8 @@ from jifang.auth import Principal, Role, current_principal, require
 from jifang.db import session_scope
 from services.gateway.callups import CallUps
 from services.gateway.grants import GrantSigner
+from services.gateway.proxy import RateLimiter, ServiceProxy
+from services.gateway.settings import GatewaySettings
 
 
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
@@ -30,10 +32,35 @@ def get_signer(request: Request) -> GrantSigner:
     return signer
 
 
+def get_settings(request: Request) -> GatewaySettings:
+    settings: GatewaySettings = request.app.state.settings
+    return settings
+
+
+def get_proxy(request: Request) -> ServiceProxy:
+    proxy: ServiceProxy = request.app.state.proxy
+    return proxy
+
+
+async def limited_caller(
+    request: Request, principal: Annotated[Principal, Depends(current_principal)]
+) -> Principal:
+    """An authenticated caller within its rate (429 with Retry-After beyond it)."""
+    limiter: RateLimiter = request.app.state.rate_limiter
+    limiter.take(principal.subject)
+    return principal
+
+
 SessionDep = Annotated[AsyncSession, Depends(get_session)]
+ProxyDep = Annotated[ServiceProxy, Depends(get_proxy)]
+LimitedCaller = Annotated[Principal, Depends(limited_caller)]
+SettingsDep = Annotated[GatewaySettings, Depends(get_settings)]
 CallUpsDep = Annotated[CallUps, Depends(get_callups)]
 SignerDep = Annotated[GrantSigner, Depends(get_signer)]
 # Any authenticated caller may *ask* for a call-up: a refusal is registered too (a unit
 # administrator asking for images is a fact the register keeps).
 AnyCaller = Annotated[Principal, Depends(current_principal)]
+PoliceOnly = Annotated[Principal, require(Role.POLICE_OPERATOR, Role.POLICE_SUPERVISOR)]
 RegisterAuditor = Annotated[Principal, require(Role.AUDITOR, Role.TECH_OFFICE)]
+# A unit administrator reads its own unit's uses, without the case's details.
+RegisterReader = Annotated[Principal, require(Role.AUDITOR, Role.TECH_OFFICE, Role.UNIT_ADMIN)]

@@ -1,13 +1,33 @@
 from __future__ import annotations
 
-from fastapi import APIRouter, Request, Response, status
-from fastapi.responses import JSONResponse
+import datetime as dt
+import uuid
+from collections.abc import AsyncIterator
+from typing import Annotated, Literal
 
+from aiokafka import AIOKafkaConsumer
+from fastapi import APIRouter, Depends, Header, Query, Request, Response, status
+from fastapi.responses import JSONResponse, StreamingResponse
+
+from jifang.db import session_scope
 from jifang.errors import problem_response
+from services.gateway import uses
+from services.gateway.alarms import AlarmFilter, alarm_stream
 from services.gateway.callups import Refused
-from services.gateway.deps import AnyCaller, CallUpsDep, RegisterAuditor, SessionDep, SignerDep
-from services.gateway.register import UseRegister
-from services.gateway.schemas import CallUpRequest, ChainRead, GrantRead, RelayAuthRequest
+from services.gateway.deps import (
+    AnyCaller,
+    CallUpsDep,
+    LimitedCaller,
+    PoliceOnly,
+    ProxyDep,
+    RegisterAuditor,
+    RegisterReader,
+    SessionDep,
+    SettingsDep,
+    SignerDep,
+)
+from services.gateway.register import RegisterFilter, UseRegister
+from services.gateway.schemas import CallUpRequest, ChainRead, GrantRead, RelayAuthRequest, UsePage
 
 router = APIRouter(tags=["call-up"])
 
@@ -61,3 +81,95 @@ async def verify_register(session: SessionDep, _: RegisterAuditor) -> ChainRead:
     """Walk the use register's hash chain: any altered, removed or reordered record shows."""
     report = await UseRegister(session).verify()
     return ChainRead(**report.__dict__)
+
+
+def _filters(
+    unit_id: uuid.UUID | None = None,
+    camera_id: uuid.UUID | None = None,
+    officer: Annotated[str | None, Query(max_length=200)] = None,
+    case_number: Annotated[str | None, Query(max_length=100)] = None,
+    bureau: Annotated[str | None, Query(max_length=200)] = None,
+    since: Annotated[dt.datetime | None, Query(description="Recorded at or after")] = None,
+    until: Annotated[dt.datetime | None, Query(description="Recorded before")] = None,
+) -> RegisterFilter:
+    return RegisterFilter(unit_id, camera_id, officer, case_number, bureau, since, until)
+
+
+RegisterFilters = Annotated[RegisterFilter, Depends(_filters)]
+
+
+@router.get("/api/v1/register", tags=["use register"], response_model=UsePage)
+async def list_uses(
+    session: SessionDep,
+    principal: RegisterReader,
+    filters: RegisterFilters,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
+) -> UsePage:
+    """The register, newest first, by unit, camera, officer, case, bureau and period."""
+    return await uses.page(session, principal, filters, limit, offset)
+
+
+@router.get("/api/v1/register/export", tags=["use register"])
+async def export_uses(
+    request: Request,
+    _: RegisterAuditor,
+    filters: RegisterFilters,
+    format: Literal["csv", "json"] = "csv",
+) -> StreamingResponse:
+    """The register for the annual inspection, in register order (CSV or JSON)."""
+
+    async def body() -> AsyncIterator[str]:
+        async with session_scope(request.app.state.sessionmaker) as session:
+            async for chunk in uses.export(session, filters, format):
+                yield chunk
+
+    media = "text/csv; charset=utf-8" if format == "csv" else "application/json"
+    return StreamingResponse(
+        body(),
+        media_type=media,
+        headers={"Content-Disposition": f'attachment; filename="use-register.{format}"'},
+    )
+
+
+@router.get("/api/v1/alarms/stream", tags=["alarms"])
+async def follow_alarms(
+    request: Request,
+    _: PoliceOnly,
+    settings: SettingsDep,
+    district: Annotated[str | None, Query(max_length=100)] = None,
+    unit_id: uuid.UUID | None = None,
+    last_event_id: Annotated[str | None, Header(max_length=2000)] = None,
+) -> StreamingResponse:
+    """Live alarms (motion, tamper, video loss, storage failure) as Server-Sent Events;
+    reconnect with `Last-Event-ID` to miss nothing."""
+    stream = alarm_stream(
+        lambda: AIOKafkaConsumer(
+            bootstrap_servers=settings.kafka_bootstrap_servers, enable_auto_commit=False
+        ),
+        AlarmFilter(district, unit_id),
+        last_event_id,
+    )
+    first = await anext(stream)  # a bad Last-Event-ID is a 422 here, before the stream starts
+
+    async def body() -> AsyncIterator[str]:
+        yield first
+        async for chunk in stream:
+            if await request.is_disconnected():
+                break
+            yield chunk
+
+    return StreamingResponse(body(), media_type="text/event-stream", headers={"Cache-Control": "no-store"})
+
+
+@router.api_route(
+    "/api/{service}/{path:path}",
+    methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
+    tags=["services"],
+    include_in_schema=False,
+)
+async def to_service(
+    service: str, path: str, request: Request, proxy: ProxyDep, _: LimitedCaller
+) -> Response:
+    """`/api/registry/...` and `/api/retention/...`: the services behind the gateway."""
+    return await proxy.forward(service, path, request)

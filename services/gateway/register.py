@@ -8,58 +8,26 @@ concurrent call-ups. Verification walks the whole register in order, streaming.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import json
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import insert, select, text
+from sqlalchemy import func, insert, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.gateway.models import UseRecord
 
-GENESIS = "0" * 64
-# The fields a record's hash covers, in this order (seq included: a reordering shows).
-HASHED = (
-    "seq",
-    "recorded_at",
-    "officer",
-    "badge_number",
-    "bureau",
-    "role",
-    "purpose",
-    "case_number",
-    "destination",
-    "camera_id",
-    "unit_id",
-    "mode",
-    "range_from",
-    "range_to",
-    "client_address",
-    "outcome",
-    "refusal_reason",
-    "grant_id",
-)
 
-
-def _canonical(value: Any) -> Any:
-    if isinstance(value, dt.datetime):
-        return value.astimezone(dt.UTC).isoformat(timespec="microseconds")
-    if isinstance(value, uuid.UUID):
-        return str(value)
-    return value
-
-
-def record_hash(prev_hash: str, fields: dict[str, Any]) -> str:
-    body = json.dumps(
-        {k: _canonical(fields.get(k)) for k in HASHED},
-        sort_keys=True,
-        separators=(",", ":"),
-        ensure_ascii=False,
-    )
-    return hashlib.sha256((prev_hash + body).encode()).hexdigest()
+@dataclass(frozen=True)
+class RegisterFilter:
+    unit_id: uuid.UUID | None = None
+    camera_id: uuid.UUID | None = None
+    officer: str | None = None
+    case_number: str | None = None
+    bureau: str | None = None
+    since: dt.datetime | None = None
+    until: dt.datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -76,46 +44,82 @@ class UseRegister:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    async def append(self, fields: dict[str, Any]) -> UseRecord:
-        """Append one record at the head of the chain (in the caller's transaction)."""
-        await self.session.execute(text("SELECT pg_advisory_xact_lock(hashtext('gateway.use_register'))"))
-        prev = await self.session.scalar(select(UseRecord.hash).order_by(UseRecord.seq.desc()).limit(1))
-        seq = await self.session.scalar(
-            text("SELECT nextval(pg_get_serial_sequence('gateway.use_register', 'seq'))")
-        )
-        values = {**fields, "seq": seq, "recorded_at": fields.get("recorded_at") or dt.datetime.now(dt.UTC)}
-        prev_hash = prev or GENESIS
-        values["prev_hash"] = prev_hash
-        values["hash"] = record_hash(prev_hash, values)
-        await self.session.execute(insert(UseRecord).values(values))
-        return UseRecord(**values)
+    async def append(self, fields: dict[str, Any]) -> tuple[int, str]:
+        """Append one record (in the caller's transaction); its number and hash. The database
+        links it: the trigger takes the register's lock, numbers it and computes its digest."""
+        row = (
+            await self.session.execute(
+                insert(UseRecord)
+                .values(prev_hash="", hash="", **fields)
+                .returning(UseRecord.seq, UseRecord.hash)
+            )
+        ).one()
+        return int(row.seq), str(row.hash)
 
-    async def _in_order(self, batch: int = 5000) -> AsyncIterator[UseRecord]:
+    @staticmethod
+    def _filtered(filters: RegisterFilter) -> Any:
+        stmt = select(UseRecord)
+        for column, value in (
+            (UseRecord.unit_id, filters.unit_id),
+            (UseRecord.camera_id, filters.camera_id),
+            (UseRecord.officer, filters.officer),
+            (UseRecord.case_number, filters.case_number),
+            (UseRecord.bureau, filters.bureau),
+        ):
+            if value is not None:
+                stmt = stmt.where(column == value)
+        if filters.since is not None:
+            stmt = stmt.where(UseRecord.recorded_at >= filters.since)
+        if filters.until is not None:
+            stmt = stmt.where(UseRecord.recorded_at < filters.until)
+        return stmt
+
+    async def search(self, filters: RegisterFilter, limit: int, offset: int) -> tuple[list[UseRecord], int]:
+        stmt = self._filtered(filters)
+        total = int(await self.session.scalar(select(func.count()).select_from(stmt.subquery())) or 0)
+        rows = await self.session.scalars(stmt.order_by(UseRecord.seq.desc()).limit(limit).offset(offset))
+        return list(rows), total
+
+    async def stream(self, filters: RegisterFilter, batch: int = 2000) -> AsyncIterator[UseRecord]:
+        """Matching records in register order, streamed (an export of a year's register)."""
         result = await self.session.stream_scalars(
-            select(UseRecord).order_by(UseRecord.seq).execution_options(yield_per=batch)
+            self._filtered(filters).order_by(UseRecord.seq).execution_options(yield_per=batch)
         )
         async for record in result:
             yield record
 
     async def verify(self) -> ChainReport:
-        """Walk the chain: an altered record fails its own hash; a removed or reordered one
-        breaks the link of the record after it."""
-        expected_prev, count, last = GENESIS, 0, None
-        async for r in self._in_order():
-            count += 1
-            if r.prev_hash != expected_prev:
-                return ChainReport(
-                    count,
-                    False,
-                    None,
-                    None,
-                    r.seq,
-                    "the link to the previous record is broken (a record was removed or reordered)",
-                )
-            fields = {k: getattr(r, k) for k in HASHED}
-            if record_hash(r.prev_hash, fields) != r.hash:
-                return ChainReport(
-                    count, False, None, None, r.seq, "the record was altered after it was written"
-                )
-            expected_prev, last = r.hash, r
-        return ChainReport(count, True, last.seq if last else None, last.hash if last else None)
+        """Recompute every record's digest and link, set-based: an altered record fails its
+        own digest; a removed or reordered one breaks the link of the record after it."""
+        row = (await self.session.execute(_VERIFY)).one()
+        head = (
+            await self.session.execute(
+                select(UseRecord.seq, UseRecord.hash).order_by(UseRecord.seq.desc()).limit(1)
+            )
+        ).one_or_none()
+        breaks = [
+            (s, p)
+            for s, p in ((row.first_altered, _ALTERED), (row.first_unlinked, _UNLINKED))
+            if s is not None
+        ]
+        if breaks:
+            seq, problem = min(breaks)
+            return ChainReport(int(row.records), False, None, None, seq, problem)
+        return ChainReport(int(row.records), True, head.seq if head else None, head.hash if head else None)
+
+
+_ALTERED = "the record was altered after it was written"
+_UNLINKED = "the link to the previous record is broken (a record was removed or reordered)"
+_VERIFY = text(
+    """
+    SELECT count(*) AS records,
+           min(seq) FILTER (WHERE hash <> recomputed) AS first_altered,
+           min(seq) FILTER (WHERE prev_hash <> expected_prev) AS first_unlinked
+    FROM (
+        SELECT r.seq, r.hash, r.prev_hash,
+               gateway.use_record_digest(r.prev_hash, r) AS recomputed,
+               lag(r.hash, 1, repeat('0', 64)) OVER (ORDER BY r.seq) AS expected_prev
+        FROM gateway.use_register r
+    ) chain
+    """
+)

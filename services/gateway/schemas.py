@@ -4,7 +4,7 @@ import datetime as dt
 import uuid
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 
 class CallUpRequest(BaseModel):
@@ -53,3 +53,38 @@ class ChainRead(BaseModel):
     head_hash: str | None
     first_break_seq: int | None
     problem: str | None
+
+
+class UseRead(BaseModel):
+    """One use of images. A unit administrator sees that its cameras were called up, when and
+    by which bureau, and how it ended; not who, why, for which case or where it went."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    seq: int
+    recorded_at: dt.datetime
+    bureau: str | None
+    camera_id: uuid.UUID | None
+    unit_id: uuid.UUID | None
+    mode: str
+    range_from: dt.datetime | None
+    range_to: dt.datetime | None
+    outcome: str
+    officer: str | None = None
+    badge_number: str | None = None
+    role: str | None = None
+    purpose: str | None = None
+    case_number: str | None = None
+    destination: str | None = None
+    client_address: str | None = None
+    refusal_reason: str | None = None
+    grant_id: uuid.UUID | None = None
+    hash: str | None = None
+    view: Literal["full", "unit"] = "full"
+
+
+class UsePage(BaseModel):
+    items: list[UseRead]
+    total: int
+    limit: int
+    offset: int

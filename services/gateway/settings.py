@@ -21,3 +21,9 @@ class GatewaySettings(ServiceSettings):
     # Where the relay serves a granted camera (the path is cam/<camera id>).
     relay_url: str = "rtsp://127.0.0.1:8554"
     camera_cache_s: float = 30.0
+    # The services behind the public entry (`/api/<name>/...` -> `<url>/api/v1/...`).
+    retention_url: str = "http://127.0.0.1:8003"
+    upstream_timeout_s: float = 15.0
+    # Requests per second per principal (token bucket, per gateway process), and the burst.
+    rate_limit_per_s: float = 20.0
+    rate_limit_burst: float = 40.0

@@ -11,105 +11,18 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import uuid
-from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
 import pytest
-from fastapi import FastAPI
-from pydantic import SecretStr
 from sqlalchemy import text
 
 from jifang.auth import Role
 from jifang.db import create_engine
 from jifang.devbroker import free_port
-from jifang.migrate import upgrade_async
-from services.gateway import ALEMBIC_INI
 from services.gateway.app import create_app
-from services.gateway.settings import GatewaySettings
-from tests.conftest import AUDIENCE, ISSUER, TokenFactory, auth
-from tests.services.registry.factories import create_device, create_unit
-
-GRANT_KEY = "k" * 48
-
-
-def gateway_settings(
-    database_url: str,
-    bootstrap: str,
-    registry_url: str,
-    token: TokenFactory,
-    keys: tuple[str, str],
-    **over: Any,
-) -> GatewaySettings:
-    return GatewaySettings(
-        database_url=database_url,
-        kafka_bootstrap_servers=bootstrap,
-        registry_url=registry_url,
-        service_token=SecretStr(token(Role.SERVICE)),
-        grant_key=SecretStr(GRANT_KEY),
-        jwt_public_key=SecretStr(keys[1]),
-        jwt_public_key_file=None,
-        jwt_audience=AUDIENCE,
-        jwt_issuer=ISSUER,
-        **over,
-    )
-
-
-@pytest.fixture(scope="module")
-async def migrated(database_url: str) -> str:
-    await upgrade_async(ALEMBIC_INI, database_url)
-    return database_url
-
-
-async def serve(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
-    async with (
-        app.router.lifespan_context(app),
-        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gateway") as c,
-    ):
-        yield c
-
-
-@pytest.fixture
-async def gateway(
-    migrated: str, bootstrap: str, registry_url: str, token: TokenFactory, signing_keys: tuple[str, str]
-) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_app(gateway_settings(migrated, bootstrap, registry_url, token, signing_keys))
-    async for c in serve(app):
-        yield c
-
-
-@pytest.fixture
-async def camera(client: httpx.AsyncClient, token: TokenFactory) -> dict[str, Any]:
-    tech = auth(token(Role.TECH_OFFICE))
-    unit = await create_unit(client, tech)
-    return await create_device(
-        client, tech, unit["id"], onvif_address="http://192.0.2.10/onvif/device_service"
-    )
-
-
-def callup(camera_id: str, **over: Any) -> dict[str, Any]:
-    return {
-        "camera_id": camera_id,
-        "purpose": "追查盗窃嫌疑人",
-        "case_number": "A2301032026110001",
-        "destination": "南岗分局刑侦大队 3号工作站",
-        **over,
-    }
-
-
-def hook(token: str, path: str, action: str = "read") -> dict[str, Any]:
-    """What MediaMTX posts to its authHTTPAddress for a reader."""
-    return {
-        "user": "",
-        "password": token,
-        "token": "",
-        "ip": "10.1.2.3",
-        "action": action,
-        "path": path,
-        "protocol": "rtsp",
-        "id": str(uuid.uuid4()),
-        "query": "",
-    }
+from tests.conftest import TokenFactory, auth
+from tests.services.gateway.conftest import callup, gateway_settings, hook, serve
 
 
 async def test_operator_call_up_and_the_relay_hook(
@@ -251,6 +164,28 @@ async def test_the_chain_under_concurrency_and_after_tampering(
             await conn.execute(text("ALTER TABLE gateway.use_register ENABLE TRIGGER use_register_no_change"))
         broken = (await gateway.get("/api/v1/register/verify", headers=auditor)).json()
         assert not broken["intact"] and broken["first_break_seq"] == seq and "altered" in broken["problem"]
+        # Another removes a record (the altered one put back first): the next one's link shows it.
+        removed = results[20].json()["use_seq"]
+        async with engine.begin() as conn:
+            await conn.execute(text("ALTER TABLE gateway.use_register DISABLE TRIGGER USER"))
+            await conn.execute(
+                text("UPDATE gateway.use_register SET case_number = 'A2301032026110001' WHERE seq = :s"),
+                {"s": seq},
+            )
+            await conn.execute(
+                text("CREATE TABLE public.kept AS SELECT * FROM gateway.use_register WHERE seq = :s"),
+                {"s": removed},
+            )
+            await conn.execute(text("DELETE FROM gateway.use_register WHERE seq = :s"), {"s": removed})
+            await conn.execute(text("ALTER TABLE gateway.use_register ENABLE TRIGGER USER"))
+        unlinked = (await gateway.get("/api/v1/register/verify", headers=auditor)).json()
+        async with engine.begin() as conn:
+            await conn.execute(text("ALTER TABLE gateway.use_register DISABLE TRIGGER USER"))
+            await conn.execute(text("INSERT INTO gateway.use_register SELECT * FROM public.kept"))
+            await conn.execute(text("DROP TABLE public.kept"))
+            await conn.execute(text("ALTER TABLE gateway.use_register ENABLE TRIGGER USER"))
+        assert not unlinked["intact"] and unlinked["first_break_seq"] > removed, (unlinked, removed)
+        assert "removed or reordered" in unlinked["problem"]
     finally:
         # Put the record back (through the owner, trigger off) for the other tests of this run.
         async with engine.begin() as conn:

@@ -1,0 +1,83 @@
+"""The platform's one public entry: `/api/<service>/...` forwarded to the internal services'
+`/api/v1/...`, with the caller's own bearer token (each service checks the roles itself) and
+request id, bounded in time, limited per principal, and a 503 with Retry-After when the
+service behind is down."""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+
+import httpx
+from fastapi import Request, Response
+
+from jifang.errors import DependencyUnavailable, NotFound, TooManyRequests
+from jifang.logging import request_id_var
+
+# Headers passed back to the caller (hop-by-hop and the services' own ones stay behind).
+PASSED_BACK = ("content-type", "content-disposition", "location", "retry-after", "cache-control")
+
+
+@dataclass
+class _Bucket:
+    tokens: float
+    at: float
+
+
+@dataclass
+class RateLimiter:
+    """A token bucket per principal: ``rate`` requests per second, bursts up to ``burst``
+    (per gateway process)."""
+
+    rate: float
+    burst: float
+    _buckets: dict[str, _Bucket] = field(default_factory=dict)
+
+    def take(self, principal: str) -> None:
+        now = time.monotonic()
+        bucket = self._buckets.setdefault(principal, _Bucket(self.burst, now))
+        bucket.tokens = min(self.burst, bucket.tokens + (now - bucket.at) * self.rate)
+        bucket.at = now
+        if bucket.tokens < 1:
+            raise TooManyRequests(
+                f"More than {self.rate:g} requests per second for this caller",
+                retry_after=max(1, math.ceil((1 - bucket.tokens) / self.rate)),
+            )
+        bucket.tokens -= 1
+
+
+class ServiceProxy:
+    def __init__(self, upstreams: dict[str, str], timeout_s: float) -> None:
+        self.upstreams = {name: url.rstrip("/") for name, url in upstreams.items()}
+        self._client = httpx.AsyncClient(timeout=timeout_s)
+
+    async def forward(self, service: str, path: str, request: Request) -> Response:
+        base = self.upstreams.get(service)
+        if base is None:
+            raise NotFound(f"No service {service!r} behind the gateway")
+        headers = {"X-Request-ID": request_id_var.get() or ""}
+        for name in ("authorization", "content-type", "accept"):
+            if name in request.headers:
+                headers[name] = request.headers[name]
+        if request.client:
+            headers["X-Forwarded-For"] = request.client.host
+        try:
+            upstream = await self._client.request(
+                request.method,
+                f"{base}/api/v1/{path}",
+                params=list(request.query_params.multi_items()),
+                content=await request.body(),
+                headers=headers,
+            )
+        except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
+            raise DependencyUnavailable(f"The {service} service is unreachable; retry shortly") from exc
+        except httpx.TimeoutException as exc:
+            raise DependencyUnavailable(
+                f"The {service} service did not answer in time; retry shortly"
+            ) from exc
+        passed = {k: v for k, v in upstream.headers.items() if k.lower() in PASSED_BACK}
+        return Response(upstream.content, status_code=upstream.status_code, headers=passed)
+
+    async def close(self) -> None:
+        await self._client.aclose()

@@ -1,0 +1,84 @@
+"""Reading the use register: who sees what, the filters, the export for the annual inspection.
+
+The auditor and the tech office read everything. A unit administrator sees the uses of its
+own unit's cameras: when, by which bureau, live or playback, granted or refused; not the
+officer, purpose, case number or destination (those belong to the police's case)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import AsyncIterator
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from jifang.auth import Principal
+from jifang.errors import Forbidden
+from services.gateway.models import UseRecord
+from services.gateway.register import RegisterFilter, UseRegister
+from services.gateway.schemas import UsePage, UseRead
+
+UNIT_VIEW = (
+    "seq",
+    "recorded_at",
+    "bureau",
+    "camera_id",
+    "unit_id",
+    "mode",
+    "range_from",
+    "range_to",
+    "outcome",
+)
+EXPORT_COLUMNS = tuple(UseRead.model_fields)
+
+
+def scoped(principal: Principal, filters: RegisterFilter) -> RegisterFilter:
+    if not principal.is_unit_scoped:
+        return filters
+    if filters.unit_id is not None and filters.unit_id != principal.unit_id:
+        raise Forbidden("A unit administrator sees the uses of its own unit's cameras only")
+    return RegisterFilter(**{**filters.__dict__, "unit_id": principal.unit_id})
+
+
+def to_read(record: UseRecord, principal: Principal) -> UseRead:
+    if principal.is_unit_scoped:
+        return UseRead(**{k: getattr(record, k) for k in UNIT_VIEW}, view="unit")
+    return UseRead.model_validate(record)
+
+
+async def page(
+    session: AsyncSession, principal: Principal, filters: RegisterFilter, limit: int, offset: int
+) -> UsePage:
+    rows, total = await UseRegister(session).search(scoped(principal, filters), limit, offset)
+    return UsePage(items=[to_read(r, principal) for r in rows], total=total, limit=limit, offset=offset)
+
+
+def _cell(value: Any) -> str:
+    return "" if value is None else value.isoformat() if hasattr(value, "isoformat") else str(value)
+
+
+async def export(session: AsyncSession, filters: RegisterFilter, fmt: str) -> AsyncIterator[str]:
+    """The matching records in register order, as CSV (with a header) or a JSON array."""
+    records = UseRegister(session).stream(filters)
+    if fmt == "csv":
+        buf = io.StringIO()
+        writer = csv.writer(buf)
+        writer.writerow(EXPORT_COLUMNS)
+        async for r in records:
+            writer.writerow([_cell(getattr(UseRead.model_validate(r), c)) for c in EXPORT_COLUMNS])
+            if buf.tell() > 64 * 1024:
+                yield buf.getvalue()
+                buf.seek(0)
+                buf.truncate()
+        yield buf.getvalue()
+        return
+    first = True
+    yield "["
+    async for r in records:
+        yield ("" if first else ",") + json.dumps(
+            UseRead.model_validate(r).model_dump(mode="json"), ensure_ascii=False
+        )
+        first = False
+    yield "]"
