@@ -41,6 +41,7 @@ bench: $(STAMP)
 	$(PY) -m bench.ingest_bench
 	$(PY) -m bench.ingest_scale_bench
 	$(PY) -m bench.retention_bench
+	$(PY) -m bench.gateway_bench
 
 ## make topics: the platform's Kafka messages, decoded (ARGS="--from-beginning jifang.device-state.v1").
 topics: $(STAMP)

@@ -248,7 +248,8 @@ def create_service_app(
 
 
 def serve(service: str, app_factory: str, env_prefix: str, default_port: int) -> None:
-    """Run a service's app with uvicorn: ``{PREFIX}HOST``, ``{PREFIX}PORT``, ``{PREFIX}LOG_LEVEL``."""
+    """Run a service's app with uvicorn: ``{PREFIX}HOST``, ``{PREFIX}PORT``, ``{PREFIX}LOG_LEVEL``,
+    ``{PREFIX}WORKERS`` (processes, default 1)."""
 
     configure_logging(service, os.environ.get(f"{env_prefix}LOG_LEVEL", "INFO"))
     uvicorn.run(
@@ -258,4 +259,5 @@ def serve(service: str, app_factory: str, env_prefix: str, default_port: int) ->
         port=int(os.environ.get(f"{env_prefix}PORT", str(default_port))),
         log_config=None,
         timeout_graceful_shutdown=10,
+        workers=int(os.environ.get(f"{env_prefix}WORKERS", "1")),
     )

@@ -41,6 +41,9 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         app.state.engine = engine
         app.state.settings = settings
         app.state.sessionmaker = create_sessionmaker(engine)
+        app.state.register_sessionmaker = create_sessionmaker(
+            engine.execution_options(isolation_level="AUTOCOMMIT")
+        )
         app.state.token_verifier = TokenVerifier(
             audience=settings.jwt_audience,
             issuer=settings.jwt_issuer,

@@ -22,22 +22,31 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
         yield session
 
 
-def get_callups(request: Request) -> CallUps:
+async def get_register_session(request: Request) -> AsyncIterator[AsyncSession]:
+    """For appending to the use register: every statement commits by itself (autocommit), so
+    the register's lock is held for one statement and its commit, not for a round trip more:
+    the call-up's record is durable the moment its INSERT returns."""
+    async with session_scope(request.app.state.register_sessionmaker) as session:
+        yield session
+
+
+# Dependencies are coroutines: a plain function would be run in a worker thread per request.
+async def get_callups(request: Request) -> CallUps:
     callups: CallUps = request.app.state.callups
     return callups
 
 
-def get_signer(request: Request) -> GrantSigner:
+async def get_signer(request: Request) -> GrantSigner:
     signer: GrantSigner = request.app.state.signer
     return signer
 
 
-def get_settings(request: Request) -> GatewaySettings:
+async def get_settings(request: Request) -> GatewaySettings:
     settings: GatewaySettings = request.app.state.settings
     return settings
 
 
-def get_proxy(request: Request) -> ServiceProxy:
+async def get_proxy(request: Request) -> ServiceProxy:
     proxy: ServiceProxy = request.app.state.proxy
     return proxy
 
@@ -52,6 +61,7 @@ async def limited_caller(
 
 
 SessionDep = Annotated[AsyncSession, Depends(get_session)]
+RegisterSessionDep = Annotated[AsyncSession, Depends(get_register_session)]
 ProxyDep = Annotated[ServiceProxy, Depends(get_proxy)]
 LimitedCaller = Annotated[Principal, Depends(limited_caller)]
 SettingsDep = Annotated[GatewaySettings, Depends(get_settings)]

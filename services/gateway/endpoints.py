@@ -22,6 +22,7 @@ from services.gateway.deps import (
     ProxyDep,
     RegisterAuditor,
     RegisterReader,
+    RegisterSessionDep,
     SessionDep,
     SettingsDep,
     SignerDep,
@@ -34,12 +35,17 @@ router = APIRouter(tags=["call-up"])
 
 @router.post("/api/v1/callups", status_code=status.HTTP_201_CREATED, response_model=GrantRead)
 async def call_up(
-    body: CallUpRequest, request: Request, session: SessionDep, callups: CallUpsDep, principal: AnyCaller
+    body: CallUpRequest,
+    request: Request,
+    session: RegisterSessionDep,
+    callups: CallUpsDep,
+    principal: AnyCaller,
 ) -> GrantRead | JSONResponse:
     """Call up one camera, live or a playback range: registered first, then granted."""
     client_ip = request.client.host if request.client else None
     outcome = await callups.call_up(session, principal, body, client_ip)
-    # Fail closed: the use is committed before anything leaves; if that fails, no grant.
+    # Fail closed: the use is committed (autocommit: its INSERT did) before anything leaves;
+    # if that failed, the error answered 503 and no grant exists.
     await session.commit()
     if isinstance(outcome, Refused):
         err = outcome.error

@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 
-from sqlalchemy import BigInteger, DateTime, Identity, String, Text
+from sqlalchemy import BigInteger, DateTime, FetchedValue, String, Text
 from sqlalchemy.dialects.postgresql import UUID
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -27,7 +27,10 @@ class UseRecord(Base):
 
     __tablename__ = "use_register"
 
-    seq: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    # Numbered by the database's trigger (gateway.use_register_seq), in chain order.
+    seq: Mapped[int] = mapped_column(
+        BigInteger, primary_key=True, autoincrement=False, server_default=FetchedValue()
+    )
     recorded_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
     officer: Mapped[str] = mapped_column(String(200))  # the token's subject
     badge_number: Mapped[str | None] = mapped_column(String(50))

@@ -91,35 +91,32 @@ class UseRegister:
     async def verify(self) -> ChainReport:
         """Recompute every record's digest and link, set-based: an altered record fails its
         own digest; a removed or reordered one breaks the link of the record after it."""
-        row = (await self.session.execute(_VERIFY)).one()
+        records, first_altered = (await self.session.execute(_DIGESTS)).one()
+        first_unlinked = await self.session.scalar(_LINKS)
         head = (
             await self.session.execute(
                 select(UseRecord.seq, UseRecord.hash).order_by(UseRecord.seq.desc()).limit(1)
             )
         ).one_or_none()
         breaks = [
-            (s, p)
-            for s, p in ((row.first_altered, _ALTERED), (row.first_unlinked, _UNLINKED))
-            if s is not None
+            (s, p) for s, p in ((first_altered, _ALTERED), (first_unlinked, _UNLINKED)) if s is not None
         ]
         if breaks:
             seq, problem = min(breaks)
-            return ChainReport(int(row.records), False, None, None, seq, problem)
-        return ChainReport(int(row.records), True, head.seq if head else None, head.hash if head else None)
+            return ChainReport(int(records), False, None, None, seq, problem)
+        return ChainReport(int(records), True, head.seq if head else None, head.hash if head else None)
 
 
 _ALTERED = "the record was altered after it was written"
 _UNLINKED = "the link to the previous record is broken (a record was removed or reordered)"
-_VERIFY = text(
-    """
-    SELECT count(*) AS records,
-           min(seq) FILTER (WHERE hash <> recomputed) AS first_altered,
-           min(seq) FILTER (WHERE prev_hash <> expected_prev) AS first_unlinked
-    FROM (
-        SELECT r.seq, r.hash, r.prev_hash,
-               gateway.use_record_digest(r.prev_hash, r) AS recomputed,
-               lag(r.hash, 1, repeat('0', 64)) OVER (ORDER BY r.seq) AS expected_prev
-        FROM gateway.use_register r
-    ) chain
-    """
+# Every digest recomputed (a plain scan: PostgreSQL spreads it over parallel workers).
+_DIGESTS = text(
+    "SELECT count(*), min(seq) FILTER (WHERE hash <> gateway.use_record_digest(prev_hash, r)) "
+    "FROM gateway.use_register r"
+)
+# Every link: each record's prev_hash is the hash of the record before it.
+_LINKS = text(
+    "SELECT min(seq) FROM (SELECT seq, prev_hash, "
+    "lag(hash, 1, repeat('0', 64)) OVER (ORDER BY seq) AS expected "
+    "FROM gateway.use_register) chain WHERE prev_hash <> expected"
 )
