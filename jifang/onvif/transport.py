@@ -41,9 +41,7 @@ class DeviceConnection:
         self._writer: asyncio.StreamWriter | None = None
         self._lock = asyncio.Lock()
 
-    async def post(
-        self, path: str, body: bytes, content_type: str, headers: str = ""
-    ) -> tuple[int, bytes]:
+    async def post(self, path: str, body: bytes, content_type: str, headers: str = "") -> tuple[int, bytes]:
         """``headers``: further header lines, each ending in CRLF (e.g. an Authorization)."""
         head = (
             f"POST {path} HTTP/1.1\r\nHost: {self.host_header}\r\nContent-Type: {content_type}\r\n"
