@@ -20,7 +20,12 @@ from sqlalchemy import text
 from jifang.auth import Role
 from jifang.db import create_engine
 from jifang.devbroker import free_port
+from jifang.errors import LegalRuleViolation
+from jifang.policy import load_policy_book
 from services.gateway.app import create_app
+from services.gateway.callups import CallUps
+from services.gateway.cameras import Camera
+from services.gateway.schemas import CallUpRequest
 from tests.conftest import TokenFactory, auth
 from tests.services.gateway.conftest import callup, gateway_settings, hook, serve
 
@@ -186,6 +191,21 @@ async def test_the_chain_under_concurrency_and_after_tampering(
             await conn.execute(text("ALTER TABLE gateway.use_register ENABLE TRIGGER USER"))
         assert not unlinked["intact"] and unlinked["first_break_seq"] > removed, (unlinked, removed)
         assert "removed or reordered" in unlinked["problem"]
+        # And another swaps two records' places: the links show it.
+        a, b = results[30].json()["use_seq"], results[31].json()["use_seq"]
+        move = text("UPDATE gateway.use_register SET seq = :to WHERE seq = :at")
+
+        async def swap() -> None:
+            async with engine.begin() as conn:
+                await conn.execute(text("ALTER TABLE gateway.use_register DISABLE TRIGGER USER"))
+                for at, to in ((a, -1), (b, a), (-1, b)):
+                    await conn.execute(move, {"at": at, "to": to})
+                await conn.execute(text("ALTER TABLE gateway.use_register ENABLE TRIGGER USER"))
+
+        await swap()
+        reordered = (await gateway.get("/api/v1/register/verify", headers=auditor)).json()
+        await swap()
+        assert not reordered["intact"] and reordered["first_break_seq"] in (a, b)
     finally:
         # Put the record back (through the owner, trigger off) for the other tests of this run.
         async with engine.begin() as conn:
@@ -219,3 +239,16 @@ async def test_no_grant_without_registration(
         )
         assert r.status_code == 503 and "Retry-After" in r.headers
         assert "token" not in r.json()
+
+
+def test_a_camera_in_a_forbidden_place_is_never_shown() -> None:
+    """The registry refuses such cameras; should one exist (a unit moved to a stricter city),
+    the gateway refuses its images citing the pack's article."""
+    camera_id = uuid.uuid4()
+    fitting_room = Camera(
+        camera_id, uuid.uuid4(), "camera", "fitting_room", "kunming-2012", "五华区", True, None
+    )
+    callups = CallUps(None, None, load_policy_book())  # type: ignore[arg-type]  # the check needs neither
+    with pytest.raises(LegalRuleViolation) as refused:
+        callups._check_camera(fitting_room, camera_id, CallUpRequest(camera_id=str(camera_id)))
+    assert refused.value.article == "KMG-2012 art. 7"
