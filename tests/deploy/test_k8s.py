@@ -1,0 +1,164 @@
+"""deploy/k8s, checked offline: each overlay renders with `kubectl kustomize`; every object is
+valid against the Kubernetes schemas, every custom object against its operator's CRD; the
+KafkaTopics equal proto/topics.yaml; the containers' commands, ports, probes and environment
+variable names are those the services read."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import kubernetes_validate
+import pytest
+import yaml
+
+from jifang.topics import catalogue
+from services.gateway.settings import GatewaySettings
+from services.ingest.settings import IngestSettings
+from services.registry.settings import RegistrySettings
+from services.retention.settings import RetentionSettings
+
+ROOT = Path(__file__).resolve().parents[2]
+OVERLAYS = ["dev", "prod"]
+CRDS = ROOT.parent / "shared" / "crds"
+KUBERNETES_VERSION = "1.31"
+SERVICES: dict[str, tuple[type[Any], str, int]] = {
+    "registry": (RegistrySettings, "REGISTRY_", 8001),
+    "ingest": (IngestSettings, "INGEST_", 8002),
+    "retention": (RetentionSettings, "RETENTION_", 8003),
+    "gateway": (GatewaySettings, "GATEWAY_", 8000),
+}
+# Variables every service reads without its prefix (jifang.settings.ServiceSettings aliases).
+SHARED = {"DATABASE_URL", "KAFKA_BOOTSTRAP_SERVERS", "KAFKA_ENABLE_IDEMPOTENCE", "JWT_PUBLIC_KEY", "JWKS_URL"}
+
+
+@cache
+def rendered(overlay: str) -> list[dict[str, Any]]:
+    kubectl = shutil.which("kubectl")
+    assert kubectl, "kubectl (Debian's package) renders the overlays"
+    out = subprocess.run(
+        [kubectl, "kustomize", str(ROOT / "deploy" / "k8s" / "overlays" / overlay)],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    return [d for d in yaml.safe_load_all(out) if d]
+
+
+@cache
+def crd_schemas() -> dict[tuple[str, str], dict[str, Any]]:
+    """(apiVersion, kind) -> the CRD's OpenAPI v3 schema."""
+    schemas = {}
+    for path in CRDS.glob("*.yaml"):
+        crd = yaml.safe_load(path.read_text())
+        group, kind = crd["spec"]["group"], crd["spec"]["names"]["kind"]
+        for version in crd["spec"]["versions"]:
+            schemas[(f"{group}/{version['name']}", kind)] = version["schema"]["openAPIV3Schema"]
+    return schemas
+
+
+def _known_env(settings: type[Any], prefix: str) -> set[str]:
+    return {prefix + name.upper() for name in settings.model_fields} | {
+        prefix + "HOST",
+        prefix + "PORT",
+        prefix + "WORKERS",
+    }
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_every_object_validates(overlay: str) -> None:
+    objects = rendered(overlay)
+    kinds = {o["kind"] for o in objects}
+    assert {
+        "Deployment",
+        "Service",
+        "ConfigMap",
+        "Job",
+        "HorizontalPodAutoscaler",
+        "PodDisruptionBudget",
+    } <= kinds
+    assert {"NetworkPolicy", "Kafka", "KafkaNodePool", "KafkaTopic", "Cluster", "ScheduledBackup"} <= kinds
+    for obj in objects:
+        key = (obj["apiVersion"], obj["kind"])
+        if key in crd_schemas():
+            jsonschema.validate(obj, crd_schemas()[key])
+        else:
+            kubernetes_validate.validate(obj, KUBERNETES_VERSION, strict=True)
+    assert all(
+        o["metadata"].get("namespace") == f"jifang{'-dev' if overlay == 'dev' else ''}" for o in objects
+    )
+
+
+def test_kafka_topics_equal_proto() -> None:
+    for overlay in OVERLAYS:
+        topics = {
+            o["spec"]["topicName"]: (o["spec"]["partitions"], int(o["spec"]["config"]["retention.ms"]))
+            for o in rendered(overlay)
+            if o["kind"] == "KafkaTopic"
+        }
+        assert topics == {t.name: (t.partitions, t.retention_ms) for t in catalogue().values()}
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_containers_match_what_the_services_read(overlay: str) -> None:
+    objects = rendered(overlay)
+    configmaps = {o["metadata"]["name"]: o.get("data", {}) for o in objects if o["kind"] == "ConfigMap"}
+    services = {o["metadata"]["name"]: o for o in objects if o["kind"] == "Service"}
+    for name, (settings, prefix, port) in SERVICES.items():
+        (deployment,) = [o for o in objects if o["kind"] == "Deployment" and o["metadata"]["name"] == name]
+        pod = deployment["spec"]["template"]["spec"]
+        (container,) = pod["containers"]
+        assert container["command"] == ["python", "-m", f"services.{name}"]
+        assert container["ports"] == [{"name": "http", "containerPort": port, "protocol": "TCP"}]
+        assert container["livenessProbe"]["httpGet"] == {"path": "/healthz", "port": "http"}
+        assert container["readinessProbe"]["httpGet"] == {"path": "/readyz", "port": "http"}
+        env = {e["name"]: e for e in container["env"]}
+        assert env[f"{prefix}PORT"]["value"] == str(port) and env[f"{prefix}HOST"]["value"] == "0.0.0.0"
+        names = set(env)
+        for source in container["envFrom"]:
+            names |= set(configmaps[source["configMapRef"]["name"]])
+        unknown = names - _known_env(settings, prefix) - SHARED
+        assert not unknown, f"{name} is given variables it never reads: {sorted(unknown)}"
+        # Secrets only by reference: no secret value in the repository.
+        for var in (
+            "DATABASE_URL",
+            f"{prefix}SERVICE_TOKEN",
+            f"{prefix}GRANT_KEY",
+            f"{prefix}CREDENTIALS_KEY",
+        ):
+            if var in env:
+                assert "secretKeyRef" in env[var]["valueFrom"], var
+        assert not any(o["kind"] == "Secret" for o in objects)
+        # Hardened: non-root, read-only root filesystem, graceful stop.
+        assert pod["securityContext"]["runAsNonRoot"] is True
+        assert container["securityContext"]["readOnlyRootFilesystem"] is True
+        assert container["resources"]["requests"] and container["resources"]["limits"]
+        assert services[name]["spec"]["ports"][0]["port"] == port
+        (job,) = [o for o in objects if o["kind"] == "Job" and o["metadata"]["name"] == f"{name}-migrate"]
+        job_container = job["spec"]["template"]["spec"]["containers"][0]
+        assert job_container["command"] == ["python", "-m", "jifang.migrate", name]
+        assert (ROOT / "services" / name / "alembic.ini").exists()
+    autoscaled = {
+        o["spec"]["scaleTargetRef"]["name"] for o in objects if o["kind"] == "HorizontalPodAutoscaler"
+    }
+    assert autoscaled == {"ingest", "gateway"}
+    relay = configmaps["relay-config"]["mediamtx.yml"]
+    assert "authHTTPAddress: http://gateway:8000/internal/relay/auth" in relay
+
+
+def test_only_the_gateway_and_the_relay_are_reachable_from_outside() -> None:
+    policies = [o for o in rendered("prod") if o["kind"] == "NetworkPolicy"]
+    open_to_all = {
+        p["spec"]["podSelector"].get("matchLabels", {}).get("app.kubernetes.io/name")
+        for p in policies
+        for rule in p["spec"].get("ingress", [])
+        for peer in rule.get("from", [])
+        if peer.get("ipBlock", {}).get("cidr") == "0.0.0.0/0"
+    }
+    assert open_to_all == {"gateway", "relay"}
+    deny = [p for p in policies if p["metadata"]["name"] == "default-deny"]
+    assert deny and deny[0]["spec"]["podSelector"] == {}
