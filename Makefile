@@ -16,8 +16,9 @@ $(STAMP): pyproject.toml requirements.lock
 install: $(STAMP)
 
 ## make run: PostgreSQL, the Kafka-compatible broker and every service, with defaults.
+## make run MONITORING=1: also Prometheus on :9090 with the alerts (and Grafana on :3000 if installed).
 run: $(STAMP)
-	$(PY) -m jifang.devrun
+	JIFANG_MONITORING=$(MONITORING) $(PY) -m jifang.devrun
 
 ## make tokens: one dev token per role, for following the README with curl.
 tokens: $(STAMP)

@@ -31,6 +31,7 @@ from jifang.demo import ensure_demo_fleet
 from jifang.devbroker import LocalBroker, port_open
 from jifang.devdb import asyncpg_url, create_database_if_missing
 from jifang.devkeys import RUN_DIR, ensure_dev_signing_key
+from jifang.devmonitoring import GRAFANA_PORT, PROMETHEUS_PORT, start_grafana, start_prometheus
 from jifang.devtokens import dev_token
 from jifang.kafka import ensure_topics
 from jifang.migrate import upgrade_async
@@ -66,6 +67,25 @@ SIM_BASE_PORT, SIM_CONTROL_PORT = 20000, 8090
 
 def say(msg: str) -> None:
     print(f"[jifang] {msg}", flush=True)
+
+
+def start_monitoring() -> list[tuple[str, subprocess.Popen[Any]]]:
+    """Prometheus scraping every service (with the alerts), Grafana with the dashboards."""
+    started: list[tuple[str, subprocess.Popen[Any]]] = []
+    targets = {spec.name: spec.port for spec in SERVICES}
+    prometheus = start_prometheus(RUN_DIR / "prometheus", targets)
+    if prometheus is None:
+        say("MONITORING: Prometheus is not installed (apt-get install prometheus): skipped")
+        return started
+    started.append(("prometheus", prometheus))
+    say(f"Prometheus on http://127.0.0.1:{PROMETHEUS_PORT} scraping {', '.join(targets)} (alerts loaded)")
+    grafana = start_grafana(RUN_DIR / "grafana", f"http://127.0.0.1:{PROMETHEUS_PORT}")
+    if grafana is None:
+        say("Grafana is not installed: the dashboards (deploy/k8s/base/monitoring/dashboards) not served")
+    else:
+        started.append(("grafana", grafana))
+        say(f"Grafana on http://127.0.0.1:{GRAFANA_PORT} (admin/admin), folder Jifang")
+    return started
 
 
 def _pg_bin(name: str) -> str | None:
@@ -208,6 +228,8 @@ async def main() -> int:
                     ensure_demo_fleet, f"http://127.0.0.1:{spec.port}", tech, demo
                 )
                 say(f"demo fleet registered ({added} new devices)")
+        if os.environ.get("JIFANG_MONITORING", "") not in ("", "0"):
+            children += start_monitoring()
         say("tokens for every role: `make tokens` (UNIT_ID=<id> binds the unit_admin one). Ctrl-C stops.")
 
         stop = asyncio.Event()

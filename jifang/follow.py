@@ -4,29 +4,56 @@ service's events to its own tables. A batch is applied in one transaction by the
 
 from __future__ import annotations
 
+import time
 from abc import abstractmethod
+from collections import Counter as Tally
 from collections.abc import Callable
 
 from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, ConsumerRecord
+from prometheus_client import CollectorRegistry, Counter, Gauge
 
 from jifang.kafka import consume_batch
 from jifang.runner import LongRunningService
 
 
+class ConsumerMetrics:
+    """How far a service's consumer group is behind its topics: per replica the partitions it is
+    assigned, so that the sum over a group's replicas is the group's lag."""
+
+    def __init__(self, registry: CollectorRegistry, service: str, group: str) -> None:
+        self.lag = Gauge(
+            "kafka_consumer_lag",
+            "Messages on the topic not yet applied by this replica (its assigned partitions)",
+            ["service", "group", "topic"],
+            registry=registry,
+        )
+        self.consumed = Counter(
+            "kafka_messages_consumed_total",
+            "Messages applied and committed",
+            ["service", "group", "topic"],
+            registry=registry,
+        )
+        self.service, self.group = service, group
+
+
 class TopicFollower(LongRunningService):
     name = "topic-follower"
+    lag_every_s = 5.0  # the lag gauge is refreshed this often, not per batch
 
     def __init__(
         self,
         consumer_factory: Callable[[], AIOKafkaConsumer],
         topics: list[str],
         listener: Callable[[AIOKafkaConsumer], ConsumerRebalanceListener] | None = None,
+        metrics: ConsumerMetrics | None = None,
     ) -> None:
         super().__init__()
         self.consumer_factory = consumer_factory
         self.topics = topics
         self.listener = listener
+        self.metrics = metrics
         self._consumer: AIOKafkaConsumer | None = None
+        self._lag_due = 0.0
 
     @abstractmethod
     async def apply(self, records: list[ConsumerRecord[bytes, bytes]]) -> None:
@@ -41,8 +68,32 @@ class TopicFollower(LongRunningService):
             else:
                 consumer.subscribe(self.topics, listener=self.listener(consumer))
             self._consumer = consumer
-        await consume_batch(self._consumer, self.apply, timeout_ms=500)
+        if self.metrics is None:
+            await consume_batch(self._consumer, self.apply, timeout_ms=500)
+            return 0
+        applied: Tally[str] = Tally()
+
+        async def counted(records: list[ConsumerRecord[bytes, bytes]]) -> None:
+            await self.apply(records)
+            applied.update(r.topic for r in records)
+
+        await consume_batch(self._consumer, counted, timeout_ms=500)
+        for topic, n in applied.items():  # counted once committed
+            self.metrics.consumed.labels(self.metrics.service, self.metrics.group, topic).inc(n)
+        if time.monotonic() >= self._lag_due:
+            await self._measure_lag(self._consumer, self.metrics)
+            self._lag_due = time.monotonic() + self.lag_every_s
         return 0
+
+    async def _measure_lag(self, consumer: AIOKafkaConsumer, metrics: ConsumerMetrics) -> None:
+        lag = dict.fromkeys(self.topics, 0)
+        for tp in consumer.assignment():
+            end = consumer.highwater(tp)  # known once a fetch for the partition returned
+            if end is None:
+                continue
+            lag[tp.topic] = lag.get(tp.topic, 0) + max(0, end - await consumer.position(tp))
+        for topic, n in lag.items():
+            metrics.lag.labels(metrics.service, metrics.group, topic).set(n)
 
     async def on_stop(self) -> None:
         if self._consumer is not None:

@@ -19,7 +19,7 @@ from contextlib import AbstractAsyncContextManager
 import uvicorn
 from fastapi import FastAPI, Request, Response
 from fastapi.routing import iter_route_contexts
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.exposition import generate_latest
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -51,6 +51,38 @@ class HttpMetrics:
             buckets=(0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
             registry=registry,
         )
+
+
+class Readiness:
+    """Runs the readiness checks (3 s each, concurrently) and keeps their last result as
+    ``service_ready`` and ``service_dependency_up{dependency}``."""
+
+    def __init__(self, registry: CollectorRegistry) -> None:
+        self.ready = Gauge(
+            "service_ready", "1 if every dependency answered at the last check", registry=registry
+        )
+        self.dependency_up = Gauge(
+            "service_dependency_up",
+            "1 if the dependency answered at the last check",
+            ["dependency"],
+            registry=registry,
+        )
+
+    async def check(self, checks: Sequence[tuple[str, ReadinessCheck]]) -> dict[str, str]:
+        results: dict[str, str] = {}
+
+        async def run(name: str, check: ReadinessCheck) -> None:
+            try:
+                await asyncio.wait_for(check(), timeout=3)
+                results[name] = "ok"
+            except Exception as exc:  # any failure means not ready
+                results[name] = f"unreachable: {type(exc).__name__}"
+
+        await asyncio.gather(*(run(n, c) for n, c in checks))
+        for name, result in results.items():
+            self.dependency_up.labels(name).set(result == "ok")
+        self.ready.set(all(v == "ok" for v in results.values()))
+        return results
 
 
 class RouteTemplates:
@@ -210,6 +242,8 @@ def create_service_app(
     async def healthz() -> dict[str, str]:
         return {"status": "alive"}
 
+    readiness = Readiness(registry)
+
     @app.get(
         "/readyz",
         tags=["health"],
@@ -217,17 +251,7 @@ def create_service_app(
         responses={503: {"description": "A dependency is unreachable"}},
     )
     async def readyz(request: Request) -> Response:
-        checks = readiness_checks(request.app)
-        results: dict[str, str] = {}
-
-        async def run(name: str, check: ReadinessCheck) -> None:
-            try:
-                await asyncio.wait_for(check(), timeout=3)
-                results[name] = "ok"
-            except Exception as exc:  # any failure means not ready
-                results[name] = f"unreachable: {type(exc).__name__}"
-
-        await asyncio.gather(*(run(n, c) for n, c in checks))
+        results = await readiness.check(readiness_checks(request.app))
         if all(v == "ok" for v in results.values()):
             return JSONResponse({"status": "ready", "checks": results})
         return problem_response(
@@ -241,7 +265,10 @@ def create_service_app(
         )
 
     @app.get("/metrics", tags=["health"], summary="Prometheus metrics", include_in_schema=True)
-    async def metrics() -> Response:
+    async def metrics(request: Request) -> Response:
+        # Readiness as of this scrape: Prometheus sees a dependency outage even where no
+        # kubelet probes (make run), and an alert needs no second source.
+        await readiness.check(readiness_checks(request.app))
         return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
 
     return app

@@ -49,6 +49,15 @@ class PublisherMetrics:
             "kafka_buffer_depth", "Messages waiting to be sent", ["service"], registry=registry
         ).labels(service)
         self.service = service
+        self._topics: set[str] = set()
+
+    def topic(self, topic: str) -> None:
+        """Start a topic's counters at zero: a drop then shows as an increase, and dashboards
+        and alerts find the series before the first one."""
+        if topic not in self._topics:
+            self._topics.add(topic)
+            self.sent.labels(self.service, topic)
+            self.dropped.labels(self.service, topic)
 
 
 class BufferedPublisher(LongRunningService):
@@ -75,6 +84,7 @@ class BufferedPublisher(LongRunningService):
 
     def offer(self, message: Outgoing) -> None:
         """Queue a message; never blocks. When full, the oldest message makes room."""
+        self.metrics.topic(message.topic)
         incoming: Outgoing | None = message
         if len(self._buffer) >= self.capacity:
             # The oldest message not already being sent makes room (an in-flight one may

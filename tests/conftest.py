@@ -6,18 +6,26 @@ from __future__ import annotations
 import asyncio
 import os
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
+import uvicorn
+from fastapi import FastAPI
 from lxml import etree
+from prometheus_client.parser import text_string_to_metric_families
 
 from jifang.auth import Role, generate_signing_key, issue_token
 from jifang.devbroker import LocalBroker, free_port
 from jifang.devdb import admin_execute
 from jifang.kafka import ensure_topics
+from jifang.migrate import upgrade_async
+from jifang.secrets import generate_key_b64
 from jifang.topics import catalogue
+from services.registry.app import ALEMBIC_INI, create_app
+from services.registry.settings import RegistrySettings
 from simulator.schemas import onvif_schema
 
 ADMIN_DSN = os.environ.get("TEST_POSTGRES_DSN", "postgresql://postgres@127.0.0.1:5432/postgres")
@@ -106,3 +114,81 @@ def assert_valid(schema: etree.XMLSchema, element: etree._Element) -> None:
     doc = etree.ElementTree(etree.fromstring(etree.tostring(element)))
     if not schema.validate(doc):
         raise AssertionError(f"{etree.QName(element).localname}: {schema.error_log}")
+
+
+def metric_value(exposition: str, sample: str, **labels: str) -> float | None:
+    """The value of one sample (``name_total``, ``name_bucket``...) with exactly these labels in
+    a /metrics text, or None when the service does not export it."""
+    for family in text_string_to_metric_families(exposition):
+        for s in family.samples:
+            if s.name == sample and s.labels == labels:
+                return float(s.value)
+    return None
+
+
+async def eventually(condition: Callable[[], bool | Awaitable[bool]], timeout: float = 10.0) -> None:
+    """Wait for a condition a loop makes true in its own time (a gauge refreshed every second);
+    the condition may be a coroutine function (a scrape)."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        met = condition()
+        if not isinstance(met, bool):
+            met = await met
+        if met:
+            return
+        assert asyncio.get_running_loop().time() < deadline, (
+            f"{getattr(condition, '__name__', 'condition')} not met in {timeout} s"
+        )
+        await asyncio.sleep(0.1)
+
+
+# The registry, which every other service and the deployment checks talk to.
+@pytest.fixture(scope="session")
+def registry_settings(
+    database_url: str, bootstrap: str, signing_keys: tuple[str, str], run_dir: Path
+) -> RegistrySettings:
+    return RegistrySettings(
+        database_url=database_url,
+        kafka_bootstrap_servers=bootstrap,
+        jwt_public_key=signing_keys[1],
+        jwt_public_key_file=None,
+        jwt_audience=AUDIENCE,
+        jwt_issuer=ISSUER,
+        credentials_key=generate_key_b64(),
+        credentials_key_file=None,
+        storage_dir=str(run_dir / "registry-files"),
+        outbox_poll_interval_s=0.05,
+        heartbeat_check_interval_s=0.2,
+        metrics_refresh_interval_s=0.2,
+        max_material_bytes=256 * 1024,
+    )
+
+
+@pytest.fixture(scope="session")
+async def registry_app(registry_settings: RegistrySettings) -> AsyncIterator[FastAPI]:
+    await upgrade_async(ALEMBIC_INI, registry_settings.database_url)
+    app = create_app(registry_settings)
+    async with app.router.lifespan_context(app):
+        yield app
+
+
+@pytest.fixture(scope="session")
+async def client(registry_app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=registry_app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://registry") as c:
+        yield c
+
+
+@pytest.fixture(scope="session")
+async def registry_url(registry_app: FastAPI) -> AsyncIterator[str]:
+    """The registry served over real HTTP on a free port (for the CLI and schemathesis)."""
+    port = free_port()
+    server = uvicorn.Server(
+        uvicorn.Config(registry_app, host="127.0.0.1", port=port, lifespan="off", log_config=None)
+    )
+    task = asyncio.create_task(server.serve())
+    while not server.started:  # noqa: ASYNC110 - uvicorn exposes a flag only
+        await asyncio.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    await task

@@ -14,7 +14,7 @@ from jifang.db import create_engine, create_sessionmaker
 from jifang.http import create_service_app, database_and_broker
 from jifang.logging import configure_logging
 from jifang.policy import load_policy_book
-from services.gateway.callups import CallUps
+from services.gateway.callups import CallUpMetrics, CallUps
 from services.gateway.cameras import RegistryCameras
 from services.gateway.endpoints import router
 from services.gateway.grants import GrantSigner
@@ -27,6 +27,7 @@ VERSION = "0.1.0"
 def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     settings = settings or GatewaySettings()
     metrics_registry = CollectorRegistry()
+    callup_metrics = CallUpMetrics(metrics_registry)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -56,7 +57,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         app.state.signer = GrantSigner(
             settings.grant_key.get_secret_value().encode(), settings.grant_lifetime_s, settings.relay_url
         )
-        app.state.callups = CallUps(cameras, app.state.signer, load_policy_book())
+        app.state.callups = CallUps(cameras, app.state.signer, load_policy_book(), callup_metrics)
         proxy = ServiceProxy(
             {"registry": settings.registry_url, "retention": settings.retention_url},
             settings.upstream_timeout_s,

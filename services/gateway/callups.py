@@ -10,6 +10,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
+from prometheus_client import CollectorRegistry, Counter
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from jifang.auth import POLICE_ROLES, Principal
@@ -36,16 +37,47 @@ class Refused:
     use_seq: int
 
 
+class CallUpMetrics:
+    def __init__(self, registry: CollectorRegistry) -> None:
+        self.callups = Counter(
+            "gateway_callups_total",
+            "Call-ups registered, by mode (live, playback), outcome (granted, refused) and bureau",
+            ["mode", "outcome", "bureau"],
+            registry=registry,
+        )
+        self.register_failures = Counter(
+            "gateway_register_write_failures_total",
+            "Call-ups answered 503 because the use register could not be written (no image handed out)",
+            registry=registry,
+        )
+
+
 class CallUps:
-    def __init__(self, cameras: RegistryCameras, signer: GrantSigner, book: PolicyBook) -> None:
+    def __init__(
+        self,
+        cameras: RegistryCameras,
+        signer: GrantSigner,
+        book: PolicyBook,
+        metrics: CallUpMetrics | None = None,
+    ) -> None:
         self.cameras = cameras
         self.signer = signer
         self.book = book
+        self.metrics = metrics
 
     async def call_up(
         self, session: AsyncSession, principal: Principal, req: CallUpRequest, client_ip: str | None
     ) -> Granted | Refused:
-        register = UseRegister(session)
+        outcome = await self._call_up(UseRegister(session), principal, req, client_ip)
+        if self.metrics is not None:
+            self.metrics.callups.labels(
+                req.mode, "granted" if isinstance(outcome, Granted) else "refused", principal.bureau or "none"
+            ).inc()
+        return outcome
+
+    async def _call_up(
+        self, register: UseRegister, principal: Principal, req: CallUpRequest, client_ip: str | None
+    ) -> Granted | Refused:
         camera_id = _uuid(req.camera_id)
         camera: Camera | None = None
         try:
@@ -54,19 +86,30 @@ class CallUps:
             camera = await self.cameras.get(camera_id)
             self._check_camera(camera, camera_id, req)
         except (Forbidden, NotFound, ValidationFailed, LegalRuleViolation) as refusal:
-            refused_seq, _ = await register.append(
-                self._fields(principal, req, camera_id, camera, client_ip, refusal)
+            refused_seq = await self._register(
+                register, self._fields(principal, req, camera_id, camera, client_ip, refusal)
             )
             return Refused(refusal, refused_seq)
         grant_id = uuid.uuid4()
-        seq, _ = await register.append(
-            {**self._fields(principal, req, camera_id, camera, client_ip, None), "grant_id": grant_id}
+        seq = await self._register(
+            register,
+            {**self._fields(principal, req, camera_id, camera, client_ip, None), "grant_id": grant_id},
         )
         assert camera_id is not None
         grant = self.signer.issue(
             camera_id, principal.subject, req.mode, req.range_from, req.range_to, grant_id
         )
         return Granted(grant, seq)
+
+    async def _register(self, register: UseRegister, fields: dict[str, Any]) -> int:
+        try:
+            seq, _ = await register.append(fields)
+        except Exception:
+            # The caller gets 503 and no image; the operators' alert counts these.
+            if self.metrics is not None:
+                self.metrics.register_failures.inc()
+            raise
+        return seq
 
     @staticmethod
     def _check_request(principal: Principal, req: CallUpRequest, camera_id: uuid.UUID | None) -> None:

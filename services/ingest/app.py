@@ -14,6 +14,7 @@ from prometheus_client import CollectorRegistry
 
 from jifang.credentials import RegistryCredentials
 from jifang.db import create_engine, create_sessionmaker
+from jifang.follow import ConsumerMetrics
 from jifang.http import create_service_app, database_and_broker
 from jifang.kafka import create_producer
 from jifang.logging import configure_logging
@@ -65,6 +66,7 @@ def create_app(settings: IngestSettings | None = None) -> FastAPI:
                 heartbeat_interval_ms=settings.session_timeout_ms // 3,
             ),
             share,
+            ConsumerMetrics(metrics_registry, "ingest", settings.consumer_group),
         )
         poller = DevicePoller(
             sessionmaker=maker,

@@ -19,7 +19,7 @@ from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, ConsumerRecord
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from jifang.db import session_scope
-from jifang.follow import TopicFollower
+from jifang.follow import ConsumerMetrics, TopicFollower
 from jifang.kafka import partition_of
 from jifang.v1 import registry_pb2
 from services.ingest.repository import WatchedDeviceRepository
@@ -79,8 +79,14 @@ class RegistryFeed(TopicFollower):
         sessionmaker: async_sessionmaker[AsyncSession],
         consumer_factory: Callable[[], AIOKafkaConsumer],
         share: FleetShare,
+        metrics: ConsumerMetrics | None = None,
     ) -> None:
-        super().__init__(consumer_factory, [share.topic], lambda consumer: _ShareListener(share, consumer))
+        super().__init__(
+            consumer_factory,
+            [share.topic],
+            lambda consumer: _ShareListener(share, consumer),
+            metrics=metrics,
+        )
         self.sessionmaker = sessionmaker
         self.share = share
         self.applied = 0

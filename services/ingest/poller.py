@@ -48,7 +48,18 @@ class PollerMetrics:
         self.oldest_lag = Gauge(
             "ingest_oldest_poll_lag_seconds", "The most overdue device's lag", registry=registry
         )
-        self.devices = Gauge("ingest_devices", "Watched devices by status", ["status"], registry=registry)
+        self.devices = Gauge(
+            "ingest_devices",
+            "Devices this replica polls, by their unit's district and status (online, offline, unknown)",
+            ["district", "status"],
+            registry=registry,
+        )
+        self.outages = Counter(
+            "ingest_device_outages_total",
+            "Devices that went offline (failed polls past the pack's threshold), by district",
+            ["district"],
+            registry=registry,
+        )
         self.partitions = Gauge(
             "ingest_fleet_partitions",
             "Registry topic partitions (shares of the fleet, by unit) this replica polls",
@@ -198,11 +209,15 @@ class DevicePoller(LongRunningService):
         return max(0.0, min(0.5, upcoming - now))
 
     def _count(self) -> None:
-        counts = {"online": 0, "offline": 0, "unknown": 0}
+        counts: dict[str, dict[str, int]] = {}
         for w in self.watches.values():
-            counts["unknown" if w.state.online is None else "online" if w.state.online else "offline"] += 1
-        for status, n in counts.items():
-            self.metrics.devices.labels(status).set(n)
+            by_status = counts.setdefault(w.district, {"online": 0, "offline": 0, "unknown": 0})
+            by_status["unknown" if w.state.online is None else "online" if w.state.online else "offline"] += 1
+        # Rebuilt whole (no await in between): a district with no device left disappears.
+        self.metrics.devices.clear()
+        for district, by_status in counts.items():
+            for status, n in by_status.items():
+                self.metrics.devices.labels(district, status).set(n)
 
     async def _poll(self, watch: _Watch) -> None:
         try:
@@ -264,6 +279,8 @@ class DevicePoller(LongRunningService):
             self.publisher.offer(metadata[1])
         for change in changes:
             self.publisher.offer(state_change(watch, change))
+            if change.kind == "went_offline":
+                self.metrics.outages.labels(watch.district).inc()
             if change.kind == "came_back" and watch.alarms is not None:
                 watch.alarms.wake()
         if report.ok and watch.client is not None and watch.client.has_events:

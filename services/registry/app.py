@@ -12,6 +12,7 @@ from prometheus_client import CollectorRegistry
 
 from jifang.auth import TokenVerifier
 from jifang.db import create_engine, create_sessionmaker
+from jifang.follow import ConsumerMetrics
 from jifang.http import create_service_app, database_and_broker
 from jifang.kafka import create_producer
 from jifang.logging import configure_logging
@@ -107,6 +108,7 @@ def create_app(settings: RegistrySettings | None = None, *, run_loops: bool = Tr
                         enable_auto_commit=False,
                         auto_offset_reset="earliest",
                     ),
+                    ConsumerMetrics(metrics_registry, "registry", settings.retention_results_group),
                 ),
             ]
         app.state.loops = loops

@@ -84,6 +84,13 @@ class RegistryGauges(LongRunningService):
             ["status", "article"],
             registry=registry,
         )
+        self.findings_by_rule = Gauge(
+            "registry_findings_open",
+            "Active findings by rule, status and the unit's district (each finding once; "
+            "rule filing_missing: systems past their filing deadline)",
+            ["rule", "status", "district"],
+            registry=registry,
+        )
         self.filings_incomplete = Gauge(
             "registry_filings_incomplete",
             "Filings waiting for missing materials",
@@ -94,6 +101,7 @@ class RegistryGauges(LongRunningService):
         async with session_scope(self.sessionmaker) as session:
             devices = await DeviceRepository(session).count_by_status()
             findings = await FindingRepository(session).count_active_by_article()
+            by_rule = await FindingRepository(session).count_active_by_rule_and_district()
             incomplete = await FilingRepository(session).count_incomplete()
         self.devices.clear()
         for kind, status, n in devices:
@@ -101,5 +109,8 @@ class RegistryGauges(LongRunningService):
         self.findings.clear()
         for status, article, n in findings:
             self.findings.labels(status, article).set(n)
+        self.findings_by_rule.clear()
+        for rule, status, district, n in by_rule:
+            self.findings_by_rule.labels(rule, status, district).set(n)
         self.filings_incomplete.set(incomplete)
         return self.interval_s

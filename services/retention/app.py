@@ -14,6 +14,7 @@ from prometheus_client import CollectorRegistry
 from jifang.auth import TokenVerifier
 from jifang.credentials import RegistryCredentials
 from jifang.db import create_engine, create_sessionmaker, session_scope
+from jifang.follow import ConsumerMetrics
 from jifang.http import create_service_app, database_and_broker
 from jifang.kafka import create_producer
 from jifang.logging import configure_logging
@@ -96,6 +97,7 @@ def create_app(settings: RetentionSettings | None = None) -> FastAPI:
                     enable_auto_commit=False,
                     auto_offset_reset="earliest",
                 ),
+                ConsumerMetrics(metrics_registry, "retention", settings.consumer_group),
             ),
             ResultPruning(maker, settings.results_keep_days),
             Rejudgement(maker),

@@ -16,7 +16,7 @@ from aiokafka import AIOKafkaConsumer, ConsumerRecord
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from jifang.db import session_scope
-from jifang.follow import TopicFollower
+from jifang.follow import ConsumerMetrics, TopicFollower
 from jifang.registry_api import all_pages, registry_client
 from jifang.topics import REGISTRY_TOPIC
 from jifang.v1 import registry_pb2
@@ -129,8 +129,9 @@ class RegistryFeed(TopicFollower):
         self,
         sessionmaker: async_sessionmaker[AsyncSession],
         consumer_factory: Callable[[], AIOKafkaConsumer],
+        metrics: ConsumerMetrics | None = None,
     ) -> None:
-        super().__init__(consumer_factory, [REGISTRY_TOPIC])
+        super().__init__(consumer_factory, [REGISTRY_TOPIC], metrics=metrics)
         self.sessionmaker = sessionmaker
         self.applied = 0
 

@@ -57,8 +57,24 @@ def crd_schemas() -> dict[tuple[str, str], dict[str, Any]]:
         crd = yaml.safe_load(path.read_text())
         group, kind = crd["spec"]["group"], crd["spec"]["names"]["kind"]
         for version in crd["spec"]["versions"]:
-            schemas[(f"{group}/{version['name']}", kind)] = version["schema"]["openAPIV3Schema"]
+            schemas[(f"{group}/{version['name']}", kind)] = _python_patterns(
+                version["schema"]["openAPIV3Schema"]
+            )
     return schemas
+
+
+def _python_patterns(schema: Any) -> Any:
+    """The CRDs' patterns are Go regular expressions; Python wants an inline flag such as the
+    Prometheus operator's ``^(?i)(abort|warn)?$`` at the start (same language either way)."""
+    if isinstance(schema, dict):
+        out = {k: _python_patterns(v) for k, v in schema.items()}
+        pattern = schema.get("pattern")
+        if isinstance(pattern, str) and "(?i)" in pattern[1:]:
+            out["pattern"] = "(?i)" + pattern.replace("(?i)", "")
+        return out
+    if isinstance(schema, list):
+        return [_python_patterns(v) for v in schema]
+    return schema
 
 
 def _known_env(settings: type[Any], prefix: str) -> set[str]:
@@ -82,6 +98,7 @@ def test_every_object_validates(overlay: str) -> None:
         "PodDisruptionBudget",
     } <= kinds
     assert {"NetworkPolicy", "Kafka", "KafkaNodePool", "KafkaTopic", "Cluster", "ScheduledBackup"} <= kinds
+    assert {"ServiceMonitor", "PodMonitor", "PrometheusRule"} <= kinds
     for obj in objects:
         key = (obj["apiVersion"], obj["kind"])
         if key in crd_schemas():
@@ -121,6 +138,17 @@ def test_containers_match_what_the_services_read(overlay: str) -> None:
         names = set(env)
         for source in container["envFrom"]:
             names |= set(configmaps[source["configMapRef"]["name"]])
+        # One process per pod: /metrics is then the whole pod's (each worker counts apart);
+        # the HorizontalPodAutoscaler adds pods instead.
+        workers = {
+            **{
+                k: {"value": v}
+                for c in container["envFrom"]
+                for k, v in configmaps[c["configMapRef"]["name"]].items()
+            },
+            **env,
+        }
+        assert workers.get(f"{prefix}WORKERS", {"value": "1"})["value"] == "1"
         unknown = names - _known_env(settings, prefix) - SHARED
         assert not unknown, f"{name} is given variables it never reads: {sorted(unknown)}"
         # Secrets only by reference: no secret value in the repository.

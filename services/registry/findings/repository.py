@@ -134,6 +134,16 @@ class FindingRepository:
         )
         return rows.all()
 
+    async def count_active_by_rule_and_district(self) -> list[tuple[str, str, str, int]]:
+        """(rule, status, the unit's district, active findings): each finding once."""
+        rows = await self.session.execute(
+            select(Finding.rule, Finding.status, Unit.district, func.count())
+            .join(Unit, Unit.id == Finding.unit_id)
+            .where(Finding.status.in_(ACTIVE_FINDING_STATUSES))
+            .group_by(Finding.rule, Finding.status, Unit.district)
+        )
+        return [(r, s.value if hasattr(s, "value") else str(s), d, n) for r, s, d, n in rows]
+
     async def count_active_by_article(self) -> list[tuple[str, str, int]]:
         art = func.unnest(Finding.articles).label("article")
         sub = select(Finding.status, art).where(Finding.status.in_(ACTIVE_FINDING_STATUSES)).subquery()

@@ -14,7 +14,7 @@ from aiokafka import AIOKafkaConsumer, ConsumerRecord
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from jifang.db import first_time, session_scope
-from jifang.follow import TopicFollower
+from jifang.follow import ConsumerMetrics, TopicFollower
 from jifang.policy import FindingRule, PolicyBook
 from jifang.topics import RETENTION_TOPIC
 from jifang.v1 import retention_pb2
@@ -108,8 +108,9 @@ class RetentionResults(TopicFollower):
         sessionmaker: async_sessionmaker[AsyncSession],
         book: PolicyBook,
         consumer_factory: Callable[[], AIOKafkaConsumer],
+        metrics: ConsumerMetrics | None = None,
     ) -> None:
-        super().__init__(consumer_factory, [RETENTION_TOPIC])
+        super().__init__(consumer_factory, [RETENTION_TOPIC], metrics=metrics)
         self.sessionmaker = sessionmaker
         self.book = book
 

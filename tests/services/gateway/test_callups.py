@@ -26,7 +26,7 @@ from services.gateway.app import create_app
 from services.gateway.callups import CallUps
 from services.gateway.cameras import Camera
 from services.gateway.schemas import CallUpRequest
-from tests.conftest import TokenFactory, auth
+from tests.conftest import TokenFactory, auth, metric_value
 from tests.services.gateway.conftest import callup, gateway_settings, hook, serve
 
 
@@ -50,6 +50,11 @@ async def test_operator_call_up_and_the_relay_hook(
     ).status_code == 401
     tampered = grant["token"][:-4] + ("AAAA" if not grant["token"].endswith("AAAA") else "BBBB")
     assert (await gateway.post("/internal/relay/auth", json=hook(tampered, grant["path"]))).status_code == 401
+    # The platform operators' dashboard counts call-ups per bureau.
+    metrics = (await gateway.get("/metrics")).text
+    granted = {"mode": "live", "outcome": "granted", "bureau": "哈尔滨市公安局"}
+    assert metric_value(metrics, "gateway_callups_total", **granted) == 1
+    assert metric_value(metrics, "gateway_register_write_failures_total") == 0
 
 
 async def test_an_expired_grant_is_refused(
@@ -239,6 +244,11 @@ async def test_no_grant_without_registration(
         )
         assert r.status_code == 503 and "Retry-After" in r.headers
         assert "token" not in r.json()
+        # What the "use register failing to write" and "not ready" alerts read.
+        metrics = (await gw.get("/metrics")).text
+        assert metric_value(metrics, "gateway_register_write_failures_total") == 1
+        assert metric_value(metrics, "service_dependency_up", dependency="database") == 0
+        assert metric_value(metrics, "service_ready") == 0
 
 
 def test_a_camera_in_a_forbidden_place_is_never_shown() -> None:

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from jifang.credentials import RegistryCredentials
 from jifang.db import create_engine, create_sessionmaker
+from jifang.follow import ConsumerMetrics
 from jifang.kafka import create_producer
 from jifang.migrate import upgrade_async
 from jifang.policy import load_policy_book
@@ -44,20 +45,25 @@ async def ingest_maker(database_url: str) -> AsyncIterator[async_sessionmaker[As
 
 
 def feed_for(
-    maker: async_sessionmaker[AsyncSession], bootstrap: str, group: str | None = None
+    maker: async_sessionmaker[AsyncSession],
+    bootstrap: str,
+    group: str | None = None,
+    metrics: CollectorRegistry | None = None,
 ) -> RegistryFeed:
     """A feed reading the registry topic from the start, in a consumer group of its own."""
+    group = group or f"ingest-test-{uuid.uuid4().hex[:6]}"
     return RegistryFeed(
         maker,
         lambda: AIOKafkaConsumer(
             bootstrap_servers=bootstrap,
-            group_id=group or f"ingest-test-{uuid.uuid4().hex[:6]}",
+            group_id=group,
             enable_auto_commit=False,
             auto_offset_reset="earliest",
             session_timeout_ms=6000,
             heartbeat_interval_ms=2000,
         ),
         FleetShare(REGISTRY_TOPIC),
+        ConsumerMetrics(metrics, "ingest", group) if metrics is not None else None,
     )
 
 
@@ -121,7 +127,7 @@ def pipeline(
 ) -> Pipeline:
     """Ingest as its app wires it, polling every second with short call timeouts."""
     metrics = CollectorRegistry()
-    feed = feed_for(maker, bootstrap, group)
+    feed = feed_for(maker, bootstrap, group, metrics)
     publisher = BufferedPublisher(
         lambda: create_producer(bootstrap, enable_idempotence=False, request_timeout_ms=request_timeout_ms),
         PublisherMetrics(metrics, "ingest"),

@@ -12,11 +12,11 @@ from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from jifang.auth import Role
-from jifang.topics import ALARM_TOPIC, HEALTH_TOPIC, STATE_TOPIC
+from jifang.topics import ALARM_TOPIC, HEALTH_TOPIC, REGISTRY_TOPIC, STATE_TOPIC
 from jifang.v1 import ingest_pb2
 from simulator.device import SimDevice
 from simulator.server import Fleet
-from tests.conftest import TokenFactory, auth
+from tests.conftest import TokenFactory, auth, eventually
 from tests.services.ingest.conftest import pipeline, register_fleet, tail_topics
 from tests.services.registry.factories import create_unit
 
@@ -80,10 +80,24 @@ async def test_devices_are_polled_and_their_changes_published(
         await collect(lambda: ingest_pb2.POLL_RESULT_OK in health["e2e-2"][mark:])
 
         assert (ingest.metrics.get_sample_value("ingest_polls_total", {"result": "ok"}) or 0) > 5
+        # What the fleet dashboard and the offline-share alert read, by the unit's district.
+        district = unit["district"]
+        assert ingest.metrics.get_sample_value("ingest_device_outages_total", {"district": district}) == 1
+
+        def devices(status: str) -> float | None:
+            return ingest.metrics.get_sample_value("ingest_devices", {"district": district, "status": status})
+
+        await eventually(lambda: devices("online") == 3)
+        assert devices("offline") == 0
+        # The feed applied the registry's events and says how far behind it is.
+        assert ingest.feed.metrics is not None
+        group = {"service": "ingest", "group": ingest.feed.metrics.group, "topic": REGISTRY_TOPIC}
+        assert (ingest.metrics.get_sample_value("kafka_messages_consumed_total", group) or 0) >= 3
+        assert ingest.metrics.get_sample_value("kafka_consumer_lag", group) is not None
         dropped = ingest.metrics.get_sample_value(
             "kafka_messages_dropped_total", {"service": "ingest", "topic": HEALTH_TOPIC}
         )
-        assert dropped is None
+        assert dropped == 0  # counted from zero: nothing dropped
     finally:
         await ingest.stop()
         await tail.stop()

@@ -12,7 +12,7 @@ from fastapi import FastAPI
 from jifang.auth import Role
 from jifang.db import session_scope
 from services.registry.findings.service import FindingService
-from tests.conftest import TokenFactory, auth
+from tests.conftest import TokenFactory, auth, metric_value
 from tests.services.registry.factories import create_unit
 
 
@@ -127,3 +127,31 @@ async def test_concurrent_changes_and_sweeps_keep_one_finding_per_subject(
     assert sorted(f["detail"].split(" ")[0] for f in r.json()["items"]) == sorted(
         f"入口{i}" for i in range(8)
     )
+
+
+async def test_open_findings_on_metrics_by_rule_and_district(
+    client: httpx.AsyncClient, token: TokenFactory
+) -> None:
+    """The findings dashboard counts each finding once, by rule and the unit's district."""
+    tech = auth(token(Role.TECH_OFFICE))
+    unit, finding = await _finding(client, tech)
+    labels = {"rule": finding["rule"], "status": "open", "district": unit["district"]}
+
+    async def scraped() -> float | None:
+        return metric_value((await client.get("/metrics")).text, "registry_findings_open", **labels)
+
+    for _ in range(50):  # the gauges are refreshed every 0.2 s in the tests
+        if await scraped() == 1:
+            break
+        await asyncio.sleep(0.1)
+    assert await scraped() == 1
+    await client.post(f"/api/v1/findings/{finding['id']}/warn", json={}, headers=tech)
+    for _ in range(50):
+        if await scraped() is None:
+            break
+        await asyncio.sleep(0.1)
+    assert await scraped() is None
+    warned = metric_value(
+        (await client.get("/metrics")).text, "registry_findings_open", **{**labels, "status": "warned"}
+    )
+    assert warned == 1
