@@ -10,6 +10,7 @@ from collections import Counter as Tally
 from collections.abc import Callable
 
 from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, ConsumerRecord
+from aiokafka.errors import IllegalStateError
 from prometheus_client import CollectorRegistry, Counter, Gauge
 
 from jifang.kafka import consume_batch
@@ -87,11 +88,15 @@ class TopicFollower(LongRunningService):
 
     async def _measure_lag(self, consumer: AIOKafkaConsumer, metrics: ConsumerMetrics) -> None:
         lag = dict.fromkeys(self.topics, 0)
-        for tp in consumer.assignment():
-            end = consumer.highwater(tp)  # known once a fetch for the partition returned
-            if end is None:
-                continue
-            lag[tp.topic] = lag.get(tp.topic, 0) + max(0, end - await consumer.position(tp))
+        for tp in list(consumer.assignment()):
+            try:
+                end = consumer.highwater(tp)  # known once a fetch for the partition returned
+                if end is None:
+                    continue
+                position = await consumer.position(tp)
+            except (IllegalStateError, AssertionError):
+                continue  # revoked meanwhile by a rebalance: another replica counts it now
+            lag[tp.topic] = lag.get(tp.topic, 0) + max(0, end - position)
         for topic, n in lag.items():
             metrics.lag.labels(metrics.service, metrics.group, topic).set(n)
 
