@@ -30,6 +30,9 @@ def alert_groups() -> list[dict[str, Any]]:
 
 def write_prometheus_config(run_dir: Path, targets: Mapping[str, int], scrape_interval: str = "15s") -> Path:
     """prometheus.yml and rules.yaml under ``run_dir``: one job per service on 127.0.0.1."""
+    # Absolute: Prometheus reads rule_files relative to the config's folder, and a pattern
+    # that matches nothing is no error (the alerts would silently be missing).
+    run_dir = run_dir.resolve()
     run_dir.mkdir(parents=True, exist_ok=True)
     rules = run_dir / "rules.yaml"
     rules.write_text(yaml.safe_dump({"groups": alert_groups()}, allow_unicode=True, sort_keys=False))
@@ -60,6 +63,7 @@ def start_prometheus(
     binary = shutil.which("prometheus")
     if binary is None:
         return None
+    run_dir = run_dir.resolve()
     config = write_prometheus_config(run_dir, targets, scrape_interval)
     log = (run_dir / "prometheus.log").open("ab")
     return subprocess.Popen(

@@ -53,6 +53,9 @@ class TopicFollower(LongRunningService):
         self.topics = topics
         self.listener = listener
         self.metrics = metrics
+        if metrics is not None:
+            for topic in topics:  # from zero: "nothing applied yet" is a rate of 0, not no data
+                metrics.consumed.labels(metrics.service, metrics.group, topic)
         self._consumer: AIOKafkaConsumer | None = None
         self._lag_due = 0.0
 

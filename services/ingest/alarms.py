@@ -98,6 +98,8 @@ class AlarmMetrics:
         self.alarms = Counter(
             "ingest_alarms_total", "Alarm events from devices by kind", ["kind"], registry=registry
         )
+        for kind in sorted({k for _, k in KINDS}):
+            self.alarms.labels(kind)  # from zero: the dashboard shows "none" rather than "no data"
 
 
 @dataclass(frozen=True)

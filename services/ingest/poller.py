@@ -216,6 +216,7 @@ class DevicePoller(LongRunningService):
         # Rebuilt whole (no await in between): a district with no device left disappears.
         self.metrics.devices.clear()
         for district, by_status in counts.items():
+            self.metrics.outages.labels(district)  # from zero, so increase() sees the first one
             for status, n in by_status.items():
                 self.metrics.devices.labels(district, status).set(n)
 

@@ -107,6 +107,9 @@ def expressions() -> list[tuple[str, str]]:
                 expr = target["expr"]
                 for var, value in GRAFANA_RANGES.items():
                     expr = expr.replace(var, value)
+                for var in board["templating"]["list"]:
+                    if var["type"] == "query":  # "All", as the dashboard opens
+                        expr = expr.replace(f"${var['name']}", var["allValue"])
                 out.append((f"{name}: {panel['title']}", expr))
     return out
 

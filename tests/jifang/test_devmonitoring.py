@@ -8,6 +8,7 @@ import subprocess
 from pathlib import Path
 
 import httpx
+import pytest
 
 from jifang.devbroker import free_port
 from jifang.devmonitoring import start_prometheus, write_prometheus_config
@@ -25,10 +26,15 @@ def test_the_config_passes_promtool(tmp_path: Path) -> None:
     assert "SUCCESS" in check.stdout and "rules found" in check.stdout
 
 
-async def test_prometheus_scrapes_a_running_service(tmp_path: Path, registry_url: str) -> None:
+async def test_prometheus_scrapes_a_running_service(
+    tmp_path: Path, registry_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     port = free_port()
     registry_port = int(registry_url.rsplit(":", 1)[1])
-    proc = start_prometheus(tmp_path, {"registry": registry_port}, port=port, scrape_interval="1s")
+    monkeypatch.chdir(tmp_path)  # a relative folder, as make run's .run/prometheus
+    proc = start_prometheus(
+        Path("run") / "prometheus", {"registry": registry_port}, port=port, scrape_interval="1s"
+    )
     assert proc is not None, "prometheus (Debian's package) is installed by .ci/run"
     try:
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=5) as prom:
