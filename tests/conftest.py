@@ -7,6 +7,7 @@ import asyncio
 import os
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -179,16 +180,23 @@ async def client(registry_app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
         yield c
 
 
-@pytest.fixture(scope="session")
-async def registry_url(registry_app: FastAPI) -> AsyncIterator[str]:
-    """The registry served over real HTTP on a free port (for the CLI and schemathesis)."""
+@asynccontextmanager
+async def served_over_http(app: FastAPI) -> AsyncIterator[str]:
+    """An app whose lifespan already runs, served over real HTTP on a free port."""
     port = free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(registry_app, host="127.0.0.1", port=port, lifespan="off", log_config=None)
-    )
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, lifespan="off", log_config=None))
     task = asyncio.create_task(server.serve())
     while not server.started:  # noqa: ASYNC110 - uvicorn exposes a flag only
         await asyncio.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    await task
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        await task
+
+
+@pytest.fixture(scope="session")
+async def registry_url(registry_app: FastAPI) -> AsyncIterator[str]:
+    """The registry served over real HTTP on a free port (for the CLI and schemathesis)."""
+    async with served_over_http(registry_app) as url:
+        yield url

@@ -27,6 +27,8 @@ from prometheus_client.parser import text_string_to_metric_families
 from pydantic import SecretStr
 
 from jifang.auth import Role
+from jifang.devbroker import free_port
+from jifang.devmonitoring import start_prometheus
 from jifang.migrate import upgrade_async
 from jifang.policy import FindingRule
 from services.gateway import ALEMBIC_INI as GATEWAY_ALEMBIC
@@ -40,7 +42,7 @@ from services.retention.app import create_app as create_retention
 from services.retention.checks import VERDICTS
 from simulator.device import SimDevice
 from simulator.server import Fleet
-from tests.conftest import TokenFactory, auth, eventually, metric_value
+from tests.conftest import TokenFactory, auth, eventually, metric_value, served_over_http
 from tests.deploy.test_k8s import ROOT, rendered
 from tests.services.gateway.conftest import callup, gateway_settings, hook
 from tests.services.registry.factories import create_device, create_unit
@@ -181,6 +183,7 @@ class Exported:
     )
     by_job: dict[tuple[str, str, str], set[str]] = field(default_factory=lambda: defaultdict(set))
     sampled: set[str] = field(default_factory=set)
+    urls: dict[str, str] = field(default_factory=dict)  # each service over HTTP, by job
 
     def add(self, job: str, exposition: str) -> None:
         for family in text_string_to_metric_families(exposition):
@@ -243,8 +246,11 @@ async def exported(
             )
             ids[sim.device_id] = device["id"]
 
+        urls = {"registry": registry_url}
+
         async def serve(app: FastAPI, name: str) -> httpx.AsyncClient:
             await stack.enter_async_context(app.router.lifespan_context(app))
+            urls[name] = await stack.enter_async_context(served_over_http(app))  # for Prometheus
             transport = httpx.ASGITransport(app=app)
             return await stack.enter_async_context(
                 httpx.AsyncClient(transport=transport, base_url=f"http://{name}")
@@ -334,8 +340,11 @@ async def exported(
         assert (
             await gateway.post("/internal/relay/auth", json=hook("forged", grant["path"]))
         ).status_code == 401
+        admin = auth(token(Role.UNIT_ADMIN, unit_id=unit["id"]))
+        refused = await gateway.post("/api/v1/callups", json=callup(ids["mon-cam"]), headers=admin)
+        assert refused.status_code == 403
 
-        out = Exported()
+        out = Exported(urls=urls)
         for job, c in services.items():
             out.add(job, (await c.get("/metrics")).text)
         yield out
@@ -451,6 +460,61 @@ def test_a_misnamed_metric_or_label_would_be_caught(exported: Exported) -> None:
         problems = checker.problems(expr)
         assert any(error in p for p in problems), (expr, problems)
     assert checker.problems('sum by (district) (ingest_devices{status="offline"})') == []
+
+
+# Panels that stay empty in the scenario above, and why.
+EMPTY_IN_THE_SCENARIO = {
+    "filings-findings.json: Filings overdue by district": "no system is past its filing deadline",
+    "filings-findings.json: Escalated findings (second penalty step) by district": "none escalated",
+}
+
+
+async def test_every_panel_shows_data_in_a_live_prometheus(
+    exported: Exported, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The local Prometheus of `make run MONITORING=1` scraping the four running services with
+    the alerts loaded: every rule evaluates without error and every panel (but those the
+    scenario cannot fill) shows data, as an operator opening the dashboards would see it."""
+    port = free_port()
+    targets = {job: int(url.rsplit(":", 1)[1]) for job, url in exported.urls.items()}
+    assert set(targets) == {"registry", "ingest", "retention", "gateway"}
+    monkeypatch.chdir(tmp_path)
+    proc = start_prometheus(Path("prometheus"), targets, port=port, scrape_interval="1s")
+    assert proc is not None, "prometheus (Debian's package) is installed by .ci/run"
+    try:
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=10) as prom:
+
+            async def query(expr: str) -> dict[str, Any]:
+                r = await prom.get("/api/v1/query", params={"query": expr})
+                data: dict[str, Any] = r.json()
+                return data
+
+            async def scraped_a_few_times() -> bool:
+                try:
+                    result = (await query("min(count_over_time(up[1m])) >= 5 and min(up) == 1"))["data"]
+                except httpx.TransportError:
+                    return False  # still starting
+                return bool(result["result"])
+
+            await eventually(scraped_a_few_times, 60)
+            empty, failed = [], []
+            for where, expr in expressions():
+                answer = await query(expr)
+                if answer["status"] != "success":
+                    failed.append(f"{where}: {answer.get('error')}")
+                elif not answer["data"]["result"] and not where.startswith("rule "):
+                    empty.append(where)
+            assert not failed, "\n".join(failed)
+            assert sorted(empty) == sorted(EMPTY_IN_THE_SCENARIO), empty
+            groups = (await prom.get("/api/v1/rules")).json()["data"]["groups"]
+            assert {g["name"] for g in groups} == {g["name"] for g in prometheus_rule()["spec"]["groups"]}
+            unhealthy = [
+                (r["name"], r.get("lastError")) for g in groups for r in g["rules"] if r["health"] != "ok"
+            ]
+            assert not unhealthy
+    finally:
+        proc.terminate()
+        proc.wait(15)
 
 
 def test_alerts_an_operator_acts_on() -> None:
