@@ -5,6 +5,7 @@ variable names are those the services read."""
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 from functools import cache
@@ -190,3 +191,36 @@ def test_only_the_gateway_and_the_relay_are_reachable_from_outside() -> None:
     assert open_to_all == {"gateway", "relay"}
     deny = [p for p in policies if p["metadata"]["name"] == "default-deny"]
     assert deny and deny[0]["spec"]["podSelector"] == {}
+
+
+@pytest.mark.parametrize("name", sorted(SERVICES))
+def test_dockerfile_builds_what_the_deployment_runs(name: str) -> None:
+    """Offline (no Docker daemon here): multi-stage on one pinned base, non-root as the pod's
+    runAsUser, the port, command and copied folders those of the Deployment and the repo."""
+    port = SERVICES[name][2]
+    lines = [
+        line.strip()
+        for line in (ROOT / "services" / name / "Dockerfile").read_text().splitlines()
+        if line.strip() and not line.startswith("#")
+    ]
+    bases = [line.split()[1] for line in lines if line.startswith("FROM ")]
+    assert len(bases) == 2 and len(set(bases)) == 1, "a build stage and a runtime stage on one base"
+    image, tag = bases[0].split(":")
+    assert image == "python" and tag.startswith("3.11.") and tag.count(".") >= 2, "a pinned patch release"
+    (user,) = [line.split()[1] for line in lines if line.startswith("USER ")]
+    (deployment,) = [
+        o for o in rendered("prod") if o["kind"] == "Deployment" and o["metadata"]["name"] == name
+    ]
+    pod = deployment["spec"]["template"]["spec"]
+    assert int(user) == pod["securityContext"]["runAsUser"] != 0
+    assert lines.index(next(line for line in lines if line.startswith("USER "))) > lines.index(
+        next(line for line in lines if line.startswith("FROM ") and " AS " not in line)
+    ), "the runtime stage runs as the user"
+    assert f"EXPOSE {port}" in lines
+    (cmd,) = [line for line in lines if line.startswith("CMD ")]
+    assert json.loads(cmd[4:]) == pod["containers"][0]["command"]
+    for line in lines:
+        if line.startswith("COPY ") and "--from" not in line:
+            for source in line.split()[1:-1]:
+                assert (ROOT / source).exists(), source
+    assert "-c requirements.lock" in " ".join(lines), "dependencies as pinned for the tests"

@@ -491,9 +491,11 @@ async def test_every_panel_shows_data_in_a_live_prometheus(
 
             async def scraped_a_few_times() -> bool:
                 try:
-                    result = (await query("min(count_over_time(up[1m])) >= 5 and min(up) == 1"))["data"]
+                    if (await prom.get("/-/ready")).status_code != 200:
+                        return False  # 503 while its storage starts
                 except httpx.TransportError:
-                    return False  # still starting
+                    return False  # not listening yet
+                result = (await query("min(count_over_time(up[1m])) >= 5 and min(up) == 1"))["data"]
                 return bool(result["result"])
 
             await eventually(scraped_a_few_times, 60)

@@ -41,9 +41,11 @@ async def test_prometheus_scrapes_a_running_service(
 
             async def query(expr: str) -> list[dict[str, object]]:
                 try:
-                    r = await prom.get("/api/v1/query", params={"query": expr})
+                    if (await prom.get("/-/ready")).status_code != 200:
+                        return []  # 503 while its storage starts
                 except httpx.TransportError:
-                    return []  # still starting
+                    return []  # not listening yet
+                r = await prom.get("/api/v1/query", params={"query": expr})
                 result: list[dict[str, object]] = r.json()["data"]["result"]
                 return result
 
