@@ -224,3 +224,106 @@ def test_dockerfile_builds_what_the_deployment_runs(name: str) -> None:
             for source in line.split()[1:-1]:
                 assert (ROOT / source).exists(), source
     assert "-c requirements.lock" in " ".join(lines), "dependencies as pinned for the tests"
+
+
+# -- NetworkPolicies, evaluated ----------------------------------------------------------------
+# A pod: (namespace, labels). Namespaces carry kubernetes.io/metadata.name.
+Pod = tuple[str, dict[str, str]]
+NAMESPACE = "jifang"
+
+
+def _selects(selector: dict[str, Any], labels: dict[str, str]) -> bool:
+    if any(labels.get(k) != v for k, v in selector.get("matchLabels", {}).items()):
+        return False
+    for expr in selector.get("matchExpressions", []):
+        key, op, values = expr["key"], expr["operator"], expr.get("values", [])
+        if (
+            (op == "In" and labels.get(key) not in values)
+            or (op == "NotIn" and labels.get(key) in values)
+            or (op == "Exists" and key not in labels)
+            or (op == "DoesNotExist" and key in labels)
+        ):
+            return False
+    return True
+
+
+def _peer_matches(peer: dict[str, Any], pod: Pod) -> bool:
+    """Strictly: an ipBlock never stands for a pod (network plugins differ on that)."""
+    namespace, labels = pod
+    if "ipBlock" in peer:
+        return False
+    if "namespaceSelector" in peer:
+        ns_ok = _selects(peer["namespaceSelector"], {"kubernetes.io/metadata.name": namespace})
+    else:
+        ns_ok = namespace == NAMESPACE
+    return ns_ok and _selects(peer.get("podSelector", {}), labels)
+
+
+def _port_matches(rule: dict[str, Any], port: int) -> bool:
+    return "ports" not in rule or any(p.get("port") == port for p in rule["ports"])
+
+
+def _allowed(policies: list[dict[str, Any]], src: Pod, dst: Pod, port: int) -> bool:
+    def direction(pod: Pod, kind: str, peer_key: str, other: Pod) -> bool:
+        if pod[0] != NAMESPACE:
+            return True  # not governed by these policies
+        selecting = [
+            p
+            for p in policies
+            if _selects(p["spec"]["podSelector"], pod[1]) and kind in p["spec"]["policyTypes"]
+        ]
+        if not selecting:
+            return True
+        return any(
+            _port_matches(rule, port) and any(_peer_matches(peer, other) for peer in rule.get(peer_key, []))
+            for p in selecting
+            for rule in p["spec"].get(kind.lower(), [])
+        )
+
+    return direction(src, "Egress", "to", dst) and direction(dst, "Ingress", "from", src)
+
+
+def test_network_policies_allow_what_the_platform_needs_and_no_more() -> None:
+    policies = [o for o in rendered("prod") if o["kind"] == "NetworkPolicy"]
+
+    def pod(name: str, **labels: str) -> Pod:
+        return (NAMESPACE, {"app.kubernetes.io/name": name, **labels} if name else labels)
+
+    db = pod("", **{"cnpg.io/cluster": "jifang-db"})
+    kafka = pod("", **{"strimzi.io/cluster": "jifang"})
+    prometheus = ("monitoring", {"app.kubernetes.io/name": "prometheus"})
+    cnpg_operator = ("cnpg-system", {"app.kubernetes.io/name": "cloudnative-pg"})
+    ports = {name: port for name, (_, _, port) in SERVICES.items()}
+    needed = [
+        *[(pod(s), db, 5432) for s in SERVICES],
+        *[(pod(s, **{"app.kubernetes.io/component": "migration"}), db, 5432) for s in SERVICES],
+        *[(pod(s), kafka, 9092) for s in SERVICES],
+        *[(prometheus, pod(s), ports[s]) for s in SERVICES],
+        (prometheus, pod("relay"), 9998),
+        (prometheus, db, 9187),
+        (pod("gateway"), pod("registry"), 8001),
+        (pod("gateway"), pod("retention"), 8003),
+        (pod("ingest"), pod("registry"), 8001),
+        (pod("retention"), pod("registry"), 8001),
+        (pod("relay"), pod("gateway"), 8000),  # the authentication hook
+        (db, db, 5432),  # streaming replication
+        (db, db, 8000),
+        (cnpg_operator, db, 8000),
+        (kafka, kafka, 9091),  # replication between brokers
+        (kafka, kafka, 9090),  # KRaft controllers
+    ]
+    missing = [(s, d, p) for s, d, p in needed if not _allowed(policies, s, d, p)]
+    assert not missing, missing
+    refused = [
+        (pod("registry"), pod("gateway"), 8000),  # the registry never calls the gateway
+        (pod("ingest"), pod("retention"), 8003),
+        (pod("retention"), pod("ingest"), 8002),
+        (pod("relay"), db, 5432),  # the relay has no business with the database
+        (pod("relay"), pod("registry"), 8001),
+        (pod("ingest"), db, 9187),
+        (("other", {}), pod("registry"), 8001),  # another namespace's pods
+        (("other", {}), db, 5432),
+        (("other", {}), kafka, 9092),
+    ]
+    allowed = [(s, d, p) for s, d, p in refused if _allowed(policies, s, d, p)]
+    assert not allowed, allowed
