@@ -17,7 +17,7 @@ import kubernetes_validate
 import pytest
 import yaml
 
-from jifang.topics import catalogue
+from jifang.topics import REGISTRY_TOPIC, catalogue
 from services.gateway.settings import GatewaySettings
 from services.ingest.settings import IngestSettings
 from services.registry.settings import RegistrySettings
@@ -175,6 +175,13 @@ def test_containers_match_what_the_services_read(overlay: str) -> None:
         o["spec"]["scaleTargetRef"]["name"] for o in objects if o["kind"] == "HorizontalPodAutoscaler"
     }
     assert autoscaled == {"ingest", "gateway"}
+    # Ingest replicas share the fleet by the registry topic's partitions: more would idle.
+    (ingest_hpa,) = [
+        o
+        for o in objects
+        if o["kind"] == "HorizontalPodAutoscaler" and o["spec"]["scaleTargetRef"]["name"] == "ingest"
+    ]
+    assert ingest_hpa["spec"]["maxReplicas"] <= catalogue()[REGISTRY_TOPIC].partitions
     relay = configmaps["relay-config"]["mediamtx.yml"]
     assert "authHTTPAddress: http://gateway:8000/internal/relay/auth" in relay
 
