@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import httpx
@@ -9,6 +10,7 @@ import httpx
 from bench.registry_bench import DEVICE_COLUMNS, csv_text, units_csv, uscc
 from bench.stack import Stack
 from jifang.auth import Role
+from jifang.registry_client import RegistryClient
 from services.registry.cli import import_file
 
 
@@ -43,6 +45,13 @@ def register_fleet(stack: Stack, devices: list[dict[str, Any]], password: str) -
     ]
     path = stack.tmp / "scale-devices.csv"
     path.write_text(csv_text(DEVICE_COLUMNS, rows), encoding="utf-8")
-    report = import_file(client, "devices", path, 5000, False)
+
+    async def import_devices() -> dict[str, Any]:
+        async with RegistryClient(
+            stack.registry_url, stack.token(Role.TECH_OFFICE), timeout_s=600
+        ) as registry:
+            return await import_file(registry, "devices", path, 5000, False)
+
+    report = asyncio.run(import_devices())
     assert report["imported"] == len(devices), report["errors"][:3]
     client.close()

@@ -33,12 +33,14 @@ from jifang.db import create_engine, create_sessionmaker
 from jifang.devbroker import free_port
 from jifang.kafka import create_producer
 from jifang.migrate import upgrade_async
+from jifang.mirror import sync_fleet
 from jifang.policy import load_policy_book
 from jifang.publisher import BufferedPublisher, PublisherMetrics
+from jifang.registry_client import RegistryClient
 from services.ingest import ALEMBIC_INI
 from services.ingest.alarms import PullPointSettings
+from services.ingest.feed import WatchedFleet
 from services.ingest.poller import DevicePoller, PollerMetrics
-from services.ingest.reconcile import reconcile
 from services.ingest.settings import IngestSettings
 from simulator.process import start_fleet_process
 
@@ -70,8 +72,9 @@ async def main() -> int:
             engine = create_engine(stack.db, 4, "ingest-bench")
             maker = create_sessionmaker(engine)
             service_token = stack.token(Role.SERVICE)
-            added, _ = await reconcile(maker, stack.registry_url, service_token)
-            assert added == len(devices), added
+            async with RegistryClient(stack.registry_url, service_token) as registry:
+                synced = await sync_fleet(maker, WatchedFleet, registry)
+            assert synced.devices == len(devices), synced
             await measure(maker, stack, service_token)
             await engine.dispose()
         return 0
@@ -84,6 +87,7 @@ async def main() -> int:
 
 async def measure(maker: Any, stack: Stack, service_token: str) -> None:
     registry = CollectorRegistry()
+    registry_client = RegistryClient(stack.registry_url, service_token)
     publisher = BufferedPublisher(
         lambda: create_producer(stack.broker.bootstrap, enable_idempotence=False, compression_type="gzip"),
         PublisherMetrics(registry, "ingest"),
@@ -100,7 +104,7 @@ async def measure(maker: Any, stack: Stack, service_token: str) -> None:
     poller = DevicePoller(
         sessionmaker=maker,
         book=load_policy_book(),
-        credentials=RegistryCredentials(stack.registry_url, service_token),
+        credentials=RegistryCredentials(registry_client),
         publisher=publisher,
         metrics=metrics,
         interval_s=INTERVAL_S,
@@ -119,6 +123,7 @@ async def measure(maker: Any, stack: Stack, service_token: str) -> None:
     subscriptions = registry.get_sample_value("ingest_event_subscriptions_active") or 0
     await poller.stop()
     await publisher.stop()
+    await registry_client.aclose()
     measured = sorted(lag for when, lag in lags if when >= started + INTERVAL_S)
     polls = n1 - n0
     ok = registry.get_sample_value("ingest_polls_total", {"result": "ok"}) or 0

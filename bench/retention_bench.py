@@ -34,10 +34,12 @@ from jifang.db import create_engine, create_sessionmaker, session_scope
 from jifang.devbroker import free_port
 from jifang.devdb import admin_execute
 from jifang.migrate import upgrade_async
+from jifang.mirror import sync_fleet
 from jifang.policy import load_policy_book
+from jifang.registry_client import RegistryClient
 from services.retention import ALEMBIC_INI
 from services.retention.checks import RetentionChecker, RetentionMetrics
-from services.retention.feed import reconcile
+from services.retention.feed import RecordedFleet
 from services.retention.reading import ReadLimits
 from services.retention.repository import (
     FleetRepository,
@@ -185,8 +187,9 @@ async def onvif_bench() -> None:
             book = load_policy_book()
             async with session_scope(maker) as session:
                 await RuleRepository(session).replace(*rule_rows(book))
-            await reconcile(maker, stack.registry_url, token)
-            credentials = RegistryCredentials(stack.registry_url, token)
+            registry = RegistryClient(stack.registry_url, token)
+            await sync_fleet(maker, RecordedFleet, registry)
+            credentials = RegistryCredentials(registry)
             concurrency = 50
             checker = RetentionChecker(
                 credentials,
@@ -218,6 +221,7 @@ async def onvif_bench() -> None:
             bench("retention.onvif.cannot_verify", unverified, "recorders")
             print(f"  verdicts: {verdicts}", flush=True)
             await credentials.close()
+            await registry.aclose()
             await engine.dispose()
     finally:
         for sim, _ in started:

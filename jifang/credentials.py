@@ -6,19 +6,10 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
-from dataclasses import dataclass
 
-import httpx
+from jifang.registry_client import Credentials, RegistryClient
 
-
-@dataclass(frozen=True)
-class Credentials:
-    onvif_address: str | None
-    username: str | None
-    password: str | None
-
-    def __repr__(self) -> str:  # never print a password, even by accident
-        return f"Credentials(onvif_address={self.onvif_address!r}, username={self.username!r}, password=***)"
+__all__ = ["Credentials", "RegistryCredentials", "UnknownDevice"]
 
 
 class UnknownDevice(LookupError):
@@ -31,14 +22,8 @@ class RegistryCredentials:
 
     BATCH_MAX = 500
 
-    def __init__(
-        self, registry_url: str, service_token: str, max_age_s: float = 3600.0, window_s: float = 0.02
-    ) -> None:
-        self._client = httpx.AsyncClient(
-            base_url=registry_url.rstrip("/") + "/api/v1",
-            headers={"Authorization": f"Bearer {service_token}"},
-            timeout=10,
-        )
+    def __init__(self, registry: RegistryClient, max_age_s: float = 3600.0, window_s: float = 0.02) -> None:
+        self._registry = registry
         self.max_age_s = max_age_s
         self.window_s = window_s
         self._cache: dict[uuid.UUID, tuple[float, Credentials]] = {}
@@ -64,23 +49,17 @@ class RegistryCredentials:
             batch = {i: self._wanted.pop(i) for i in ids}
             try:
                 self.requests += 1
-                r = await self._client.post(
-                    "/internal/devices/credentials", json={"device_ids": [str(i) for i in ids]}
-                )
-                r.raise_for_status()
-                body = r.json()
+                found, _ = await self._registry.credentials(ids)
             except Exception as exc:
                 for future in batch.values():
                     _settle(future, exc)
                 continue
             now = time.monotonic()
-            for item in body["items"]:
-                device_id = uuid.UUID(item["device_id"])
-                creds = Credentials(item.get("onvif_address"), item.get("username"), item.get("password"))
+            for device_id, creds in found.items():
                 self._cache[device_id] = (now, creds)
-                if device_id in batch and not batch[device_id].done():
-                    batch[device_id].set_result(creds)
-                batch.pop(device_id, None)
+                waiting = batch.pop(device_id, None)
+                if waiting is not None and not waiting.done():
+                    waiting.set_result(creds)
             for device_id, future in batch.items():
                 _settle(future, UnknownDevice(str(device_id)))
 
@@ -88,9 +67,9 @@ class RegistryCredentials:
         self._cache.pop(device_id, None)
 
     async def close(self) -> None:
+        """Stop fetching (the registry client is its owner's to close)."""
         if self._flusher is not None:
             self._flusher.cancel()
-        await self._client.aclose()
 
 
 def _settle(future: asyncio.Future[Credentials], exc: BaseException) -> None:

@@ -14,6 +14,7 @@ from jifang.db import create_engine, create_sessionmaker
 from jifang.http import create_service_app, database_and_broker
 from jifang.logging import configure_logging
 from jifang.policy import load_policy_book
+from jifang.registry_client import RegistryClient
 from services.gateway.callups import CallUpMetrics, CallUps
 from services.gateway.cameras import RegistryCameras
 from services.gateway.endpoints import router
@@ -51,9 +52,10 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
             public_key_pem=settings.public_key_pem(),
             jwks_url=settings.jwks_url,
         )
-        cameras = RegistryCameras(
-            settings.registry_url, settings.service_token.get_secret_value(), settings.camera_cache_s
+        registry = RegistryClient(
+            settings.registry_url, settings.service_token.get_secret_value(), timeout_s=3.0
         )
+        cameras = RegistryCameras(registry, settings.camera_cache_s)
         app.state.signer = GrantSigner(
             settings.grant_key.get_secret_value().encode(), settings.grant_lifetime_s, settings.relay_url
         )
@@ -68,7 +70,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
             yield
         finally:
             await proxy.close()
-            await cameras.close()
+            await registry.aclose()
             await engine.dispose()
 
     app = create_service_app(

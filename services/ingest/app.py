@@ -3,11 +3,9 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-import httpx
 from aiokafka import AIOKafkaConsumer
 from fastapi import FastAPI
 from prometheus_client import CollectorRegistry
@@ -20,16 +18,15 @@ from jifang.kafka import create_producer
 from jifang.logging import configure_logging
 from jifang.policy import load_policy_book
 from jifang.publisher import BufferedPublisher, PublisherMetrics
+from jifang.registry_client import RegistryClient
 from jifang.runner import running
 from jifang.topics import REGISTRY_TOPIC
 from services.ingest.alarms import PullPointSettings
-from services.ingest.feed import FleetShare, RegistryFeed
+from services.ingest.feed import FleetShare, fleet_mirror
 from services.ingest.poller import DevicePoller, PollerMetrics
-from services.ingest.reconcile import reconcile
 from services.ingest.settings import IngestSettings
 
 VERSION = "0.1.0"
-log = logging.getLogger("ingest")
 
 
 def create_app(settings: IngestSettings | None = None) -> FastAPI:
@@ -54,8 +51,9 @@ def create_app(settings: IngestSettings | None = None) -> FastAPI:
             PublisherMetrics(metrics_registry, "ingest"),
             capacity=settings.buffer_capacity,
         )
+        registry = RegistryClient(settings.registry_url, settings.service_token.get_secret_value())
         share = FleetShare(REGISTRY_TOPIC)
-        feed = RegistryFeed(
+        mirror = fleet_mirror(
             maker,
             lambda: AIOKafkaConsumer(
                 bootstrap_servers=settings.kafka_bootstrap_servers,
@@ -71,7 +69,7 @@ def create_app(settings: IngestSettings | None = None) -> FastAPI:
         poller = DevicePoller(
             sessionmaker=maker,
             book=load_policy_book(),
-            credentials=RegistryCredentials(settings.registry_url, settings.service_token.get_secret_value()),
+            credentials=RegistryCredentials(registry),
             publisher=publisher,
             metrics=PollerMetrics(metrics_registry),
             interval_s=settings.poll_interval_s,
@@ -82,18 +80,12 @@ def create_app(settings: IngestSettings | None = None) -> FastAPI:
             share=share,
         )
         # The registry is the source of truth: start from it, then follow its events.
+        await mirror.sync_or_warn(registry)
         try:
-            added, removed = await reconcile(
-                maker, settings.registry_url, settings.service_token.get_secret_value()
-            )
-            log.info("fleet reconciled with the registry", extra={"devices": added, "removed": removed})
-        except httpx.HTTPError as exc:
-            # The registry is down: start from the mirror and the events; reconcile next start.
-            log.warning("registry unreachable at start-up", extra={"error": type(exc).__name__})
-        try:
-            async with running([publisher, feed, poller]):
+            async with running([publisher, mirror, poller]):
                 yield
         finally:
+            await registry.aclose()
             await engine.dispose()
 
     return create_service_app(

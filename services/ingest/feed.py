@@ -1,9 +1,7 @@
-"""The fleet as ingest learns it: the registry's events, applied to ingest's own table.
+"""The fleet as ingest keeps it: the shared fleet mirror (:mod:`jifang.mirror`) applied to
+ingest's own table of watched devices.
 
-Offsets are committed only after the database commit; a redelivered event (same event id)
-changes nothing.
-
-The feed's consumer group also splits the fleet between ingest replicas: the registry topic
+The mirror's consumer group also splits the fleet between ingest replicas: the registry topic
 is keyed by unit, and a replica polls the devices of the units whose partitions the group
 gave it. When a replica dies, the group's coordinator hands its partitions to the others
 after the session timeout, and they poll those devices from the shared table.
@@ -13,14 +11,15 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
-from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, ConsumerRecord, TopicPartition
+from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, TopicPartition
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from jifang.db import session_scope
-from jifang.follow import ConsumerMetrics, TopicFollower
+from jifang.fleet import FleetEntry
+from jifang.follow import ConsumerMetrics
 from jifang.kafka import partition_of
+from jifang.mirror import FleetMirror
 from jifang.v1 import registry_pb2
 from services.ingest.repository import WatchedDeviceRepository
 
@@ -71,75 +70,83 @@ class _ShareListener(ConsumerRebalanceListener):  # type: ignore[misc]
         self.share.assign(mine, count)
 
 
-class RegistryFeed(TopicFollower):
-    name = "registry-feed"
+class WatchedFleet:
+    """Ingest's :class:`jifang.mirror.FleetStore`: the devices to poll, with their unit's
+    district and jurisdiction (most registry events, findings and filings among them, do not
+    concern ingest)."""
 
-    def __init__(
-        self,
-        sessionmaker: async_sessionmaker[AsyncSession],
-        consumer_factory: Callable[[], AIOKafkaConsumer],
-        share: FleetShare,
-        metrics: ConsumerMetrics | None = None,
-    ) -> None:
-        super().__init__(
-            consumer_factory,
-            [share.topic],
-            lambda consumer: _ShareListener(share, consumer),
-            metrics=metrics,
+    def __init__(self, session: AsyncSession) -> None:
+        self.devices = WatchedDeviceRepository(session)
+
+    async def first_time(self, event_id: uuid.UUID) -> bool:
+        return await self.devices.first_time(event_id)
+
+    async def upsert(self, entries: Sequence[FleetEntry]) -> None:
+        await self.devices.upsert_many(
+            [
+                {
+                    "device_id": e.device_id,
+                    "unit_id": e.unit_id,
+                    "kind": e.kind,
+                    "name": e.name,
+                    "onvif_address": e.onvif_address,
+                    "serial_number": e.serial_number,
+                    "district": e.district,
+                    "jurisdiction": e.jurisdiction,
+                }
+                for e in entries
+                if e.device_id is not None
+            ]
         )
-        self.sessionmaker = sessionmaker
-        self.share = share
-        self.applied = 0
-        self.duplicates = 0
 
-    async def apply(self, records: list[ConsumerRecord[bytes, bytes]]) -> None:
-        if await self._apply(records):
-            self.share.changed()  # after the commit: the poller reads what was applied
+    async def remove_except(self, device_ids: set[uuid.UUID]) -> int:
+        return await self.devices.mark_removed_except(device_ids)
 
-    async def _apply(self, records: list[ConsumerRecord[bytes, bytes]]) -> bool:
-        """Apply a batch in one transaction; True if the fleet mirror changed (most registry
-        events, findings and filings among them, do not concern ingest)."""
-        changed = False
-        async with session_scope(self.sessionmaker) as session:
-            repo = WatchedDeviceRepository(session)
-            for record in records:
-                if record.value is None:
-                    continue
-                event = registry_pb2.RegistryEvent.FromString(record.value)
-                if not await repo.first_time(uuid.UUID(event.meta.event_id)):
-                    self.duplicates += 1
-                    continue
-                changed = await self._apply_one(repo, event) or changed
-                self.applied += 1
-        return changed
-
-    @staticmethod
-    async def _apply_one(repo: WatchedDeviceRepository, event: registry_pb2.RegistryEvent) -> bool:
+    async def apply(self, event: registry_pb2.RegistryEvent) -> bool:
         body = event.WhichOneof("body")
         unit_id = uuid.UUID(event.unit_id)
         if body == "device_changed":
             d = event.device_changed
-            await repo.upsert(
+            await self.devices.upsert(
                 {
                     "device_id": uuid.UUID(d.device_id),
                     "unit_id": unit_id,
                     "kind": d.kind,
                     "name": d.name,
                     "onvif_address": d.onvif_address or None,
-                    "has_credentials": d.has_credentials,
                     "serial_number": d.serial_number or None,
                     "district": d.district,
                     "jurisdiction": event.meta.jurisdiction,
                 }
             )
         elif body == "device_removed":
-            await repo.mark_removed(uuid.UUID(event.device_removed.device_id))
+            await self.devices.mark_removed(uuid.UUID(event.device_removed.device_id))
         elif body == "device_replaced":
-            await repo.set_serial(
+            await self.devices.set_serial(
                 uuid.UUID(event.device_replaced.device_id), event.device_replaced.new_serial_number
             )
         elif body == "unit_changed":
-            await repo.move_unit(unit_id, event.unit_changed.district, event.unit_changed.jurisdiction)
+            await self.devices.move_unit(
+                unit_id, event.unit_changed.district, event.unit_changed.jurisdiction
+            )
         else:
             return False
         return True
+
+
+def fleet_mirror(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    consumer_factory: Callable[[], AIOKafkaConsumer],
+    share: FleetShare,
+    metrics: ConsumerMetrics | None = None,
+) -> FleetMirror:
+    """Ingest's mirror: its consumer group's assignment is this replica's share of the fleet,
+    and every change makes the poller reload."""
+    return FleetMirror(
+        sessionmaker,
+        WatchedFleet,
+        consumer_factory,
+        listener=lambda consumer: _ShareListener(share, consumer),
+        metrics=metrics,
+        on_change=share.changed,
+    )

@@ -27,7 +27,6 @@ class WatchedDevice(Base):
     kind: Mapped[str] = mapped_column(String(20))
     name: Mapped[str] = mapped_column(String(200))
     onvif_address: Mapped[str | None] = mapped_column(String(500))
-    has_credentials: Mapped[bool] = mapped_column(Boolean)
     serial_number: Mapped[str | None] = mapped_column(String(100))
     district: Mapped[str] = mapped_column(String(100), index=True)
     jurisdiction: Mapped[str] = mapped_column(String(50))

@@ -24,6 +24,7 @@ from services.registry.devices.endpoints import router as devices_router
 from services.registry.filings.endpoints import router as filings_router
 from services.registry.findings.endpoints import router as findings_router
 from services.registry.findings.retention import RetentionResults
+from services.registry.fleet.endpoints import router as fleet_router
 from services.registry.imports.endpoints import router as imports_router
 from services.registry.inspections.endpoints import router as inspections_router
 from services.registry.loops import FindingsSweep, HeartbeatWatchdog, RegistryGauges
@@ -51,6 +52,7 @@ def api_router() -> APIRouter:
         inspections_router,
         nvr_router,
         imports_router,
+        fleet_router,
     ):
         api.include_router(r)
     return api

@@ -10,46 +10,48 @@ obeys the same roles and validation as any other client.
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 import sys
+from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
-import httpx
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
+
+from jifang.registry_client import RegistryClient, RegistryRefused, RegistryUnavailable
 
 app = typer.Typer(help="Jifang registry operator CLI", no_args_is_help=True, add_completion=False)
 console = Console(stderr=True)
 
 UrlOpt = Annotated[str, typer.Option(envvar="REGISTRY_URL", help="Registry base URL")]
 TokenOpt = Annotated[str, typer.Option(envvar="JIFANG_TOKEN", help="Bearer token (see `make tokens`)")]
+T = TypeVar("T")
 
 
-def _client(url: str, token: str) -> httpx.Client:
-    return httpx.Client(
-        base_url=url.rstrip("/") + "/api/v1", headers={"Authorization": f"Bearer {token}"}, timeout=300
-    )
+def _run(url: str, token: str, work: Callable[[RegistryClient], Awaitable[T]]) -> T:
+    """Run one command against the registry; a refusal or an outage is printed, exit 1."""
+
+    async def session() -> T:
+        async with RegistryClient(url, token, timeout_s=300) as registry:
+            return await work(registry)
+
+    try:
+        return asyncio.run(session())
+    except RegistryRefused as refused:
+        p = refused.problem
+        console.print(f"[red]{refused.status} {p.get('title', '')}[/red]: {p.get('detail', '')}")
+    except RegistryUnavailable as exc:
+        console.print(f"[red]registry unavailable[/red]: {exc}")
+    raise typer.Exit(1)
 
 
-def _check(r: httpx.Response) -> Any:
-    if r.status_code >= 400:
-        try:
-            problem = r.json()
-            console.print(
-                f"[red]{problem.get('status')} {problem.get('title')}[/red]: {problem.get('detail')}"
-            )
-        except ValueError:
-            console.print(f"[red]{r.status_code}[/red] {r.text[:500]}")
-        raise typer.Exit(1)
-    return r.json()
-
-
-def import_file(
-    client: httpx.Client, kind: str, path: Path, chunk: int, show_progress: bool = True
+async def import_file(
+    registry: RegistryClient, kind: str, path: Path, chunk: int, show_progress: bool = True
 ) -> dict[str, Any]:
     """Send the CSV in chunks of rows; gather one report with the file's own row numbers."""
     with path.open(encoding="utf-8-sig", newline="") as fh:
@@ -74,11 +76,7 @@ def import_file(
             writer = csv.writer(buf)
             writer.writerow(header)
             writer.writerows(part)
-            report = _check(
-                client.post(
-                    f"/imports/{kind}", content=buf.getvalue().encode(), headers={"Content-Type": "text/csv"}
-                )
-            )
+            report = await registry.import_csv(kind, buf.getvalue().encode())
             for key in ("rows", "imported", "failed"):
                 total[key] += report[key]
             for err in report["errors"]:
@@ -99,8 +97,7 @@ def import_cmd(
     ] = None,
 ) -> None:
     """Import a CSV; bad rows are reported and never stop the good ones."""
-    with _client(url, token) as client:
-        report = import_file(client, kind, path, chunk)
+    report = _run(url, token, lambda registry: import_file(registry, kind, path, chunk))
     console.print(
         f"{report['rows']} rows: [green]{report['imported']} imported[/green], "
         f"[red]{report['failed']} refused[/red]"
@@ -128,21 +125,20 @@ def export_cmd(
     if kind not in ("units", "devices"):
         raise typer.BadParameter("kind must be units or devices")
     fh = out.open("w", encoding="utf-8", newline="") if out else sys.stdout
-    writer: csv.DictWriter[str] | None = None
-    with _client(url, token) as client:
-        offset = 0
-        while True:
-            page = _check(client.get(f"/{kind}", params={"limit": 500, "offset": offset}))
-            for item in page["items"]:
-                if writer is None:
-                    writer = csv.DictWriter(fh, fieldnames=list(item))
-                    writer.writeheader()
-                writer.writerow(item)
-            offset += len(page["items"])
-            if not page["items"] or offset >= page["total"]:
-                break
-    if out:
-        fh.close()
+
+    async def export(registry: RegistryClient) -> None:
+        writer: csv.DictWriter[str] | None = None
+        async for item in registry.all_items(f"/{kind}"):
+            if writer is None:
+                writer = csv.DictWriter(fh, fieldnames=list(item))
+                writer.writeheader()
+            writer.writerow(item)
+
+    try:
+        _run(url, token, export)
+    finally:
+        if out:
+            fh.close()
 
 
 @app.command("enrollment-token")
@@ -150,10 +146,7 @@ def enrollment_token(
     unit_id: str, url: UrlOpt = "http://127.0.0.1:8001", token: TokenOpt = "", label: str | None = None
 ) -> None:
     """Issue a one-time token with which one NVR registers itself."""
-    with _client(url, token) as client:
-        body = _check(
-            client.post(f"/units/{unit_id}/enrollment-tokens", json={"label": label} if label else {})
-        )
+    body = _run(url, token, lambda registry: registry.issue_enrollment_token(unit_id, label))
     print(body["token"])
     console.print(f"valid until {body['expires_at']}")
 
@@ -173,8 +166,7 @@ def findings_cmd(
         for k, v in {"unit_id": unit_id, "district": district, "article": article, "status": status}.items()
         if v
     }
-    with _client(url, token) as client:
-        page = _check(client.get("/findings", params={**params, "limit": 500}))
+    page = _run(url, token, lambda registry: registry.get("/findings", **params, limit=500))
     table = Table("status", "rule", "articles", "detail")
     for f in page["items"]:
         table.add_row(f["status"], f["rule"], ", ".join(f["articles"]), f["detail"])
@@ -185,8 +177,7 @@ def findings_cmd(
 @app.command("filings-due")
 def filings_due(url: UrlOpt = "http://127.0.0.1:8001", token: TokenOpt = "", within_days: int = 7) -> None:
     """Systems whose filing deadline falls within the given days, overdue first."""
-    with _client(url, token) as client:
-        rows = _check(client.get("/filings/due", params={"within_days": within_days}))
+    rows = _run(url, token, lambda registry: registry.get("/filings/due", within_days=within_days))
     table = Table("due", "overdue", "unit", "district", "system", "article")
     for d in rows:
         table.add_row(

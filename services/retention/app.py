@@ -20,10 +20,11 @@ from jifang.kafka import create_producer
 from jifang.logging import configure_logging
 from jifang.outbox import OutboxMetrics, OutboxRelay
 from jifang.policy import load_policy_book
+from jifang.registry_client import RegistryClient
 from jifang.runner import LongRunningService, running
 from services.retention.checks import RetentionChecker, RetentionMetrics
 from services.retention.endpoints import router
-from services.retention.feed import RegistryFeed, reconcile_or_warn
+from services.retention.feed import fleet_mirror
 from services.retention.loops import DailyCheck, Rejudgement, ResultPruning, RetentionGauges
 from services.retention.models import OutboxEvent
 from services.retention.reading import ReadLimits
@@ -60,7 +61,8 @@ def create_app(settings: RetentionSettings | None = None) -> FastAPI:
             public_key_pem=settings.public_key_pem(),
             jwks_url=settings.jwks_url,
         )
-        credentials = RegistryCredentials(settings.registry_url, token)
+        registry = RegistryClient(settings.registry_url, token)
+        credentials = RegistryCredentials(registry)
         checker = RetentionChecker(
             credentials,
             metrics,
@@ -75,7 +77,17 @@ def create_app(settings: RetentionSettings | None = None) -> FastAPI:
             concurrency=settings.check_concurrency,
         )
         app.state.retention_service = RetentionService(checker, settings.check_interval_s)
-        await reconcile_or_warn(maker, settings.registry_url, token)
+        mirror = fleet_mirror(
+            maker,
+            lambda: AIOKafkaConsumer(
+                bootstrap_servers=settings.kafka_bootstrap_servers,
+                group_id=settings.consumer_group,
+                enable_auto_commit=False,
+                auto_offset_reset="earliest",
+            ),
+            ConsumerMetrics(metrics_registry, "retention", settings.consumer_group),
+        )
+        await mirror.sync_or_warn(registry)
         loops: list[LongRunningService] = [
             OutboxRelay(
                 sessionmaker=maker,
@@ -89,16 +101,7 @@ def create_app(settings: RetentionSettings | None = None) -> FastAPI:
                 metrics=outbox_metrics,
                 poll_interval_s=settings.outbox_poll_interval_s,
             ),
-            RegistryFeed(
-                maker,
-                lambda: AIOKafkaConsumer(
-                    bootstrap_servers=settings.kafka_bootstrap_servers,
-                    group_id=settings.consumer_group,
-                    enable_auto_commit=False,
-                    auto_offset_reset="earliest",
-                ),
-                ConsumerMetrics(metrics_registry, "retention", settings.consumer_group),
-            ),
+            mirror,
             ResultPruning(maker, settings.results_keep_days),
             Rejudgement(maker),
             RetentionGauges(maker, metrics, settings.metrics_refresh_s),
@@ -118,6 +121,7 @@ def create_app(settings: RetentionSettings | None = None) -> FastAPI:
                 yield
         finally:
             await credentials.close()
+            await registry.aclose()
             await engine.dispose()
 
     app = create_service_app(

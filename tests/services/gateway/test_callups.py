@@ -256,7 +256,15 @@ def test_a_camera_in_a_forbidden_place_is_never_shown() -> None:
     the gateway refuses its images citing the pack's article."""
     camera_id = uuid.uuid4()
     fitting_room = Camera(
-        camera_id, uuid.uuid4(), "camera", "fitting_room", "kunming-2012", "五华区", True, None
+        camera_id=camera_id,
+        unit_id=uuid.uuid4(),
+        kind="camera",
+        name="试衣间",
+        location_type="fitting_room",
+        jurisdiction="kunming-2012",
+        district="五华区",
+        reachable=True,
+        networking=None,
     )
     callups = CallUps(None, None, load_policy_book())  # type: ignore[arg-type]  # the check needs neither
     with pytest.raises(LegalRuleViolation) as refused:

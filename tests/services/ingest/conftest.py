@@ -18,12 +18,14 @@ from jifang.db import create_engine, create_sessionmaker
 from jifang.follow import ConsumerMetrics
 from jifang.kafka import create_producer
 from jifang.migrate import upgrade_async
+from jifang.mirror import FleetMirror
 from jifang.policy import load_policy_book
 from jifang.publisher import BufferedPublisher, PublisherMetrics
+from jifang.registry_client import RegistryClient
 from jifang.topics import REGISTRY_TOPIC
 from services.ingest import ALEMBIC_INI
 from services.ingest.alarms import PullPointSettings
-from services.ingest.feed import FleetShare, RegistryFeed
+from services.ingest.feed import FleetShare, fleet_mirror
 from services.ingest.poll import CallTimeouts
 from services.ingest.poller import DevicePoller, PollerMetrics
 from simulator.server import Fleet
@@ -49,10 +51,11 @@ def feed_for(
     bootstrap: str,
     group: str | None = None,
     metrics: CollectorRegistry | None = None,
-) -> RegistryFeed:
-    """A feed reading the registry topic from the start, in a consumer group of its own."""
+    share: FleetShare | None = None,
+) -> FleetMirror:
+    """Ingest's mirror reading the registry topic from the start, in a consumer group of its own."""
     group = group or f"ingest-test-{uuid.uuid4().hex[:6]}"
-    return RegistryFeed(
+    return fleet_mirror(
         maker,
         lambda: AIOKafkaConsumer(
             bootstrap_servers=bootstrap,
@@ -62,7 +65,7 @@ def feed_for(
             session_timeout_ms=6000,
             heartbeat_interval_ms=2000,
         ),
-        FleetShare(REGISTRY_TOPIC),
+        share or FleetShare(REGISTRY_TOPIC),
         ConsumerMetrics(metrics, "ingest", group) if metrics is not None else None,
     )
 
@@ -104,9 +107,10 @@ async def tail_topics(bootstrap: str, topics: list[str]) -> AIOKafkaConsumer:
 @dataclass
 class Pipeline:
     publisher: BufferedPublisher
-    feed: RegistryFeed
+    feed: FleetMirror
     poller: DevicePoller
     metrics: CollectorRegistry
+    registry: RegistryClient
 
     async def start(self) -> None:
         for loop in (self.publisher, self.feed, self.poller):
@@ -115,6 +119,7 @@ class Pipeline:
     async def stop(self) -> None:
         for loop in (self.poller, self.feed, self.publisher):
             await loop.stop()
+        await self.registry.aclose()
 
 
 def pipeline(
@@ -127,7 +132,9 @@ def pipeline(
 ) -> Pipeline:
     """Ingest as its app wires it, polling every second with short call timeouts."""
     metrics = CollectorRegistry()
-    feed = feed_for(maker, bootstrap, group, metrics)
+    share = FleetShare(REGISTRY_TOPIC)
+    feed = feed_for(maker, bootstrap, group, metrics, share)
+    registry = RegistryClient(registry_url, service_token)
     publisher = BufferedPublisher(
         lambda: create_producer(bootstrap, enable_idempotence=False, request_timeout_ms=request_timeout_ms),
         PublisherMetrics(metrics, "ingest"),
@@ -137,7 +144,7 @@ def pipeline(
     poller = DevicePoller(
         sessionmaker=maker,
         book=load_policy_book(),
-        credentials=RegistryCredentials(registry_url, service_token),
+        credentials=RegistryCredentials(registry),
         publisher=publisher,
         metrics=PollerMetrics(metrics),
         interval_s=1.0,
@@ -145,6 +152,6 @@ def pipeline(
         timeouts=FAST,
         reload_every_s=0.5,
         pull_point=FAST_PULL_POINT,
-        share=feed.share,
+        share=share,
     )
-    return Pipeline(publisher, feed, poller, metrics)
+    return Pipeline(publisher, feed, poller, metrics, registry)

@@ -12,6 +12,7 @@ from fastapi import FastAPI
 from jifang.auth import Role
 from jifang.credentials import RegistryCredentials, UnknownDevice
 from jifang.devbroker import free_port
+from jifang.registry_client import RegistryClient, RegistryUnavailable
 from simulator.device import SimDevice
 from simulator.server import Fleet
 from tests.conftest import TokenFactory, auth
@@ -27,7 +28,8 @@ async def test_concurrent_asks_share_one_request(
     fleet = Fleet.__new__(Fleet)  # only described, never served: nothing is polled here
     fleet.devices = {f"c{i}": SimDevice(f"c{i}", password=f"pw-{i}", port=10600 + i) for i in range(30)}
     ids = await register_fleet(client, tech, unit["id"], fleet)
-    creds = RegistryCredentials(registry_url, token(Role.SERVICE))
+    registry = RegistryClient(registry_url, token(Role.SERVICE))
+    creds = RegistryCredentials(registry)
     try:
         wanted = [uuid.UUID(ids[f"c{i}"]) for i in range(30)]
         got = await asyncio.gather(*(creds.get(i) for i in wanted))
@@ -43,12 +45,15 @@ async def test_concurrent_asks_share_one_request(
         assert creds.requests == 3
     finally:
         await creds.close()
+        await registry.aclose()
 
 
 async def test_registry_down_fails_every_waiter(token: TokenFactory) -> None:
-    creds = RegistryCredentials(f"http://127.0.0.1:{free_port()}", token(Role.SERVICE))
+    registry = RegistryClient(f"http://127.0.0.1:{free_port()}", token(Role.SERVICE))
+    creds = RegistryCredentials(registry)
     try:
         results = await asyncio.gather(*(creds.get(uuid.uuid4()) for _ in range(3)), return_exceptions=True)
-        assert all(isinstance(r, httpx.ConnectError) for r in results), results
+        assert all(isinstance(r, RegistryUnavailable) for r in results), results
     finally:
         await creds.close()
+        await registry.aclose()

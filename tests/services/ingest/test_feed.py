@@ -68,11 +68,10 @@ async def test_the_fleet_follows_the_registry(
                 break
             await asyncio.sleep(0.2)
         first, second = seen[devices[0]["id"]], seen[devices[1]["id"]]
-        assert (first.name, first.district, first.jurisdiction, first.has_credentials, first.removed) == (
+        assert (first.name, first.district, first.jurisdiction, first.removed) == (
             "正门",
             "盘龙区",
             "kunming-2012",
-            True,
             False,
         )
         assert second.removed

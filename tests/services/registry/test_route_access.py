@@ -49,6 +49,7 @@ def _fill(path: str, values: dict[str, str] | None = None) -> str:
         "filing_id",
         "material_id",
         "notice_id",
+        "camera_id",
     ):
         out = out.replace("{" + name + "}", values.get(name, str(uuid.uuid4())))
     return out.replace("{code}", "filing_form")

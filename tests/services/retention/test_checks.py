@@ -19,9 +19,11 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from jifang.auth import Role
 from jifang.credentials import RegistryCredentials
 from jifang.db import session_scope
+from jifang.mirror import sync_fleet
 from jifang.policy import load_policy_book
+from jifang.registry_client import RegistryClient
 from services.retention.checks import RetentionChecker, RetentionMetrics
-from services.retention.feed import reconcile
+from services.retention.feed import RecordedFleet
 from services.retention.findings import render_findings
 from services.retention.models import OutboxEvent
 from services.retention.reading import ReadLimits
@@ -91,9 +93,15 @@ async def registered(
     return unit["id"], ids
 
 
+async def synced(maker: async_sessionmaker[AsyncSession], registry_url: str, token: TokenFactory) -> None:
+    """Retention's mirror made equal to the registry, as at start-up."""
+    async with RegistryClient(registry_url, token(Role.SERVICE)) as registry:
+        await sync_fleet(maker, RecordedFleet, registry)
+
+
 def checker(registry_url: str, token: TokenFactory) -> RetentionChecker:
     return RetentionChecker(
-        RegistryCredentials(registry_url, token(Role.SERVICE)),
+        RegistryCredentials(RegistryClient(registry_url, token(Role.SERVICE))),
         RetentionMetrics(CollectorRegistry()),
         load_policy_book(),
         window=timedelta(days=30),
@@ -128,7 +136,7 @@ async def test_verdicts_and_reasons_for_a_fleet(
     unit_id, ids = await registered(client, token, fleet, "harbin-2008")
     for name, fault in FAULTS.items():
         await fleet.update(name, fault)
-    await reconcile(retention_maker, registry_url, token(Role.SERVICE))
+    await synced(retention_maker, registry_url, token)
     c = checker(registry_url, token)
     results = await check_unit(retention_maker, c, unit_id)
 
@@ -173,7 +181,7 @@ async def test_a_deletion_between_two_checks(
     fleet: Fleet,
 ) -> None:
     unit_id, ids = await registered(client, token, fleet, "kunming-2012")
-    await reconcile(retention_maker, registry_url, token(Role.SERVICE))
+    await synced(retention_maker, registry_url, token)
     c = checker(registry_url, token)
     first = await check_unit(retention_maker, c, unit_id)
     assert first[ids["forty"]][0]["verdict"] == "compliant"

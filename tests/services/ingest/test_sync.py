@@ -1,5 +1,6 @@
-"""At start-up ingest's mirror is made equal to the registry: what the topic no longer holds
-is learnt from the registry's API, and devices the registry no longer has stop being watched."""
+"""At start-up ingest's mirror is made equal to the registry's fleet view: what the topic no
+longer holds is learnt from the registry, and devices the registry no longer has stop being
+watched."""
 
 from __future__ import annotations
 
@@ -10,13 +11,15 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from jifang.auth import Role
 from jifang.db import session_scope
-from services.ingest.reconcile import reconcile
+from jifang.mirror import sync_fleet
+from jifang.registry_client import RegistryClient
+from services.ingest.feed import WatchedFleet
 from services.ingest.repository import WatchedDeviceRepository
 from tests.conftest import TokenFactory, auth
 from tests.services.registry.factories import create_device, create_unit
 
 
-async def test_mirror_equals_the_registry_after_reconciliation(
+async def test_mirror_equals_the_registry_after_the_start_up_sync(
     client: httpx.AsyncClient,
     registry_url: str,
     token: TokenFactory,
@@ -40,14 +43,14 @@ async def test_mirror_equals_the_registry_after_reconciliation(
                 "kind": "camera",
                 "name": "gone",
                 "onvif_address": "http://127.0.0.1:9/",
-                "has_credentials": False,
                 "serial_number": None,
                 "district": "x",
                 "jurisdiction": "harbin-2008",
             }
         )
-    upserted, removed = await reconcile(maker, registry_url, token(Role.SERVICE))
-    assert upserted >= 2 and removed >= 1
+    async with RegistryClient(registry_url, token(Role.SERVICE)) as registry:
+        synced = await sync_fleet(maker, WatchedFleet, registry)
+    assert synced.devices >= 2 and synced.removed >= 1
     async with maker() as session:
         repo = WatchedDeviceRepository(session)
         active = {d.device_id: d for d in await repo.active()}

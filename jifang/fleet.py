@@ -1,0 +1,63 @@
+"""The registry's views for other services, as one contract: the registry answers with these
+models and :mod:`jifang.registry_client` reads them, so the two cannot drift apart.
+
+- the **fleet view**: the whole fleet flat, a row per device with what every mirror needs of
+  its unit, place and system (and a row without a device for a unit that has none), paged
+  by unit;
+- the **camera view**: what a call-up needs to know of one camera, in one request.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class FleetEntry(BaseModel):
+    """One device with its unit, place and system; the device fields are null on the one row
+    of a unit without devices."""
+
+    model_config = ConfigDict(frozen=True)
+
+    unit_id: uuid.UUID
+    unit_name: str
+    district: str
+    jurisdiction: str
+    device_id: uuid.UUID | None = None
+    kind: str | None = None
+    name: str | None = None
+    onvif_address: str | None = None
+    serial_number: str | None = None
+    parent_id: uuid.UUID | None = None
+    channel_no: int | None = None
+    location_type: str | None = None
+    place_id: uuid.UUID | None = None
+    place_category: str | None = None
+    system_id: uuid.UUID | None = None
+    system_acceptance_date: dt.date | None = None
+    system_networking: str | None = None
+
+
+class FleetPage(BaseModel):
+    items: list[FleetEntry]
+    next_after_unit: uuid.UUID | None = Field(
+        description="Pass as `after_unit` for the next page; null on the last page"
+    )
+
+
+class CameraView(BaseModel):
+    """A camera (or any device) as the gateway checks it before a call-up."""
+
+    camera_id: uuid.UUID
+    unit_id: uuid.UUID
+    kind: str
+    name: str
+    location_type: str | None
+    jurisdiction: str
+    district: str
+    reachable: bool = Field(description="An ONVIF address is on file: the platform reaches the device")
+    networking: str | None = Field(description="The networking status of the device's system, if any")
+    parent_id: uuid.UUID | None = None
+    channel_no: int | None = None

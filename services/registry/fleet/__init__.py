@@ -1,0 +1,1 @@
+"""The registry's views for other services: the whole fleet flat, and one camera."""
