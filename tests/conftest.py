@@ -8,7 +8,6 @@ import os
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -140,9 +139,7 @@ async def eventually(condition: Callable[[], bool | Awaitable[bool]], timeout: f
 
 # The registry, which every other service and the deployment checks talk to.
 @pytest.fixture(scope="session")
-def registry_settings(
-    database_url: str, bootstrap: str, signing_keys: tuple[str, str]
-) -> RegistrySettings:
+def registry_settings(database_url: str, bootstrap: str, signing_keys: tuple[str, str]) -> RegistrySettings:
     return RegistrySettings(
         database_url=database_url,
         kafka_bootstrap_servers=bootstrap,
