@@ -61,7 +61,6 @@ async def registry_stack() -> AsyncIterator[Stack]:
             "REGISTRY_PORT": str(port),
             "REGISTRY_CREDENTIALS_KEY": generate_key_b64(),
             "REGISTRY_LOG_LEVEL": "WARNING",
-            "REGISTRY_STORAGE_DIR": str(tmp / "files"),
         }
         proc = subprocess.Popen([sys.executable, "-m", "services.registry"], env=env)  # noqa: ASYNC220
         url = f"http://127.0.0.1:{port}"

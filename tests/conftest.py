@@ -8,7 +8,6 @@ import os
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -96,11 +95,6 @@ def token(signing_keys: tuple[str, str]) -> TokenFactory:
     return make
 
 
-@pytest.fixture(scope="session")
-def run_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("run")
-
-
 def auth(tok: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {tok}"}
 
@@ -145,9 +139,7 @@ async def eventually(condition: Callable[[], bool | Awaitable[bool]], timeout: f
 
 # The registry, which every other service and the deployment checks talk to.
 @pytest.fixture(scope="session")
-def registry_settings(
-    database_url: str, bootstrap: str, signing_keys: tuple[str, str], run_dir: Path
-) -> RegistrySettings:
+def registry_settings(database_url: str, bootstrap: str, signing_keys: tuple[str, str]) -> RegistrySettings:
     return RegistrySettings(
         database_url=database_url,
         kafka_bootstrap_servers=bootstrap,
@@ -157,7 +149,6 @@ def registry_settings(
         jwt_issuer=ISSUER,
         credentials_key=generate_key_b64(),
         credentials_key_file=None,
-        storage_dir=str(run_dir / "registry-files"),
         outbox_poll_interval_s=0.05,
         heartbeat_check_interval_s=0.2,
         metrics_refresh_interval_s=0.2,

@@ -32,7 +32,6 @@ from services.registry.models import OutboxEvent
 from services.registry.nvr.endpoints import router as nvr_router
 from services.registry.places.endpoints import router as places_router
 from services.registry.settings import RegistrySettings
-from services.registry.storage import FilesystemStorage
 from services.registry.systems.endpoints import router as systems_router
 from services.registry.units.endpoints import router as units_router
 
@@ -76,7 +75,6 @@ def create_app(settings: RegistrySettings | None = None, *, run_loops: bool = Tr
         app.state.cipher = CredentialCipher.from_base64(
             settings.credentials_key_b64(), settings.credentials_key_id
         )
-        app.state.storage = FilesystemStorage(Path(settings.storage_dir))
         app.state.token_verifier = TokenVerifier(
             audience=settings.jwt_audience,
             issuer=settings.jwt_issuer,

@@ -13,13 +13,16 @@ from jifang.db import session_scope
 from jifang.policy import PolicyBook
 from jifang.secrets import CredentialCipher
 from services.registry.settings import RegistrySettings
-from services.registry.storage import MaterialStorage
+from services.registry.storage import DatabaseMaterialStorage, MaterialStorage
 
 
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
     """The edge owns the transaction: commit after the endpoint, roll back on error."""
     async with session_scope(request.app.state.sessionmaker) as session:
         yield session
+
+
+SessionDep = Annotated[AsyncSession, Depends(get_session)]
 
 
 def get_policy_book(request: Request) -> PolicyBook:
@@ -32,9 +35,10 @@ def get_cipher(request: Request) -> CredentialCipher:
     return cipher
 
 
-def get_storage(request: Request) -> MaterialStorage:
-    storage: MaterialStorage = request.app.state.storage
-    return storage
+def get_storage(session: SessionDep) -> MaterialStorage:
+    """Materials are written in the request's own transaction (the endpoint's session: FastAPI
+    resolves a dependency once per request)."""
+    return DatabaseMaterialStorage(session)
 
 
 def get_settings(request: Request) -> RegistrySettings:
@@ -42,7 +46,6 @@ def get_settings(request: Request) -> RegistrySettings:
     return settings
 
 
-SessionDep = Annotated[AsyncSession, Depends(get_session)]
 PolicyBookDep = Annotated[PolicyBook, Depends(get_policy_book)]
 CipherDep = Annotated[CredentialCipher, Depends(get_cipher)]
 StorageDep = Annotated[MaterialStorage, Depends(get_storage)]

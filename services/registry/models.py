@@ -315,6 +315,18 @@ class FilingMaterial(Base):
     uploaded_by: Mapped[str] = mapped_column(String(200))
 
 
+class FilingMaterialBlob(Base):
+    """A material's bytes, under its ``FilingMaterial.storage_key``: in the database, so every
+    registry replica serves them and the database's backups hold them. A table of its own, so
+    that listing a filing's materials never reads their content."""
+
+    __tablename__ = "filing_material_blobs"
+
+    key: Mapped[str] = mapped_column(String(300), primary_key=True)
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[dt.datetime] = _now()
+
+
 class Inspection(Base):
     """An inspection record: the annual full function check, or a re-check."""
 

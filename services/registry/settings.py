@@ -14,7 +14,6 @@ class RegistrySettings(ServiceSettings):
     credentials_key: SecretStr | None = None
     credentials_key_file: str | None = ".run/registry-credentials.key"
     credentials_key_id: str = "k1"
-    storage_dir: str = ".run/registry-files"
     max_material_bytes: int = 20 * 1024 * 1024
     max_import_bytes: int = 64 * 1024 * 1024
     enrollment_token_ttl_s: int = 24 * 3600
