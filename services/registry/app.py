@@ -31,6 +31,7 @@ from services.registry.loops import FindingsSweep, HeartbeatWatchdog, RegistryGa
 from services.registry.models import OutboxEvent
 from services.registry.nvr.endpoints import router as nvr_router
 from services.registry.places.endpoints import router as places_router
+from services.registry.policy.endpoints import router as policy_router
 from services.registry.settings import RegistrySettings
 from services.registry.systems.endpoints import router as systems_router
 from services.registry.units.endpoints import router as units_router
@@ -52,6 +53,7 @@ def api_router() -> APIRouter:
         nvr_router,
         imports_router,
         fleet_router,
+        policy_router,
     ):
         api.include_router(r)
     return api

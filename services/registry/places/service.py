@@ -33,7 +33,8 @@ def check_place_fields(
         raise ValidationFailed.single(
             "category",
             "known-place-category",
-            f"{category!r} is not a mandated place category of {pack.id}; known: "
+            f"{category!r} is not a mandated place category of {pack.id} (each with its name and "
+            f"article: GET /api/v1/policy/{pack.id}); known: "
             + ", ".join(c.code for c in pack.place_categories),
         )
     if vehicle_category is not None:

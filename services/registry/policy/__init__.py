@@ -1,0 +1,1 @@
+"""The policy packs as published: what a unit under each pack must do, with the articles."""
