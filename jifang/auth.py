@@ -22,6 +22,7 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from jifang.errors import Forbidden, Unauthenticated
+from jifang.state import AppSlot
 
 ALGORITHMS = ["EdDSA", "ES256", "RS256"]
 PUBLIC_PATHS = frozenset({"/healthz", "/readyz", "/metrics", "/openapi.json", "/docs", "/redoc"})
@@ -130,6 +131,8 @@ def principal_from_claims(claims: dict[str, Any]) -> Principal:
 
 
 _bearer = HTTPBearer(auto_error=False)
+# Where a service's lifespan puts its verifier.
+TOKEN_VERIFIER = AppSlot("token_verifier", TokenVerifier)
 
 
 async def current_principal(
@@ -138,8 +141,7 @@ async def current_principal(
 ) -> Principal:
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise Unauthenticated("A bearer token is required")
-    verifier: TokenVerifier = request.app.state.token_verifier
-    return await verifier.verify(credentials.credentials)
+    return await TOKEN_VERIFIER.of(request.app).verify(credentials.credentials)
 
 
 class RoleRequirement:

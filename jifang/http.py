@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
@@ -21,6 +20,7 @@ from fastapi import FastAPI, Request, Response
 from fastapi.routing import iter_route_contexts
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.exposition import generate_latest
+from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -28,9 +28,13 @@ from jifang.db import ping
 from jifang.errors import PayloadTooLarge, install_problem_handlers, problem_response
 from jifang.kafka import broker_bootstrap_check
 from jifang.logging import configure_logging, request_id_var
+from jifang.settings import ServiceSettings
+from jifang.state import AppSlot
 
 log = logging.getLogger("jifang.http")
 ReadinessCheck = Callable[[], Awaitable[None]]
+# Where a service's lifespan puts its database engine (read by the readiness check).
+DATABASE_ENGINE = AppSlot("engine", AsyncEngine)
 REQUEST_ID_HEADER = "x-request-id"
 
 
@@ -211,11 +215,11 @@ class _BodyTooLarge(Exception):
 def database_and_broker(
     bootstrap_servers: str,
 ) -> Callable[[FastAPI], Sequence[tuple[str, ReadinessCheck]]]:
-    """Readiness of a service that needs its database (``app.state.engine``) and the broker."""
+    """Readiness of a service that needs its database (in :data:`DATABASE_ENGINE`) and the broker."""
 
     def checks(app: FastAPI) -> Sequence[tuple[str, ReadinessCheck]]:
         return [
-            ("database", lambda: ping(app.state.engine)),
+            ("database", lambda: ping(DATABASE_ENGINE.of(app))),
             ("broker", lambda: broker_bootstrap_check(bootstrap_servers)),
         ]
 
@@ -274,17 +278,17 @@ def create_service_app(
     return app
 
 
-def serve(service: str, app_factory: str, env_prefix: str, default_port: int) -> None:
-    """Run a service's app with uvicorn: ``{PREFIX}HOST``, ``{PREFIX}PORT``, ``{PREFIX}LOG_LEVEL``,
-    ``{PREFIX}WORKERS`` (processes, default 1)."""
+def serve(app_factory: str, settings: ServiceSettings) -> None:
+    """Run a service's app with uvicorn on its settings' host and port, with their number of
+    worker processes and log level."""
 
-    configure_logging(service, os.environ.get(f"{env_prefix}LOG_LEVEL", "INFO"))
+    configure_logging(settings.service_name, settings.log_level)
     uvicorn.run(
         app_factory,
         factory=True,
-        host=os.environ.get(f"{env_prefix}HOST", "127.0.0.1"),
-        port=int(os.environ.get(f"{env_prefix}PORT", str(default_port))),
+        host=settings.host,
+        port=settings.port,
         log_config=None,
         timeout_graceful_shutdown=10,
-        workers=int(os.environ.get(f"{env_prefix}WORKERS", "1")),
+        workers=settings.workers,
     )

@@ -49,6 +49,11 @@ class ServiceSettings(BaseSettings):
     jwks_url: str | None = Field(default=None, validation_alias=AliasChoices("jwks_url", "JWKS_URL"))
     jwt_audience: str = "jifang"
     jwt_issuer: str = "jifang-dev"
+    # How `python -m services.<name>` serves ({PREFIX}HOST, {PREFIX}PORT, {PREFIX}WORKERS,
+    # {PREFIX}LOG_LEVEL); each service sets its own default port.
+    host: str = "127.0.0.1"
+    port: int
+    workers: int = 1
     log_level: str = "INFO"
     max_body_bytes: int = 1_048_576
 

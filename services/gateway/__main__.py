@@ -5,10 +5,11 @@ import asyncio
 import sys
 
 from jifang.http import serve
+from services.gateway.settings import GatewaySettings
 
 if __name__ == "__main__":
     if sys.argv[1:2] == ["verify"]:
         from services.gateway.cli import verify_main
 
         sys.exit(asyncio.run(verify_main()))
-    serve("gateway", "services.gateway.app:create_app", "GATEWAY_", 8000)
+    serve("services.gateway.app:create_app", GatewaySettings())

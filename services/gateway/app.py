@@ -9,14 +9,15 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from prometheus_client import CollectorRegistry
 
-from jifang.auth import TokenVerifier
+from jifang.auth import TOKEN_VERIFIER, TokenVerifier
 from jifang.db import create_engine, create_sessionmaker
-from jifang.http import create_service_app, database_and_broker
+from jifang.http import DATABASE_ENGINE, create_service_app, database_and_broker
 from jifang.logging import configure_logging
 from jifang.policy import load_policy_book
 from jifang.registry_client import RegistryClient
 from services.gateway.callups import CallUpMetrics, CallUps
 from services.gateway.cameras import RegistryCameras
+from services.gateway.deps import GATEWAY_STATE, GatewayState
 from services.gateway.endpoints import router
 from services.gateway.grants import GrantSigner
 from services.gateway.proxy import RateLimiter, ServiceProxy
@@ -40,32 +41,39 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         engine = create_engine(
             settings.database_url, settings.db_pool_size, "gateway", role=settings.database_role
         )
-        app.state.engine = engine
-        app.state.settings = settings
-        app.state.sessionmaker = create_sessionmaker(engine)
-        app.state.register_sessionmaker = create_sessionmaker(
-            engine.execution_options(isolation_level="AUTOCOMMIT")
-        )
-        app.state.token_verifier = TokenVerifier(
-            audience=settings.jwt_audience,
-            issuer=settings.jwt_issuer,
-            public_key_pem=settings.public_key_pem(),
-            jwks_url=settings.jwks_url,
+        DATABASE_ENGINE.set(app, engine)
+        TOKEN_VERIFIER.set(
+            app,
+            TokenVerifier(
+                audience=settings.jwt_audience,
+                issuer=settings.jwt_issuer,
+                public_key_pem=settings.public_key_pem(),
+                jwks_url=settings.jwks_url,
+            ),
         )
         registry = RegistryClient(
             settings.registry_url, settings.service_token.get_secret_value(), timeout_s=3.0
         )
         cameras = RegistryCameras(registry, settings.camera_cache_s)
-        app.state.signer = GrantSigner(
+        signer = GrantSigner(
             settings.grant_key.get_secret_value().encode(), settings.grant_lifetime_s, settings.relay_url
         )
-        app.state.callups = CallUps(cameras, app.state.signer, load_policy_book(), callup_metrics)
         proxy = ServiceProxy(
             {"registry": settings.registry_url, "retention": settings.retention_url},
             settings.upstream_timeout_s,
         )
-        app.state.proxy = proxy
-        app.state.rate_limiter = RateLimiter(settings.rate_limit_per_s, settings.rate_limit_burst)
+        GATEWAY_STATE.set(
+            app,
+            GatewayState(
+                settings=settings,
+                sessions=create_sessionmaker(engine),
+                register_sessions=create_sessionmaker(engine.execution_options(isolation_level="AUTOCOMMIT")),
+                callups=CallUps(cameras, signer, load_policy_book(), callup_metrics),
+                signer=signer,
+                proxy=proxy,
+                rate_limiter=RateLimiter(settings.rate_limit_per_s, settings.rate_limit_burst),
+            ),
+        )
         try:
             yield
         finally:

@@ -31,10 +31,21 @@ class Granted:
     use_seq: int
 
 
-@dataclass(frozen=True)
-class Refused:
-    error: JifangError
-    use_seq: int
+class CallUpRefused(JifangError):
+    """A refused call-up, already in the register: answered as its refusal (403, 404, 422),
+    with the number of the register's record of it (``use_seq``)."""
+
+    def __init__(self, refusal: JifangError, use_seq: int) -> None:
+        super().__init__(refusal.detail)
+        self.refusal = refusal
+        self.use_seq = use_seq
+        self.status, self.slug, self.title = refusal.status, refusal.slug, refusal.title
+
+    def extensions(self) -> dict[str, Any]:
+        return {**self.refusal.extensions(), "use_seq": self.use_seq}
+
+    def headers(self) -> dict[str, str]:
+        return self.refusal.headers()
 
 
 class CallUpMetrics:
@@ -67,17 +78,23 @@ class CallUps:
 
     async def call_up(
         self, session: AsyncSession, principal: Principal, req: CallUpRequest, client_ip: str | None
-    ) -> Granted | Refused:
-        outcome = await self._call_up(UseRegister(session), principal, req, client_ip)
+    ) -> Granted:
+        """The grant, once registered; :class:`CallUpRefused` once the refusal is registered."""
+        try:
+            granted = await self._call_up(UseRegister(session), principal, req, client_ip)
+        except CallUpRefused:
+            self._count(principal, req, "refused")
+            raise
+        self._count(principal, req, "granted")
+        return granted
+
+    def _count(self, principal: Principal, req: CallUpRequest, outcome: str) -> None:
         if self.metrics is not None:
-            self.metrics.callups.labels(
-                req.mode, "granted" if isinstance(outcome, Granted) else "refused", principal.bureau or "none"
-            ).inc()
-        return outcome
+            self.metrics.callups.labels(req.mode, outcome, principal.bureau or "none").inc()
 
     async def _call_up(
         self, register: UseRegister, principal: Principal, req: CallUpRequest, client_ip: str | None
-    ) -> Granted | Refused:
+    ) -> Granted:
         camera_id = _uuid(req.camera_id)
         camera: Camera | None = None
         try:
@@ -89,7 +106,7 @@ class CallUps:
             refused_seq = await self._register(
                 register, self._fields(principal, req, camera_id, camera, client_ip, refusal)
             )
-            return Refused(refusal, refused_seq)
+            raise CallUpRefused(refusal, refused_seq) from refusal
         grant_id = uuid.uuid4()
         seq = await self._register(
             register,

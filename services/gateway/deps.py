@@ -1,62 +1,78 @@
-"""Request dependencies of the gateway, as Annotated aliases."""
+"""The gateway's application state and its request dependencies, as Annotated aliases."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import Depends, Request
-from sqlalchemy.ext.asyncio import AsyncSession
+from fastapi import Depends
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from jifang.auth import Principal, Role, current_principal, require
 from jifang.db import session_scope
+from jifang.state import AppSlot
 from services.gateway.callups import CallUps
 from services.gateway.grants import GrantSigner
 from services.gateway.proxy import RateLimiter, ServiceProxy
 from services.gateway.settings import GatewaySettings
 
 
-async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
-    """The edge owns the transaction: commit after the endpoint, roll back on error."""
-    async with session_scope(request.app.state.sessionmaker) as session:
-        yield session
+@dataclass(frozen=True)
+class GatewayState:
+    """What the gateway's requests use, built once in its lifespan."""
+
+    settings: GatewaySettings
+    sessions: async_sessionmaker[AsyncSession]
+    # Sessions in autocommit: for appending to the use register (see get_register_session).
+    register_sessions: async_sessionmaker[AsyncSession]
+    callups: CallUps
+    signer: GrantSigner
+    proxy: ServiceProxy
+    rate_limiter: RateLimiter
 
 
-async def get_register_session(request: Request) -> AsyncIterator[AsyncSession]:
-    """For appending to the use register: every statement commits by itself (autocommit), so
-    the register's lock is held for one statement and its commit, not for a round trip more:
-    the call-up's record is durable the moment its INSERT returns."""
-    async with session_scope(request.app.state.register_sessionmaker) as session:
-        yield session
-
+GATEWAY_STATE = AppSlot("gateway", GatewayState)
+StateDep = Annotated[GatewayState, Depends(GATEWAY_STATE)]
 
 # Dependencies are coroutines: a plain function would be run in a worker thread per request.
-async def get_callups(request: Request) -> CallUps:
-    callups: CallUps = request.app.state.callups
-    return callups
 
 
-async def get_signer(request: Request) -> GrantSigner:
-    signer: GrantSigner = request.app.state.signer
-    return signer
+async def get_session(state: StateDep) -> AsyncIterator[AsyncSession]:
+    """The edge owns the transaction: commit after the endpoint, roll back on error."""
+    async with session_scope(state.sessions) as session:
+        yield session
 
 
-async def get_settings(request: Request) -> GatewaySettings:
-    settings: GatewaySettings = request.app.state.settings
-    return settings
+async def get_register_session(state: StateDep) -> AsyncIterator[AsyncSession]:
+    """For appending to the use register: every statement commits by itself (autocommit), so
+    the register's lock is held for one statement and its commit, not for a round trip more:
+    the call-up's record is durable the moment its INSERT returns. Nothing left to commit."""
+    async with state.register_sessions() as session:
+        yield session
 
 
-async def get_proxy(request: Request) -> ServiceProxy:
-    proxy: ServiceProxy = request.app.state.proxy
-    return proxy
+async def get_callups(state: StateDep) -> CallUps:
+    return state.callups
+
+
+async def get_signer(state: StateDep) -> GrantSigner:
+    return state.signer
+
+
+async def get_settings(state: StateDep) -> GatewaySettings:
+    return state.settings
+
+
+async def get_proxy(state: StateDep) -> ServiceProxy:
+    return state.proxy
 
 
 async def limited_caller(
-    request: Request, principal: Annotated[Principal, Depends(current_principal)]
+    state: StateDep, principal: Annotated[Principal, Depends(current_principal)]
 ) -> Principal:
     """An authenticated caller within its rate (429 with Retry-After beyond it)."""
-    limiter: RateLimiter = request.app.state.rate_limiter
-    limiter.take(principal.subject)
+    state.rate_limiter.take(principal.subject)
     return principal
 
 

@@ -7,13 +7,11 @@ from typing import Annotated, Literal
 
 from aiokafka import AIOKafkaConsumer
 from fastapi import APIRouter, Depends, Header, Query, Request, Response, status
-from fastapi.responses import JSONResponse, StreamingResponse
+from fastapi.responses import StreamingResponse
 
 from jifang.db import session_scope
-from jifang.errors import problem_response
 from services.gateway import uses
 from services.gateway.alarms import AlarmFilter, alarm_stream
-from services.gateway.callups import Refused
 from services.gateway.deps import (
     AnyCaller,
     CallUpsDep,
@@ -26,6 +24,7 @@ from services.gateway.deps import (
     SessionDep,
     SettingsDep,
     SignerDep,
+    StateDep,
 )
 from services.gateway.register import RegisterFilter, UseRegister
 from services.gateway.schemas import CallUpRequest, ChainRead, GrantRead, RelayAuthRequest, UsePage
@@ -40,27 +39,16 @@ async def call_up(
     session: RegisterSessionDep,
     callups: CallUpsDep,
     principal: AnyCaller,
-) -> GrantRead | JSONResponse:
+) -> GrantRead:
     """Call up one camera, live or a playback range: registered first, then granted."""
     client_ip = request.client.host if request.client else None
-    outcome = await callups.call_up(session, principal, body, client_ip)
     # Fail closed: the use is committed (autocommit: its INSERT did) before anything leaves;
-    # if that failed, the error answered 503 and no grant exists.
-    await session.commit()
-    if isinstance(outcome, Refused):
-        err = outcome.error
-        return problem_response(
-            err.status,
-            err.slug,
-            err.title,
-            err.detail,
-            request.url.path,
-            extensions={**err.extensions(), "use_seq": outcome.use_seq},
-        )
-    g = outcome.grant
+    # if that failed, the error answers 503 and no grant exists.
+    granted = await callups.call_up(session, principal, body, client_ip)
+    g = granted.grant
     return GrantRead(
         grant_id=g.grant_id,
-        use_seq=outcome.use_seq,
+        use_seq=granted.use_seq,
         token=g.token,
         stream_url=g.stream_url,
         path=g.path,
@@ -118,7 +106,7 @@ async def list_uses(
 
 @router.get("/api/v1/register/export", tags=["use register"])
 async def export_uses(
-    request: Request,
+    state: StateDep,
     _: RegisterAuditor,
     filters: RegisterFilters,
     format: Literal["csv", "json"] = "csv",
@@ -126,7 +114,7 @@ async def export_uses(
     """The register for the annual inspection, in register order (CSV or JSON)."""
 
     async def body() -> AsyncIterator[str]:
-        async with session_scope(request.app.state.sessionmaker) as session:
+        async with session_scope(state.sessions) as session:
             async for chunk in uses.export(session, filters, format):
                 yield chunk
 

@@ -10,6 +10,7 @@ class GatewaySettings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="GATEWAY_", extra="ignore", populate_by_name=True)
 
     service_name: str = "gateway"
+    port: int = 8000
     registry_url: str = "http://127.0.0.1:8001"
     # The service token with which the gateway reads cameras from the registry.
     service_token: SecretStr | None = None

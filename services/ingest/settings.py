@@ -10,6 +10,7 @@ class IngestSettings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="INGEST_", extra="ignore", populate_by_name=True)
 
     service_name: str = "ingest"
+    port: int = 8002
     registry_url: str = "http://127.0.0.1:8001"
     # The service token with which ingest reads device credentials from the registry.
     service_token: SecretStr | None = None

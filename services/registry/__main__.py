@@ -1,6 +1,7 @@
 """`python -m services.registry`: run the registry on its port (8001 by default)."""
 
 from jifang.http import serve
+from services.registry.settings import RegistrySettings
 
 if __name__ == "__main__":
-    serve("registry", "services.registry.app:create_app", "REGISTRY_", 8001)
+    serve("services.registry.app:create_app", RegistrySettings())

@@ -10,6 +10,7 @@ class RegistrySettings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="REGISTRY_", extra="ignore", populate_by_name=True)
 
     service_name: str = "registry"
+    port: int = 8001
     # AES-256 key (base64) for device credentials at rest; `make run` generates a dev key.
     credentials_key: SecretStr | None = None
     credentials_key_file: str | None = ".run/registry-credentials.key"

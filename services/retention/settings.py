@@ -10,6 +10,7 @@ class RetentionSettings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="RETENTION_", extra="ignore", populate_by_name=True)
 
     service_name: str = "retention"
+    port: int = 8003
     registry_url: str = "http://127.0.0.1:8001"
     # The service token with which retention reads the fleet and device credentials.
     service_token: SecretStr | None = None

@@ -79,11 +79,7 @@ def _python_patterns(schema: Any) -> Any:
 
 
 def _known_env(settings: type[Any], prefix: str) -> set[str]:
-    return {prefix + name.upper() for name in settings.model_fields} | {
-        prefix + "HOST",
-        prefix + "PORT",
-        prefix + "WORKERS",
-    }
+    return {prefix + name.upper() for name in settings.model_fields}
 
 
 @pytest.mark.parametrize("overlay", OVERLAYS)
@@ -136,6 +132,7 @@ def test_containers_match_what_the_services_read(overlay: str) -> None:
         assert container["readinessProbe"]["httpGet"] == {"path": "/readyz", "port": "http"}
         env = {e["name"]: e for e in container["env"]}
         assert env[f"{prefix}PORT"]["value"] == str(port) and env[f"{prefix}HOST"]["value"] == "0.0.0.0"
+        assert settings.model_fields["port"].default == port  # the port it serves without the variable too
         names = set(env)
         for source in container["envFrom"]:
             names |= set(configmaps[source["configMapRef"]["name"]])

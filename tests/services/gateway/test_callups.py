@@ -98,8 +98,9 @@ async def test_refusals_are_clear_and_registered(
         ("purpose", "required"),
         ("destination", "required"),
     }
+    assert r.json()["use_seq"] > refused_admin
     r = await gateway.post("/api/v1/callups", json=callup(str(uuid.uuid4())), headers=operator)
-    assert r.status_code == 404
+    assert r.status_code == 404 and r.json()["use_seq"] > refused_admin
     now = dt.datetime.now(dt.UTC)
     too_old = callup(
         camera["id"],
