@@ -22,6 +22,7 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from jifang.errors import Forbidden, Unauthenticated
+from jifang.openapi import answers
 from jifang.state import AppSlot
 
 ALGORITHMS = ["EdDSA", "ES256", "RS256"]
@@ -135,6 +136,7 @@ _bearer = HTTPBearer(auto_error=False)
 TOKEN_VERIFIER = AppSlot("token_verifier", TokenVerifier)
 
 
+@answers(401)
 async def current_principal(
     request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
@@ -144,6 +146,7 @@ async def current_principal(
     return await TOKEN_VERIFIER.of(request.app).verify(credentials.credentials)
 
 
+@answers(401, 403)
 class RoleRequirement:
     """A route's declaration of who may call it; introspected by the route-walk test."""
 

@@ -172,6 +172,15 @@ def _loc_to_field(loc: Sequence[Any]) -> str:
     return ".".join(str(p) for p in loc)
 
 
+def _not_json_body(request: Request, exc: RequestValidationError) -> bool:
+    """A JSON body sent as another media type (FastAPI reads it as bytes, and the body then
+    fails validation as a whole): that is a 415, not an invalid field."""
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if not content_type or content_type == "application/json" or content_type.endswith("+json"):
+        return False
+    return any(tuple(e.get("loc", ()))[:1] == ("body",) for e in exc.errors())
+
+
 def install_problem_handlers(app: FastAPI) -> None:
     """Map every error to problem+json; nothing escapes as an HTML or bare 500."""
 
@@ -189,6 +198,9 @@ def install_problem_handlers(app: FastAPI) -> None:
 
     async def on_validation(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, RequestValidationError)
+        if _not_json_body(request, exc):
+            media = UnsupportedMediaType("Send the body as application/json")
+            return problem_response(media.status, media.slug, media.title, media.detail, request.url.path)
         errors = [
             FieldError(
                 _loc_to_field(e.get("loc", ())),

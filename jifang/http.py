@@ -28,6 +28,7 @@ from jifang.db import ping
 from jifang.errors import PayloadTooLarge, install_problem_handlers, problem_response
 from jifang.kafka import broker_bootstrap_check
 from jifang.logging import configure_logging, request_id_var
+from jifang.openapi import install_problem_documentation
 from jifang.settings import ServiceSettings
 from jifang.state import AppSlot
 
@@ -239,6 +240,7 @@ def create_service_app(
 ) -> FastAPI:
     app = FastAPI(title=title, version=version, lifespan=lifespan, description=description)
     install_problem_handlers(app)
+    install_problem_documentation(app)
     app.add_middleware(InputGuardMiddleware, max_bytes=max_body_bytes, overrides=body_limit_overrides)
     app.add_middleware(RequestContextMiddleware, metrics=HttpMetrics(registry), templates=RouteTemplates(app))
 

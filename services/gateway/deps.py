@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from jifang.auth import Principal, Role, current_principal, require
 from jifang.db import session_scope
+from jifang.openapi import answers
 from jifang.state import AppSlot
 from services.gateway.callups import CallUps
 from services.gateway.grants import GrantSigner
@@ -68,6 +69,7 @@ async def get_proxy(state: StateDep) -> ServiceProxy:
     return state.proxy
 
 
+@answers(429)
 async def limited_caller(
     state: StateDep, principal: Annotated[Principal, Depends(current_principal)]
 ) -> Principal:

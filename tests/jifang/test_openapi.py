@@ -1,0 +1,91 @@
+"""Every error an operation can answer is in its OpenAPI document as problem+json, derived
+from what the operation is made of; and the app answers the statuses documented."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+import httpx
+import pytest
+from fastapi import Depends, FastAPI
+from pydantic import BaseModel
+
+from jifang.errors import Conflict, install_problem_handlers
+from jifang.openapi import answers, install_problem_documentation
+
+
+class Thing(BaseModel):
+    name: str
+
+
+@answers(429)
+async def limited() -> None:
+    return None
+
+
+def app_with_routes() -> FastAPI:
+    app = FastAPI()
+    install_problem_handlers(app)
+    install_problem_documentation(app)
+
+    @app.post("/api/v1/things", status_code=201, responses={409: {"description": "The name is taken"}})
+    async def create(thing: Thing, _: Annotated[None, Depends(limited)]) -> Thing:
+        if thing.name == "taken":
+            raise Conflict("The name is taken")
+        return thing
+
+    @app.get("/api/v1/things/{thing_id}")
+    async def get(thing_id: uuid.UUID) -> Thing:
+        return Thing(name=str(thing_id))
+
+    @app.get("/api/v1/hidden", include_in_schema=False)
+    async def hidden() -> None:
+        return None
+
+    return app
+
+
+def test_errors_are_derived_and_documented_as_problems() -> None:
+    spec = app_with_routes().openapi()
+    create = spec["paths"]["/api/v1/things"]["post"]["responses"]
+    assert sorted(create) == ["201", "409", "413", "415", "422", "429", "503"]
+    assert create["409"]["description"] == "The name is taken"
+    for status, response in create.items():
+        if status.startswith(("4", "5")):
+            media = response["content"]["application/problem+json"]
+            assert media["schema"] == {"$ref": "#/components/schemas/Problem"}
+            assert media["example"]["status"] == int(status)
+    assert "Retry-After" in create["429"]["headers"] and "Retry-After" in create["503"]["headers"]
+    assert sorted(spec["paths"]["/api/v1/things/{thing_id}"]["get"]["responses"]) == [
+        "200",
+        "404",
+        "422",
+        "503",
+    ]
+    assert "/api/v1/hidden" not in spec["paths"]
+    assert "HTTPValidationError" not in spec["components"]["schemas"]
+    assert {"type", "title", "status", "detail"} <= set(
+        spec["components"]["schemas"]["Problem"]["properties"]
+    )
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type", "status"),
+    [
+        ('{"name": "x"}', "application/json", 201),
+        ('{"name": "taken"}', "application/json", 409),
+        ('{"nom": "x"}', "application/json", 422),
+        ("name=x", "text/plain", 415),
+        ('{"name": "x"}', "application/xml", 415),
+    ],
+)
+async def test_the_app_answers_what_it_documents(body: str, content_type: str, status: int) -> None:
+    app = app_with_routes()
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as c:
+        r = await c.post("/api/v1/things", content=body, headers={"Content-Type": content_type})
+    assert r.status_code == status, r.text
+    documented = app.openapi()["paths"]["/api/v1/things"]["post"]["responses"]
+    assert str(status) in documented
+    if status >= 400:
+        assert r.headers["content-type"] == "application/problem+json"
