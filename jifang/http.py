@@ -244,8 +244,15 @@ def create_service_app(
     app.add_middleware(InputGuardMiddleware, max_bytes=max_body_bytes, overrides=body_limit_overrides)
     app.add_middleware(RequestContextMiddleware, metrics=HttpMetrics(registry), templates=RouteTemplates(app))
 
-    @app.get("/healthz", tags=["health"], summary="Liveness: the process answers")
+    @app.get(
+        "/healthz",
+        tags=["health"],
+        operation_id="health.live",
+        summary="Liveness: the process answers",
+        responses={200: {"content": {"application/json": {"example": {"status": "alive"}}}}},
+    )
     async def healthz() -> dict[str, str]:
+        """Answers as long as the process runs (the kubelet's liveness probe); checks nothing else."""
         return {"status": "alive"}
 
     readiness = Readiness(registry)
@@ -253,10 +260,22 @@ def create_service_app(
     @app.get(
         "/readyz",
         tags=["health"],
+        operation_id="health.ready",
         summary="Readiness: database and broker reachable",
-        responses={503: {"description": "A dependency is unreachable"}},
+        responses={
+            200: {
+                "content": {
+                    "application/json": {
+                        "example": {"status": "ready", "checks": {"database": "ok", "broker": "ok"}}
+                    }
+                }
+            },
+            503: {"description": "A dependency is unreachable (the problem names each check's result)"},
+        },
     )
     async def readyz(request: Request) -> Response:
+        """Checks every dependency (3 s each, at once): 200 when all answer, else 503 with each
+        check's result; the kubelet takes the pod out of its Service meanwhile."""
         results = await readiness.check(readiness_checks(request.app))
         if all(v == "ok" for v in results.values()):
             return JSONResponse({"status": "ready", "checks": results})
@@ -270,8 +289,27 @@ def create_service_app(
             headers={"Retry-After": "5"},
         )
 
-    @app.get("/metrics", tags=["health"], summary="Prometheus metrics", include_in_schema=True)
+    @app.get(
+        "/metrics",
+        tags=["health"],
+        operation_id="health.metrics",
+        summary="Prometheus metrics",
+        response_class=Response,
+        responses={
+            200: {
+                "content": {
+                    CONTENT_TYPE_LATEST: {
+                        "schema": {"type": "string"},
+                        "example": "# HELP service_ready 1 if every dependency answered at the last check\n"
+                        "# TYPE service_ready gauge\nservice_ready 1.0\n",
+                    }
+                }
+            }
+        },
+    )
     async def metrics(request: Request) -> Response:
+        """The Prometheus text exposition of this process's metrics; readiness is checked
+        again at each scrape."""
         # Readiness as of this scrape: Prometheus sees a dependency outage even where no
         # kubelet probes (make run), and an alert needs no second source.
         await readiness.check(readiness_checks(request.app))

@@ -183,9 +183,8 @@ def install_problem_documentation(app: FastAPI, *, public_prefixes: tuple[str, .
             if not isinstance(ctx.original_route, APIRoute) or not ctx.include_in_schema:
                 continue
             path = ctx.path_format or ""
-            if not path.startswith(public_prefixes):
-                continue
-            statuses = route_answers(ctx.dependant)
+            # Health and metrics answer their own way: only what they declare.
+            statuses = route_answers(ctx.dependant) if path.startswith(public_prefixes) else set()
             for method in (ctx.methods or set()) - {"HEAD", "OPTIONS"}:
                 operation = schema["paths"][path][method.lower()]
                 responses = operation.setdefault("responses", {})

@@ -13,6 +13,7 @@ from pydantic import BaseModel
 
 from jifang.errors import Conflict, install_problem_handlers
 from jifang.openapi import answers, install_problem_documentation
+from tests.contract import contract_violations
 
 
 class Thing(BaseModel):
@@ -89,3 +90,27 @@ async def test_the_app_answers_what_it_documents(body: str, content_type: str, s
     assert str(status) in documented
     if status >= 400:
         assert r.headers["content-type"] == "application/problem+json"
+
+
+def test_the_contract_check_finds_what_falls_short() -> None:
+    """The check every service's document passes (tests/services/*/test_contract.py) finds
+    each kind of shortfall."""
+    spec = app_with_routes().openapi()
+    found = "\n".join(contract_violations(spec))
+    assert "POST /api/v1/things: operationId 'create_api_v1_things_post' is not resource.action" in found
+    assert "GET /api/v1/things/{thing_id}: no description" in found
+    assert "POST /api/v1/things: no example of the application/json request body" in found
+    assert "POST /api/v1/things: no example of its 201 application/json response" in found
+    spec["paths"]["/api/v1/internal/x"] = {}
+    spec["paths"]["/api/v1/things"]["get"] = {
+        "operationId": "things.list",
+        "summary": "s",
+        "description": "d",
+        "tags": ["things"],
+        "parameters": [{"name": "sort", "in": "query", "schema": {"type": "string"}}],
+        "responses": {"422": {"content": {"application/json": {}}}},
+    }
+    found = "\n".join(contract_violations(spec))
+    assert "/api/v1/internal/x: an internal route is in the public document" in found
+    assert "GET /api/v1/things: the sort parameter is not an enum" in found
+    assert "GET /api/v1/things: 422 is not documented as application/problem+json" in found
