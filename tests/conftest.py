@@ -45,6 +45,19 @@ def database_url() -> Iterator[str]:
         asyncio.run(admin_execute(ADMIN_DSN, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
+@pytest.fixture
+def scratch_database_url() -> Iterator[str]:
+    """A database of its own for one test (a fuzzer's data touches nobody else's), dropped
+    afterwards; the test builds the schemas it needs with the migrations."""
+    name = f"jifang_scratch_{uuid.uuid4().hex[:10]}"
+    asyncio.run(admin_execute(ADMIN_DSN, f'CREATE DATABASE "{name}"'))
+    base = ADMIN_DSN.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://")
+    try:
+        yield f"{base}/{name}"
+    finally:
+        asyncio.run(admin_execute(ADMIN_DSN, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
 @pytest.fixture(scope="session")
 def broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalBroker | None]:
     """The real broker: the configured one, or a bundled Tansu on a free port."""
