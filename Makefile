@@ -18,21 +18,21 @@ install: $(STAMP)
 ## make run: PostgreSQL, the Kafka-compatible broker and every service, with defaults.
 ## make run MONITORING=1: also Prometheus on :9090 with the alerts (and Grafana on :3000 if installed).
 run: $(STAMP)
-	JIFANG_MONITORING=$(MONITORING) $(PY) -m jifang.devrun
+	JIFANG_MONITORING=$(MONITORING) $(PY) -m devtools.run
 
 ## make tokens: one dev token per role, for following the README with curl.
 tokens: $(STAMP)
-	$(PY) -m jifang.devtokens --shell
+	$(PY) -m devtools.tokens --shell
 
 ## make test: ruff, mypy, unit and integration tests against real PostgreSQL and Kafka.
 test: lint typecheck unit
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check jifang services simulator tests bench
-	$(VENV)/bin/ruff format --check jifang services simulator tests bench
+	$(VENV)/bin/ruff check jifang services simulator devtools tests bench
+	$(VENV)/bin/ruff format --check jifang services simulator devtools tests bench
 
 typecheck: $(STAMP)
-	$(VENV)/bin/mypy jifang services simulator bench
+	$(VENV)/bin/mypy jifang services simulator devtools bench
 
 unit: $(STAMP)
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
@@ -46,11 +46,11 @@ bench: $(STAMP)
 
 ## make topics: the platform's Kafka messages, decoded (ARGS="--from-beginning jifang.device-state.v1").
 topics: $(STAMP)
-	$(PY) -m jifang.topictail $(ARGS)
+	$(PY) -m devtools.topictail $(ARGS)
 
 ## make proto: regenerate the event classes from proto/.
 proto: $(STAMP)
-	$(PY) -m jifang.protogen
+	$(PY) -m devtools.protogen
 
 clean:
 	rm -rf $(VENV) .run

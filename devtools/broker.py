@@ -50,6 +50,9 @@ class LocalBroker:
             stdout=out,
             stderr=subprocess.STDOUT,
             env={**os.environ, "RUST_LOG": os.environ.get("RUST_LOG", "warn")},
+            # Stopped by whoever started it, after the services using it: not by a
+            # terminal's Ctrl-C, which reaches the whole foreground process group at once.
+            start_new_session=True,
         )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
