@@ -6,11 +6,11 @@ FROM python:3.11.7-slim-bookworm AS build
 ARG SERVICE
 ARG PORT
 RUN : "${SERVICE:?--build-arg SERVICE=registry|ingest|retention|gateway}" "${PORT:?--build-arg PORT=<its port>}"
-# The runtime dependencies only (no broker, simulator or test tools), each checked against its
-# hash in the lock.
+# The runtime dependencies only (no broker, simulator or test tools), as wheels, each checked
+# against its hash in the lock.
 COPY requirements.lock /tmp/requirements.lock
 RUN python -m venv /venv \
- && /venv/bin/pip install --no-cache-dir --require-hashes --no-deps -r /tmp/requirements.lock
+ && /venv/bin/pip install --no-cache-dir --require-hashes --no-deps --only-binary=:all: -r /tmp/requirements.lock
 
 FROM python:3.11.7-slim-bookworm
 ARG SERVICE
