@@ -27,10 +27,10 @@ from sqlalchemy import text
 
 from bench.registry_bench import bench
 from bench.stack import Stack, registry_stack
+from devtools.broker import free_port
+from devtools.run import wait_ready
 from jifang.auth import Role, issue_token
 from jifang.db import create_engine
-from jifang.devbroker import free_port
-from jifang.devrun import wait_ready
 from jifang.identifiers import make_uscc
 from jifang.migrate import upgrade_async
 from jifang.onvif.transport import DeviceConnection, HttpError

@@ -17,7 +17,7 @@ from typing import Any
 
 from onvif import ONVIFCamera
 
-from jifang.devbroker import free_port
+from devtools.broker import free_port
 from jifang.onvif import OnvifClient
 from simulator.process import start_fleet_process
 

@@ -27,10 +27,10 @@ from prometheus_client import CollectorRegistry
 from bench.fleet import register_fleet
 from bench.registry_bench import bench
 from bench.stack import Stack, registry_stack
+from devtools.broker import free_port
 from jifang.auth import Role
 from jifang.credentials import RegistryCredentials
 from jifang.db import create_engine, create_sessionmaker
-from jifang.devbroker import free_port
 from jifang.kafka import create_producer
 from jifang.migrate import upgrade_async
 from jifang.mirror import sync_fleet

@@ -24,8 +24,8 @@ import asyncpg
 import httpx
 
 from bench.stack import registry_stack
+from devtools.db import asyncpg_url
 from jifang.auth import Role
-from jifang.devdb import asyncpg_url
 from jifang.identifiers import make_uscc
 from jifang.registry_client import RegistryClient
 from services.registry.cli import import_file

@@ -28,11 +28,11 @@ from sqlalchemy import text
 from bench.fleet import register_fleet
 from bench.registry_bench import bench
 from bench.stack import ADMIN_DSN, registry_stack
+from devtools.broker import free_port
+from devtools.db import admin_execute
 from jifang.auth import Role
 from jifang.credentials import RegistryCredentials
 from jifang.db import create_engine, create_sessionmaker, session_scope
-from jifang.devbroker import free_port
-from jifang.devdb import admin_execute
 from jifang.migrate import upgrade_async
 from jifang.mirror import sync_fleet
 from jifang.policy import load_policy_book

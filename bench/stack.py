@@ -12,10 +12,10 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from devtools.broker import LocalBroker, free_port
+from devtools.db import admin_execute
+from devtools.run import wait_ready
 from jifang.auth import Role, generate_signing_key, issue_token
-from jifang.devbroker import LocalBroker, free_port
-from jifang.devdb import admin_execute
-from jifang.devrun import wait_ready
 from jifang.kafka import ensure_topics
 from jifang.migrate import upgrade_async
 from jifang.secrets import generate_key_b64

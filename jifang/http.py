@@ -1,7 +1,7 @@
 """The HTTP frame every service shares.
 
 :func:`create_service_app` builds a FastAPI app with: problem+json errors,
-request ids and JSON access logs, a body-size limit, Prometheus request
+request ids and access logs (debug level), a body-size limit, Prometheus request
 metrics, and the health endpoints ``/healthz`` (alive), ``/readyz``
 (dependencies reachable, else 503) and ``/metrics``.
 """
@@ -107,7 +107,7 @@ class RouteTemplates:
 
 
 class RequestContextMiddleware:
-    """Request id in, request id out, one JSON access log line, metrics."""
+    """Request id in, request id out, an access log line (debug level), metrics."""
 
     def __init__(self, app: ASGIApp, metrics: HttpMetrics, templates: RouteTemplates) -> None:
         self.app = app
@@ -142,7 +142,7 @@ class RequestContextMiddleware:
             self.metrics.requests.labels(*labels).inc()
             self.metrics.latency.labels(*labels).observe(elapsed)
             if template not in ("/metrics", "/healthz", "/readyz"):
-                log.info(
+                log.debug(
                     "request",
                     extra={
                         "method": scope["method"],

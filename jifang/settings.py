@@ -12,6 +12,8 @@ from __future__ import annotations
 from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from jifang.logging import LogFormat
+
 
 def _aliases(prefix: str, name: str) -> AliasChoices:
     return AliasChoices(f"{prefix}{name}", name)
@@ -55,6 +57,8 @@ class ServiceSettings(BaseSettings):
     port: int
     workers: int = 1
     log_level: str = "INFO"
+    # One format for the whole platform: `auto` is readable in a terminal, JSON elsewhere.
+    log_format: LogFormat = Field(default="auto", validation_alias=AliasChoices("log_format", "LOG_FORMAT"))
     max_body_bytes: int = 1_048_576
 
     def public_key_pem(self) -> str | None:

@@ -23,6 +23,8 @@ def start_fleet_process(
     args = [sys.executable, "-m", "simulator", "--devices", str(devices), "--control-port", str(control_port)]
     args += ["--password", password, "--nvr-every", str(nvr_every)]
     args += ["--base-port", str(base_port)] if base_port else []
-    proc = subprocess.Popen(args, stdout=subprocess.PIPE, text=True, cwd=cwd)
+    # A session of its own: the caller stops it (after the services polling it), not a
+    # terminal's Ctrl-C.
+    proc = subprocess.Popen(args, stdout=subprocess.PIPE, text=True, cwd=cwd, start_new_session=True)
     assert proc.stdout is not None
     return proc, [json.loads(proc.stdout.readline()) for _ in range(devices)]

@@ -17,9 +17,9 @@ from fastapi import FastAPI
 from lxml import etree
 from prometheus_client.parser import text_string_to_metric_families
 
+from devtools.broker import LocalBroker, free_port
+from devtools.db import admin_execute
 from jifang.auth import Role, generate_signing_key, issue_token
-from jifang.devbroker import LocalBroker, free_port
-from jifang.devdb import admin_execute
 from jifang.kafka import ensure_topics
 from jifang.migrate import upgrade_async
 from jifang.secrets import generate_key_b64

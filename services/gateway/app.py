@@ -33,7 +33,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        configure_logging("gateway", settings.log_level)
+        configure_logging("gateway", settings.log_level, settings.log_format)
         if settings.service_token is None:
             raise RuntimeError("GATEWAY_SERVICE_TOKEN must hold a token with the role `service`")
         if settings.grant_key is None or len(settings.grant_key.get_secret_value()) < 32:

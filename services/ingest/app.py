@@ -35,7 +35,7 @@ def create_app(settings: IngestSettings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        configure_logging("ingest", settings.log_level)
+        configure_logging("ingest", settings.log_level, settings.log_format)
         if settings.service_token is None:
             raise RuntimeError("INGEST_SERVICE_TOKEN must hold a token with the role `service`")
         engine = create_engine(settings.database_url, settings.db_pool_size, "ingest")

@@ -66,7 +66,7 @@ def create_app(settings: RegistrySettings | None = None, *, run_loops: bool = Tr
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        configure_logging("registry", settings.log_level)
+        configure_logging("registry", settings.log_level, settings.log_format)
         engine = create_engine(settings.database_url, settings.db_pool_size, "registry")
         maker = create_sessionmaker(engine)
         public_key = settings.public_key_pem()

@@ -44,7 +44,7 @@ def create_app(settings: RetentionSettings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        configure_logging("retention", settings.log_level)
+        configure_logging("retention", settings.log_level, settings.log_format)
         if settings.service_token is None:
             raise RuntimeError("RETENTION_SERVICE_TOKEN must hold a token with the role `service`")
         token = settings.service_token.get_secret_value()

@@ -34,7 +34,14 @@ SERVICES: dict[str, tuple[type[Any], str, int]] = {
     "gateway": (GatewaySettings, "GATEWAY_", 8000),
 }
 # Variables every service reads without its prefix (jifang.settings.ServiceSettings aliases).
-SHARED = {"DATABASE_URL", "KAFKA_BOOTSTRAP_SERVERS", "KAFKA_ENABLE_IDEMPOTENCE", "JWT_PUBLIC_KEY", "JWKS_URL"}
+SHARED = {
+    "DATABASE_URL",
+    "KAFKA_BOOTSTRAP_SERVERS",
+    "KAFKA_ENABLE_IDEMPOTENCE",
+    "JWT_PUBLIC_KEY",
+    "JWKS_URL",
+    "LOG_FORMAT",
+}
 
 
 @cache
@@ -136,9 +143,7 @@ def test_containers_match_what_the_services_read(overlay: str) -> None:
         names = set(env)
         for source in container["envFrom"]:
             names |= set(configmaps[source["configMapRef"]["name"]])
-        # One process per pod: /metrics is then the whole pod's (each worker counts apart);
-        # the HorizontalPodAutoscaler adds pods instead.
-        workers = {
+        resolved = {
             **{
                 k: {"value": v}
                 for c in container["envFrom"]
@@ -146,7 +151,10 @@ def test_containers_match_what_the_services_read(overlay: str) -> None:
             },
             **env,
         }
-        assert workers.get(f"{prefix}WORKERS", {"value": "1"})["value"] == "1"
+        # One process per pod: /metrics is then the whole pod's (each worker counts apart);
+        # the HorizontalPodAutoscaler adds pods instead.
+        assert resolved.get(f"{prefix}WORKERS", {"value": "1"})["value"] == "1"
+        assert resolved["LOG_FORMAT"]["value"] == "json", "JSON lines for the log collector"
         unknown = names - _known_env(settings, prefix) - SHARED
         assert not unknown, f"{name} is given variables it never reads: {sorted(unknown)}"
         # Secrets only by reference: no secret value in the repository.
@@ -197,37 +205,82 @@ def test_only_the_gateway_and_the_relay_are_reachable_from_outside() -> None:
     assert deny and deny[0]["spec"]["podSelector"] == {}
 
 
+# Instructions in which Docker substitutes build arguments (not RUN and CMD: their shell does).
+SUBSTITUTED = {"COPY", "ENV", "EXPOSE", "USER", "WORKDIR"}
+
+
+def _dockerfile(build_args: dict[str, str]) -> list[tuple[str, str]]:
+    """The Dockerfile's instructions (keyword, arguments) as built with ``build_args``: each
+    stage substitutes the arguments it declares."""
+    text = (ROOT / "Dockerfile").read_text()
+    lines = [line for line in text.splitlines() if not line.lstrip().startswith("#")]
+    joined = "\n".join(lines).replace("\\\n", " ")
+    steps: list[tuple[str, str]] = []
+    declared: set[str] = set()
+    for line in joined.splitlines():
+        if not line.strip():
+            continue
+        keyword, rest = line.strip().split(None, 1)
+        if keyword == "FROM":
+            declared = set()
+        elif keyword == "ARG":
+            declared.add(rest.split("=")[0])
+        elif keyword in SUBSTITUTED:
+            for arg in declared:
+                rest = rest.replace(f"${{{arg}}}", build_args[arg])
+        steps.append((keyword, rest))
+    return steps
+
+
 @pytest.mark.parametrize("name", sorted(SERVICES))
-def test_dockerfile_builds_what_the_deployment_runs(name: str) -> None:
-    """Offline (no Docker daemon here): multi-stage on one pinned base, non-root as the pod's
-    runAsUser, the port, command and copied folders those of the Deployment and the repo."""
-    port = SERVICES[name][2]
-    lines = [
-        line.strip()
-        for line in (ROOT / "services" / name / "Dockerfile").read_text().splitlines()
-        if line.strip() and not line.startswith("#")
-    ]
-    bases = [line.split()[1] for line in lines if line.startswith("FROM ")]
+def test_dockerfile_builds_what_the_deployment_runs(name: str, tmp_path: Path) -> None:
+    """Offline (no Docker daemon here), the one Dockerfile with this service's build arguments:
+    multi-stage on one pinned base, non-root as the pod's runAsUser, its port, the command and
+    settings it starts the service with those of the Deployment, only this service's code, and
+    the runtime lock installed with its hashes."""
+    _, prefix, port = SERVICES[name]
+    steps = _dockerfile({"SERVICE": name, "PORT": str(port)})
+    froms = [i for i, (keyword, _) in enumerate(steps) if keyword == "FROM"]
+    bases = [steps[i][1].split()[0] for i in froms]
     assert len(bases) == 2 and len(set(bases)) == 1, "a build stage and a runtime stage on one base"
     image, tag = bases[0].split(":")
     assert image == "python" and tag.startswith("3.11.") and tag.count(".") >= 2, "a pinned patch release"
-    (user,) = [line.split()[1] for line in lines if line.startswith("USER ")]
+    runtime = steps[froms[1] :]
     (deployment,) = [
         o for o in rendered("prod") if o["kind"] == "Deployment" and o["metadata"]["name"] == name
     ]
     pod = deployment["spec"]["template"]["spec"]
+    container = pod["containers"][0]
+    (user,) = [rest for keyword, rest in steps if keyword == "USER"]
+    assert ("USER", user) in runtime, "the runtime stage runs as the user"
     assert int(user) == pod["securityContext"]["runAsUser"] != 0
-    assert lines.index(next(line for line in lines if line.startswith("USER "))) > lines.index(
-        next(line for line in lines if line.startswith("FROM ") and " AS " not in line)
-    ), "the runtime stage runs as the user"
-    assert f"EXPOSE {port}" in lines
-    (cmd,) = [line for line in lines if line.startswith("CMD ")]
-    assert json.loads(cmd[4:]) == pod["containers"][0]["command"]
-    for line in lines:
-        if line.startswith("COPY ") and "--from" not in line:
-            for source in line.split()[1:-1]:
-                assert (ROOT / source).exists(), source
-    assert "-c requirements.lock" in " ".join(lines), "dependencies as pinned for the tests"
+    assert ("EXPOSE", str(port)) in runtime
+
+    # What the container runs: the CMD in the image's environment, with `python` caught on the PATH.
+    image_env = dict(kv.split("=", 1) for keyword, rest in runtime if keyword == "ENV" for kv in rest.split())
+    (cmd,) = [json.loads(rest) for keyword, rest in steps if keyword == "CMD"]
+    python = tmp_path / "python"
+    python.write_text('#!/bin/sh\nfor a in "$@"; do echo "$a"; done\necho ---\nenv\n')
+    python.chmod(0o755)
+    shell_env = {**image_env, "PATH": f"{tmp_path}:/usr/bin:/bin"}
+    out = subprocess.run(cmd, env=shell_env, capture_output=True, text=True, check=True).stdout
+    argv, environ = out.split("---\n")
+    assert ["python", *argv.split()] == container["command"]
+    ran_with = dict(line.split("=", 1) for line in environ.splitlines() if "=" in line)
+    deployment_env = {e["name"]: e.get("value") for e in container["env"]}
+    for var in (f"{prefix}HOST", f"{prefix}PORT"):
+        assert ran_with[var] == deployment_env[var], var
+
+    copies = [rest.split() for keyword, rest in steps if keyword == "COPY" and not rest.startswith("--from")]
+    sources = [source for *paths, _ in copies for source in paths]
+    for source in sources:
+        assert (ROOT / source).exists(), source
+    services_copied = {Path(s).parts[1] for s in sources if s.startswith("services/") and (ROOT / s).is_dir()}
+    assert services_copied == {name}, "the image holds this service's code and no other's"
+    # The runtime lock alone, every package checked against its hash.
+    assert [s for s in sources if s.startswith("requirements")] == ["requirements.lock"]
+    (install,) = [rest for keyword, rest in steps if keyword == "RUN" and "pip install" in rest]
+    assert "--require-hashes" in install and "-r /tmp/requirements.lock" in install
 
 
 # -- NetworkPolicies, evaluated ----------------------------------------------------------------

@@ -26,9 +26,9 @@ from fastapi import FastAPI
 from prometheus_client.parser import text_string_to_metric_families
 from pydantic import SecretStr
 
+from devtools.broker import free_port
+from devtools.monitoring import start_prometheus
 from jifang.auth import Role
-from jifang.devbroker import free_port
-from jifang.devmonitoring import start_prometheus
 from jifang.migrate import upgrade_async
 from jifang.policy import FindingRule
 from services.gateway import ALEMBIC_INI as GATEWAY_ALEMBIC

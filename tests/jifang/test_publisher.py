@@ -13,7 +13,7 @@ from aiokafka import AIOKafkaConsumer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from prometheus_client import CollectorRegistry
 
-from jifang.devbroker import LocalBroker
+from devtools.broker import LocalBroker
 from jifang.kafka import create_producer
 from jifang.publisher import BufferedPublisher, Outgoing, PublisherMetrics
 

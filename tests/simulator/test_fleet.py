@@ -17,7 +17,7 @@ from aiohttp import web
 from lxml import etree
 from onvif import ONVIFCamera
 
-from jifang.devbroker import free_port
+from devtools.broker import free_port
 from simulator.device import Behaviour, SimDevice
 from simulator.server import Fleet, control_app
 from simulator.soap import NS, PASSWORD_DIGEST, password_digest

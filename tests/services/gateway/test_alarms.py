@@ -13,8 +13,8 @@ import httpx
 import pytest
 import uvicorn
 
+from devtools.broker import free_port
 from jifang.auth import Role
-from jifang.devbroker import free_port
 from jifang.events import event_meta
 from jifang.kafka import create_producer
 from jifang.topics import ALARM_TOPIC

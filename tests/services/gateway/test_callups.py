@@ -17,9 +17,9 @@ import httpx
 import pytest
 from sqlalchemy import text
 
+from devtools.broker import free_port
 from jifang.auth import Role
 from jifang.db import create_engine
-from jifang.devbroker import free_port
 from jifang.errors import LegalRuleViolation
 from jifang.policy import load_policy_book
 from services.gateway.app import create_app

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 import uvicorn
 
+from devtools.broker import free_port
 from jifang.auth import Role
-from jifang.devbroker import free_port
 from services.gateway.app import create_app
 from tests.conftest import TokenFactory
 from tests.services.gateway.conftest import gateway_settings

@@ -8,8 +8,8 @@ from typing import Any
 
 import httpx
 
+from devtools.broker import free_port
 from jifang.auth import Role
-from jifang.devbroker import free_port
 from services.gateway.app import create_app
 from tests.conftest import TokenFactory, auth
 from tests.services.gateway.conftest import gateway_settings, serve

@@ -11,8 +11,8 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from devtools.broker import LocalBroker
 from jifang.auth import Role
-from jifang.devbroker import LocalBroker
 from jifang.topics import HEALTH_TOPIC
 from jifang.v1 import ingest_pb2
 from simulator.device import SimDevice

@@ -9,9 +9,9 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
+from devtools.broker import free_port
 from jifang.auth import Role
 from jifang.credentials import RegistryCredentials, UnknownDevice
-from jifang.devbroker import free_port
 from jifang.registry_client import RegistryClient, RegistryUnavailable
 from simulator.device import SimDevice
 from simulator.server import Fleet

@@ -17,8 +17,8 @@ import httpx
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from devtools.broker import free_port
 from jifang.auth import Role
-from jifang.devbroker import free_port
 from jifang.kafka import partition_of
 from jifang.topics import HEALTH_TOPIC
 from jifang.v1 import ingest_pb2

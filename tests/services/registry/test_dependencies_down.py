@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import httpx
 
+from devtools.broker import free_port
 from jifang.auth import Role
-from jifang.devbroker import free_port
 from services.registry.app import create_app
 from services.registry.settings import RegistrySettings
 from tests.conftest import TokenFactory, auth

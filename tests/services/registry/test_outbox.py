@@ -14,8 +14,8 @@ from fastapi import FastAPI
 from prometheus_client import CollectorRegistry
 from sqlalchemy import func, select, update
 
+from devtools.broker import LocalBroker
 from jifang.auth import Role
-from jifang.devbroker import LocalBroker
 from jifang.outbox import OutboxMetrics, OutboxRelay
 from jifang.policy import load_policy_book
 from jifang.topics import REGISTRY_TOPIC

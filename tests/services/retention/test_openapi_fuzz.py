@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 import uvicorn
 
+from devtools.broker import free_port
 from jifang.auth import Role
-from jifang.devbroker import free_port
 from services.retention.app import create_app
 from tests.conftest import TokenFactory
 from tests.services.registry.test_openapi_fuzz import SCHEMATHESIS

@@ -11,8 +11,8 @@ import sys
 import uuid
 from datetime import timedelta
 
+from devtools.keys import ensure_dev_signing_key
 from jifang.auth import Role, issue_token
-from jifang.devkeys import ensure_dev_signing_key
 
 DEV_ISSUER = "jifang-dev"
 AUDIENCE = "jifang"

@@ -10,8 +10,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from jifang.devbroker import free_port
-from jifang.devmonitoring import start_prometheus, write_prometheus_config
+from devtools.broker import free_port
+from devtools.monitoring import start_prometheus, write_prometheus_config
 from tests.conftest import eventually
 
 

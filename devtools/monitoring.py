@@ -76,6 +76,7 @@ def start_prometheus(
         ],
         stdout=log,
         stderr=subprocess.STDOUT,
+        start_new_session=True,  # stopped by `make run` in its order, not by the terminal's Ctrl-C
     )
 
 
@@ -126,4 +127,10 @@ def start_grafana(
     }
     args = [binary, "server"] if Path(binary).name == "grafana" else [binary]
     log = (run_dir / "grafana.log").open("ab")
-    return subprocess.Popen([*args, f"--homepath={home}"], env=env, stdout=log, stderr=subprocess.STDOUT)
+    return subprocess.Popen(
+        [*args, f"--homepath={home}"],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,  # as Prometheus
+    )

@@ -4,7 +4,8 @@ PostgreSQL at 127.0.0.1:5432 unless DATABASE_URL says otherwise (a private clust
 under .run/ if nothing listens there but PostgreSQL's binaries are installed); the
 bundled Kafka-compatible broker on 127.0.0.1:9092 unless KAFKA_BOOTSTRAP_SERVERS is
 set; migrations, topics, a dev signing key; then every service on its fixed port.
-Ctrl-C stops everything cleanly.
+Ctrl-C stops the services first, then the broker, then the database: every child runs in a
+session of its own, so that the terminal's interrupt reaches this runner only.
 """
 
 from __future__ import annotations
@@ -17,8 +18,10 @@ import shutil
 import signal
 import subprocess
 import sys
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, field
 from datetime import timedelta
+from enum import IntEnum
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -26,13 +29,13 @@ from urllib.parse import urlsplit, urlunsplit
 import asyncpg
 import httpx
 
+from devtools.broker import LocalBroker, port_open
+from devtools.db import asyncpg_url, create_database_if_missing
+from devtools.demo import ensure_demo_fleet
+from devtools.keys import RUN_DIR, ensure_dev_signing_key
+from devtools.monitoring import GRAFANA_PORT, PROMETHEUS_PORT, start_grafana, start_prometheus
+from devtools.tokens import dev_token
 from jifang.auth import Role
-from jifang.demo import ensure_demo_fleet
-from jifang.devbroker import LocalBroker, port_open
-from jifang.devdb import asyncpg_url, create_database_if_missing
-from jifang.devkeys import RUN_DIR, ensure_dev_signing_key
-from jifang.devmonitoring import GRAFANA_PORT, PROMETHEUS_PORT, start_grafana, start_prometheus
-from jifang.devtokens import dev_token
 from jifang.kafka import ensure_topics
 from jifang.migrate import upgrade_async
 from jifang.secrets import generate_key_b64
@@ -67,6 +70,65 @@ SIM_BASE_PORT, SIM_CONTROL_PORT = 20000, 8090
 
 def say(msg: str) -> None:
     print(f"[jifang] {msg}", flush=True)
+
+
+class Stage(IntEnum):
+    """What a child is; Ctrl-C stops them in this order (what uses the broker and the
+    database first, the database last)."""
+
+    SERVICE = 0
+    TOOL = 1  # the simulated fleet, Prometheus, Grafana
+    BROKER = 2
+    DATABASE = 3
+
+
+@dataclass
+class Supervisor:
+    """The runner's children. Each must be started in a session of its own
+    (``start_new_session=True``): a terminal's Ctrl-C goes to its whole foreground process
+    group, which would stop the broker and the database while the services still use them."""
+
+    grace_s: float = 15.0
+    children: list[tuple[Stage, str, subprocess.Popen[Any]]] = field(default_factory=list)
+
+    def add(self, stage: Stage, name: str, process: subprocess.Popen[Any]) -> None:
+        self.children.append((stage, name, process))
+
+    async def wait(self) -> None:
+        """Until Ctrl-C (SIGINT), SIGTERM or SIGHUP reaches this process, or a child exits."""
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+            loop.add_signal_handler(sig, stop.set)
+        while not stop.is_set():
+            for _, name, proc in self.children:
+                if proc.poll() is not None:
+                    say(f"{name} exited with {proc.returncode}: stopping everything")
+                    return
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), 1.0)
+
+    def stop(self) -> None:
+        """Stage by stage: SIGTERM to every child of the stage, SIGKILL to those still running
+        after the grace; the next stage once all of this one have exited."""
+        for stage in sorted({stage for stage, _, _ in self.children}):
+            running = [(n, p) for s, n, p in self.children if s == stage and p.poll() is None]
+            for _, proc in running:
+                proc.terminate()
+            deadline = time.monotonic() + self.grace_s
+            for name, proc in running:
+                try:
+                    proc.wait(max(deadline - time.monotonic(), 0))
+                except subprocess.TimeoutExpired:
+                    say(f"{name} did not stop within {self.grace_s:g} s: killed")
+                    proc.kill()
+                    proc.wait()
+                say(f"{name} stopped")
+
+
+def spawn(args: list[str], **popen: Any) -> subprocess.Popen[Any]:
+    """A child of its own session, for the :class:`Supervisor` to stop."""
+    return subprocess.Popen(args, start_new_session=True, **popen)
 
 
 def start_monitoring() -> list[tuple[str, subprocess.Popen[Any]]]:
@@ -113,7 +175,7 @@ def start_private_postgres(run_dir: Path, port: int) -> subprocess.Popen[bytes] 
     if os.geteuid() == 0:
         cmd = ["runuser", "-u", "postgres", "--", *cmd]
     log = open(run_dir / "postgres.log", "ab")  # noqa: SIM115 - lives as long as the server
-    return subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT)
+    return subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
 
 
 async def ensure_database(url: str) -> None:
@@ -143,8 +205,7 @@ async def wait_ready(url: str, timeout: float = 60) -> None:
 
 async def main() -> int:
     RUN_DIR.mkdir(exist_ok=True)
-    children: list[tuple[str, subprocess.Popen[Any]]] = []
-    broker: LocalBroker | None = None
+    supervisor = Supervisor()
     try:
         db_url = os.environ.get("DATABASE_URL", DEFAULT_DB)
         host = urlsplit(db_url).hostname or "127.0.0.1"
@@ -154,7 +215,7 @@ async def main() -> int:
             if pg is None:
                 say("nothing listens on 127.0.0.1:5432 and PostgreSQL is not installed")
                 return 1
-            children.append(("postgres", pg))
+            supervisor.add(Stage.DATABASE, "postgres", pg)
             say(f"started a private PostgreSQL cluster under {RUN_DIR}/pgdata")
         await ensure_database(db_url)
 
@@ -164,7 +225,11 @@ async def main() -> int:
                 say("something already listens on 127.0.0.1:9092: using it as the broker")
             else:
                 broker = LocalBroker(9092, RUN_DIR / "broker.log")
-                broker.start()
+                try:
+                    broker.start()
+                finally:
+                    if broker.process is not None:
+                        supervisor.add(Stage.BROKER, "broker", broker.process)
                 say("started the bundled Kafka-compatible broker (Tansu) on 127.0.0.1:9092")
             bootstrap = "127.0.0.1:9092"
         created = await ensure_topics(bootstrap, catalogue().values())
@@ -205,7 +270,7 @@ async def main() -> int:
                 base_port=SIM_BASE_PORT,
                 cwd=ROOT,
             )
-            children.append(("simulator", sim))
+            supervisor.add(Stage.TOOL, "simulator", sim)
             say(
                 f"simulated ONVIF fleet: {DEMO_DEVICES} devices on 127.0.0.1:{SIM_BASE_PORT}+, "
                 f"control API on http://127.0.0.1:{SIM_CONTROL_PORT}/devices"
@@ -214,12 +279,12 @@ async def main() -> int:
             if spec.alembic_ini:
                 await upgrade_async(spec.alembic_ini, db_url)
                 say(f"{spec.name}: migrations applied")
-            proc = subprocess.Popen(  # noqa: ASYNC220 - started once, supervised below
+            proc = spawn(
                 [sys.executable, "-m", spec.module],
                 env={**env, f"{spec.env_prefix}PORT": str(spec.port)},
                 cwd=ROOT,
             )
-            children.append((spec.name, proc))
+            supervisor.add(Stage.SERVICE, spec.name, proc)
             say(f"{spec.name} on http://127.0.0.1:{spec.port} (docs at /docs)")
             if spec.name == "registry" and demo:
                 await wait_ready(f"http://127.0.0.1:{spec.port}")
@@ -229,35 +294,19 @@ async def main() -> int:
                 )
                 say(f"demo fleet registered ({added} new devices)")
         if os.environ.get("JIFANG_MONITORING", "") not in ("", "0"):
-            children += start_monitoring()
+            for name, proc in start_monitoring():
+                supervisor.add(Stage.TOOL, name, proc)
         say("tokens for every role: `make tokens` (UNIT_ID=<id> binds the unit_admin one). Ctrl-C stops.")
 
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, stop.set)
-        while not stop.is_set():
-            for name, proc in children:
-                if proc.poll() is not None:
-                    say(f"{name} exited with {proc.returncode}: stopping everything")
-                    stop.set()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), 1.0)
+        await supervisor.wait()
         return 0
     finally:
-        # Ctrl-C in a terminal reaches every child too; whatever still runs gets SIGTERM.
-        for name, proc in reversed(children):
-            if proc.poll() is None:
-                proc.send_signal(signal.SIGTERM)
-                try:
-                    proc.wait(15)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
-            say(f"{name} stopped")
-        if broker is not None:
-            broker.stop()
-            say("broker stopped")
+        # Also after a failed start or a Ctrl-C during it (asyncio.run cancels this task).
+        supervisor.stop()
 
 
 if __name__ == "__main__":
-    sys.exit(asyncio.run(main()))
+    try:
+        sys.exit(asyncio.run(main()))
+    except KeyboardInterrupt:  # Ctrl-C while starting: stopped all the same
+        sys.exit(130)

