@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from jifang.auth import Principal
 from jifang.errors import Conflict, NotFound, ValidationFailed
 from jifang.policy import PolicyBook, PolicyPack
-from services.registry.access import ensure_unit_visible, scoped_unit_filter
+from services.registry.access import scoped_unit_filter, visible
 from services.registry.clock import Clock, local_today, utc_now
 from services.registry.events import finding_event, publish
 from services.registry.findings.repository import FindingRepository
@@ -237,9 +237,6 @@ class FindingService:
         return query.page(items, total, capped)
 
     async def read(self, principal: Principal, finding_id: uuid.UUID) -> FindingRead:
-        finding = await self.findings.get(finding_id)
-        if finding is None:
-            raise NotFound("No finding with this id")
-        ensure_unit_visible(principal, finding.unit_id, "finding")
+        finding = visible(principal, await self.findings.get(finding_id), "finding")
         unit = (await self.findings.units([finding.unit_id]))[0]
         return to_read(finding, self.book[unit.jurisdiction], unit)
