@@ -17,6 +17,7 @@ transaction is the caller's: nothing here commits.
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass, field
 from types import TracebackType
 
 from google.protobuf.message import Message
@@ -31,28 +32,19 @@ from services.registry.findings.service import FindingService
 from services.registry.models import Unit
 
 
+@dataclass
 class UnitChange:
-    unit: Unit
-
-    def __init__(
-        self,
-        session: AsyncSession,
-        book: PolicyBook,
-        principal: Principal,
-        unit_id: uuid.UUID,
-        *,
-        clock: Clock = utc_now,
-        recompute: bool = True,
-    ) -> None:
-        """``recompute=False`` where the change cannot alter a finding (a draft filing, a
-        material, an inspection record, an NVR's registration); ``clock`` is the findings'."""
-        self.session = session
-        self.book = book
-        self.principal = principal
-        self.unit_id = unit_id
-        self.clock = clock
-        self.recompute = recompute
-        self._events: list[Message] = []
+    session: AsyncSession
+    book: PolicyBook
+    principal: Principal
+    unit_id: uuid.UUID
+    # The findings' clock (tests move time).
+    clock: Clock = field(default=utc_now, kw_only=True)
+    # False where the change cannot alter a finding: a draft filing, a material, an inspection
+    # record, an NVR's registration.
+    recompute: bool = field(default=True, kw_only=True)
+    unit: Unit = field(init=False)
+    _events: list[Message] = field(default_factory=list, init=False)
 
     async def __aenter__(self) -> UnitChange:
         self.unit = await visible_unit(self.session, self.principal, self.unit_id, lock=True)
