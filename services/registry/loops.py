@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 from prometheus_client import CollectorRegistry, Gauge
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from jifang.db import session_scope
 from jifang.policy import PolicyBook
 from jifang.runner import LongRunningService
+from services.registry.clock import utc_now
 from services.registry.devices.repository import DeviceRepository
 from services.registry.filings.repository import FilingRepository
 from services.registry.findings.repository import FindingRepository
@@ -37,7 +36,7 @@ class HeartbeatWatchdog(_PeriodicRegistryTask):
 
     async def run_once(self) -> float:
         async with session_scope(self.sessionmaker) as session:
-            now = datetime.now(UTC)
+            now = utc_now()
             for device in await DeviceRepository(session).heartbeat_overdue(now):
                 await mark_offline(session, self.book, device, now)
         return self.interval_s

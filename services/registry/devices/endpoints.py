@@ -3,7 +3,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Response, status
+from fastapi import APIRouter, Query, Response, status
 
 from services.registry.deps import (
     CipherDep,
@@ -18,12 +18,12 @@ from services.registry.devices.schemas import (
     CredentialsBatchRequest,
     DeviceCreate,
     DeviceCredentials,
+    DeviceQuery,
     DeviceRead,
     DeviceUpdate,
 )
 from services.registry.devices.service import DeviceService, to_read
-from services.registry.models import DeviceKind, DeviceStatus
-from services.registry.pagination import Page, PageParams, page_params
+from services.registry.pagination import Page
 
 router = APIRouter(tags=["devices"])
 
@@ -42,36 +42,14 @@ async def create_device(
 
 @router.get("/devices", response_model=Page[DeviceRead])
 async def list_devices(
+    query: Annotated[DeviceQuery, Query()],
     session: SessionDep,
     book: PolicyBookDep,
     cipher: CipherDep,
     principal: UnitReader,
-    page: Annotated[PageParams, Depends(page_params)],
-    unit_id: uuid.UUID | None = None,
-    district: Annotated[str | None, Query(max_length=100)] = None,
-    kind: DeviceKind | None = None,
-    status: DeviceStatus | None = None,
-    q: Annotated[str | None, Query(max_length=100, description="Name contains")] = None,
-    sort: Annotated[str, Query(max_length=30)] = "created_at",
 ) -> Page[DeviceRead]:
-    devices, total, capped = await DeviceService(session, book, cipher).list(
-        principal,
-        unit_id=unit_id,
-        district=district,
-        kind=kind,
-        status=status,
-        q=q,
-        sort=sort,
-        limit=page.limit,
-        offset=page.offset,
-    )
-    return Page(
-        items=[to_read(d) for d in devices],
-        total=total,
-        total_capped=capped,
-        limit=page.limit,
-        offset=page.offset,
-    )
+    devices, total, capped = await DeviceService(session, book, cipher).list(principal, query)
+    return query.page([to_read(d) for d in devices], total, capped)
 
 
 @router.get("/devices/{device_id}", response_model=DeviceRead)
@@ -82,8 +60,7 @@ async def get_device(
     cipher: CipherDep,
     principal: UnitReader,
 ) -> DeviceRead:
-    device, _ = await DeviceService(session, book, cipher).get(principal, device_id)
-    return to_read(device)
+    return to_read(await DeviceService(session, book, cipher).get(principal, device_id))
 
 
 @router.patch("/devices/{device_id}", response_model=DeviceRead)

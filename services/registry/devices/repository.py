@@ -4,24 +4,14 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Select, func, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import func, select, update
 
-from jifang.db import count_up_to
-from services.registry.models import Device, DeviceKind, DeviceStatus
-from services.registry.pagination import COUNT_CAP
-
-DEVICE_SORTS = {
-    "created_at": Device.created_at,
-    "name": Device.name,
-    "status": Device.status,
-}
+from services.registry.devices.schemas import DeviceQuery
+from services.registry.models import Device, DeviceKind, DeviceReplacement, DeviceStatus
+from services.registry.repository import Repository, sorted_by, where_equal
 
 
-class DeviceRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-
+class DeviceRepository(Repository):
     async def get(self, device_id: uuid.UUID, *, for_update: bool = False) -> Device | None:
         stmt = select(Device).where(Device.id == device_id)
         if for_update:
@@ -46,6 +36,10 @@ class DeviceRepository:
         await self.session.flush()
         return device
 
+    async def add_replacement(self, replacement: DeviceReplacement) -> None:
+        self.session.add(replacement)
+        await self.session.flush()
+
     async def set_district(self, unit_id: uuid.UUID, district: str) -> None:
         await self.session.execute(update(Device).where(Device.unit_id == unit_id).values(district=district))
 
@@ -53,30 +47,20 @@ class DeviceRepository:
         await self.session.delete(device)
         await self.session.flush()
 
-    def _filtered(self, filters: dict[str, Any]) -> Select[Device]:
-        stmt = select(Device)
-        if filters.get("unit_id") is not None:
-            stmt = stmt.where(Device.unit_id == filters["unit_id"])
-        if filters.get("kind") is not None:
-            stmt = stmt.where(Device.kind == filters["kind"])
-        if filters.get("status") is not None:
-            stmt = stmt.where(Device.status == filters["status"])
-        if filters.get("district"):
-            stmt = stmt.where(Device.district == filters["district"])
-        if filters.get("q"):
-            stmt = stmt.where(Device.name.contains(filters["q"], autoescape=True))
-        return stmt
-
     async def search(
-        self, *, filters: dict[str, Any], sort: str, limit: int, offset: int
+        self, query: DeviceQuery, *, only_unit: uuid.UUID | None
     ) -> tuple[Sequence[Device], int, bool]:
-        stmt = self._filtered(filters)
-        total, capped = await count_up_to(self.session, stmt, COUNT_CAP)
-        column = DEVICE_SORTS[sort.lstrip("-")]
-        order = column.desc() if sort.startswith("-") else column.asc()
-        id_order = Device.id.desc() if sort.startswith("-") else Device.id.asc()
-        rows = await self.session.scalars(stmt.order_by(order, id_order).limit(limit).offset(offset))
-        return rows.all(), total, capped
+        stmt = where_equal(
+            select(Device),
+            (Device.unit_id, only_unit),
+            (Device.unit_id, query.unit_id),
+            (Device.kind, query.kind),
+            (Device.status, query.status),
+            (Device.district, query.district),
+        )
+        if query.q:
+            stmt = stmt.where(Device.name.contains(query.q, autoescape=True))
+        return await self.page(stmt, sorted_by(Device, query.sort), query)
 
     async def heartbeat_overdue(self, now: Any) -> Sequence[Device]:
         """Enrolled NVRs online whose last heartbeat is older than 3 intervals."""

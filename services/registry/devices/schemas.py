@@ -8,6 +8,7 @@ from pydantic import AnyUrl, BaseModel, ConfigDict, Field, SecretStr, UrlConstra
 
 from jifang.policy import LocationType
 from services.registry.models import DeviceKind, DeviceStatus
+from services.registry.pagination import SORT_DESCRIPTION, DistrictFilter, ListQuery, NameContains, SortOrder
 from services.registry.validators import Input, LongText, Name, Patch
 
 OnvifUrl = Annotated[AnyUrl, UrlConstraints(allowed_schemes=["http", "https"], max_length=500)]
@@ -58,6 +59,21 @@ class DeviceUpdate(Patch):
     position_description: LongText | None = None
     latitude: float | None = Field(default=None, ge=-90, le=90)
     longitude: float | None = Field(default=None, ge=-180, le=180)
+
+
+class DeviceSort(SortOrder):
+    CREATED_AT = "created_at"
+    NAME = "name"
+    STATUS = "status"
+
+
+class DeviceQuery(ListQuery):
+    unit_id: uuid.UUID | None = None
+    district: DistrictFilter = None
+    kind: DeviceKind | None = None
+    status: DeviceStatus | None = None
+    q: NameContains = None
+    sort: DeviceSort = Field(default=DeviceSort.CREATED_AT, description=SORT_DESCRIPTION)
 
 
 class DeviceRead(BaseModel):

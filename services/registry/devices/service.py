@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from datetime import UTC, datetime
-from types import SimpleNamespace
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -14,48 +12,27 @@ from jifang.auth import Principal
 from jifang.errors import LegalRuleViolation, NotFound, ValidationFailed
 from jifang.policy import LocationType, PolicyBook, PolicyPack
 from jifang.secrets import CredentialCipher
-from jifang.v1 import registry_pb2
-from services.registry.access import scoped_unit_filter
-from services.registry.devices.repository import DEVICE_SORTS, DeviceRepository
+from services.registry.access import scoped_unit_filter, visible
+from services.registry.change import UnitChange
+from services.registry.clock import utc_now
+from services.registry.devices.repository import DeviceRepository
 from services.registry.devices.schemas import (
     CredentialsBatch,
     DeviceCreate,
     DeviceCredentials,
+    DeviceQuery,
     DeviceRead,
     DeviceUpdate,
 )
-from services.registry.events import publish
-from services.registry.findings.service import FindingService
+from services.registry.events import device_event, device_removed_event
 from services.registry.models import Device, DeviceKind, DeviceStatus, Unit
 from services.registry.places.repository import PlaceRepository
 from services.registry.systems.repository import SystemRepository
-from services.registry.units.service import UnitService
 
 
 def to_read(device: Device) -> DeviceRead:
     data = {k: getattr(device, k) for k in DeviceRead.model_fields if k != "has_credentials"}
     return DeviceRead.model_validate({**data, "has_credentials": device.password_ciphertext is not None})
-
-
-def device_event(device: Device | SimpleNamespace, district: str) -> registry_pb2.DeviceChanged:
-    """The event of a device row, mapped or not (bulk import builds plain rows)."""
-    return registry_pb2.DeviceChanged(
-        device_id=str(device.id),
-        kind=device.kind.value,
-        name=device.name,
-        onvif_address=device.onvif_address or "",
-        serial_number=device.serial_number or "",
-        parent_device_id=str(device.parent_id) if device.parent_id else "",
-        channel_no=device.channel_no or 0,
-        location_type=device.location_type.value,
-        place_id=str(device.place_id) if device.place_id else "",
-        system_id=str(device.system_id) if device.system_id else "",
-        has_credentials=device.password_ciphertext is not None,
-        status=device.status.value,
-        latitude=device.latitude or 0.0,
-        longitude=device.longitude or 0.0,
-        district=district,
-    )
 
 
 def refuse_forbidden_place(pack: PolicyPack, kind: DeviceKind, location: LocationType) -> None:
@@ -74,7 +51,6 @@ class DeviceService:
         self.book = book
         self.cipher = cipher
         self.devices = DeviceRepository(session)
-        self.units = UnitService(session, book)
 
     def seal(self, device_id: uuid.UUID, password: str) -> bytes:
         # The device id is bound as associated data: a ciphertext copied to another row fails.
@@ -101,20 +77,13 @@ class DeviceService:
                 )
 
     async def create(self, principal: Principal, unit_id: uuid.UUID, data: DeviceCreate) -> Device:
-        unit = await self.units.get(principal, unit_id, for_update=True)
-        pack = self.book[unit.jurisdiction]
-        refuse_forbidden_place(pack, data.kind, data.location_type)
-        fields = data.model_dump(exclude={"password"})
-        await self._check_links(unit, fields, data.kind)
-        device = self.build(unit, data)
-        await self.devices.add(device)
-        publish(
-            self.session,
-            unit_id=unit.id,
-            jurisdiction=unit.jurisdiction,
-            body=device_event(device, unit.district),
-        )
-        await FindingService(self.session, self.book).recompute_unit(unit)
+        async with UnitChange(self.session, self.book, principal, unit_id) as change:
+            unit = change.unit
+            refuse_forbidden_place(change.pack, data.kind, data.location_type)
+            await self._check_links(unit, data.model_dump(exclude={"password"}), data.kind)
+            device = self.build(unit, data)
+            await self.devices.add(device)
+            change.publish(device_event(device, unit.district))
         return device
 
     def row(self, unit: Unit, data: DeviceCreate) -> dict[str, Any]:
@@ -136,87 +105,40 @@ class DeviceService:
     def build(self, unit: Unit, data: DeviceCreate) -> Device:
         return Device(**self.row(unit, data))
 
-    async def get(
-        self, principal: Principal, device_id: uuid.UUID, *, lock: bool = False
-    ) -> tuple[Device, Unit]:
-        device = await self.devices.get(device_id, for_update=lock)
-        if device is None or (principal.is_unit_scoped and principal.unit_id != device.unit_id):
-            raise NotFound("No device with this id")
-        unit = await self.units.get(principal, device.unit_id)
-        return device, unit
+    async def get(self, principal: Principal, device_id: uuid.UUID) -> Device:
+        return visible(principal, await self.devices.get(device_id), "device")
 
     async def update(self, principal: Principal, device_id: uuid.UUID, data: DeviceUpdate) -> Device:
-        device, unit = await self.get(principal, device_id)
-        await self.units.get(principal, unit.id, for_update=True)
-        pack = self.book[unit.jurisdiction]
-        changes = data.model_dump(exclude_unset=True)
-        refuse_forbidden_place(pack, device.kind, changes.get("location_type", device.location_type))
-        await self._check_links(unit, changes, device.kind)
-        if "password" in changes:
-            secret = data.password
-            device.password_ciphertext = self.seal(device.id, secret.get_secret_value()) if secret else None
-            changes.pop("password")
-        if "onvif_address" in changes:
-            changes["onvif_address"] = str(changes["onvif_address"]) if changes["onvif_address"] else None
-        for key, value in changes.items():
-            setattr(device, key, value)
-        device.updated_at = datetime.now(UTC)
-        await self.session.flush()
-        publish(
-            self.session,
-            unit_id=unit.id,
-            jurisdiction=unit.jurisdiction,
-            body=device_event(device, unit.district),
-        )
-        await FindingService(self.session, self.book).recompute_unit(unit)
+        device = await self.get(principal, device_id)
+        async with UnitChange(self.session, self.book, principal, device.unit_id) as change:
+            unit = change.unit
+            changes = data.model_dump(exclude_unset=True)
+            refuse_forbidden_place(
+                change.pack, device.kind, changes.get("location_type", device.location_type)
+            )
+            await self._check_links(unit, changes, device.kind)
+            if "password" in changes:
+                secret = data.password
+                device.password_ciphertext = (
+                    self.seal(device.id, secret.get_secret_value()) if secret else None
+                )
+                changes.pop("password")
+            if "onvif_address" in changes:
+                changes["onvif_address"] = str(changes["onvif_address"]) if changes["onvif_address"] else None
+            for key, value in changes.items():
+                setattr(device, key, value)
+            device.updated_at = utc_now()
+            change.publish(device_event(device, unit.district))
         return device
 
     async def delete(self, principal: Principal, device_id: uuid.UUID) -> None:
-        device, unit = await self.get(principal, device_id)
-        await self.units.get(principal, unit.id, for_update=True)
-        await self.devices.delete(device)
-        publish(
-            self.session,
-            unit_id=unit.id,
-            jurisdiction=unit.jurisdiction,
-            body=registry_pb2.DeviceRemoved(device_id=str(device.id)),
-        )
-        await FindingService(self.session, self.book).recompute_unit(unit)
+        device = await self.get(principal, device_id)
+        async with UnitChange(self.session, self.book, principal, device.unit_id) as change:
+            await self.devices.delete(device)
+            change.publish(device_removed_event(device))
 
-    async def list(
-        self,
-        principal: Principal,
-        *,
-        unit_id: uuid.UUID | None,
-        district: str | None,
-        kind: DeviceKind | None,
-        status: DeviceStatus | None,
-        q: str | None,
-        sort: str,
-        limit: int,
-        offset: int,
-    ) -> tuple[Sequence[Device], int, bool]:
-        if sort.lstrip("-") not in DEVICE_SORTS:
-            raise ValidationFailed.single(
-                "sort", "allowed-sort", f"sort by one of {sorted(DEVICE_SORTS)}, '-' for descending"
-            )
-        scope = scoped_unit_filter(principal)
-        if scope is not None:
-            if unit_id is not None and unit_id != scope:
-                return [], 0, False
-            unit_id = scope
-        return await self.devices.search(
-            filters={
-                "unit_id": unit_id,
-                "district": district,
-                "kind": kind,
-                "status": status,
-                "q": q,
-            },
-            sort=sort,
-            limit=limit,
-            offset=offset,
-        )
+    async def list(self, principal: Principal, query: DeviceQuery) -> tuple[Sequence[Device], int, bool]:
+        return await self.devices.search(query, only_unit=scoped_unit_filter(principal))
 
     async def credentials(self, device_id: uuid.UUID) -> DeviceCredentials:
         device = await self.devices.get(device_id)

@@ -5,15 +5,12 @@ from collections import defaultdict
 from collections.abc import Sequence
 
 from sqlalchemy import exists, func, insert, select, text
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.registry.models import FilingMaterial, FilingRecord, FilingStatus, filing_systems
+from services.registry.repository import Repository
 
 
-class FilingRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-
+class FilingRepository(Repository):
     async def get(self, filing_id: uuid.UUID, *, for_update: bool = False) -> FilingRecord | None:
         stmt = select(FilingRecord).where(FilingRecord.id == filing_id)
         if for_update:

@@ -13,7 +13,10 @@ from jifang.auth import Principal
 from jifang.errors import Conflict, NotFound, UnsupportedMediaType, ValidationFailed
 from jifang.policy import PolicyBook, PolicyPack
 from jifang.v1 import registry_pb2
-from services.registry.events import publish
+from services.registry.access import visible, visible_unit
+from services.registry.change import UnitChange
+from services.registry.clock import Clock, local_today, utc_now
+from services.registry.events import filing_event
 from services.registry.filings.repository import FilingRepository
 from services.registry.filings.schemas import (
     FilingCreate,
@@ -24,12 +27,12 @@ from services.registry.filings.schemas import (
     SupplementNotice,
 )
 from services.registry.findings.rules import filing_due_date
-from services.registry.findings.service import Clock, FindingService, local_today, utc_now
+from services.registry.findings.service import FindingService
 from services.registry.models import FilingMaterial, FilingRecord, FilingStatus, TechSystem, Unit
+from services.registry.offices import filing_office
 from services.registry.storage import MaterialStorage
 from services.registry.systems.repository import SystemRepository
 from services.registry.units.repository import UnitRepository
-from services.registry.units.service import UnitService, filing_office
 
 # What a filing material may be, recognised by its first bytes, not by what the client claims.
 MAGIC = {
@@ -65,14 +68,17 @@ class FilingService:
         self.clock = clock
         self.filings = FilingRepository(session)
 
-    async def _load(
+    async def _filing(
         self, principal: Principal, filing_id: uuid.UUID, *, lock: bool = False
-    ) -> tuple[FilingRecord, Unit]:
-        filing = await self.filings.get(filing_id, for_update=lock)
-        if filing is None or (principal.is_unit_scoped and principal.unit_id != filing.unit_id):
-            raise NotFound("No filing with this id")
-        unit = await UnitService(self.session, self.book).get(principal, filing.unit_id, for_update=lock)
-        return filing, unit
+    ) -> FilingRecord:
+        return visible(principal, await self.filings.get(filing_id, for_update=lock), "filing")
+
+    async def _load(self, principal: Principal, filing_id: uuid.UUID) -> tuple[FilingRecord, Unit]:
+        filing = await self._filing(principal, filing_id)
+        return filing, await visible_unit(self.session, principal, filing.unit_id)
+
+    def _change(self, principal: Principal, unit_id: uuid.UUID, *, recompute: bool) -> UnitChange:
+        return UnitChange(self.session, self.book, principal, unit_id, clock=self.clock, recompute=recompute)
 
     async def read(self, principal: Principal, filing_id: uuid.UUID) -> FilingRead:
         filing, unit = await self._load(principal, filing_id)
@@ -127,36 +133,37 @@ class FilingService:
         )
 
     async def create(self, principal: Principal, unit_id: uuid.UUID, data: FilingCreate) -> FilingRead:
-        unit = await UnitService(self.session, self.book).get(principal, unit_id, for_update=True)
-        pack = self.book[unit.jurisdiction]
-        ids = list(dict.fromkeys(data.system_ids))
-        systems = await SystemRepository(self.session).many(unit.id, ids)
-        if len(systems) != len(ids):
-            raise ValidationFailed.single(
-                "system_ids", "system-of-this-unit", "every system must belong to this unit"
+        # A draft changes no finding.
+        async with self._change(principal, unit_id, recompute=False) as change:
+            unit, pack = change.unit, change.pack
+            ids = list(dict.fromkeys(data.system_ids))
+            systems = await SystemRepository(self.session).many(unit.id, ids)
+            if len(systems) != len(ids):
+                raise ValidationFailed.single(
+                    "system_ids", "system-of-this-unit", "every system must belong to this unit"
+                )
+            if pack.filing.party == "firm" and not data.firm_name:
+                raise ValidationFailed.single(
+                    "firm_name",
+                    "required-for-firm-filing",
+                    f"in {pack.city} the design/construction firm files ({pack.cite(pack.filing.article)})",
+                )
+            dues = [d for d in (filing_due_date(pack, s) for s in systems) if d is not None]
+            filing = FilingRecord(
+                id=uuid.uuid4(),
+                unit_id=unit.id,
+                kind=data.kind,
+                status=FilingStatus.DRAFT,
+                party=pack.filing.party,
+                firm_name=data.firm_name,
+                office=filing_office(unit, pack),
+                due_date=min(dues) if dues else None,
+                submitted_at=self.clock(),
+                missing_materials=[],
+                created_by=principal.subject,
             )
-        if pack.filing.party == "firm" and not data.firm_name:
-            raise ValidationFailed.single(
-                "firm_name",
-                "required-for-firm-filing",
-                f"in {pack.city} the design/construction firm files ({pack.cite(pack.filing.article)})",
-            )
-        dues = [d for d in (filing_due_date(pack, s) for s in systems) if d is not None]
-        filing = FilingRecord(
-            id=uuid.uuid4(),
-            unit_id=unit.id,
-            kind=data.kind,
-            status=FilingStatus.DRAFT,
-            party=pack.filing.party,
-            firm_name=data.firm_name,
-            office=filing_office(unit, pack),
-            due_date=min(dues) if dues else None,
-            submitted_at=self.clock(),
-            missing_materials=[],
-            created_by=principal.subject,
-        )
-        await self.filings.add(filing, ids)
-        await self._publish(filing, unit)
+            await self.filings.add(filing, ids)
+            change.publish(await self._event(filing))
         return await self.to_read(filing, pack)
 
     async def upload(
@@ -170,58 +177,60 @@ class FilingService:
         max_bytes: int,
     ) -> FilingRead:
         assert self.storage is not None
-        filing, unit = await self._load(principal, filing_id, lock=True)
-        pack = self.book[unit.jurisdiction]
-        codes = [m.code for m in pack.filing.materials]
-        if code not in codes:
-            raise ValidationFailed.single(
-                "code",
-                "known-material",
-                f"{code!r} is not a filing material in {pack.id}; known: {', '.join(codes) or 'none'}",
+        filing = await self._filing(principal, filing_id, lock=True)
+        # Which materials exist changes no finding.
+        async with self._change(principal, filing.unit_id, recompute=False) as change:
+            pack = change.pack
+            codes = [m.code for m in pack.filing.materials]
+            if code not in codes:
+                raise ValidationFailed.single(
+                    "code",
+                    "known-material",
+                    f"{code!r} is not a filing material in {pack.id}; known: {', '.join(codes) or 'none'}",
+                )
+            if filing.status not in (FilingStatus.DRAFT, FilingStatus.INCOMPLETE):
+                raise Conflict(
+                    "Materials can be added to a draft or incomplete filing; "
+                    f"this one is {filing.status.value}"
+                )
+            check_content(content_type, data, max_bytes)
+            key, digest = await self.storage.put(data)
+            await self.filings.add_material(
+                FilingMaterial(
+                    id=uuid.uuid4(),
+                    filing_id=filing.id,
+                    code=code,
+                    filename=filename[:255] or code,
+                    content_type=content_type.split(";", maxsplit=1)[0].strip().lower(),
+                    size_bytes=len(data),
+                    sha256=digest,
+                    storage_key=key,
+                    uploaded_by=principal.subject,
+                )
             )
-        if filing.status not in (FilingStatus.DRAFT, FilingStatus.INCOMPLETE):
-            raise Conflict(
-                f"Materials can be added to a draft or incomplete filing; this one is {filing.status.value}"
-            )
-        check_content(content_type, data, max_bytes)
-        key, digest = await self.storage.put(data)
-        await self.filings.add_material(
-            FilingMaterial(
-                id=uuid.uuid4(),
-                filing_id=filing.id,
-                code=code,
-                filename=filename[:255] or code,
-                content_type=content_type.split(";", maxsplit=1)[0].strip().lower(),
-                size_bytes=len(data),
-                sha256=digest,
-                storage_key=key,
-                uploaded_by=principal.subject,
-            )
-        )
-        await self._publish(filing, unit)  # which materials exist; never their content
+            change.publish(await self._event(filing))  # which materials exist; never their content
         return await self.to_read(filing, pack)
 
     async def submit(self, principal: Principal, filing_id: uuid.UUID) -> FilingRead:
-        filing, unit = await self._load(principal, filing_id, lock=True)
-        pack = self.book[unit.jurisdiction]
-        if filing.status not in (FilingStatus.DRAFT, FilingStatus.INCOMPLETE):
-            raise Conflict(f"This filing is already {filing.status.value}")
-        now = self.clock()
-        today = local_today(pack, now)
-        present = {m.code for m in await self.filings.materials(filing.id)}
-        missing = [m.code for m in pack.filing.materials if m.code not in present]
-        if missing and pack.filing.supplement:
-            first_notice = filing.status == FilingStatus.DRAFT
-            filing.status = FilingStatus.INCOMPLETE
-            filing.missing_materials = missing
-            if first_notice:
-                filing.supplement_deadline = pack.deadline(today, pack.filing.supplement.days)
-        else:
-            await self._file(filing, unit, pack, now)
-        filing.submitted_at = now if filing.status == FilingStatus.FILED else filing.submitted_at
-        await self.session.flush()
-        await self._publish(filing, unit)
-        await FindingService(self.session, self.book, self.clock).recompute_unit(unit)
+        filing = await self._filing(principal, filing_id, lock=True)
+        async with self._change(principal, filing.unit_id, recompute=True) as change:
+            unit, pack = change.unit, change.pack
+            if filing.status not in (FilingStatus.DRAFT, FilingStatus.INCOMPLETE):
+                raise Conflict(f"This filing is already {filing.status.value}")
+            now = self.clock()
+            today = local_today(pack, now)
+            present = {m.code for m in await self.filings.materials(filing.id)}
+            missing = [m.code for m in pack.filing.materials if m.code not in present]
+            if missing and pack.filing.supplement:
+                first_notice = filing.status == FilingStatus.DRAFT
+                filing.status = FilingStatus.INCOMPLETE
+                filing.missing_materials = missing
+                if first_notice:
+                    filing.supplement_deadline = pack.deadline(today, pack.filing.supplement.days)
+            else:
+                await self._file(filing, unit, pack, now)
+            filing.submitted_at = now if filing.status == FilingStatus.FILED else filing.submitted_at
+            change.publish(await self._event(filing))
         return await self.to_read(filing, pack)
 
     async def _file(self, filing: FilingRecord, unit: Unit, pack: PolicyPack, now: datetime) -> None:
@@ -238,28 +247,13 @@ class FilingService:
         for system in await SystemRepository(self.session).many(unit.id, system_ids):
             system.changed_since_filing = False
 
-    async def _publish(self, filing: FilingRecord, unit: Unit) -> None:
-        system_ids = await self.filings.system_ids([filing.id])
+    async def _event(self, filing: FilingRecord) -> registry_pb2.FilingChanged:
+        system_ids = (await self.filings.system_ids([filing.id]))[filing.id]
         materials = [m.code for m in await self.filings.materials(filing.id)]
-        event = self._event(filing, system_ids)
-        event.materials.extend(sorted(set(materials)))
-        publish(self.session, unit_id=unit.id, jurisdiction=unit.jurisdiction, body=event)
-
-    @staticmethod
-    def _event(
-        filing: FilingRecord, system_ids: dict[uuid.UUID, list[uuid.UUID]]
-    ) -> registry_pb2.FilingChanged:
-        return registry_pb2.FilingChanged(
-            filing_id=str(filing.id),
-            status=filing.status.value,
-            receipt_number=filing.receipt_number or "",
-            missing_materials=list(filing.missing_materials or []),
-            supplement_deadline=filing.supplement_deadline.isoformat() if filing.supplement_deadline else "",
-            system_ids=[str(s) for s in system_ids[filing.id]],
-        )
+        return filing_event(filing, system_ids, materials)
 
     async def list_for_unit(self, principal: Principal, unit_id: uuid.UUID) -> list[FilingRead]:
-        unit = await UnitService(self.session, self.book).get(principal, unit_id)
+        unit = await visible_unit(self.session, principal, unit_id)
         pack = self.book[unit.jurisdiction]
         return [await self.to_read(f, pack) for f in await self.filings.for_unit(unit.id)]
 
@@ -286,7 +280,7 @@ class FilingService:
         self, principal: Principal, filing_id: uuid.UUID, material_id: uuid.UUID
     ) -> tuple[FilingMaterial, bytes]:
         assert self.storage is not None
-        filing, _ = await self._load(principal, filing_id)
+        filing = await self._filing(principal, filing_id)
         material = await self.filings.material(filing.id, material_id)
         if material is None:
             raise NotFound("No material with this id in this filing")

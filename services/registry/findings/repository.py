@@ -2,13 +2,11 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Collection, Sequence
-from typing import Any
 
 from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from jifang.db import count_up_to
 from jifang.policy import LocationType
+from services.registry.findings.schemas import FindingQuery
 from services.registry.models import (
     ACTIVE_FINDING_STATUSES,
     Device,
@@ -22,13 +20,10 @@ from services.registry.models import (
     filing_systems,
     system_places,
 )
-from services.registry.pagination import COUNT_CAP
+from services.registry.repository import Repository, where_equal
 
 
-class FindingRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-
+class FindingRepository(Repository):
     async def get(self, finding_id: uuid.UUID, *, for_update: bool = False) -> Finding | None:
         stmt = select(Finding).where(Finding.id == finding_id)
         if for_update:
@@ -58,27 +53,26 @@ class FindingRepository:
         )
         return rows.all()
 
+    def add(self, finding: Finding) -> None:
+        """Staged: a recomputation flushes its findings together."""
+        self.session.add(finding)
+
     async def search(
-        self, *, filters: dict[str, Any], limit: int, offset: int
+        self, query: FindingQuery, *, only_unit: uuid.UUID | None
     ) -> tuple[Sequence[Finding], int, bool]:
-        stmt = select(Finding)
-        if filters.get("unit_id") is not None:
-            stmt = stmt.where(Finding.unit_id == filters["unit_id"])
-        if filters.get("district"):
-            stmt = stmt.where(
-                Finding.unit_id.in_(select(Unit.id).where(Unit.district == filters["district"]))
-            )
-        if filters.get("article"):
-            stmt = stmt.where(Finding.articles.contains([filters["article"]]))
-        if filters.get("status") is not None:
-            stmt = stmt.where(Finding.status == filters["status"])
-        if filters.get("rule"):
-            stmt = stmt.where(Finding.rule == filters["rule"])
-        total, capped = await count_up_to(self.session, stmt, COUNT_CAP)
-        rows = await self.session.scalars(
-            stmt.order_by(Finding.detected_at.desc(), Finding.id).limit(limit).offset(offset)
+        stmt = where_equal(
+            select(Finding),
+            (Finding.unit_id, only_unit),
+            (Finding.unit_id, query.unit_id),
+            (Finding.status, query.status),
+            (Finding.rule, query.rule.value if query.rule else None),
         )
-        return rows.all(), total, capped
+        if query.district:
+            stmt = stmt.where(Finding.unit_id.in_(select(Unit.id).where(Unit.district == query.district)))
+        if query.article:
+            stmt = stmt.where(Finding.articles.contains([query.article]))
+        newest_first = (Finding.detected_at.desc(), Finding.id.asc())
+        return await self.page(stmt, newest_first, query)
 
     # --- bulk loading for recomputation ---
 

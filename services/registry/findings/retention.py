@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 
 from aiokafka import AIOKafkaConsumer, ConsumerRecord
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -18,10 +18,11 @@ from jifang.follow import ConsumerMetrics, TopicFollower
 from jifang.policy import FindingRule, PolicyBook
 from jifang.topics import RETENTION_TOPIC
 from jifang.v1 import retention_pb2
-from services.registry.events import publish
+from services.registry.clock import local_today, utc_now
+from services.registry.events import finding_event, publish
 from services.registry.findings.repository import FindingRepository
-from services.registry.findings.service import finding_event, local_today
-from services.registry.models import AppliedEvent, Finding, FindingStatus, Unit
+from services.registry.models import AppliedEvent, Finding, FindingStatus
+from services.registry.units.repository import UnitRepository
 
 RETENTION_RULES = frozenset(
     {
@@ -42,7 +43,7 @@ async def apply_retention_result(
     """Open, update or rectify the channel's retention findings to match this result."""
     if event.verdict == "cannot_verify":
         return
-    unit = await session.get(Unit, uuid.UUID(event.unit_id))
+    unit = await UnitRepository(session).get(uuid.UUID(event.unit_id))
     if unit is None:
         return
     wanted: dict[str, retention_pb2.RetentionFinding] = {}
@@ -52,10 +53,9 @@ async def apply_retention_result(
             wanted.setdefault(f.rule, f)
             details.setdefault(f.rule, []).append(f.detail)
     key = subject_key(event)
+    findings = FindingRepository(session)
     existing = {
-        f.rule: f
-        for f in await FindingRepository(session).active_for_subject(unit.id, key)
-        if f.rule in RETENTION_RULES
+        f.rule: f for f in await findings.active_for_subject(unit.id, key) if f.rule in RETENTION_RULES
     }
     today = local_today(book[unit.jurisdiction], now) if unit.jurisdiction in book else None
     for rule, f in wanted.items():
@@ -76,7 +76,7 @@ async def apply_retention_result(
                 detected_at=now,
                 updated_at=now,
             )
-            session.add(current)
+            findings.add(current)
         else:
             escalate = (
                 current.status == FindingStatus.WARNED
@@ -90,11 +90,11 @@ async def apply_retention_result(
             if escalate:
                 current.status, current.escalated_at = FindingStatus.ESCALATED, now
             current.updated_at = now
-        publish(session, unit_id=unit.id, jurisdiction=unit.jurisdiction, body=finding_event(current))
+        publish(session, unit, finding_event(current))
     for rule, finding in existing.items():
         if rule not in wanted:
             finding.status, finding.rectified_at, finding.updated_at = FindingStatus.RECTIFIED, now, now
-            publish(session, unit_id=unit.id, jurisdiction=unit.jurisdiction, body=finding_event(finding))
+            publish(session, unit, finding_event(finding))
     await session.flush()
 
 
@@ -121,4 +121,4 @@ class RetentionResults(TopicFollower):
                     continue
                 event = retention_pb2.RetentionChecked.FromString(record.value)
                 if await first_time(session, AppliedEvent, uuid.UUID(event.meta.event_id)):
-                    await apply_retention_result(session, self.book, event, datetime.now(UTC))
+                    await apply_retention_result(session, self.book, event, utc_now())

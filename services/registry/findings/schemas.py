@@ -5,8 +5,20 @@ import uuid
 
 from pydantic import BaseModel, Field
 
+from jifang.policy import FindingRule
 from services.registry.models import FindingStatus
+from services.registry.pagination import DistrictFilter, ListQuery
 from services.registry.validators import Input
+
+
+class FindingQuery(ListQuery):
+    unit_id: uuid.UUID | None = None
+    district: DistrictFilter = None
+    article: str | None = Field(
+        default=None, max_length=60, description="A cited article, e.g. 'HRB-2008 art. 26'"
+    )
+    status: FindingStatus | None = None
+    rule: FindingRule | None = None
 
 
 class FineRead(BaseModel):

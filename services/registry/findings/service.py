@@ -7,33 +7,29 @@ import datetime as dt
 import time
 import uuid
 from collections import defaultdict
-from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
-from zoneinfo import ZoneInfo
+from collections.abc import Sequence
+from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from jifang.auth import Principal
 from jifang.errors import Conflict, NotFound, ValidationFailed
-from jifang.policy import FindingRule, PolicyBook, PolicyPack
-from jifang.v1 import registry_pb2
-from services.registry.access import ensure_unit_visible, scoped_unit_filter
-from services.registry.events import publish
+from jifang.policy import PolicyBook, PolicyPack
+from services.registry.access import scoped_unit_filter, visible
+from services.registry.clock import Clock, local_today, utc_now
+from services.registry.events import finding_event, publish
 from services.registry.findings.repository import FindingRepository
 from services.registry.findings.rules import EVALUATED_RULES, UnitRecords, Violation, evaluate
-from services.registry.findings.schemas import FindingRead, FineRead, PenaltyStep, RecomputeResult
+from services.registry.findings.schemas import (
+    FindingQuery,
+    FindingRead,
+    FineRead,
+    PenaltyStep,
+    RecomputeResult,
+)
 from services.registry.models import Finding, FindingStatus, Unit
-
-Clock = Callable[[], datetime]
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
-
-
-def local_today(pack: PolicyPack, now: datetime) -> dt.date:
-    """Deadlines run in calendar days of the pack's time zone (Asia/Shanghai)."""
-    return now.astimezone(ZoneInfo(pack.timezone)).date()
+from services.registry.pagination import Page
+from services.registry.units.repository import UnitRepository
 
 
 def penalty_step(pack: PolicyPack, finding: Finding, unit: Unit | None) -> PenaltyStep | None:
@@ -71,20 +67,6 @@ def to_read(finding: Finding, pack: PolicyPack, unit: Unit | None) -> FindingRea
         rectification_deadline=finding.rectification_deadline,
         rectified_at=finding.rectified_at,
         escalated_at=finding.escalated_at,
-    )
-
-
-def finding_event(f: Finding) -> registry_pb2.FindingChanged:
-    return registry_pb2.FindingChanged(
-        finding_id=str(f.id),
-        rule=f.rule,
-        status=f.status.value,
-        articles=list(f.articles),
-        penalty=f.penalty or "",
-        subject_type=f.subject_type,
-        subject_id=str(f.subject_id) if f.subject_id else "",
-        detail=f.detail,
-        rectification_deadline=f.rectification_deadline.isoformat() if f.rectification_deadline else "",
     )
 
 
@@ -138,6 +120,9 @@ class FindingService:
             duration_ms=round((time.perf_counter() - started) * 1000, 1),
         )
 
+    async def recompute_all(self) -> RecomputeResult:
+        return await self.recompute(await UnitRepository(self.session).all_ids())
+
     async def recompute_unit(self, unit: Unit) -> None:
         await self._recompute_chunk([unit.id])
 
@@ -188,24 +173,14 @@ class FindingService:
                     changed = True
                 if changed:
                     current.updated_at = now
-                    publish(
-                        self.session,
-                        unit_id=unit.id,
-                        jurisdiction=unit.jurisdiction,
-                        body=finding_event(current),
-                    )
+                    publish(self.session, unit, finding_event(current))
             for key, finding in existing_by_unit[unit.id]:
                 if key not in seen:
                     finding.status = FindingStatus.RECTIFIED
                     finding.rectified_at = now
                     finding.updated_at = now
                     counts["rectified"] += 1
-                    publish(
-                        self.session,
-                        unit_id=unit.id,
-                        jurisdiction=unit.jurisdiction,
-                        body=finding_event(finding),
-                    )
+                    publish(self.session, unit, finding_event(finding))
         await self.session.flush()
         return counts
 
@@ -224,13 +199,8 @@ class FindingService:
             detected_at=now,
             updated_at=now,
         )
-        self.session.add(finding)
-        publish(
-            self.session,
-            unit_id=unit.id,
-            jurisdiction=unit.jurisdiction,
-            body=finding_event(finding),
-        )
+        self.findings.add(finding)
+        publish(self.session, unit, finding_event(finding))
 
     async def warn(
         self, principal: Principal, finding_id: uuid.UUID, deadline: dt.date | None
@@ -257,53 +227,16 @@ class FindingService:
         )
         finding.updated_at = now
         await self.session.flush()
-        publish(
-            self.session,
-            unit_id=unit.id,
-            jurisdiction=unit.jurisdiction,
-            body=finding_event(finding),
-        )
+        publish(self.session, unit, finding_event(finding))
         return finding, unit
 
-    async def list(
-        self,
-        principal: Principal,
-        *,
-        unit_id: uuid.UUID | None,
-        district: str | None,
-        article: str | None,
-        status: FindingStatus | None,
-        rule: FindingRule | None,
-        limit: int,
-        offset: int,
-    ) -> tuple[list[FindingRead], int, bool]:
-        scope = scoped_unit_filter(principal)
-        if scope is not None:
-            if unit_id is not None and unit_id != scope:
-                return [], 0, False
-            unit_id = scope
-        rows, total, capped = await self.findings.search(
-            filters={
-                "unit_id": unit_id,
-                "district": district,
-                "article": article,
-                "status": status,
-                "rule": rule.value if rule else None,
-            },
-            limit=limit,
-            offset=offset,
-        )
+    async def list(self, principal: Principal, query: FindingQuery) -> Page[FindingRead]:
+        rows, total, capped = await self.findings.search(query, only_unit=scoped_unit_filter(principal))
         units = {u.id: u for u in await self.findings.units(list({f.unit_id for f in rows}))}
-        return (
-            [to_read(f, self.book[units[f.unit_id].jurisdiction], units[f.unit_id]) for f in rows],
-            total,
-            capped,
-        )
+        items = [to_read(f, self.book[units[f.unit_id].jurisdiction], units[f.unit_id]) for f in rows]
+        return query.page(items, total, capped)
 
     async def read(self, principal: Principal, finding_id: uuid.UUID) -> FindingRead:
-        finding = await self.findings.get(finding_id)
-        if finding is None:
-            raise NotFound("No finding with this id")
-        ensure_unit_visible(principal, finding.unit_id, "finding")
+        finding = visible(principal, await self.findings.get(finding_id), "finding")
         unit = (await self.findings.units([finding.unit_id]))[0]
         return to_read(finding, self.book[unit.jurisdiction], unit)

@@ -12,27 +12,26 @@ import io
 import uuid
 from collections.abc import Iterator
 from types import SimpleNamespace
-from typing import Any, cast
+from typing import Any
 
 from pydantic import BaseModel, ValidationError
-from sqlalchemy import Table
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from jifang.db import copy_rows
 from jifang.errors import LegalRuleViolation, ValidationFailed
 from jifang.policy import PolicyBook
 from jifang.secrets import CredentialCipher
 from services.registry.devices.schemas import DeviceCreate
-from services.registry.devices.service import DeviceService, device_event, refuse_forbidden_place
-from services.registry.events import outbox_row, place_event
+from services.registry.devices.service import DeviceService, refuse_forbidden_place
+from services.registry.events import device_event, outbox_row, place_event, unit_event
 from services.registry.findings.service import FindingService
+from services.registry.imports.repository import ImportRepository
 from services.registry.imports.schemas import COLUMNS, REQUIRED, ImportKind, ImportReport, RowError
-from services.registry.models import Device, OutboxEvent, Place, Unit
+from services.registry.models import Device, Place, Unit
 from services.registry.places.schemas import PlaceCreate
 from services.registry.places.service import check_place_fields
 from services.registry.units.repository import UnitRepository
 from services.registry.units.schemas import UnitCreate
-from services.registry.units.service import pack_for, unit_event
+from services.registry.units.service import pack_for
 
 _TRUE = {"true", "1", "yes", "y", "是"}
 _FALSE = {"false", "0", "no", "n", "否"}
@@ -95,6 +94,7 @@ class ImportService:
         self.book = book
         self.cipher = cipher
         self.units = UnitRepository(session)
+        self.imported = ImportRepository(session)
 
     async def run(self, kind: ImportKind, text: str) -> ImportReport:
         errors: list[RowError] = []
@@ -157,8 +157,8 @@ class ImportService:
             seen.add(m.uscc)
             unit = Unit(id=uuid.uuid4(), **m.model_dump())
             rows.append({"id": unit.id, **m.model_dump()})
-            events.append(outbox_row(unit.id, unit.jurisdiction, unit_event(unit, self.book)))
-        await self._insert(Unit, rows, events)
+            events.append(outbox_row(unit, unit_event(unit, self.book)))
+        await self.imported.insert(Unit, rows, events)
         return len(rows)
 
     async def _children(
@@ -188,16 +188,12 @@ class ImportService:
                     check_place_fields(pack, m.kind, m.category, m.vehicle_category)
                     place = Place(id=uuid.uuid4(), unit_id=unit.id, **m.model_dump())
                     rows.append({"id": place.id, "unit_id": unit.id, **m.model_dump()})
-                    events.append(outbox_row(unit.id, unit.jurisdiction, place_event(place)))
+                    events.append(outbox_row(unit, place_event(place)))
                 else:
                     refuse_forbidden_place(pack, m.kind, m.location_type)
                     row = devices.row(unit, m)
                     rows.append(row)
-                    events.append(
-                        outbox_row(
-                            unit.id, unit.jurisdiction, device_event(SimpleNamespace(**row), unit.district)
-                        )
-                    )
+                    events.append(outbox_row(unit, device_event(SimpleNamespace(**row), unit.district)))
             except LegalRuleViolation as exc:
                 errors.append(
                     RowError(
@@ -215,11 +211,5 @@ class ImportService:
                 # Places change what a unit must have; imported devices cannot change a finding
                 # (a camera in a forbidden place is refused above).
                 touched.add(unit.id)
-        await self._insert(Place if kind == ImportKind.PLACES else Device, rows, events)
+        await self.imported.insert(Place if kind == ImportKind.PLACES else Device, rows, events)
         return len(rows)
-
-    async def _insert(self, model: Any, rows: list[dict[str, Any]], events: list[dict[str, Any]]) -> None:
-        if not rows:
-            return
-        await copy_rows(self.session, model.__table__, rows)
-        await copy_rows(self.session, cast(Table, OutboxEvent.__table__), events)

@@ -5,7 +5,6 @@ import uuid
 from collections.abc import Sequence
 
 from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.registry.models import (
     Inspection,
@@ -15,12 +14,10 @@ from services.registry.models import (
     TechSystem,
     Unit,
 )
+from services.registry.repository import Repository
 
 
-class InspectionRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-
+class InspectionRepository(Repository):
     async def add(self, row: Inspection | RectificationNotice) -> None:
         self.session.add(row)
         await self.session.flush()

@@ -9,12 +9,12 @@ import uuid
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from jifang.auth import Principal
-from jifang.errors import Conflict, NotFound, ValidationFailed
+from jifang.errors import Conflict, ValidationFailed
 from jifang.policy import PolicyBook, PolicyPack
-from jifang.v1 import registry_pb2
-from services.registry.access import scoped_unit_filter
-from services.registry.events import publish
-from services.registry.findings.service import Clock, local_today, utc_now
+from services.registry.access import scoped_unit_filter, visible, visible_unit
+from services.registry.change import UnitChange
+from services.registry.clock import Clock, local_today, utc_now
+from services.registry.events import inspection_event
 from services.registry.inspections.repository import InspectionRepository
 from services.registry.inspections.schemas import (
     InspectionCreate,
@@ -29,8 +29,9 @@ from services.registry.models import (
     InspectionResult,
     NoticeStatus,
     RectificationNotice,
+    TechSystem,
 )
-from services.registry.systems.service import SystemService
+from services.registry.systems.repository import SystemRepository
 
 
 def notice_read(n: RectificationNotice, pack: PolicyPack, today: dt.date) -> NoticeRead:
@@ -45,6 +46,26 @@ def notice_read(n: RectificationNotice, pack: PolicyPack, today: dt.date) -> Not
         recheck_due=n.status == NoticeStatus.OPEN and today >= n.deadline,
         article=pack.cite(pack.inspection.recheck_article),
     )
+
+
+def _check_record(data: InspectionCreate, today: dt.date) -> None:
+    if data.inspected_on > today:
+        raise ValidationFailed.single(
+            "inspected_on", "not-in-future", "an inspection cannot be in the future"
+        )
+    for i, inspector in enumerate(data.inspectors):
+        if inspector.signed_at.date() < data.inspected_on:
+            raise ValidationFailed.single(
+                f"inspectors.{i}.signed_at",
+                "signed-after-inspection",
+                "an inspector signs the record on or after the inspection",
+            )
+    if data.rectification and data.rectification.deadline <= data.inspected_on:
+        raise ValidationFailed.single(
+            "rectification.deadline",
+            "after-inspection",
+            "the deadline must follow the inspection",
+        )
 
 
 class InspectionService:
@@ -63,79 +84,64 @@ class InspectionService:
     async def record(
         self, principal: Principal, system_id: uuid.UUID, data: InspectionCreate
     ) -> InspectionRead:
-        system, unit = await SystemService(self.session, self.book).get(principal, system_id, lock_unit=True)
-        pack = self.book[unit.jurisdiction]
-        today = local_today(pack, self.clock())
-        if data.inspected_on > today:
-            raise ValidationFailed.single(
-                "inspected_on", "not-in-future", "an inspection cannot be in the future"
-            )
-        for i, inspector in enumerate(data.inspectors):
-            if inspector.signed_at.date() < data.inspected_on:
-                raise ValidationFailed.single(
-                    f"inspectors.{i}.signed_at",
-                    "signed-after-inspection",
-                    "an inspector signs the record on or after the inspection",
-                )
-        if data.rectification and data.rectification.deadline <= data.inspected_on:
-            raise ValidationFailed.single(
-                "rectification.deadline",
-                "after-inspection",
-                "the deadline must follow the inspection",
-            )
-        notice_rechecked = None
-        if data.recheck_of_notice is not None:
-            notice_rechecked = await self.repo.notice(data.recheck_of_notice, for_update=True)
-            if notice_rechecked is None or notice_rechecked.unit_id != unit.id:
-                raise ValidationFailed.single(
-                    "recheck_of_notice", "notice-of-this-unit", "unknown notice for this unit"
-                )
-            if notice_rechecked.status != NoticeStatus.OPEN:
-                raise Conflict("This notice was already re-checked")
-        inspection = Inspection(
-            id=uuid.uuid4(),
-            unit_id=unit.id,
-            system_id=system.id,
-            kind=InspectionKind.RECHECK if notice_rechecked else InspectionKind.ANNUAL,
-            inspected_on=data.inspected_on,
-            result=data.result,
-            inspectors=[i.model_dump(mode="json") for i in data.inspectors],
-            notes=data.notes,
-            notice_id=notice_rechecked.id if notice_rechecked else None,
-            recorded_by=principal.subject,
-        )
-        await self.repo.add(inspection)
-        if notice_rechecked is not None:
-            notice_rechecked.recheck_inspection_id = inspection.id
-            notice_rechecked.status = (
-                NoticeStatus.RECTIFIED
-                if data.result == InspectionResult.PASSED
-                else NoticeStatus.NOT_RECTIFIED
-            )
-        notice = None
-        if data.rectification is not None:
-            notice = RectificationNotice(
+        system = await self._system(principal, system_id)
+        # A record changes no finding.
+        async with UnitChange(
+            self.session, self.book, principal, system.unit_id, clock=self.clock, recompute=False
+        ) as change:
+            today = local_today(change.pack, self.clock())
+            _check_record(data, today)
+            rechecked = await self._rechecked_notice(data, change.unit.id)
+            inspection = Inspection(
                 id=uuid.uuid4(),
-                unit_id=unit.id,
-                inspection_id=inspection.id,
-                items=list(data.rectification.items),
-                deadline=data.rectification.deadline,
-                status=NoticeStatus.OPEN,
+                unit_id=change.unit.id,
+                system_id=system.id,
+                kind=InspectionKind.RECHECK if rechecked else InspectionKind.ANNUAL,
+                inspected_on=data.inspected_on,
+                result=data.result,
+                inspectors=[i.model_dump(mode="json") for i in data.inspectors],
+                notes=data.notes,
+                notice_id=rechecked.id if rechecked else None,
+                recorded_by=principal.subject,
             )
-            await self.repo.add(notice)
-        await self.session.flush()
-        publish(
-            self.session,
-            unit_id=unit.id,
-            jurisdiction=unit.jurisdiction,
-            body=registry_pb2.InspectionRecorded(
-                inspection_id=str(inspection.id),
-                system_id=str(system.id),
-                result=data.result.value,
-                inspected_on=data.inspected_on.isoformat(),
-            ),
-        )
-        return self._read(inspection, notice, pack, today)
+            await self.repo.add(inspection)
+            if rechecked is not None:
+                rechecked.recheck_inspection_id = inspection.id
+                rechecked.status = (
+                    NoticeStatus.RECTIFIED
+                    if data.result == InspectionResult.PASSED
+                    else NoticeStatus.NOT_RECTIFIED
+                )
+            notice = None
+            if data.rectification is not None:
+                notice = RectificationNotice(
+                    id=uuid.uuid4(),
+                    unit_id=change.unit.id,
+                    inspection_id=inspection.id,
+                    items=list(data.rectification.items),
+                    deadline=data.rectification.deadline,
+                    status=NoticeStatus.OPEN,
+                )
+                await self.repo.add(notice)
+            change.publish(inspection_event(inspection))
+        return self._read(inspection, notice, change.pack, today)
+
+    async def _rechecked_notice(
+        self, data: InspectionCreate, unit_id: uuid.UUID
+    ) -> RectificationNotice | None:
+        if data.recheck_of_notice is None:
+            return None
+        notice = await self.repo.notice(data.recheck_of_notice, for_update=True)
+        if notice is None or notice.unit_id != unit_id:
+            raise ValidationFailed.single(
+                "recheck_of_notice", "notice-of-this-unit", "unknown notice for this unit"
+            )
+        if notice.status != NoticeStatus.OPEN:
+            raise Conflict("This notice was already re-checked")
+        return notice
+
+    async def _system(self, principal: Principal, system_id: uuid.UUID) -> TechSystem:
+        return visible(principal, await SystemRepository(self.session).get(system_id), "system")
 
     def _read(
         self, i: Inspection, notice: RectificationNotice | None, pack: PolicyPack, today: dt.date
@@ -154,7 +160,8 @@ class InspectionService:
         )
 
     async def for_system(self, principal: Principal, system_id: uuid.UUID) -> list[InspectionRead]:
-        system, unit = await SystemService(self.session, self.book).get(principal, system_id)
+        system = await self._system(principal, system_id)
+        unit = await visible_unit(self.session, principal, system.unit_id)
         pack = self.book[unit.jurisdiction]
         today = local_today(pack, self.clock())
         rows = await self.repo.for_system(system.id)
@@ -194,15 +201,13 @@ class InspectionService:
         now = self.clock()
         out = []
         for n in await self.repo.open_notices(scoped_unit_filter(principal)):
-            unit = await SystemService(self.session, self.book).units.get(principal, n.unit_id)
+            unit = await visible_unit(self.session, principal, n.unit_id)
             pack = self.book[unit.jurisdiction]
             out.append(notice_read(n, pack, local_today(pack, now)))
         return out
 
     async def get_notice(self, principal: Principal, notice_id: uuid.UUID) -> NoticeRead:
-        n = await self.repo.notice(notice_id)
-        if n is None or (principal.is_unit_scoped and principal.unit_id != n.unit_id):
-            raise NotFound("No notice with this id")
-        unit = await SystemService(self.session, self.book).units.get(principal, n.unit_id)
+        n = visible(principal, await self.repo.notice(notice_id), "notice")
+        unit = await visible_unit(self.session, principal, n.unit_id)
         pack = self.book[unit.jurisdiction]
         return notice_read(n, pack, local_today(pack, self.clock()))

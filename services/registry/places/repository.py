@@ -4,15 +4,12 @@ import uuid
 from collections.abc import Sequence
 
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.registry.models import Place
+from services.registry.repository import Repository
 
 
-class PlaceRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-
+class PlaceRepository(Repository):
     async def get(self, place_id: uuid.UUID) -> Place | None:
         return await self.session.get(Place, place_id)
 

@@ -8,15 +8,15 @@ from collections.abc import Sequence
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from jifang.auth import Principal
-from jifang.errors import LegalRuleViolation, NotFound, ValidationFailed
+from jifang.errors import LegalRuleViolation, ValidationFailed
 from jifang.policy import LocationType, PolicyBook, PolicyPack, SystemType
-from services.registry.events import place_event, publish
-from services.registry.findings.service import FindingService
+from services.registry.access import visible, visible_unit
+from services.registry.change import UnitChange
+from services.registry.events import place_event
 from services.registry.models import Place, PlaceKind, Unit
 from services.registry.places.repository import PlaceRepository
 from services.registry.places.schemas import PlaceCreate, PlaceRead, PlaceUpdate
 from services.registry.systems.repository import SystemRepository
-from services.registry.units.service import UnitService
 
 
 def to_read(place: Place, pack: PolicyPack) -> PlaceRead:
@@ -56,62 +56,53 @@ class PlaceService:
         self.session = session
         self.book = book
         self.places = PlaceRepository(session)
-        self.units = UnitService(session, book)
 
     async def create(
         self, principal: Principal, unit_id: uuid.UUID, data: PlaceCreate
     ) -> tuple[Place, PolicyPack]:
-        unit = await self.units.get(principal, unit_id, for_update=True)
-        pack = self.book[unit.jurisdiction]
-        check_place_fields(pack, data.kind, data.category, data.vehicle_category)
-        place = Place(id=uuid.uuid4(), unit_id=unit.id, **data.model_dump())
-        await self.places.add(place)
-        publish(self.session, unit_id=unit.id, jurisdiction=unit.jurisdiction, body=place_event(place))
-        await FindingService(self.session, self.book).recompute_unit(unit)
-        return place, pack
+        async with UnitChange(self.session, self.book, principal, unit_id) as change:
+            check_place_fields(change.pack, data.kind, data.category, data.vehicle_category)
+            place = Place(id=uuid.uuid4(), unit_id=change.unit.id, **data.model_dump())
+            await self.places.add(place)
+            change.publish(place_event(place))
+        return place, change.pack
 
-    async def get(
-        self, principal: Principal, place_id: uuid.UUID, *, lock_unit: bool = False
-    ) -> tuple[Place, Unit]:
-        place = await self.places.get(place_id)
-        if place is None or (principal.is_unit_scoped and principal.unit_id != place.unit_id):
-            raise NotFound("No place with this id")
-        unit = await self.units.get(principal, place.unit_id, for_update=lock_unit)
-        return place, unit
+    async def _place(self, principal: Principal, place_id: uuid.UUID) -> Place:
+        return visible(principal, await self.places.get(place_id), "place")
+
+    async def get(self, principal: Principal, place_id: uuid.UUID) -> tuple[Place, Unit]:
+        place = await self._place(principal, place_id)
+        return place, await visible_unit(self.session, principal, place.unit_id)
 
     async def list(self, principal: Principal, unit_id: uuid.UUID) -> tuple[Sequence[Place], PolicyPack]:
-        unit = await self.units.get(principal, unit_id)
+        unit = await visible_unit(self.session, principal, unit_id)
         return await self.places.for_unit(unit.id), self.book[unit.jurisdiction]
 
     async def update(
         self, principal: Principal, place_id: uuid.UUID, data: PlaceUpdate
     ) -> tuple[Place, PolicyPack]:
-        place, unit = await self.get(principal, place_id, lock_unit=True)
-        pack = self.book[unit.jurisdiction]
-        changes = data.model_dump(exclude_unset=True)
-        check_place_fields(
-            pack,
-            place.kind,
-            changes.get("category", place.category),
-            changes.get("vehicle_category", place.vehicle_category),
-        )
-        new_location = changes.get("location_type", place.location_type)
-        if new_location != place.location_type:
-            await self._check_video_not_forbidden(pack, place, new_location)
-        for key, value in changes.items():
-            setattr(place, key, value)
-        await self.session.flush()
-        publish(self.session, unit_id=unit.id, jurisdiction=unit.jurisdiction, body=place_event(place))
-        await FindingService(self.session, self.book).recompute_unit(unit)
-        return place, pack
+        place = await self._place(principal, place_id)
+        async with UnitChange(self.session, self.book, principal, place.unit_id) as change:
+            changes = data.model_dump(exclude_unset=True)
+            check_place_fields(
+                change.pack,
+                place.kind,
+                changes.get("category", place.category),
+                changes.get("vehicle_category", place.vehicle_category),
+            )
+            new_location = changes.get("location_type", place.location_type)
+            if new_location != place.location_type:
+                await self._check_video_not_forbidden(change.pack, place, new_location)
+            for key, value in changes.items():
+                setattr(place, key, value)
+            change.publish(place_event(place))
+        return place, change.pack
 
     async def delete(self, principal: Principal, place_id: uuid.UUID) -> None:
-        place, unit = await self.get(principal, place_id, lock_unit=True)
-        event = place_event(place)
-        event.removed = True
-        await self.places.delete(place)
-        publish(self.session, unit_id=unit.id, jurisdiction=unit.jurisdiction, body=event)
-        await FindingService(self.session, self.book).recompute_unit(unit)
+        place = await self._place(principal, place_id)
+        async with UnitChange(self.session, self.book, principal, place.unit_id) as change:
+            change.publish(place_event(place, removed=True))
+            await self.places.delete(place)
 
     async def _check_video_not_forbidden(
         self, pack: PolicyPack, place: Place, location: LocationType | None

@@ -5,15 +5,12 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 
 from sqlalchemy import delete, insert, select
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.registry.models import TechSystem, system_places
+from services.registry.repository import Repository
 
 
-class SystemRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-
+class SystemRepository(Repository):
     async def get(self, system_id: uuid.UUID) -> TechSystem | None:
         return await self.session.get(TechSystem, system_id)
 

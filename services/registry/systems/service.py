@@ -4,22 +4,21 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from datetime import UTC, datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from jifang.auth import Principal
-from jifang.errors import LegalRuleViolation, NotFound, ValidationFailed
+from jifang.errors import LegalRuleViolation, ValidationFailed
 from jifang.policy import PolicyBook, PolicyPack, SystemType
-from jifang.v1 import registry_pb2
-from services.registry.events import publish
+from services.registry.access import visible, visible_unit
+from services.registry.change import UnitChange
+from services.registry.clock import utc_now
+from services.registry.events import system_event
 from services.registry.filings.repository import FilingRepository
-from services.registry.findings.service import FindingService
 from services.registry.models import Place, TechSystem, Unit
 from services.registry.places.repository import PlaceRepository
 from services.registry.systems.repository import SystemRepository
 from services.registry.systems.schemas import SystemCreate, SystemRead, SystemUpdate
-from services.registry.units.service import UnitService
 
 # A change to these on a filed system means the filing no longer describes it (HRB art. 17).
 FILED_CONTENT_FIELDS = frozenset(
@@ -32,24 +31,11 @@ def to_read(system: TechSystem, place_ids: list[uuid.UUID]) -> SystemRead:
     return SystemRead.model_validate({**data, "place_ids": place_ids})
 
 
-def system_event(system: TechSystem, place_ids: Sequence[uuid.UUID]) -> registry_pb2.SystemChanged:
-    return registry_pb2.SystemChanged(
-        system_id=str(system.id),
-        system_type=system.system_type.value,
-        name=system.name,
-        acceptance_date=system.acceptance_date.isoformat() if system.acceptance_date else "",
-        networking=system.networking.value,
-        place_ids=[str(p) for p in place_ids],
-        in_use=system.in_use,
-    )
-
-
 class SystemService:
     def __init__(self, session: AsyncSession, book: PolicyBook) -> None:
         self.session = session
         self.book = book
         self.systems = SystemRepository(session)
-        self.units = UnitService(session, book)
 
     async def _places(self, unit: Unit, place_ids: Sequence[uuid.UUID]) -> Sequence[Place]:
         wanted = list(dict.fromkeys(place_ids))
@@ -82,80 +68,57 @@ class SystemService:
                     )
 
     async def create(self, principal: Principal, unit_id: uuid.UUID, data: SystemCreate) -> SystemRead:
-        unit = await self.units.get(principal, unit_id, for_update=True)
-        pack = self.book[unit.jurisdiction]
-        places = await self._places(unit, data.place_ids)
-        self._check(pack, data.system_type, places)
-        fields = data.model_dump(exclude={"place_ids"})
-        system = TechSystem(id=uuid.uuid4(), unit_id=unit.id, **fields)
-        await self.systems.add(system)
-        place_ids = sorted(p.id for p in places)
-        await self.systems.set_places(system.id, place_ids)
-        publish(
-            self.session,
-            unit_id=unit.id,
-            jurisdiction=unit.jurisdiction,
-            body=system_event(system, place_ids),
-        )
-        await FindingService(self.session, self.book).recompute_unit(unit)
+        async with UnitChange(self.session, self.book, principal, unit_id) as change:
+            places = await self._places(change.unit, data.place_ids)
+            self._check(change.pack, data.system_type, places)
+            fields = data.model_dump(exclude={"place_ids"})
+            system = TechSystem(id=uuid.uuid4(), unit_id=change.unit.id, **fields)
+            await self.systems.add(system)
+            place_ids = sorted(p.id for p in places)
+            await self.systems.set_places(system.id, place_ids)
+            change.publish(system_event(system, place_ids))
         return to_read(system, place_ids)
 
-    async def get(
-        self, principal: Principal, system_id: uuid.UUID, *, lock_unit: bool = False
-    ) -> tuple[TechSystem, Unit]:
-        system = await self.systems.get(system_id)
-        if system is None or (principal.is_unit_scoped and principal.unit_id != system.unit_id):
-            raise NotFound("No system with this id")
-        unit = await self.units.get(principal, system.unit_id, for_update=lock_unit)
-        return system, unit
+    async def _system(self, principal: Principal, system_id: uuid.UUID) -> TechSystem:
+        return visible(principal, await self.systems.get(system_id), "system")
+
+    async def _place_ids(self, system: TechSystem) -> list[uuid.UUID]:
+        return (await self.systems.place_ids([system.id]))[system.id]
 
     async def read(self, principal: Principal, system_id: uuid.UUID) -> SystemRead:
-        system, _ = await self.get(principal, system_id)
-        return to_read(system, (await self.systems.place_ids([system.id]))[system.id])
+        system = await self._system(principal, system_id)
+        return to_read(system, await self._place_ids(system))
 
     async def list(self, principal: Principal, unit_id: uuid.UUID) -> list[SystemRead]:
-        unit = await self.units.get(principal, unit_id)
+        unit = await visible_unit(self.session, principal, unit_id)
         systems = await self.systems.for_unit(unit.id)
         places = await self.systems.place_ids([s.id for s in systems])
         return [to_read(s, places[s.id]) for s in systems]
 
     async def update(self, principal: Principal, system_id: uuid.UUID, data: SystemUpdate) -> SystemRead:
-        system, unit = await self.get(principal, system_id, lock_unit=True)
-        pack = self.book[unit.jurisdiction]
-        changes = data.model_dump(exclude_unset=True)
-        current = (await self.systems.place_ids([system.id]))[system.id]
-        place_ids = current
-        if "place_ids" in changes:
-            places = await self._places(unit, changes.pop("place_ids"))
-            self._check(pack, system.system_type, places)
-            place_ids = sorted(p.id for p in places)
-            await self.systems.set_places(system.id, place_ids)
-        content_changed = place_ids != current or any(
-            getattr(system, k) != v for k, v in changes.items() if k in FILED_CONTENT_FIELDS
-        )
-        for key, value in changes.items():
-            setattr(system, key, value)
-        if content_changed and await _has_filing(self.session, system.id):
-            system.changed_since_filing = True
-        system.updated_at = datetime.now(UTC)
-        await self.session.flush()
-        publish(
-            self.session,
-            unit_id=unit.id,
-            jurisdiction=unit.jurisdiction,
-            body=system_event(system, place_ids),
-        )
-        await FindingService(self.session, self.book).recompute_unit(unit)
+        system = await self._system(principal, system_id)
+        async with UnitChange(self.session, self.book, principal, system.unit_id) as change:
+            changes = data.model_dump(exclude_unset=True)
+            current = await self._place_ids(system)
+            place_ids = current
+            if "place_ids" in changes:
+                places = await self._places(change.unit, changes.pop("place_ids"))
+                self._check(change.pack, system.system_type, places)
+                place_ids = sorted(p.id for p in places)
+                await self.systems.set_places(system.id, place_ids)
+            content_changed = place_ids != current or any(
+                getattr(system, k) != v for k, v in changes.items() if k in FILED_CONTENT_FIELDS
+            )
+            for key, value in changes.items():
+                setattr(system, key, value)
+            if content_changed and await FilingRepository(self.session).system_has_filed_filing(system.id):
+                system.changed_since_filing = True
+            system.updated_at = utc_now()
+            change.publish(system_event(system, place_ids))
         return to_read(system, place_ids)
 
     async def delete(self, principal: Principal, system_id: uuid.UUID) -> None:
-        system, unit = await self.get(principal, system_id, lock_unit=True)
-        event = system_event(system, (await self.systems.place_ids([system.id]))[system.id])
-        event.removed = True
-        await self.systems.delete(system)
-        publish(self.session, unit_id=unit.id, jurisdiction=unit.jurisdiction, body=event)
-        await FindingService(self.session, self.book).recompute_unit(unit)
-
-
-async def _has_filing(session: AsyncSession, system_id: uuid.UUID) -> bool:
-    return await FilingRepository(session).system_has_filed_filing(system_id)
+        system = await self._system(principal, system_id)
+        async with UnitChange(self.session, self.book, principal, system.unit_id) as change:
+            change.publish(system_event(system, await self._place_ids(system), removed=True))
+            await self.systems.delete(system)

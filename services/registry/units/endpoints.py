@@ -3,11 +3,11 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, status
+from fastapi import APIRouter, Query, status
 
 from services.registry.deps import PolicyBookDep, SessionDep, TechOffice, UnitEditor, UnitReader
-from services.registry.pagination import Page, PageParams, page_params
-from services.registry.units.schemas import UnitCreate, UnitRead, UnitUpdate
+from services.registry.pagination import Page
+from services.registry.units.schemas import UnitCreate, UnitQuery, UnitRead, UnitUpdate
 from services.registry.units.service import UnitService, to_read
 
 router = APIRouter(prefix="/units", tags=["units"])
@@ -21,31 +21,10 @@ async def create_unit(body: UnitCreate, session: SessionDep, book: PolicyBookDep
 
 @router.get("", response_model=Page[UnitRead])
 async def list_units(
-    session: SessionDep,
-    book: PolicyBookDep,
-    principal: UnitReader,
-    page: Annotated[PageParams, Depends(page_params)],
-    district: Annotated[str | None, Query(max_length=100)] = None,
-    jurisdiction: Annotated[str | None, Query(max_length=50)] = None,
-    q: Annotated[str | None, Query(max_length=100, description="Name contains")] = None,
-    sort: Annotated[str, Query(max_length=30)] = "name",
+    query: Annotated[UnitQuery, Query()], session: SessionDep, book: PolicyBookDep, principal: UnitReader
 ) -> Page[UnitRead]:
-    units, total, capped = await UnitService(session, book).list(
-        principal,
-        district=district,
-        jurisdiction=jurisdiction,
-        q=q,
-        sort=sort,
-        limit=page.limit,
-        offset=page.offset,
-    )
-    return Page(
-        items=[to_read(u, book) for u in units],
-        total=total,
-        total_capped=capped,
-        limit=page.limit,
-        offset=page.offset,
-    )
+    units, total, capped = await UnitService(session, book).list(principal, query)
+    return query.page([to_read(u, book) for u in units], total, capped)
 
 
 @router.get("/{unit_id}", response_model=UnitRead)

@@ -3,24 +3,14 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 
-from sqlalchemy import Select, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import select
 
-from jifang.db import count_up_to
 from services.registry.models import Unit
-from services.registry.pagination import COUNT_CAP
-
-UNIT_SORTS = {
-    "name": Unit.name,
-    "created_at": Unit.created_at,
-    "district": Unit.district,
-}
+from services.registry.repository import Repository, sorted_by, where_equal
+from services.registry.units.schemas import UnitQuery
 
 
-class UnitRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-
+class UnitRepository(Repository):
     async def get(self, unit_id: uuid.UUID, *, for_update: bool = False) -> Unit | None:
         stmt = select(Unit).where(Unit.id == unit_id)
         if for_update:
@@ -43,42 +33,18 @@ class UnitRepository:
         await self.session.flush()
         return unit
 
-    def _filtered(
-        self,
-        *,
-        only_unit: uuid.UUID | None,
-        district: str | None,
-        jurisdiction: str | None,
-        q: str | None,
-    ) -> Select[Unit]:
-        stmt = select(Unit)
-        if only_unit is not None:
-            stmt = stmt.where(Unit.id == only_unit)
-        if district:
-            stmt = stmt.where(Unit.district == district)
-        if jurisdiction:
-            stmt = stmt.where(Unit.jurisdiction == jurisdiction)
-        if q:
-            stmt = stmt.where(Unit.name.contains(q, autoescape=True))
-        return stmt
-
     async def search(
-        self,
-        *,
-        only_unit: uuid.UUID | None,
-        district: str | None,
-        jurisdiction: str | None,
-        q: str | None,
-        sort: str,
-        limit: int,
-        offset: int,
+        self, query: UnitQuery, *, only_unit: uuid.UUID | None
     ) -> tuple[Sequence[Unit], int, bool]:
-        stmt = self._filtered(only_unit=only_unit, district=district, jurisdiction=jurisdiction, q=q)
-        total, capped = await count_up_to(self.session, stmt, COUNT_CAP)
-        column = UNIT_SORTS[sort.lstrip("-")]
-        order = column.desc() if sort.startswith("-") else column.asc()
-        rows = await self.session.scalars(stmt.order_by(order, Unit.id).limit(limit).offset(offset))
-        return rows.all(), total, capped
+        stmt = where_equal(
+            select(Unit),
+            (Unit.id, only_unit),
+            (Unit.district, query.district),
+            (Unit.jurisdiction, query.jurisdiction),
+        )
+        if query.q:
+            stmt = stmt.where(Unit.name.contains(query.q, autoescape=True))
+        return await self.page(stmt, sorted_by(Unit, query.sort), query)
 
     async def all_ids(self) -> Sequence[uuid.UUID]:
         return (await self.session.scalars(select(Unit.id).order_by(Unit.id))).all()

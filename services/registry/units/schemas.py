@@ -6,6 +6,7 @@ import uuid
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from services.registry.models import SecurityAffiliation
+from services.registry.pagination import SORT_DESCRIPTION, DistrictFilter, ListQuery, NameContains, SortOrder
 from services.registry.validators import USCC, District, Input, LongText, Name, Patch
 
 
@@ -57,3 +58,16 @@ class UnitRead(BaseModel):
     filing_office: str
     created_at: dt.datetime
     updated_at: dt.datetime
+
+
+class UnitSort(SortOrder):
+    NAME = "name"
+    CREATED_AT = "created_at"
+    DISTRICT = "district"
+
+
+class UnitQuery(ListQuery):
+    district: DistrictFilter = None
+    jurisdiction: str | None = Field(default=None, max_length=50)
+    q: NameContains = None
+    sort: UnitSort = Field(default=UnitSort.NAME, description=SORT_DESCRIPTION)

@@ -50,6 +50,16 @@ async def test_unit_field_errors_name_field_and_rule(
     assert {"field": field, "rule": rule} == {k: problem["errors"][0][k] for k in ("field", "rule")}
 
 
+@pytest.mark.parametrize("path", ["/api/v1/units", "/api/v1/devices"])
+async def test_an_unknown_sort_is_422_naming_sort(
+    client: httpx.AsyncClient, token: TokenFactory, path: str
+) -> None:
+    r = await client.get(path, params={"sort": "-password_ciphertext"}, headers=auth(token(Role.TECH_OFFICE)))
+    assert r.status_code == 422 and r.headers["content-type"] == "application/problem+json"
+    assert [(e["field"], e["rule"]) for e in r.json()["errors"]] == [("query.sort", "enum")]
+    assert "-name" in r.json()["errors"][0]["message"]  # the allowed sorts are named
+
+
 async def test_duplicate_code_is_a_conflict_and_malformed_json_is_422(
     client: httpx.AsyncClient, token: TokenFactory
 ) -> None:
