@@ -322,7 +322,7 @@ def serve(app_factory: str, settings: ServiceSettings) -> None:
     """Run a service's app with uvicorn on its settings' host and port, with their number of
     worker processes and log level."""
 
-    configure_logging(settings.service_name, settings.log_level)
+    configure_logging(settings.service_name, settings.log_level, settings.log_format)
     uvicorn.run(
         app_factory,
         factory=True,
