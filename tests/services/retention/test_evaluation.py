@@ -21,7 +21,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from jifang.db import session_scope
 from jifang.policy import load_policy_book
 from services.retention.findings import render_findings
-from services.retention.repository import FleetRepository, ObservationRepository, PartitionRepository
+from services.retention.observations import ObservationRepository
+from services.retention.partitions import PartitionRepository
+from services.retention.repository import FleetRepository
 from tests.services.retention.conftest import mirror_unit
 
 BOOK = load_policy_book()
