@@ -28,8 +28,7 @@ from services.retention.feed import fleet_mirror
 from services.retention.loops import DailyCheck, Rejudgement, ResultPruning, RetentionGauges
 from services.retention.models import OutboxEvent
 from services.retention.reading import ReadLimits
-from services.retention.repository import RuleRepository
-from services.retention.rules import longest_requirement_days, rule_rows
+from services.retention.rules import RuleRepository, longest_requirement_days, rule_rows
 from services.retention.service import RetentionService
 from services.retention.settings import RetentionSettings
 

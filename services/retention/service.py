@@ -14,7 +14,8 @@ from jifang.policy import PolicyBook
 from services.retention.checks import RetentionChecker
 from services.retention.findings import render_findings
 from services.retention.models import Channel, Observation
-from services.retention.repository import FleetRepository, ObservationRepository
+from services.retention.observations import ObservationRepository
+from services.retention.repository import FleetRepository
 from services.retention.schemas import (
     ChannelPage,
     ChannelResult,
