@@ -89,6 +89,12 @@ class FleetRepository:
             update(Channel).where(Channel.recorder_id == device_id).values(active=False)
         )
 
+    async def remove_unit_devices(self, unit_id: uuid.UUID) -> None:
+        await self.session.execute(
+            update(MirroredDevice).where(MirroredDevice.unit_id == unit_id).values(removed=True)
+        )
+        await self.session.execute(update(Channel).where(Channel.unit_id == unit_id).values(active=False))
+
     async def remove_devices_except(self, known: set[uuid.UUID]) -> int:
         ids = bindparam("known", list(known), type_=ARRAY(PG_UUID(as_uuid=True)))
         result = await self.session.execute(

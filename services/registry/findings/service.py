@@ -121,7 +121,7 @@ class FindingService:
         )
 
     async def recompute_all(self) -> RecomputeResult:
-        return await self.recompute(await UnitRepository(self.session).all_ids())
+        return await self.recompute(await UnitRepository(self.session).active_ids())
 
     async def recompute_unit(self, unit: Unit) -> None:
         await self._recompute_chunk([unit.id])
@@ -142,6 +142,9 @@ class FindingService:
             existing_by_unit[key[0]].append((key, finding))
         for rec in records:
             unit = rec.unit
+            if unit.closed_at is not None:
+                # Closed (注销): its findings stay as they stood; the office decides their end.
+                continue
             pack = self.book[unit.jurisdiction]
             today = local_today(pack, now)
             seen: set[tuple[uuid.UUID, str, str]] = set()

@@ -102,3 +102,38 @@ async def test_the_fleet_follows_the_registry(
         assert (after[devices[0]["id"]].name, after[devices[1]["id"]].removed) == ("正门", True)
     finally:
         await feed.stop()
+
+
+async def test_a_closed_unit_is_no_longer_polled(
+    registry_app: FastAPI,
+    client: httpx.AsyncClient,
+    token: TokenFactory,
+    ingest_maker: async_sessionmaker[AsyncSession],
+    bootstrap: str,
+) -> None:
+    feed = feed_for(ingest_maker, bootstrap)
+    await feed.start()
+    try:
+        tech = auth(token(Role.TECH_OFFICE))
+        unit = await create_unit(client, tech)
+        device = await create_device(
+            client, tech, unit["id"], onvif_address="http://127.0.0.1:1/onvif/device_service"
+        )
+
+        async def watched() -> WatchedDevice | None:
+            async with ingest_maker() as session:
+                return await WatchedDeviceRepository(session).get(uuid.UUID(device["id"]))
+
+        for _ in range(100):
+            if (row := await watched()) is not None and not row.removed:
+                break
+            await asyncio.sleep(0.1)
+        r = await client.post(f"/api/v1/units/{unit['id']}/close", json={"reason": "停业"}, headers=tech)
+        assert r.status_code == 200, r.text
+        for _ in range(100):
+            if (row := await watched()) is not None and row.removed:
+                break
+            await asyncio.sleep(0.1)
+        assert row is not None and row.removed
+    finally:
+        await feed.stop()
