@@ -75,7 +75,7 @@ def create_app(settings: RetentionSettings | None = None) -> FastAPI:
             ),
             concurrency=settings.check_concurrency,
         )
-        app.state.retention_service = RetentionService(checker, settings.check_interval_s)
+        app.state.retention_service = RetentionService(checker, settings.check_interval_s, registry)
         mirror = fleet_mirror(
             maker,
             lambda: AIOKafkaConsumer(
