@@ -475,7 +475,8 @@ def _rejudge_channels() -> Update:
         "verdicts"
     )
     v = verdicts.c
-    judgement = ("verdict", "finding_kinds", "required_days", "requirement_source")
+    # The due date too: a corrected acceptance date moves it even where the verdict stays.
+    judgement = ("verdict", "finding_kinds", "required_days", "requirement_source", "due_date")
     return (
         update(_channels)
         .where(
@@ -483,7 +484,7 @@ def _rejudge_channels() -> Update:
             _channels.c.recording_token == v.recording_token,
             tuple_(*(_channels.c[n] for n in judgement)).is_distinct_from(tuple_(*(v[n] for n in judgement))),
         )
-        .values({n: v[n] for n in (*judgement, "due_date")})
+        .values({n: v[n] for n in judgement})
     )
 
 

@@ -491,3 +491,28 @@ async def test_judged_again_what_a_comparison_showed_stays_as_seen(
         await session.rollback()
     assert unchanged == ("violating", ["short", "stopped"], 15, "HRB-2008 art. 20(7)")
     assert fewer_days == ("violating", ["stopped"], 5, "HRB-2008 art. 20(7)")
+
+
+async def test_a_corrected_acceptance_date_moves_the_due_date(
+    retention_maker: async_sessionmaker[AsyncSession],
+) -> None:
+    """Not yet due either way, the channel's due date still follows a corrected acceptance
+    date when judged again: the date shown is the one the registry holds now."""
+    layout = Layout("harbin-2008", [(3.0, 0.0)], accepted_days_ago=3)
+    row = await judge(retention_maker, layout)
+    assert row["verdict"] == "not_yet_due"
+    async with session_scope(retention_maker) as session:
+        await session.execute(
+            text(
+                "UPDATE retention.systems s SET acceptance_date = acceptance_date + 2 "
+                "FROM retention.devices d WHERE d.system_id = s.system_id AND d.device_id = :r"
+            ),
+            {"r": row["recorder_id"]},
+        )
+        assert await ObservationRepository(session).rejudge() >= 1
+        session.expire_all()
+        ((_, channel),), _ = await ObservationRepository(session).channels(unit_id=row["unit_id"])
+        verdict, due_date = channel.verdict, channel.due_date
+        await session.rollback()
+    assert verdict == "not_yet_due"
+    assert due_date == row["due_date"] + dt.timedelta(days=2)
