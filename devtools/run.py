@@ -90,16 +90,24 @@ class Supervisor:
 
     grace_s: float = 15.0
     children: list[tuple[Stage, str, subprocess.Popen[Any]]] = field(default_factory=list)
+    _stop: asyncio.Event | None = field(default=None, init=False)
 
     def add(self, stage: Stage, name: str, process: subprocess.Popen[Any]) -> None:
         self.children.append((stage, name, process))
 
+    def listen(self) -> asyncio.Event:
+        """From now on Ctrl-C (SIGINT), SIGTERM and SIGHUP ask for an orderly stop (instead of
+        interrupting the event loop); the event is set when one arrives."""
+        if self._stop is None:
+            self._stop = asyncio.Event()
+            loop = asyncio.get_running_loop()
+            for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+                loop.add_signal_handler(sig, self._stop.set)
+        return self._stop
+
     async def wait(self) -> None:
         """Until Ctrl-C (SIGINT), SIGTERM or SIGHUP reaches this process, or a child exits."""
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
-            loop.add_signal_handler(sig, stop.set)
+        stop = self.listen()
         while not stop.is_set():
             for _, name, proc in self.children:
                 if proc.poll() is not None:
