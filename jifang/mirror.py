@@ -45,6 +45,33 @@ class FleetStore(Protocol):
         """Apply one registry event; True if what the service keeps changed."""
 
 
+def device_entry(event: registry_pb2.RegistryEvent) -> FleetEntry:
+    """A ``device_changed`` event as a fleet entry: the device with its unit's district and
+    jurisdiction (its place's category and its system's dates come with their own events), so
+    that a store maps entries to its rows once, for the sync and the events alike."""
+    d = event.device_changed
+
+    def uuid_or_none(value: str) -> uuid.UUID | None:
+        return uuid.UUID(value) if value else None
+
+    return FleetEntry(
+        unit_id=uuid.UUID(event.unit_id),
+        unit_name="",
+        district=d.district,
+        jurisdiction=event.meta.jurisdiction,
+        device_id=uuid.UUID(d.device_id),
+        kind=d.kind,
+        name=d.name,
+        onvif_address=d.onvif_address or None,
+        serial_number=d.serial_number or None,
+        parent_id=uuid_or_none(d.parent_device_id),
+        channel_no=d.channel_no or None,
+        location_type=d.location_type or None,
+        place_id=uuid_or_none(d.place_id),
+        system_id=uuid_or_none(d.system_id),
+    )
+
+
 @dataclass(frozen=True)
 class SyncResult:
     devices: int

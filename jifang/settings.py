@@ -9,9 +9,13 @@ the values.
 
 from __future__ import annotations
 
+from typing import Any
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from jifang.kafka import create_producer
 from jifang.logging import LogFormat
 
 
@@ -60,6 +64,26 @@ class ServiceSettings(BaseSettings):
     # One format for the whole platform: `auto` is readable in a terminal, JSON elsewhere.
     log_format: LogFormat = Field(default="auto", validation_alias=AliasChoices("log_format", "LOG_FORMAT"))
     max_body_bytes: int = 1_048_576
+
+    def kafka_producer(self, client_id: str) -> AIOKafkaProducer:
+        """A producer as the platform is configured (broker, compression, idempotence)."""
+        return create_producer(
+            self.kafka_bootstrap_servers,
+            enable_idempotence=self.kafka_enable_idempotence,
+            compression_type=self.kafka_compression,
+            client_id=client_id,
+        )
+
+    def kafka_group_consumer(self, group_id: str, **options: Any) -> AIOKafkaConsumer:
+        """A consumer in a group that commits its offsets itself (after the database commit)
+        and starts, the first time, from the earliest message the topic holds."""
+        return AIOKafkaConsumer(
+            bootstrap_servers=self.kafka_bootstrap_servers,
+            group_id=group_id,
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+            **options,
+        )
 
     def public_key_pem(self) -> str | None:
         if self.jwt_public_key is not None:

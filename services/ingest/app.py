@@ -6,7 +6,6 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from aiokafka import AIOKafkaConsumer
 from fastapi import FastAPI
 from prometheus_client import CollectorRegistry
 
@@ -14,7 +13,6 @@ from jifang.credentials import RegistryCredentials
 from jifang.db import create_engine, create_sessionmaker
 from jifang.follow import ConsumerMetrics
 from jifang.http import create_service_app, database_and_broker
-from jifang.kafka import create_producer
 from jifang.logging import configure_logging
 from jifang.policy import load_policy_book
 from jifang.publisher import BufferedPublisher, PublisherMetrics
@@ -42,12 +40,7 @@ def create_app(settings: IngestSettings | None = None) -> FastAPI:
         maker = create_sessionmaker(engine)
         app.state.engine = engine
         publisher = BufferedPublisher(
-            lambda: create_producer(
-                settings.kafka_bootstrap_servers,
-                enable_idempotence=settings.kafka_enable_idempotence,
-                compression_type=settings.kafka_compression,
-                client_id="ingest",
-            ),
+            lambda: settings.kafka_producer("ingest"),
             PublisherMetrics(metrics_registry, "ingest"),
             capacity=settings.buffer_capacity,
         )
@@ -55,11 +48,8 @@ def create_app(settings: IngestSettings | None = None) -> FastAPI:
         share = FleetShare(REGISTRY_TOPIC)
         mirror = fleet_mirror(
             maker,
-            lambda: AIOKafkaConsumer(
-                bootstrap_servers=settings.kafka_bootstrap_servers,
-                group_id=settings.consumer_group,
-                enable_auto_commit=False,
-                auto_offset_reset="earliest",
+            lambda: settings.kafka_group_consumer(
+                settings.consumer_group,
                 session_timeout_ms=settings.session_timeout_ms,
                 heartbeat_interval_ms=settings.session_timeout_ms // 3,
             ),

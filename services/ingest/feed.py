@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from jifang.fleet import FleetEntry
 from jifang.follow import ConsumerMetrics
 from jifang.kafka import partition_of
-from jifang.mirror import FleetMirror
+from jifang.mirror import FleetMirror, device_entry
 from jifang.v1 import registry_pb2
 from services.ingest.repository import WatchedDeviceRepository
 
@@ -106,19 +106,7 @@ class WatchedFleet:
         body = event.WhichOneof("body")
         unit_id = uuid.UUID(event.unit_id)
         if body == "device_changed":
-            d = event.device_changed
-            await self.devices.upsert(
-                {
-                    "device_id": uuid.UUID(d.device_id),
-                    "unit_id": unit_id,
-                    "kind": d.kind,
-                    "name": d.name,
-                    "onvif_address": d.onvif_address or None,
-                    "serial_number": d.serial_number or None,
-                    "district": d.district,
-                    "jurisdiction": event.meta.jurisdiction,
-                }
-            )
+            await self.upsert([device_entry(event)])
         elif body == "device_removed":
             await self.devices.mark_removed(uuid.UUID(event.device_removed.device_id))
         elif body == "device_replaced":

@@ -6,7 +6,6 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from aiokafka import AIOKafkaConsumer
 from fastapi import APIRouter, FastAPI
 from prometheus_client import CollectorRegistry
 
@@ -14,7 +13,6 @@ from jifang.auth import TokenVerifier
 from jifang.db import create_engine, create_sessionmaker
 from jifang.follow import ConsumerMetrics
 from jifang.http import create_service_app, database_and_broker
-from jifang.kafka import create_producer
 from jifang.logging import configure_logging
 from jifang.outbox import OutboxMetrics, OutboxRelay
 from jifang.policy import load_policy_book
@@ -89,12 +87,7 @@ def create_app(settings: RegistrySettings | None = None, *, run_loops: bool = Tr
                 OutboxRelay(
                     sessionmaker=maker,
                     model=OutboxEvent,
-                    producer_factory=lambda: create_producer(
-                        settings.kafka_bootstrap_servers,
-                        enable_idempotence=settings.kafka_enable_idempotence,
-                        compression_type=settings.kafka_compression,
-                        client_id="registry-outbox",
-                    ),
+                    producer_factory=lambda: settings.kafka_producer("registry-outbox"),
                     metrics=outbox_metrics,
                     poll_interval_s=settings.outbox_poll_interval_s,
                 ),
@@ -104,12 +97,7 @@ def create_app(settings: RegistrySettings | None = None, *, run_loops: bool = Tr
                 RetentionResults(
                     maker,
                     app.state.policy_book,
-                    lambda: AIOKafkaConsumer(
-                        bootstrap_servers=settings.kafka_bootstrap_servers,
-                        group_id=settings.retention_results_group,
-                        enable_auto_commit=False,
-                        auto_offset_reset="earliest",
-                    ),
+                    lambda: settings.kafka_group_consumer(settings.retention_results_group),
                     ConsumerMetrics(metrics_registry, "registry", settings.retention_results_group),
                 ),
             ]

@@ -7,7 +7,6 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
 
-from aiokafka import AIOKafkaConsumer
 from fastapi import FastAPI
 from prometheus_client import CollectorRegistry
 
@@ -16,7 +15,6 @@ from jifang.credentials import RegistryCredentials
 from jifang.db import create_engine, create_sessionmaker, session_scope
 from jifang.follow import ConsumerMetrics
 from jifang.http import create_service_app, database_and_broker
-from jifang.kafka import create_producer
 from jifang.logging import configure_logging
 from jifang.outbox import OutboxMetrics, OutboxRelay
 from jifang.policy import load_policy_book
@@ -78,12 +76,7 @@ def create_app(settings: RetentionSettings | None = None) -> FastAPI:
         app.state.retention_service = RetentionService(checker, settings.check_interval_s, registry)
         mirror = fleet_mirror(
             maker,
-            lambda: AIOKafkaConsumer(
-                bootstrap_servers=settings.kafka_bootstrap_servers,
-                group_id=settings.consumer_group,
-                enable_auto_commit=False,
-                auto_offset_reset="earliest",
-            ),
+            lambda: settings.kafka_group_consumer(settings.consumer_group),
             ConsumerMetrics(metrics_registry, "retention", settings.consumer_group),
         )
         await mirror.sync_or_warn(registry)
@@ -91,12 +84,7 @@ def create_app(settings: RetentionSettings | None = None) -> FastAPI:
             OutboxRelay(
                 sessionmaker=maker,
                 model=OutboxEvent,
-                producer_factory=lambda: create_producer(
-                    settings.kafka_bootstrap_servers,
-                    enable_idempotence=settings.kafka_enable_idempotence,
-                    compression_type=settings.kafka_compression,
-                    client_id="retention-outbox",
-                ),
+                producer_factory=lambda: settings.kafka_producer("retention-outbox"),
                 metrics=outbox_metrics,
                 poll_interval_s=settings.outbox_poll_interval_s,
             ),

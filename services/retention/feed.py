@@ -12,13 +12,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from jifang.fleet import FleetEntry
 from jifang.follow import ConsumerMetrics
-from jifang.mirror import FleetMirror
+from jifang.mirror import FleetMirror, device_entry
 from jifang.v1 import registry_pb2
 from services.retention.repository import FleetRepository
-
-
-def _uuid(value: str) -> uuid.UUID | None:
-    return uuid.UUID(value) if value else None
 
 
 def _date(value: str) -> dt.date | None:
@@ -61,6 +57,9 @@ class RecordedFleet:
         await self.fleet.upsert_units(list(units.values()))
         await self.fleet.upsert_places(list(places.values()))
         await self.fleet.upsert_systems(list(systems.values()))
+        await self._upsert_devices(entries)
+
+    async def _upsert_devices(self, entries: Sequence[FleetEntry]) -> None:
         await self.fleet.upsert_devices(
             [
                 {
@@ -118,22 +117,8 @@ class RecordedFleet:
                 ]
             )
         elif body == "device_changed":
-            d = event.device_changed
-            await self.fleet.upsert_devices(
-                [
-                    {
-                        "device_id": uuid.UUID(d.device_id),
-                        "unit_id": unit_id,
-                        "kind": d.kind,
-                        "name": d.name,
-                        "onvif_address": d.onvif_address or None,
-                        "parent_id": _uuid(d.parent_device_id),
-                        "channel_no": d.channel_no or None,
-                        "place_id": _uuid(d.place_id),
-                        "system_id": _uuid(d.system_id),
-                    }
-                ]
-            )
+            # The device only: its place's category and its system's dates have their own events.
+            await self._upsert_devices([device_entry(event)])
         elif body == "device_removed":
             await self.fleet.remove_device(uuid.UUID(event.device_removed.device_id))
         else:
