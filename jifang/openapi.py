@@ -5,7 +5,8 @@ What an operation can answer is derived once, from what it is made of, rather th
 on every route: a dependency declares the statuses it may answer (:func:`answers`: the bearer
 token 401, a role requirement 403, a rate limit 429); path parameters name a resource (404);
 parameters and bodies are validated (422); a body has a size limit (413) and a media type
-(415); every operation needs its database or another service (503). A route adds what only
+(415); every operation needs its database or another service (503), and every URL must be
+readable (400: the frame refuses NUL characters in any). A route adds what only
 it can answer (a 409) with ``responses={409: {"description": ...}}``; FastAPI's own 422
 (``HTTPValidationError``, which this platform never sends) is replaced by the problem.
 """
@@ -74,6 +75,7 @@ _EXAMPLES: dict[int, tuple[str, str, str, dict[str, Any]]] = {
         {"errors": [{"field": "body.name", "rule": "missing", "message": "Field required"}]},
     ),
     429: ("too-many-requests", "Too many requests", "Slow down: 20 requests per second", {}),
+    502: ("bad-gateway", "Bad gateway", "The registry service's answer could not be read", {}),
     503: (
         "dependency-unavailable",
         "Dependency unavailable",
@@ -91,6 +93,7 @@ _DESCRIPTIONS = {
     415: "The body's media type is not accepted",
     422: "An input breaks a rule: each field and rule named (or the article of the law that refuses it)",
     429: "Over the caller's rate: retry after the Retry-After header",
+    502: "The service behind answered, but its answer could not be read",
     503: "A dependency (database, broker, another service) is down: retry after the Retry-After header",
 }
 _RETRY_AFTER = {
@@ -137,7 +140,7 @@ def _all_params(dependant: Dependant) -> Iterable[Any]:
 
 def route_answers(dependant: Dependant) -> set[int]:
     """The error statuses an operation can answer, from what it is made of."""
-    statuses = _dependency_answers(dependant) | {503}
+    statuses = _dependency_answers(dependant) | {400, 503}
     if dependant.path_params:
         statuses.add(404)
     if any(True for _ in _all_params(dependant)):

@@ -50,7 +50,7 @@ def app_with_routes() -> FastAPI:
 def test_errors_are_derived_and_documented_as_problems() -> None:
     spec = app_with_routes().openapi()
     create = spec["paths"]["/api/v1/things"]["post"]["responses"]
-    assert sorted(create) == ["201", "409", "413", "415", "422", "429", "503"]
+    assert sorted(create) == ["201", "400", "409", "413", "415", "422", "429", "503"]
     assert create["409"]["description"] == "The name is taken"
     for status, response in create.items():
         if status.startswith(("4", "5")):
@@ -60,6 +60,7 @@ def test_errors_are_derived_and_documented_as_problems() -> None:
     assert "Retry-After" in create["429"]["headers"] and "Retry-After" in create["503"]["headers"]
     assert sorted(spec["paths"]["/api/v1/things/{thing_id}"]["get"]["responses"]) == [
         "200",
+        "400",
         "404",
         "422",
         "503",
