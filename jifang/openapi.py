@@ -6,9 +6,10 @@ on every route: a dependency declares the statuses it may answer (:func:`answers
 token 401, a role requirement 403, a rate limit 429); path parameters name a resource (404);
 parameters and bodies are validated (422); a body has a size limit (413) and a media type
 (415); every operation needs its database or another service (503), and every URL must be
-readable (400: the frame refuses NUL characters in any). A route adds what only
-it can answer (a 409) with ``responses={409: {"description": ...}}``; FastAPI's own 422
-(``HTTPValidationError``, which this platform never sends) is replaced by the problem.
+readable (400: the frame refuses NUL characters in any, which each free-text parameter says).
+A route adds what only it can answer (a 409) with ``responses={409: {"description": ...}}``;
+FastAPI's own 422 (``HTTPValidationError``, which this platform never sends) is replaced by
+the problem.
 """
 
 from __future__ import annotations
@@ -158,6 +159,18 @@ def _walk(dependant: Dependant) -> Iterable[Dependant]:
         stack.extend(d.dependencies)
 
 
+def _no_nul_in_urls(operation: dict[str, Any]) -> None:
+    """The frame refuses a URL holding a NUL character (400): each free-text parameter of the
+    path or query says so (one with a format, an enum or a pattern of its own says more)."""
+    for parameter in operation.get("parameters", []):
+        if parameter.get("in") not in ("path", "query"):
+            continue
+        schema = parameter.get("schema", {})
+        for option in (schema, *schema.get("anyOf", ())):
+            if option.get("type") == "string" and not {"format", "enum", "pattern", "const"} & set(option):
+                option["pattern"] = r"^[^\x00]*$"
+
+
 def install_problem_documentation(app: FastAPI, *, public_prefixes: tuple[str, ...] = ("/api/",)) -> None:
     """Make ``app.openapi()`` document every operation's problems (operations under
     ``public_prefixes``; health and metrics answer their own way)."""
@@ -198,6 +211,7 @@ def install_problem_documentation(app: FastAPI, *, public_prefixes: tuple[str, .
                     if status == 422 or description in (None, "Validation Error"):
                         description = None
                     responses[str(status)] = problem_response(status, description)
+                _no_nul_in_urls(operation)
         for unused in ("HTTPValidationError", "ValidationError"):
             components.pop(unused, None)
         app.openapi_schema = schema

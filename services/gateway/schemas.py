@@ -5,7 +5,15 @@ import re
 import uuid
 from typing import Annotated, Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field, field_validator
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    field_validator,
+)
 from pydantic_core import PydanticCustomError
 
 CAMERA_EXAMPLE = "3f2b8c1e-5d4a-4e6f-9a7b-2c1d0e9f8a6b"
@@ -23,8 +31,21 @@ def _written_out(value: object) -> object:
     raise ValueError("Give a date and time with its UTC offset (RFC 3339), e.g. 2026-11-23T09:00:00+08:00")
 
 
+def _held_by_the_database(value: dt.datetime | None) -> dt.datetime | None:
+    """An instant the database can take: its UTC date between the years 1 and 9999 (the first
+    of January of the year 1 at 00:30+01:00 is not)."""
+    if value is not None and value.tzinfo is not None:
+        try:
+            value.astimezone(dt.UTC)
+        except OverflowError as exc:
+            raise PydanticCustomError(
+                "date-range", "The date in UTC must lie between the years 1 and 9999"
+            ) from exc
+    return value
+
+
 # A date-time as the document states it (RFC 3339): written out, with its UTC offset.
-Timestamp = Annotated[AwareDatetime, BeforeValidator(_written_out)]
+Timestamp = Annotated[AwareDatetime, BeforeValidator(_written_out), AfterValidator(_held_by_the_database)]
 # Text other than blanks, without NUL characters (no text column holds one).
 _NOT_BLANK_NOR_NUL = r"^[^\x00]*[^\s\x00][^\x00]*$"
 _REQUIRED_TO_BE_GRANTED = ("camera_id", "purpose", "case_number", "destination")
@@ -85,6 +106,12 @@ class CallUpRequest(BaseModel):
         if value is not None and "\x00" in value:
             raise PydanticCustomError("no-nul-characters", "text must not contain NUL characters")
         return value
+
+    @field_validator("range_from", "range_to")
+    @classmethod
+    def _in_range(cls, value: dt.datetime | None) -> dt.datetime | None:
+        # A time without its offset is refused, and registered, by the call-up's own rules.
+        return _held_by_the_database(value)
 
 
 class GrantRead(BaseModel):

@@ -273,11 +273,16 @@ def test_a_camera_in_a_forbidden_place_is_never_shown() -> None:
     assert refused.value.article == "KMG-2012 art. 7"
 
 
-async def test_text_the_register_cannot_hold_is_refused(
+async def test_what_the_register_cannot_hold_is_refused(
     gateway: httpx.AsyncClient, camera: dict[str, Any], token: TokenFactory
 ) -> None:
-    """A NUL character (no text column holds one) is refused as input, not a server error."""
+    """A NUL character (no text column holds one), or an instant outside the years the
+    database holds, is refused as input, not a server error."""
     operator = auth(token(Role.POLICE_OPERATOR))
     r = await gateway.post("/api/v1/callups", json=callup(camera["id"], purpose="追查\x00"), headers=operator)
     assert r.status_code == 422 and r.headers["content-type"] == "application/problem+json"
     assert [(e["field"], e["rule"]) for e in r.json()["errors"]] == [("body.purpose", "no-nul-characters")]
+    early = callup(camera["id"], mode="playback", range_from="0001-01-01T00:00:00+01:00")
+    r = await gateway.post("/api/v1/callups", json=early, headers=operator)
+    assert r.status_code == 422
+    assert [(e["field"], e["rule"]) for e in r.json()["errors"]] == [("body.range_from", "date-range")]
