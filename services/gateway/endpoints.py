@@ -5,7 +5,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Annotated, Any, Literal
 
 from aiokafka import AIOKafkaConsumer
-from fastapi import APIRouter, Depends, Header, Query, Request, Response, status
+from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response, status
 from fastapi.responses import StreamingResponse
 from fastapi.routing import APIRoute
 from starlette.exceptions import HTTPException
@@ -136,8 +136,10 @@ def _filters(
     officer: Annotated[str | None, Query(max_length=200)] = None,
     case_number: Annotated[str | None, Query(max_length=100)] = None,
     bureau: Annotated[str | None, Query(max_length=200)] = None,
-    since: Annotated[Timestamp | None, Query(description="Recorded at or after")] = None,
-    until: Annotated[Timestamp | None, Query(description="Recorded before")] = None,
+    since: Annotated[
+        Timestamp | None, Query(description="Recorded at or after (with its UTC offset)")
+    ] = None,
+    until: Annotated[Timestamp | None, Query(description="Recorded before (with its UTC offset)")] = None,
 ) -> RegisterFilter:
     return RegisterFilter(unit_id, camera_id, officer, case_number, bureau, since, until)
 
@@ -293,8 +295,11 @@ class ForwardedRoute(APIRoute):
         await super().handle(scope, receive, send)
 
 
+ForwardedPath = Annotated[str, Path(description="The path under the service's /api/v1/ (e.g. units)")]
+
+
 def _forwarding(service: str) -> Callable[..., Awaitable[Response]]:
-    async def forward(path: str, request: Request, proxy: ProxyDep, _: LimitedCaller) -> Response:
+    async def forward(path: ForwardedPath, request: Request, proxy: ProxyDep, _: LimitedCaller) -> Response:
         return await proxy.forward(service, path, request)
 
     return forward
