@@ -5,9 +5,11 @@ What an operation can answer is derived once, from what it is made of, rather th
 on every route: a dependency declares the statuses it may answer (:func:`answers`: the bearer
 token 401, a role requirement 403, a rate limit 429); path parameters name a resource (404);
 parameters and bodies are validated (422); a body has a size limit (413) and a media type
-(415); every operation needs its database or another service (503). A route adds what only
-it can answer (a 409) with ``responses={409: {"description": ...}}``; FastAPI's own 422
-(``HTTPValidationError``, which this platform never sends) is replaced by the problem.
+(415); every operation needs its database or another service (503), and every URL must be
+readable (400: the frame refuses NUL characters in any, which each free-text parameter says).
+A route adds what only it can answer (a 409) with ``responses={409: {"description": ...}}``;
+FastAPI's own 422 (``HTTPValidationError``, which this platform never sends) is replaced by
+the problem.
 """
 
 from __future__ import annotations
@@ -74,6 +76,7 @@ _EXAMPLES: dict[int, tuple[str, str, str, dict[str, Any]]] = {
         {"errors": [{"field": "body.name", "rule": "missing", "message": "Field required"}]},
     ),
     429: ("too-many-requests", "Too many requests", "Slow down: 20 requests per second", {}),
+    502: ("bad-gateway", "Bad gateway", "The registry service's answer could not be read", {}),
     503: (
         "dependency-unavailable",
         "Dependency unavailable",
@@ -91,6 +94,7 @@ _DESCRIPTIONS = {
     415: "The body's media type is not accepted",
     422: "An input breaks a rule: each field and rule named (or the article of the law that refuses it)",
     429: "Over the caller's rate: retry after the Retry-After header",
+    502: "The service behind answered, but its answer could not be read",
     503: "A dependency (database, broker, another service) is down: retry after the Retry-After header",
 }
 _RETRY_AFTER = {
@@ -137,7 +141,7 @@ def _all_params(dependant: Dependant) -> Iterable[Any]:
 
 def route_answers(dependant: Dependant) -> set[int]:
     """The error statuses an operation can answer, from what it is made of."""
-    statuses = _dependency_answers(dependant) | {503}
+    statuses = _dependency_answers(dependant) | {400, 503}
     if dependant.path_params:
         statuses.add(404)
     if any(True for _ in _all_params(dependant)):
@@ -153,6 +157,18 @@ def _walk(dependant: Dependant) -> Iterable[Dependant]:
         d = stack.pop()
         yield d
         stack.extend(d.dependencies)
+
+
+def _no_nul_in_urls(operation: dict[str, Any]) -> None:
+    """The frame refuses a URL holding a NUL character (400): each free-text parameter of the
+    path or query says so (one with a format, an enum or a pattern of its own says more)."""
+    for parameter in operation.get("parameters", []):
+        if parameter.get("in") not in ("path", "query"):
+            continue
+        schema = parameter.get("schema", {})
+        for option in (schema, *schema.get("anyOf", ())):
+            if option.get("type") == "string" and not {"format", "enum", "pattern", "const"} & set(option):
+                option["pattern"] = r"^[^\x00]*$"
 
 
 def install_problem_documentation(app: FastAPI, *, public_prefixes: tuple[str, ...] = ("/api/",)) -> None:
@@ -195,6 +211,7 @@ def install_problem_documentation(app: FastAPI, *, public_prefixes: tuple[str, .
                     if status == 422 or description in (None, "Validation Error"):
                         description = None
                     responses[str(status)] = problem_response(status, description)
+                _no_nul_in_urls(operation)
         for unused in ("HTTPValidationError", "ValidationError"):
             components.pop(unused, None)
         app.openapi_schema = schema

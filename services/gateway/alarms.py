@@ -15,9 +15,10 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.errors import KafkaConnectionError
 from google.protobuf.json_format import MessageToDict
 
-from jifang.errors import ValidationFailed
+from jifang.errors import DependencyUnavailable, ValidationFailed
 from jifang.topics import ALARM_TOPIC
 from jifang.v1 import ingest_pb2
 
@@ -56,8 +57,11 @@ async def alarm_stream(
     """SSE lines: `id`, `event: alarm`, `data` (the AlarmEvent as JSON); comments as heartbeats."""
     resume = decode_position(last_event_id) if last_event_id else None
     consumer = consumer_factory()
-    await consumer.start()
     try:
+        try:
+            await consumer.start()
+        except KafkaConnectionError as exc:
+            raise DependencyUnavailable("The broker is unreachable: alarms cannot be followed") from exc
         position = await _positioned(consumer, resume)
         yield f"retry: 2000\nid: {encode_position(position)}\n\n"
         idle = 0.0

@@ -1,13 +1,15 @@
 from __future__ import annotations
 
-import datetime as dt
 import uuid
-from collections.abc import AsyncIterator
-from typing import Annotated, Literal
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Annotated, Any, Literal
 
 from aiokafka import AIOKafkaConsumer
-from fastapi import APIRouter, Depends, Header, Query, Request, Response, status
+from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response, status
 from fastapi.responses import StreamingResponse
+from fastapi.routing import APIRoute
+from starlette.exceptions import HTTPException
+from starlette.types import Receive, Scope, Send
 
 from jifang.db import session_scope
 from services.gateway import uses
@@ -26,13 +28,36 @@ from services.gateway.deps import (
     SignerDep,
     StateDep,
 )
+from services.gateway.proxy import FORWARDED_METHODS, FORWARDED_SERVICES
 from services.gateway.register import RegisterFilter, UseRegister
-from services.gateway.schemas import CallUpRequest, ChainRead, GrantRead, RelayAuthRequest, UsePage
+from services.gateway.schemas import (
+    CAMERA_EXAMPLE,
+    USE_EXAMPLE,
+    CallUpRequest,
+    ChainRead,
+    GrantRead,
+    RelayAuthRequest,
+    Timestamp,
+    UsePage,
+    UseRead,
+)
+from services.gateway.uses import EXPORT_COLUMNS
 
-router = APIRouter(tags=["call-up"])
+router = APIRouter()
 
 
-@router.post("/api/v1/callups", status_code=status.HTTP_201_CREATED, response_model=GrantRead)
+@router.post(
+    "/api/v1/callups",
+    status_code=status.HTTP_201_CREATED,
+    response_model=GrantRead,
+    tags=["call-ups"],
+    operation_id="callups.create",
+    summary="Call up a camera, live or a playback range",
+    responses={
+        403: {"description": "Refused, and registered: images go to the police only"},
+        404: {"description": "Refused, and registered: no such camera"},
+    },
+)
 async def call_up(
     body: CallUpRequest,
     request: Request,
@@ -40,7 +65,23 @@ async def call_up(
     callups: CallUpsDep,
     principal: AnyCaller,
 ) -> GrantRead:
-    """Call up one camera, live or a playback range: registered first, then granted."""
+    """The police call up one camera's live video or a playback range (HRB art. 9 para. 2,
+    KMG art. 13): a grant to read it on the relay for a few minutes.
+
+    **Who**: any authenticated caller may ask, but images go to `police_operator` and
+    `police_supervisor` only (HRB art. 20(4), KMG art. 21(3)): any other role, a unit
+    administrator included, is refused with 403.
+
+    **Rules**: the purpose (用途), case number and destination (去向) are required (422 naming
+    each); the camera must exist (404), be networked with the police platform, and not be in a
+    place where the unit's pack forbids cameras (422 citing the article, e.g. HRB art. 19); a
+    playback's range carries UTC offsets, lies inside the pack's retention window (HRB art.
+    20(8)), not in the future, and covers at most 24 hours.
+
+    **The register**: every call-up, granted or refused, is written to the use register
+    (使用登记, HRB art. 20(3), KMG art. 21(2)) before anything is handed out; a refusal's
+    problem carries the number of its record (`use_seq`). If the register cannot be written the
+    answer is 503 and no grant exists."""
     client_ip = request.client.host if request.client else None
     # Fail closed: the use is committed (autocommit: its INSERT did) before anything leaves;
     # if that failed, the error answers 503 and no grant exists.
@@ -57,7 +98,8 @@ async def call_up(
     )
 
 
-@router.post("/internal/relay/auth", tags=["relay"], status_code=status.HTTP_200_OK)
+# The relay's own hook: not part of the public API (the relay reaches it inside the cluster).
+@router.post("/internal/relay/auth", status_code=status.HTTP_200_OK, include_in_schema=False)
 async def relay_auth(body: RelayAuthRequest, signer: SignerDep) -> Response:
     """MediaMTX's HTTP authentication hook: 200 only for a valid, unexpired grant for this
     path and action (the grant as password, token, or `token=` in the query)."""
@@ -70,9 +112,20 @@ async def relay_auth(body: RelayAuthRequest, signer: SignerDep) -> Response:
     return Response(status_code=status.HTTP_401_UNAUTHORIZED)
 
 
-@router.get("/api/v1/register/verify", tags=["use register"], response_model=ChainRead)
+@router.get(
+    "/api/v1/register/verify",
+    response_model=ChainRead,
+    tags=["use register"],
+    operation_id="register.verify",
+    summary="Verify the use register's hash chain",
+)
 async def verify_register(session: SessionDep, _: RegisterAuditor) -> ChainRead:
-    """Walk the use register's hash chain: any altered, removed or reordered record shows."""
+    """Walk the use register's hash chain (HRB art. 20(3), KMG art. 21(2): the register of
+    every use; HRB art. 20(4), KMG art. 22(1): records are not altered or deleted): any record
+    altered after it was written, or removed, or reordered, shows as the first break.
+
+    **Who**: `auditor` and `tech_office`. Keep the head (`head_seq`, `head_hash`) of each
+    verification: a later truncation of the tail shows against it."""
     report = await UseRegister(session).verify()
     return ChainRead(**report.__dict__)
 
@@ -83,8 +136,10 @@ def _filters(
     officer: Annotated[str | None, Query(max_length=200)] = None,
     case_number: Annotated[str | None, Query(max_length=100)] = None,
     bureau: Annotated[str | None, Query(max_length=200)] = None,
-    since: Annotated[dt.datetime | None, Query(description="Recorded at or after")] = None,
-    until: Annotated[dt.datetime | None, Query(description="Recorded before")] = None,
+    since: Annotated[
+        Timestamp | None, Query(description="Recorded at or after (with its UTC offset)")
+    ] = None,
+    until: Annotated[Timestamp | None, Query(description="Recorded before (with its UTC offset)")] = None,
 ) -> RegisterFilter:
     return RegisterFilter(unit_id, camera_id, officer, case_number, bureau, since, until)
 
@@ -92,7 +147,13 @@ def _filters(
 RegisterFilters = Annotated[RegisterFilter, Depends(_filters)]
 
 
-@router.get("/api/v1/register", tags=["use register"], response_model=UsePage)
+@router.get(
+    "/api/v1/register",
+    response_model=UsePage,
+    tags=["use register"],
+    operation_id="register.list",
+    summary="Read the use register",
+)
 async def list_uses(
     session: SessionDep,
     principal: RegisterReader,
@@ -100,18 +161,57 @@ async def list_uses(
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
 ) -> UsePage:
-    """The register, newest first, by unit, camera, officer, case, bureau and period."""
+    """The register of every use of images (HRB art. 20(3), KMG art. 21(2)), newest first, by
+    unit, camera, officer, case, bureau and period.
+
+    **Who**: `auditor` and `tech_office` read every record. A `unit_admin` reads the uses of
+    its own unit's cameras (when, which bureau, which camera, live or playback, granted or
+    refused: `"view": "unit"`) but not the officer, purpose, case number, destination or
+    client address, which belong to the police's case; asking for another unit's is 403."""
     return await uses.page(session, principal, filters, limit, offset)
 
 
-@router.get("/api/v1/register/export", tags=["use register"])
+_CSV_EXAMPLE = (
+    ",".join(EXPORT_COLUMNS)
+    + "\r\n"
+    + ",".join("" if USE_EXAMPLE[c] is None else str(USE_EXAMPLE[c]) for c in EXPORT_COLUMNS)
+    + "\r\n"
+)
+
+
+@router.get(
+    "/api/v1/register/export",
+    tags=["use register"],
+    operation_id="register.export",
+    summary="Export the use register (CSV or JSON)",
+    response_class=StreamingResponse,
+    responses={
+        200: {
+            "description": "The matching records in register order, as an attachment",
+            "model": list[UseRead],
+            "headers": {
+                "Content-Disposition": {
+                    "description": "An attachment named use-register.csv or use-register.json",
+                    "schema": {"type": "string"},
+                }
+            },
+            "content": {
+                "application/json": {"example": [USE_EXAMPLE]},
+                "text/csv": {"schema": {"type": "string"}, "example": _CSV_EXAMPLE},
+            },
+        }
+    },
+)
 async def export_uses(
     state: StateDep,
     _: RegisterAuditor,
     filters: RegisterFilters,
     format: Literal["csv", "json"] = "csv",
 ) -> StreamingResponse:
-    """The register for the annual inspection, in register order (CSV or JSON)."""
+    """The register (HRB art. 20(3), KMG art. 21(2)) for the annual inspection, in register
+    order, with every field and each record's hash: CSV with a header row, or a JSON array.
+
+    **Who**: `auditor` and `tech_office`."""
 
     async def body() -> AsyncIterator[str]:
         async with session_scope(state.sessions) as session:
@@ -126,7 +226,28 @@ async def export_uses(
     )
 
 
-@router.get("/api/v1/alarms/stream", tags=["alarms"])
+_SSE_EXAMPLE = (
+    "retry: 2000\nid: eyIwIjo0MiwiMSI6MTd9\n\n"
+    "id: eyIwIjo0MywiMSI6MTd9\nevent: alarm\n"
+    'data: {"deviceId": "' + CAMERA_EXAMPLE + '", "district": "南岗区", "kind": "ALARM_KIND_TAMPER", '
+    '"active": true}\n\n'
+    ": keep-alive\n\n"
+)
+
+
+@router.get(
+    "/api/v1/alarms/stream",
+    tags=["alarms"],
+    operation_id="alarms.stream",
+    summary="Follow live alarms (Server-Sent Events)",
+    response_class=StreamingResponse,
+    responses={
+        200: {
+            "description": "An endless event stream: an `alarm` event per alarm, a comment as heartbeat",
+            "content": {"text/event-stream": {"schema": {"type": "string"}, "example": _SSE_EXAMPLE}},
+        }
+    },
+)
 async def follow_alarms(
     request: Request,
     _: PoliceOnly,
@@ -135,8 +256,15 @@ async def follow_alarms(
     unit_id: uuid.UUID | None = None,
     last_event_id: Annotated[str | None, Header(max_length=2000)] = None,
 ) -> StreamingResponse:
-    """Live alarms (motion, tamper, video loss, storage failure) as Server-Sent Events;
-    reconnect with `Last-Event-ID` to miss nothing."""
+    """Live alarms the devices raise and clear (motion, tamper, video or signal loss, storage
+    failure), as Server-Sent Events, by district or unit: each `alarm` event's data is the
+    `jifang.v1.AlarmEvent` as JSON.
+
+    **Who**: `police_operator` and `police_supervisor`.
+
+    **Resuming**: each event's id is the stream's position; reconnect with `Last-Event-ID` to
+    get exactly what was missed while the topic keeps it (30 days); an id that is not one of
+    this stream's is 422."""
     stream = alarm_stream(
         lambda: AIOKafkaConsumer(
             bootstrap_servers=settings.kafka_bootstrap_servers, enable_auto_commit=False
@@ -156,14 +284,77 @@ async def follow_alarms(
     return StreamingResponse(body(), media_type="text/event-stream", headers={"Cache-Control": "no-store"})
 
 
-@router.api_route(
-    "/api/{service}/{path:path}",
-    methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
-    tags=["services"],
-    include_in_schema=False,
-)
-async def to_service(
-    service: str, path: str, request: Request, proxy: ProxyDep, _: LimitedCaller
-) -> Response:
-    """`/api/registry/...` and `/api/retention/...`: the services behind the gateway."""
-    return await proxy.forward(service, path, request)
+class ForwardedRoute(APIRoute):
+    """One method of a forwarded path, each its own operation. A method none of them takes is
+    answered 405 by the first of the path's routes: its Allow names every forwarded method."""
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["method"] not in (self.methods or ()):
+            allow = ", ".join(FORWARDED_METHODS)
+            raise HTTPException(status.HTTP_405_METHOD_NOT_ALLOWED, headers={"Allow": allow})
+        await super().handle(scope, receive, send)
+
+
+ForwardedPath = Annotated[str, Path(description="The path under the service's /api/v1/ (e.g. units)")]
+
+
+def _forwarding(service: str) -> Callable[..., Awaitable[Response]]:
+    async def forward(path: ForwardedPath, request: Request, proxy: ProxyDep, _: LimitedCaller) -> Response:
+        return await proxy.forward(service, path, request)
+
+    return forward
+
+
+_FORWARDED_EXAMPLE = {"items": [], "total": 0, "limit": 50, "offset": 0}
+
+
+def _forwarded_operation(service: str, method: str) -> dict[str, Any]:
+    """How one method of the public entry to a service is documented."""
+    operation: dict[str, Any] = {
+        "operation_id": f"proxy.{service}.{method.lower()}",
+        "summary": f"{method} on the {service}'s API",
+        "description": (
+            f"The public entry to the {service}: `/api/{service}/<path>` is its `/api/v1/<path>` "
+            "(its own OpenAPI document describes each operation), called with the caller's own "
+            "bearer token (the service applies its roles) and request id.\n\n"
+            "**Who**: any authenticated caller, within its rate per gateway process "
+            "(`GATEWAY_RATE_LIMIT_PER_S`, burst `GATEWAY_RATE_LIMIT_BURST`; beyond it 429 with "
+            "Retry-After). The service's answer is passed back as it is: its status, body and "
+            "Content-Type."
+        ),
+        "tags": ["services"],
+        "response_class": Response,
+        "responses": {
+            200: {
+                "description": "The service's answer",
+                "content": {"*/*": {"schema": {}, "example": _FORWARDED_EXAMPLE}},
+            },
+            502: {"description": f"The {service}'s answer could not be read"},
+            503: {"description": f"The {service} is unreachable or did not answer in time"},
+            "default": {"description": "Any other answer of the service, passed back as it is"},
+        },
+    }
+    if method in ("POST", "PUT", "PATCH"):
+        operation["openapi_extra"] = {
+            "requestBody": {
+                "required": False,
+                "description": "The body the service's operation takes, as it takes it",
+                "content": {"*/*": {"schema": {}, "example": {"name": "营业大厅", "category": "hrb-7-4"}}},
+            }
+        }
+    return operation
+
+
+def _add_forwarding_routes() -> None:
+    for service in FORWARDED_SERVICES:
+        for method in FORWARDED_METHODS:
+            router.add_api_route(
+                f"/api/{service}/{{path:path}}",
+                _forwarding(service),
+                methods=[method],
+                route_class_override=ForwardedRoute,
+                **_forwarded_operation(service, method),
+            )
+
+
+_add_forwarding_routes()

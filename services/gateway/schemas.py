@@ -1,15 +1,89 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 import uuid
-from typing import Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    field_validator,
+)
+from pydantic_core import PydanticCustomError
+
+CAMERA_EXAMPLE = "3f2b8c1e-5d4a-4e6f-9a7b-2c1d0e9f8a6b"
+GRANT_EXAMPLE = "9c4e2a71-0b3d-4f85-a6e2-7d1c5b8f3e90"
+UNIT_EXAMPLE = "5a7d9e13-2c4b-4d6f-8e1a-3b5c7d9f1e24"
+RECORDED_EXAMPLE = "2026-11-23T09:15:02.481+00:00"
+HASH_EXAMPLE = "4f6c1e0a9b8d7c6e5f4a3b2c1d0e9f8a7b6c5d4e3f2a1b0c9d8e7f6a5b4c3d2e"
+_DATE_AND_TIME = re.compile(r"\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}")
+
+
+def _written_out(value: object) -> object:
+    # Pydantic would also read a number of seconds since 1970 ("0.5") as a date-time.
+    if isinstance(value, str) and _DATE_AND_TIME.match(value):
+        return value
+    raise ValueError("Give a date and time with its UTC offset (RFC 3339), e.g. 2026-11-23T09:00:00+08:00")
+
+
+def _held_by_the_database(value: dt.datetime | None) -> dt.datetime | None:
+    """An instant the database can take: its UTC date between the years 1 and 9999 (the first
+    of January of the year 1 at 00:30+01:00 is not)."""
+    if value is not None and value.tzinfo is not None:
+        try:
+            value.astimezone(dt.UTC)
+        except OverflowError as exc:
+            raise PydanticCustomError(
+                "date-range", "The date in UTC must lie between the years 1 and 9999"
+            ) from exc
+    return value
+
+
+# A date-time as the document states it (RFC 3339): written out, with its UTC offset.
+Timestamp = Annotated[AwareDatetime, BeforeValidator(_written_out), AfterValidator(_held_by_the_database)]
+# Text other than blanks, without NUL characters (no text column holds one).
+_NOT_BLANK_NOR_NUL = r"^[^\x00]*[^\s\x00][^\x00]*$"
+_REQUIRED_TO_BE_GRANTED = ("camera_id", "purpose", "case_number", "destination")
+
+
+def _what_a_grant_needs(schema: dict[str, Any]) -> None:
+    """The document states what a call-up must hold to be granted: the camera's id and a
+    non-blank purpose, case number and destination; a playback's range. The model itself takes
+    less, so that a request missing any reaches the gateway and its refusal is registered."""
+    properties = schema["properties"]
+    for name in _REQUIRED_TO_BE_GRANTED:
+        field = properties[name]
+        field.pop("default", None)
+        field.update(next(option for option in field.pop("anyOf") if option.get("type") == "string"))
+        field.update({"format": "uuid"} if name == "camera_id" else {"pattern": _NOT_BLANK_NOR_NUL})
+    schema["required"] = list(_REQUIRED_TO_BE_GRANTED)
+    schema["if"] = {"properties": {"mode": {"const": "playback"}}, "required": ["mode"]}
+    date_time = {"type": "string", "format": "date-time"}
+    schema["then"] = {
+        "required": ["range_from", "range_to"],
+        "properties": {"range_from": date_time, "range_to": date_time},
+    }
+    schema["examples"] = [
+        {
+            "camera_id": CAMERA_EXAMPLE,
+            "purpose": "追查盗窃嫌疑人",
+            "case_number": "A2301032026110001",
+            "destination": "南岗分局刑侦大队 3号工作站",
+            "mode": "live",
+        }
+    ]
 
 
 class CallUpRequest(BaseModel):
     """A police call-up. Every field is checked by the gateway itself, so that a request
     missing one is refused *and registered* (a refusal of a police request is a use too)."""
+
+    model_config = ConfigDict(json_schema_extra=_what_a_grant_needs)
 
     camera_id: str | None = Field(default=None, description="The camera (registry id)")
     purpose: str | None = Field(default=None, max_length=500, description="用途: why the images are needed")
@@ -18,11 +92,47 @@ class CallUpRequest(BaseModel):
         default=None, max_length=300, description="去向: the workstation or agency that receives the footage"
     )
     mode: Literal["live", "playback"] = "live"
-    range_from: dt.datetime | None = Field(default=None, description="Playback: start (inside retention)")
-    range_to: dt.datetime | None = Field(default=None, description="Playback: end")
+    range_from: dt.datetime | None = Field(
+        default=None,
+        description="Playback: the start, with its UTC offset, inside the retention window (HRB art. 20(8))",
+    )
+    range_to: dt.datetime | None = Field(
+        default=None, description="Playback: the end, after the start, not in the future, at most 24 hours on"
+    )
+
+    @field_validator("purpose", "case_number", "destination")
+    @classmethod
+    def _no_nul(cls, value: str | None) -> str | None:
+        if value is not None and "\x00" in value:
+            raise PydanticCustomError("no-nul-characters", "text must not contain NUL characters")
+        return value
+
+    @field_validator("range_from", "range_to")
+    @classmethod
+    def _in_range(cls, value: dt.datetime | None) -> dt.datetime | None:
+        # A time without its offset is refused, and registered, by the call-up's own rules.
+        return _held_by_the_database(value)
 
 
 class GrantRead(BaseModel):
+    """A grant to read one camera's path on the relay, for a few minutes."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "grant_id": GRANT_EXAMPLE,
+                    "use_seq": 1024,
+                    "token": "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJqdGkiOiI5YzRlMmE3MSJ9.c2lnbmF0dXJl",
+                    "stream_url": f"rtsp://relay.jifang.example:8554/cam/{CAMERA_EXAMPLE}",
+                    "path": f"cam/{CAMERA_EXAMPLE}",
+                    "action": "read",
+                    "expires_at": "2026-11-23T09:20:02+00:00",
+                }
+            ]
+        }
+    )
+
     grant_id: uuid.UUID
     use_seq: int = Field(description="The use register's record of this call-up")
     token: str = Field(description="Give it to the relay as the password or ?token=")
@@ -47,19 +157,60 @@ class RelayAuthRequest(BaseModel):
 
 
 class ChainRead(BaseModel):
+    """The use register's hash chain, walked."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "records": 1024,
+                    "intact": True,
+                    "head_seq": 1024,
+                    "head_hash": HASH_EXAMPLE,
+                    "first_break_seq": None,
+                    "problem": None,
+                }
+            ]
+        }
+    )
+
     records: int
     intact: bool
     head_seq: int | None = Field(description="The last record: note it to detect a later truncation")
     head_hash: str | None
-    first_break_seq: int | None
+    first_break_seq: int | None = Field(description="The first record altered, or whose link is broken")
     problem: str | None
+
+
+USE_EXAMPLE: dict[str, Any] = {
+    "seq": 1024,
+    "recorded_at": RECORDED_EXAMPLE,
+    "bureau": "哈尔滨市公安局南岗分局",
+    "camera_id": CAMERA_EXAMPLE,
+    "unit_id": UNIT_EXAMPLE,
+    "mode": "live",
+    "range_from": None,
+    "range_to": None,
+    "outcome": "granted",
+    "officer": "officer-0457",
+    "badge_number": "HRB-000123",
+    "role": "police_operator",
+    "purpose": "追查盗窃嫌疑人",
+    "case_number": "A2301032026110001",
+    "destination": "南岗分局刑侦大队 3号工作站",
+    "client_address": "10.20.1.17",
+    "refusal_reason": None,
+    "grant_id": GRANT_EXAMPLE,
+    "hash": HASH_EXAMPLE,
+    "view": "full",
+}
 
 
 class UseRead(BaseModel):
     """One use of images. A unit administrator sees that its cameras were called up, when and
     by which bureau, and how it ended; not who, why, for which case or where it went."""
 
-    model_config = ConfigDict(from_attributes=True)
+    model_config = ConfigDict(from_attributes=True, json_schema_extra={"examples": [USE_EXAMPLE]})
 
     seq: int
     recorded_at: dt.datetime
@@ -84,6 +235,10 @@ class UseRead(BaseModel):
 
 
 class UsePage(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"items": [USE_EXAMPLE], "total": 1, "limit": 50, "offset": 0}]}
+    )
+
     items: list[UseRead]
     total: int
     limit: int

@@ -37,8 +37,8 @@ def app_with_routes() -> FastAPI:
         return thing
 
     @app.get("/api/v1/things/{thing_id}")
-    async def get(thing_id: uuid.UUID) -> Thing:
-        return Thing(name=str(thing_id))
+    async def get(thing_id: uuid.UUID, note: str | None = None) -> Thing:
+        return Thing(name=note or str(thing_id))
 
     @app.get("/api/v1/hidden", include_in_schema=False)
     async def hidden() -> None:
@@ -50,7 +50,7 @@ def app_with_routes() -> FastAPI:
 def test_errors_are_derived_and_documented_as_problems() -> None:
     spec = app_with_routes().openapi()
     create = spec["paths"]["/api/v1/things"]["post"]["responses"]
-    assert sorted(create) == ["201", "409", "413", "415", "422", "429", "503"]
+    assert sorted(create) == ["201", "400", "409", "413", "415", "422", "429", "503"]
     assert create["409"]["description"] == "The name is taken"
     for status, response in create.items():
         if status.startswith(("4", "5")):
@@ -60,10 +60,17 @@ def test_errors_are_derived_and_documented_as_problems() -> None:
     assert "Retry-After" in create["429"]["headers"] and "Retry-After" in create["503"]["headers"]
     assert sorted(spec["paths"]["/api/v1/things/{thing_id}"]["get"]["responses"]) == [
         "200",
+        "400",
         "404",
         "422",
         "503",
     ]
+    # The frame refuses NUL characters in a URL (400): a free-text parameter says so.
+    note, thing_id = sorted(
+        spec["paths"]["/api/v1/things/{thing_id}"]["get"]["parameters"], key=lambda p: p["name"]
+    )
+    assert note["schema"]["anyOf"][0] == {"type": "string", "pattern": "^[^\\x00]*$"}
+    assert thing_id["schema"] == {"type": "string", "format": "uuid", "title": "Thing Id"}
     assert "/api/v1/hidden" not in spec["paths"]
     assert "HTTPValidationError" not in spec["components"]["schemas"]
     assert {"type", "title", "status", "detail"} <= set(

@@ -21,7 +21,7 @@ from jifang.topics import ALARM_TOPIC
 from jifang.v1 import ingest_pb2
 from services.gateway.app import create_app
 from tests.conftest import TokenFactory, auth
-from tests.services.gateway.conftest import gateway_settings
+from tests.services.gateway.conftest import gateway_settings, serve
 
 
 @pytest.fixture
@@ -109,3 +109,14 @@ async def test_follow_alarms_and_resume(gateway_url: str, bootstrap: str, token:
             assert bad.status_code == 422 and bad.headers["content-type"] == "application/problem+json"
     finally:
         await producer.stop()
+
+
+async def test_the_broker_down_is_a_503(
+    migrated: str, registry_url: str, token: TokenFactory, signing_keys: tuple[str, str]
+) -> None:
+    down = f"127.0.0.1:{free_port()}"
+    app = create_app(gateway_settings(migrated, down, registry_url, token, signing_keys))
+    async for gw in serve(app):
+        r = await gw.get("/api/v1/alarms/stream", headers=auth(token(Role.POLICE_OPERATOR)))
+        assert r.status_code == 503 and r.headers["content-type"] == "application/problem+json"
+        assert int(r.headers["retry-after"]) >= 1

@@ -293,3 +293,18 @@ def test_a_camera_of_a_closed_unit_is_not_called_up() -> None:
     with pytest.raises(ValidationFailed) as refused:
         callups._check_camera(closed, camera_id, CallUpRequest(camera_id=str(camera_id)))
     assert refused.value.errors[0].rule == "unit-active"
+
+
+async def test_what_the_register_cannot_hold_is_refused(
+    gateway: httpx.AsyncClient, camera: dict[str, Any], token: TokenFactory
+) -> None:
+    """A NUL character (no text column holds one), or an instant outside the years the
+    database holds, is refused as input, not a server error."""
+    operator = auth(token(Role.POLICE_OPERATOR))
+    r = await gateway.post("/api/v1/callups", json=callup(camera["id"], purpose="追查\x00"), headers=operator)
+    assert r.status_code == 422 and r.headers["content-type"] == "application/problem+json"
+    assert [(e["field"], e["rule"]) for e in r.json()["errors"]] == [("body.purpose", "no-nul-characters")]
+    early = callup(camera["id"], mode="playback", range_from="0001-01-01T00:00:00+01:00")
+    r = await gateway.post("/api/v1/callups", json=early, headers=operator)
+    assert r.status_code == 422
+    assert [(e["field"], e["rule"]) for e in r.json()["errors"]] == [("body.range_from", "date-range")]

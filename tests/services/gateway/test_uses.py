@@ -74,3 +74,19 @@ async def test_filters_export_and_who_sees_what(
     )
     records = json.loads(as_json.text)
     assert [r["seq"] for r in records] == sorted(r["seq"] for r in records) and len(records) == 3
+
+
+async def test_periods_are_dates_and_times_with_their_offset(
+    gateway: httpx.AsyncClient, token: TokenFactory
+) -> None:
+    """As the document says (RFC 3339): a number of seconds is not a date-time, and a time
+    without its UTC offset is ambiguous (Beijing time or UTC: eight hours of register); nor is
+    an instant before the year 1 in UTC one the database takes."""
+    auditor = auth(token(Role.AUDITOR))
+    for since in ("0.5", "1700000000", "2026-11-23", "2026-11-23T09:00:00", "0001-01-01T00:00:00+01:00"):
+        r = await gateway.get("/api/v1/register", params={"since": since}, headers=auditor)
+        assert r.status_code == 422 and r.json()["errors"][0]["field"] == "query.since", since
+    for since in ("2026-11-23T09:00:00+08:00", "2026-11-23T01:00:00Z"):
+        assert (
+            await gateway.get("/api/v1/register", params={"since": since}, headers=auditor)
+        ).status_code == 200
