@@ -11,11 +11,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import asyncpg
 import sqlalchemy.exc as sa_exc
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import JSONResponse
+from starlette.routing import Match
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
 # Errors that mean "the dependency is down", not "the request is wrong".
@@ -25,6 +27,8 @@ UNREACHABLE_ERRORS: tuple[type[Exception], ...] = (
     sa_exc.OperationalError,
     sa_exc.InterfaceError,
 )
+# A unique or foreign key violation: another request's change won the race (409, not 500).
+CONFLICT_SQLSTATES = frozenset({"23505", "23503"})
 log = logging.getLogger("jifang.errors")
 
 
@@ -181,6 +185,16 @@ def _not_json_body(request: Request, exc: RequestValidationError) -> bool:
     return any(tuple(e.get("loc", ()))[:1] == ("body",) for e in exc.errors())
 
 
+def _allowed_methods(request: Request) -> str:
+    """Every method the URL answers: each operation is a route of its own, and the router's 405
+    names the methods of the first route whose path matched only."""
+    methods: set[str] = set()
+    for route in request.app.router.routes:
+        if getattr(route, "methods", None) and route.matches(request.scope)[0] != Match.NONE:
+            methods.update(route.methods)
+    return ", ".join(sorted(methods))
+
+
 def install_problem_handlers(app: FastAPI) -> None:
     """Map every error to problem+json; nothing escapes as an HTML or bare 500."""
 
@@ -216,14 +230,24 @@ def install_problem_handlers(app: FastAPI) -> None:
 
     async def on_http(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, StarletteHTTPException)
+        if isinstance(exc.__cause__, UnicodeDecodeError):
+            # FastAPI's answer to a JSON body that is not UTF-8: invalid input, like any JSON
+            # it cannot decode (json_invalid), not a bare 400.
+            err = ValidationFailed.single("body", "utf-8", "the body must be UTF-8 JSON")
+            return problem_response(
+                err.status, err.slug, err.title, err.detail, request.url.path, err.extensions()
+            )
         slug = {404: "not-found", 405: "method-not-allowed"}.get(exc.status_code, "http-error")
+        headers = dict(exc.headers) if exc.headers else {}
+        if exc.status_code == 405:
+            headers["Allow"] = _allowed_methods(request)
         return problem_response(
             exc.status_code,
             slug,
             str(exc.detail),
             str(exc.detail),
             request.url.path,
-            headers=dict(exc.headers) if exc.headers else None,
+            headers=headers or None,
         )
 
     async def on_unreachable(request: Request, exc: Exception) -> JSONResponse:
@@ -234,6 +258,15 @@ def install_problem_handlers(app: FastAPI) -> None:
             err.status, err.slug, err.title, err.detail, request.url.path, headers=err.headers()
         )
 
+    async def on_integrity(request: Request, exc: Exception) -> JSONResponse:
+        # Through SQLAlchemy (the driver's error in .orig) or from the driver itself (COPY).
+        if getattr(getattr(exc, "orig", exc), "sqlstate", None) not in CONFLICT_SQLSTATES:
+            return await on_unexpected(request, exc)
+        # A concurrent request took the same key (or removed a row this one refers to) between
+        # the check and the write: the same conflict the check reports, found by the database.
+        err = Conflict("Conflict with a concurrent change: a record with the same key exists, or was removed")
+        return problem_response(err.status, err.slug, err.title, err.detail, request.url.path)
+
     async def on_unexpected(request: Request, exc: Exception) -> JSONResponse:
         log.exception("unhandled error", extra={"path": request.url.path})
         return problem_response(500, "internal-error", "Internal error", "Internal error")
@@ -243,4 +276,6 @@ def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(StarletteHTTPException, on_http)
     for exc_type in UNREACHABLE_ERRORS:
         app.add_exception_handler(exc_type, on_unreachable)
+    for integrity_error in (sa_exc.IntegrityError, asyncpg.IntegrityConstraintViolationError):
+        app.add_exception_handler(integrity_error, on_integrity)
     app.add_exception_handler(Exception, on_unexpected)

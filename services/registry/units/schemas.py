@@ -5,12 +5,15 @@ import uuid
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from services.registry.examples import UNIT_CREATE, UNIT_READ, UNIT_UPDATE, examples
 from services.registry.models import SecurityAffiliation
 from services.registry.pagination import SORT_DESCRIPTION, DistrictFilter, ListQuery, NameContains, SortOrder
 from services.registry.validators import USCC, District, Input, LongText, Name, Patch
 
 
 class UnitCreate(Input):
+    model_config = ConfigDict(json_schema_extra=examples(UNIT_CREATE))
+
     name: Name
     uscc: USCC = Field(description="统一社会信用代码, 18 characters with check digits")
     address: LongText
@@ -32,6 +35,7 @@ class UnitCreate(Input):
 
 
 class UnitUpdate(Patch):
+    model_config = ConfigDict(json_schema_extra=examples(UNIT_UPDATE))
     clearable = frozenset({"affiliation_district"})
 
     name: Name | None = None
@@ -44,7 +48,7 @@ class UnitUpdate(Patch):
 
 
 class UnitRead(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
+    model_config = ConfigDict(from_attributes=True, json_schema_extra=examples(UNIT_READ))
 
     id: uuid.UUID
     name: str
