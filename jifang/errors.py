@@ -15,6 +15,7 @@ import asyncpg
 import sqlalchemy.exc as sa_exc
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from fastapi.routing import iter_route_contexts
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import JSONResponse
 from starlette.routing import Match
@@ -189,8 +190,8 @@ def _allowed_methods(request: Request) -> str:
     """Every method the URL answers: each operation is a route of its own, and the router's 405
     names the methods of the first route whose path matched only."""
     methods: set[str] = set()
-    for route in request.app.router.routes:
-        if getattr(route, "methods", None) and route.matches(request.scope)[0] != Match.NONE:
+    for route in iter_route_contexts(request.app.routes):
+        if route.methods and route.matches(request.scope)[0] != Match.NONE:
             methods.update(route.methods)
     return ", ".join(sorted(methods))
 

@@ -16,8 +16,6 @@ from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
 from fastapi import FastAPI
-
-# What get_openapi builds the components with, to name them as it does.
 from fastapi._compat import get_definitions, get_flat_models_from_fields, get_model_name_map
 from fastapi.dependencies.models import Dependant
 from fastapi.openapi.utils import get_fields_from_routes, get_openapi
@@ -161,7 +159,8 @@ def _walk(dependant: Dependant) -> Iterable[Dependant]:
 def _examples_as_given(app: FastAPI, schema: dict[str, Any]) -> None:
     """Put back the examples as the models and routes give them: FastAPI drops every null from
     the document it builds, the nulls of examples too, and a response example then lacks the
-    nullable fields its schema requires."""
+    nullable fields its schema requires. (The components come from the functions get_openapi
+    builds them with, so that they have its names.)"""
     fields = get_fields_from_routes(app.routes)
     _, definitions = get_definitions(
         fields=fields,

@@ -48,14 +48,14 @@ def _json_kind(value: Any) -> str | None:
     return "string" if isinstance(value, str) else None
 
 
-def _documented_kinds(schema: dict[str, Any], defs: dict[str, Any]) -> set[str] | None:
+def _schema_kinds(schema: dict[str, Any], defs: dict[str, Any]) -> set[str] | None:
     """The scalar JSON kinds a property's schema admits; None where it admits anything else."""
     if "$ref" in schema:
-        return _documented_kinds(defs[schema["$ref"].rsplit("/", 1)[-1]], defs)
+        return _schema_kinds(defs[schema["$ref"].rsplit("/", 1)[-1]], defs)
     if "anyOf" in schema:
         kinds: set[str] = set()
         for option in schema["anyOf"]:
-            found = _documented_kinds(option, defs)
+            found = _schema_kinds(option, defs)
             if found is None:
                 return None
             kinds |= found
@@ -68,7 +68,7 @@ def _documented_kinds(schema: dict[str, Any], defs: dict[str, Any]) -> set[str] 
     if kind in ("boolean", "string"):
         return {kind}
     if kind in ("integer", "number"):
-        return {"integer", "number"} if kind == "number" else {"integer"}
+        return {"integer"} if kind == "integer" else {"integer", "number"}
     return None
 
 
@@ -94,8 +94,8 @@ class Input(BaseModel):
         if kind is None or (info.context or {}).get("from_text") or info.field_name is None:
             return value
         documented = cls._documented_kinds().get(info.field_name)
-        if documented is not None and kind not in documented:
-            expected = next(k for k in _WRONG_KIND if k in documented) if documented else "string"
+        if documented and kind not in documented:
+            expected = next(k for k in _WRONG_KIND if k in documented)
             raise PydanticKnownError(_WRONG_KIND[expected])  # type: ignore[arg-type]
         return value
 
@@ -105,7 +105,7 @@ class Input(BaseModel):
             schema = cls.model_json_schema()
             defs = schema.get("$defs", {})
             cls._kinds = {
-                name: _documented_kinds(prop, defs) for name, prop in schema.get("properties", {}).items()
+                name: _schema_kinds(prop, defs) for name, prop in schema.get("properties", {}).items()
             }
         kinds: dict[str, set[str] | None] = cls.__dict__["_kinds"]
         return kinds
