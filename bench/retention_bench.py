@@ -40,14 +40,11 @@ from jifang.registry_client import RegistryClient
 from services.retention import ALEMBIC_INI
 from services.retention.checks import RetentionChecker, RetentionMetrics
 from services.retention.feed import RecordedFleet
+from services.retention.observations import ObservationRepository
+from services.retention.partitions import PartitionRepository
 from services.retention.reading import ReadLimits
-from services.retention.repository import (
-    FleetRepository,
-    ObservationRepository,
-    PartitionRepository,
-    RuleRepository,
-)
-from services.retention.rules import longest_requirement_days, rule_rows
+from services.retention.repository import FleetRepository
+from services.retention.rules import RuleRepository, longest_requirement_days, rule_rows
 from simulator.process import start_fleet_process
 
 CHANNELS = int(os.environ.get("BENCH_RETENTION_CHANNELS", "100000"))

@@ -90,16 +90,24 @@ class Supervisor:
 
     grace_s: float = 15.0
     children: list[tuple[Stage, str, subprocess.Popen[Any]]] = field(default_factory=list)
+    _stop: asyncio.Event | None = field(default=None, init=False)
 
     def add(self, stage: Stage, name: str, process: subprocess.Popen[Any]) -> None:
         self.children.append((stage, name, process))
 
+    def listen(self) -> asyncio.Event:
+        """From now on Ctrl-C (SIGINT), SIGTERM and SIGHUP ask for an orderly stop (instead of
+        interrupting the event loop); the event is set when one arrives."""
+        if self._stop is None:
+            self._stop = asyncio.Event()
+            loop = asyncio.get_running_loop()
+            for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+                loop.add_signal_handler(sig, self._stop.set)
+        return self._stop
+
     async def wait(self) -> None:
         """Until Ctrl-C (SIGINT), SIGTERM or SIGHUP reaches this process, or a child exits."""
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
-            loop.add_signal_handler(sig, stop.set)
+        stop = self.listen()
         while not stop.is_set():
             for _, name, proc in self.children:
                 if proc.poll() is not None:
@@ -207,60 +215,11 @@ async def main() -> int:
     RUN_DIR.mkdir(exist_ok=True)
     supervisor = Supervisor()
     try:
-        db_url = os.environ.get("DATABASE_URL", DEFAULT_DB)
-        host = urlsplit(db_url).hostname or "127.0.0.1"
-        port = urlsplit(db_url).port or 5432
-        if "DATABASE_URL" not in os.environ and not port_open(host, port):
-            pg = start_private_postgres(RUN_DIR.resolve(), port)
-            if pg is None:
-                say("nothing listens on 127.0.0.1:5432 and PostgreSQL is not installed")
-                return 1
-            supervisor.add(Stage.DATABASE, "postgres", pg)
-            say(f"started a private PostgreSQL cluster under {RUN_DIR}/pgdata")
-        await ensure_database(db_url)
-
-        bootstrap = os.environ.get("KAFKA_BOOTSTRAP_SERVERS")
-        if not bootstrap:
-            if port_open("127.0.0.1", 9092):
-                say("something already listens on 127.0.0.1:9092: using it as the broker")
-            else:
-                broker = LocalBroker(9092, RUN_DIR / "broker.log")
-                try:
-                    broker.start()
-                finally:
-                    if broker.process is not None:
-                        supervisor.add(Stage.BROKER, "broker", broker.process)
-                say("started the bundled Kafka-compatible broker (Tansu) on 127.0.0.1:9092")
-            bootstrap = "127.0.0.1:9092"
-        created = await ensure_topics(bootstrap, catalogue().values())
-        say(f"topics ready ({', '.join(created) or 'all existed'})")
-
-        ensure_dev_signing_key()
-        key_file = RUN_DIR / "registry-credentials.key"
-        if not key_file.exists():
-            key_file.write_text(generate_key_b64())
-            key_file.chmod(0o600)
-        grant_key_file = RUN_DIR / "gateway-grant.key"
-        if not grant_key_file.exists():
-            grant_key_file.write_text(generate_key_b64())
-            grant_key_file.chmod(0o600)
-
-        private_pem, _ = ensure_dev_signing_key()
-        env = {
-            **os.environ,
-            "DATABASE_URL": db_url,
-            "KAFKA_BOOTSTRAP_SERVERS": bootstrap,
-            "JWT_PUBLIC_KEY_FILE": str(RUN_DIR / "dev-signing-key.pub.pem"),
-            "PYTHONUNBUFFERED": "1",
-            # Ingest reads device credentials from the registry as a `service`.
-            "INGEST_SERVICE_TOKEN": dev_token(private_pem, "ingest", Role.SERVICE, timedelta(days=30)),
-            "GATEWAY_SERVICE_TOKEN": dev_token(private_pem, "gateway", Role.SERVICE, timedelta(days=30)),
-            "GATEWAY_GRANT_KEY": grant_key_file.read_text().strip(),
-            "RETENTION_SERVICE_TOKEN": dev_token(private_pem, "retention", Role.SERVICE, timedelta(days=30)),
-            # The demo's recorders get their first check within a minute (a city: within the
-            # default 10 minutes), then one a day.
-            "RETENTION_FIRST_CHECK_SPREAD_S": os.environ.get("RETENTION_FIRST_CHECK_SPREAD_S", "60"),
-        }
+        db_url = await start_database(supervisor)
+        if db_url is None:
+            return 1
+        bootstrap = await start_broker(supervisor)
+        env = {**os.environ, **service_environment(db_url, bootstrap)}
         demo: list[dict[str, object]] = []
         if DEMO_DEVICES:
             sim, demo = start_fleet_process(
@@ -275,24 +234,7 @@ async def main() -> int:
                 f"simulated ONVIF fleet: {DEMO_DEVICES} devices on 127.0.0.1:{SIM_BASE_PORT}+, "
                 f"control API on http://127.0.0.1:{SIM_CONTROL_PORT}/devices"
             )
-        for spec in SERVICES:
-            if spec.alembic_ini:
-                await upgrade_async(spec.alembic_ini, db_url)
-                say(f"{spec.name}: migrations applied")
-            proc = spawn(
-                [sys.executable, "-m", spec.module],
-                env={**env, f"{spec.env_prefix}PORT": str(spec.port)},
-                cwd=ROOT,
-            )
-            supervisor.add(Stage.SERVICE, spec.name, proc)
-            say(f"{spec.name} on http://127.0.0.1:{spec.port} (docs at /docs)")
-            if spec.name == "registry" and demo:
-                await wait_ready(f"http://127.0.0.1:{spec.port}")
-                tech = dev_token(private_pem, "make-run", Role.TECH_OFFICE, timedelta(minutes=10))
-                added = await asyncio.to_thread(
-                    ensure_demo_fleet, f"http://127.0.0.1:{spec.port}", tech, demo
-                )
-                say(f"demo fleet registered ({added} new devices)")
+        await start_services(supervisor, db_url, env, demo)
         if os.environ.get("JIFANG_MONITORING", "") not in ("", "0"):
             for name, proc in start_monitoring():
                 supervisor.add(Stage.TOOL, name, proc)
@@ -303,6 +245,96 @@ async def main() -> int:
     finally:
         # Also after a failed start or a Ctrl-C during it (asyncio.run cancels this task).
         supervisor.stop()
+
+
+async def start_database(supervisor: Supervisor) -> str | None:
+    """The configured PostgreSQL, or a private cluster under .run/ if nothing listens on the
+    default port; the database created. None if there is none to be had."""
+    db_url = os.environ.get("DATABASE_URL", DEFAULT_DB)
+    host = urlsplit(db_url).hostname or "127.0.0.1"
+    port = urlsplit(db_url).port or 5432
+    if "DATABASE_URL" not in os.environ and not port_open(host, port):
+        pg = start_private_postgres(RUN_DIR.resolve(), port)
+        if pg is None:
+            say("nothing listens on 127.0.0.1:5432 and PostgreSQL is not installed")
+            return None
+        supervisor.add(Stage.DATABASE, "postgres", pg)
+        say(f"started a private PostgreSQL cluster under {RUN_DIR}/pgdata")
+    await ensure_database(db_url)
+    return db_url
+
+
+async def start_broker(supervisor: Supervisor) -> str:
+    """The configured broker, or the bundled one on 127.0.0.1:9092; the topics created."""
+    bootstrap = os.environ.get("KAFKA_BOOTSTRAP_SERVERS")
+    if not bootstrap:
+        if port_open("127.0.0.1", 9092):
+            say("something already listens on 127.0.0.1:9092: using it as the broker")
+        else:
+            broker = LocalBroker(9092, RUN_DIR / "broker.log")
+            try:
+                broker.start()
+            finally:
+                if broker.process is not None:
+                    supervisor.add(Stage.BROKER, "broker", broker.process)
+            say("started the bundled Kafka-compatible broker (Tansu) on 127.0.0.1:9092")
+        bootstrap = "127.0.0.1:9092"
+    created = await ensure_topics(bootstrap, catalogue().values())
+    say(f"topics ready ({', '.join(created) or 'all existed'})")
+    return bootstrap
+
+
+def _dev_secret(name: str) -> str:
+    """A development secret under .run/, made on first use."""
+    path = RUN_DIR / name
+    if not path.exists():
+        path.write_text(generate_key_b64())
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def service_environment(db_url: str, bootstrap: str) -> dict[str, str]:
+    """What every service is started with: the database, the broker, the development keys and
+    the service tokens."""
+    private_pem, _ = ensure_dev_signing_key()
+    _dev_secret("registry-credentials.key")
+    return {
+        "DATABASE_URL": db_url,
+        "KAFKA_BOOTSTRAP_SERVERS": bootstrap,
+        "JWT_PUBLIC_KEY_FILE": str(RUN_DIR / "dev-signing-key.pub.pem"),
+        "PYTHONUNBUFFERED": "1",
+        # Ingest reads device credentials from the registry as a `service`.
+        "INGEST_SERVICE_TOKEN": dev_token(private_pem, "ingest", Role.SERVICE, timedelta(days=30)),
+        "GATEWAY_SERVICE_TOKEN": dev_token(private_pem, "gateway", Role.SERVICE, timedelta(days=30)),
+        "GATEWAY_GRANT_KEY": _dev_secret("gateway-grant.key"),
+        "RETENTION_SERVICE_TOKEN": dev_token(private_pem, "retention", Role.SERVICE, timedelta(days=30)),
+        # The demo's recorders get their first check within a minute (a city: within the
+        # default 10 minutes), then one a day.
+        "RETENTION_FIRST_CHECK_SPREAD_S": os.environ.get("RETENTION_FIRST_CHECK_SPREAD_S", "60"),
+    }
+
+
+async def start_services(
+    supervisor: Supervisor, db_url: str, env: dict[str, str], demo: list[dict[str, object]]
+) -> None:
+    """Each service migrated and started in turn; the demo fleet registered once the registry is up."""
+    for spec in SERVICES:
+        if spec.alembic_ini:
+            await upgrade_async(spec.alembic_ini, db_url)
+            say(f"{spec.name}: migrations applied")
+        proc = spawn(
+            [sys.executable, "-m", spec.module],
+            env={**env, f"{spec.env_prefix}PORT": str(spec.port)},
+            cwd=ROOT,
+        )
+        supervisor.add(Stage.SERVICE, spec.name, proc)
+        say(f"{spec.name} on http://127.0.0.1:{spec.port} (docs at /docs)")
+        if spec.name == "registry" and demo:
+            await wait_ready(f"http://127.0.0.1:{spec.port}")
+            private_pem, _ = ensure_dev_signing_key()
+            tech = dev_token(private_pem, "make-run", Role.TECH_OFFICE, timedelta(minutes=10))
+            added = await asyncio.to_thread(ensure_demo_fleet, f"http://127.0.0.1:{spec.port}", tech, demo)
+            say(f"demo fleet registered ({added} new devices)")
 
 
 if __name__ == "__main__":

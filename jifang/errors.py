@@ -139,6 +139,21 @@ class TooManyRequests(JifangError):
         return {"Retry-After": str(self.retry_after)}
 
 
+class NotYetKnown(JifangError):
+    """A record the source of truth (the registry) has, and this service's mirror of it does not
+    have yet: it will within a second or so. Not a 404, which a client (or a cache) would take as
+    final."""
+
+    status, slug, title = 503, "not-yet-known", "Not yet known here"
+
+    def __init__(self, detail: str, retry_after: int = 1) -> None:
+        super().__init__(detail)
+        self.retry_after = retry_after
+
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": str(self.retry_after)}
+
+
 class DependencyUnavailable(JifangError):
     """A dependency (database, broker, another service) is down: retry later."""
 

@@ -61,3 +61,4 @@ class CameraView(BaseModel):
     networking: str | None = Field(description="The networking status of the device's system, if any")
     parent_id: uuid.UUID | None = None
     channel_no: int | None = None
+    unit_closed: bool = Field(False, description="The unit was closed (注销): its cameras are not called up")

@@ -9,6 +9,7 @@ metrics, and the health endpoints ``/healthz`` (alive), ``/readyz``
 from __future__ import annotations
 
 import asyncio
+import importlib.resources
 import logging
 import time
 import uuid
@@ -17,7 +18,10 @@ from contextlib import AbstractAsyncContextManager
 
 import uvicorn
 from fastapi import FastAPI, Request, Response
+from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
+from fastapi.responses import HTMLResponse
 from fastapi.routing import iter_route_contexts
+from fastapi.staticfiles import StaticFiles
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.exposition import generate_latest
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -227,6 +231,36 @@ def database_and_broker(
     return checks
 
 
+DOCS_ASSETS = "/docs/assets"
+
+
+def serve_docs_offline(app: FastAPI) -> None:
+    """``/docs`` (Swagger UI) and ``/redoc`` with their scripts and styles served by the service
+    itself: police networks have no internet, so no CDN."""
+    assets = importlib.resources.files("fastapi_offline") / "static"
+    app.mount(DOCS_ASSETS, StaticFiles(directory=str(assets)), name="docs-assets")
+
+    @app.get("/docs", include_in_schema=False)
+    async def swagger_ui() -> HTMLResponse:
+        return get_swagger_ui_html(
+            openapi_url=app.openapi_url or "/openapi.json",
+            title=f"{app.title} — API",
+            swagger_js_url=f"{DOCS_ASSETS}/swagger-ui-bundle.js",
+            swagger_css_url=f"{DOCS_ASSETS}/swagger-ui.css",
+            swagger_favicon_url=f"{DOCS_ASSETS}/favicon.png",
+        )
+
+    @app.get("/redoc", include_in_schema=False)
+    async def redoc() -> HTMLResponse:
+        return get_redoc_html(
+            openapi_url=app.openapi_url or "/openapi.json",
+            title=f"{app.title} — API",
+            redoc_js_url=f"{DOCS_ASSETS}/redoc.standalone.js",
+            redoc_favicon_url=f"{DOCS_ASSETS}/favicon.png",
+            with_google_fonts=False,
+        )
+
+
 def create_service_app(
     *,
     title: str,
@@ -238,7 +272,15 @@ def create_service_app(
     body_limit_overrides: dict[str, int] | None = None,
     description: str = "",
 ) -> FastAPI:
-    app = FastAPI(title=title, version=version, lifespan=lifespan, description=description)
+    app = FastAPI(
+        title=title,
+        version=version,
+        lifespan=lifespan,
+        description=description,
+        docs_url=None,
+        redoc_url=None,
+    )
+    serve_docs_offline(app)
     install_problem_handlers(app)
     install_problem_documentation(app)
     app.add_middleware(InputGuardMiddleware, max_bytes=max_body_bytes, overrides=body_limit_overrides)

@@ -92,40 +92,14 @@ class Fleet:
     async def update(self, device_id: str, changes: dict[str, object]) -> SimDevice:
         """Change behaviour (and credentials, or replace the hardware) of one device."""
         dev = self.devices[device_id]
-        known = {f.name for f in fields(Behaviour)}
         for key, value in changes.items():
             if key == "offline":
                 await self.set_offline(device_id, bool(value))
-            elif key in known:
-                setattr(dev.behaviour, key, value)
-            elif key == "password":
-                dev.password = str(value)
-            elif key == "replace" and value:
-                dev.replace()
-            elif key == "reboot" and value:
-                dev.event_source.drop_all()  # subscriptions do not survive a reboot
-            elif key == "recordings":
-                dev.recordings = recording_index(dev, value)
-            elif key == "search_hangs":
-                if dev.recordings is None:
-                    raise KeyError("search_hangs (the device has no recordings)")
-                dev.recordings.search_hangs = bool(value)
-            elif key == "index_fault":
-                if dev.recordings is None:
-                    raise KeyError("index_fault (the device has no recordings)")
-                if value not in (None, "summary_inverted", "tracks_outside_summary", "track_inverted"):
-                    raise ValueError(
-                        "index_fault: summary_inverted, tracks_outside_summary or track_inverted"
-                    )
-                dev.recordings.index_fault = value
-            elif key in ("max_pull_points", "pull_extends"):
-                setattr(dev.event_source, key, value)
-            elif key == "max_pull_wait_s":
-                dev.event_source.max_wait = timedelta(seconds=float(str(value)))
-            elif key == "events":
-                dev.events = bool(value)
-                dev.event_source.drop_all()
-            else:
+            elif not (
+                _set_device(dev, key, value)
+                or _set_recordings(dev, key, value)
+                or _set_events(dev, key, value)
+            ):
                 raise KeyError(key)
         return dev
 
@@ -281,3 +255,56 @@ async def running_fleet(devices: Iterable[SimDevice]):  # type: ignore[no-untype
         yield fleet
     finally:
         await fleet.stop()
+
+
+_BEHAVIOUR = frozenset(f.name for f in fields(Behaviour))
+_INDEX_FAULTS = (None, "summary_inverted", "tracks_outside_summary", "track_inverted")
+
+
+def _set_device(dev: SimDevice, key: str, value: object) -> bool:
+    """Behaviour, password, hardware and reboots; False if ``key`` is none of them."""
+    if key in _BEHAVIOUR:
+        setattr(dev.behaviour, key, value)
+    elif key == "password":
+        dev.password = str(value)
+    elif key == "replace":
+        if value:
+            dev.replace()
+    elif key == "reboot":
+        if value:
+            dev.event_source.drop_all()  # subscriptions do not survive a reboot
+    else:
+        return False
+    return True
+
+
+def _set_recordings(dev: SimDevice, key: str, value: object) -> bool:
+    """The recording index (Profile G) and its faults; False if ``key`` is none of them."""
+    if key == "recordings":
+        dev.recordings = recording_index(dev, value)
+        return True
+    if key not in ("search_hangs", "index_fault"):
+        return False
+    if dev.recordings is None:
+        raise KeyError(f"{key} (the device has no recordings)")
+    if key == "search_hangs":
+        dev.recordings.search_hangs = bool(value)
+    elif value in _INDEX_FAULTS:
+        dev.recordings.index_fault = value
+    else:
+        raise ValueError("index_fault: summary_inverted, tracks_outside_summary or track_inverted")
+    return True
+
+
+def _set_events(dev: SimDevice, key: str, value: object) -> bool:
+    """The events service and its pull points; False if ``key`` is none of them."""
+    if key in ("max_pull_points", "pull_extends"):
+        setattr(dev.event_source, key, value)
+    elif key == "max_pull_wait_s":
+        dev.event_source.max_wait = timedelta(seconds=float(str(value)))
+    elif key == "events":
+        dev.events = bool(value)
+        dev.event_source.drop_all()
+    else:
+        return False
+    return True

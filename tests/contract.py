@@ -55,21 +55,27 @@ def contract_violations(spec: dict[str, Any]) -> list[str]:
             elif oid in seen:
                 out.append(f"{where}: operationId {oid!r} also names {seen[oid]}")
             seen[oid] = where
-            for key in ("summary", "description", "tags"):
-                if not op.get(key):
-                    out.append(f"{where}: no {key}")
-            for media_type, media in op.get("requestBody", {}).get("content", {}).items():
-                if not _has_example(spec, media):
-                    out.append(f"{where}: no example of the {media_type} request body")
-            for status, response in op.get("responses", {}).items():
-                content = response.get("content", {})
-                if status.startswith("2"):
-                    for media_type, media in content.items():
-                        if not _has_example(spec, media):
-                            out.append(f"{where}: no example of its {status} {media_type} response")
-                elif status[0] in "45" and set(content) != {"application/problem+json"}:
-                    out.append(f"{where}: {status} is not documented as application/problem+json")
-            for param in op.get("parameters", []):
-                if param["name"] == "sort" and not _enum_values(spec, param.get("schema", {})):
-                    out.append(f"{where}: the sort parameter is not an enum")
+            out.extend(f"{where}: no {key}" for key in ("summary", "description", "tags") if not op.get(key))
+            out.extend(f"{where}: {problem}" for problem in _operation_violations(spec, op))
+    return out
+
+
+def _operation_violations(spec: dict[str, Any], op: dict[str, Any]) -> list[str]:
+    out: list[str] = []
+    for media_type, media in op.get("requestBody", {}).get("content", {}).items():
+        if not _has_example(spec, media):
+            out.append(f"no example of the {media_type} request body")
+    for status, response in op.get("responses", {}).items():
+        content = response.get("content", {})
+        if status.startswith("2"):
+            out.extend(
+                f"no example of its {status} {media_type} response"
+                for media_type, media in content.items()
+                if not _has_example(spec, media)
+            )
+        elif status[0] in "45" and set(content) != {"application/problem+json"}:
+            out.append(f"{status} is not documented as application/problem+json")
+    for param in op.get("parameters", []):
+        if param["name"] == "sort" and not _enum_values(spec, param.get("schema", {})):
+            out.append("the sort parameter is not an enum")
     return out

@@ -85,20 +85,7 @@ class DeviceConnection:
         if len(parts) < 2 or not parts[0].startswith(b"HTTP/1.") or not parts[1].isdigit():
             raise HttpError(f"not an HTTP status line: {status_line[:80]!r}")
         status = int(parts[1])
-        headers: dict[bytes, bytes] = {}
-        size = 0
-        while True:
-            line = await self._reader.readline()
-            size += len(line)
-            if not line:
-                raise HttpError("connection closed within the headers")
-            if size > MAX_HEADERS:
-                raise HttpError("headers too large")
-            if line in (b"\r\n", b"\n"):
-                break
-            name, sep, value = line.partition(b":")
-            if sep:
-                headers[name.strip().lower()] = value.strip()
+        headers = await self._read_headers()
         keep_alive = headers.get(b"connection", b"").lower() != b"close" and parts[0] != b"HTTP/1.0"
         if headers.get(b"transfer-encoding", b"").lower() == b"chunked":
             body = await self._read_chunked()
@@ -113,6 +100,24 @@ class DeviceConnection:
         if not keep_alive:
             self.close()
         return status, body
+
+    async def _read_headers(self) -> dict[bytes, bytes]:
+        """The header lines up to the blank line, names lower-cased (at most MAX_HEADERS bytes)."""
+        assert self._reader is not None
+        headers: dict[bytes, bytes] = {}
+        size = 0
+        while True:
+            line = await self._reader.readline()
+            size += len(line)
+            if not line:
+                raise HttpError("connection closed within the headers")
+            if size > MAX_HEADERS:
+                raise HttpError("headers too large")
+            if line in (b"\r\n", b"\n"):
+                return headers
+            name, sep, value = line.partition(b":")
+            if sep:
+                headers[name.strip().lower()] = value.strip()
 
     async def _read_chunked(self) -> bytes:
         assert self._reader is not None

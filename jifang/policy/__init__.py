@@ -258,6 +258,17 @@ class Regulation(_Strict):
     in_force: dt.date
 
 
+# The numbers the law does not give that every pack must set (each marked a platform default).
+REQUIRED_PLATFORM_DEFAULTS = (
+    "rectification_days",
+    "nvr_heartbeat_interval_s",
+    "nvr_missed_heartbeats_offline",
+    "recording_gap_threshold_s",
+    "retention_deletion_slack_s",
+    "recording_stale_s",
+)
+
+
 class PolicyPack(_Strict):
     id: str
     city: str
@@ -284,11 +295,12 @@ class PolicyPack(_Strict):
         codes = [c.code for c in self.place_categories]
         if len(codes) != len(set(codes)):
             raise ValueError("place category codes must be unique")
-        used: set[SystemType] = set()
-        for req in [c.required for c in self.place_categories] + [self.residential.required]:
-            used.update(req.all_of, req.any_of)
-        for v in self.vehicles.categories:
-            used.update(v.required.all_of, v.required.any_of)
+        requirements = [
+            *(c.required for c in self.place_categories),
+            self.residential.required,
+            *(v.required for v in self.vehicles.categories),
+        ]
+        used = {t for req in requirements for t in (*req.all_of, *req.any_of)}
         unknown = used - set(self.system_types)
         if unknown:
             raise ValueError(f"required system types not named by the pack: {sorted(unknown)}")
@@ -298,16 +310,9 @@ class PolicyPack(_Strict):
         for rule, basis in self.findings.items():
             if basis.penalty is not None and basis.penalty not in self.penalties:
                 raise ValueError(f"finding {rule} cites unknown penalty {basis.penalty}")
-        for name in (
-            "rectification_days",
-            "nvr_heartbeat_interval_s",
-            "nvr_missed_heartbeats_offline",
-            "recording_gap_threshold_s",
-            "retention_deletion_slack_s",
-            "recording_stale_s",
-        ):
-            if name not in self.platform_defaults:
-                raise ValueError(f"platform default {name} is missing")
+        missing = [name for name in REQUIRED_PLATFORM_DEFAULTS if name not in self.platform_defaults]
+        if missing:
+            raise ValueError(f"platform defaults missing: {', '.join(missing)}")
         return self
 
     # --- look-ups ---

@@ -39,7 +39,7 @@ class RegistryEvent(_message.Message):
     def __init__(self, meta: _Optional[_Union[_common_pb2.EventMeta, _Mapping]] = ..., unit_id: _Optional[str] = ..., unit_changed: _Optional[_Union[UnitChanged, _Mapping]] = ..., place_changed: _Optional[_Union[PlaceChanged, _Mapping]] = ..., system_changed: _Optional[_Union[SystemChanged, _Mapping]] = ..., device_changed: _Optional[_Union[DeviceChanged, _Mapping]] = ..., device_removed: _Optional[_Union[DeviceRemoved, _Mapping]] = ..., device_replaced: _Optional[_Union[DeviceReplaced, _Mapping]] = ..., device_connectivity_changed: _Optional[_Union[DeviceConnectivityChanged, _Mapping]] = ..., finding_changed: _Optional[_Union[FindingChanged, _Mapping]] = ..., filing_changed: _Optional[_Union[FilingChanged, _Mapping]] = ..., inspection_recorded: _Optional[_Union[InspectionRecorded, _Mapping]] = ...) -> None: ...
 
 class UnitChanged(_message.Message):
-    __slots__ = ("name", "uscc", "district", "is_business", "security_affiliation", "filing_office", "jurisdiction")
+    __slots__ = ("name", "uscc", "district", "is_business", "security_affiliation", "filing_office", "jurisdiction", "closed", "closed_on")
     NAME_FIELD_NUMBER: _ClassVar[int]
     USCC_FIELD_NUMBER: _ClassVar[int]
     DISTRICT_FIELD_NUMBER: _ClassVar[int]
@@ -47,6 +47,8 @@ class UnitChanged(_message.Message):
     SECURITY_AFFILIATION_FIELD_NUMBER: _ClassVar[int]
     FILING_OFFICE_FIELD_NUMBER: _ClassVar[int]
     JURISDICTION_FIELD_NUMBER: _ClassVar[int]
+    CLOSED_FIELD_NUMBER: _ClassVar[int]
+    CLOSED_ON_FIELD_NUMBER: _ClassVar[int]
     name: str
     uscc: str
     district: str
@@ -54,7 +56,9 @@ class UnitChanged(_message.Message):
     security_affiliation: str
     filing_office: str
     jurisdiction: str
-    def __init__(self, name: _Optional[str] = ..., uscc: _Optional[str] = ..., district: _Optional[str] = ..., is_business: _Optional[bool] = ..., security_affiliation: _Optional[str] = ..., filing_office: _Optional[str] = ..., jurisdiction: _Optional[str] = ...) -> None: ...
+    closed: bool
+    closed_on: str
+    def __init__(self, name: _Optional[str] = ..., uscc: _Optional[str] = ..., district: _Optional[str] = ..., is_business: _Optional[bool] = ..., security_affiliation: _Optional[str] = ..., filing_office: _Optional[str] = ..., jurisdiction: _Optional[str] = ..., closed: _Optional[bool] = ..., closed_on: _Optional[str] = ...) -> None: ...
 
 class PlaceChanged(_message.Message):
     __slots__ = ("place_id", "name", "category", "kind", "location_type", "removed")

@@ -58,21 +58,7 @@ async def alarm_stream(
     consumer = consumer_factory()
     await consumer.start()
     try:
-        partitions = sorted(consumer.partitions_for_topic(ALARM_TOPIC) or ())
-        if not partitions:
-            await consumer._client.force_metadata_update()
-            partitions = sorted(consumer.partitions_for_topic(ALARM_TOPIC) or ())
-        tps = [TopicPartition(ALARM_TOPIC, p) for p in partitions]
-        consumer.assign(tps)
-        if resume is None:
-            await consumer.seek_to_end(*tps)
-        else:
-            for tp in tps:
-                if tp.partition in resume:
-                    consumer.seek(tp, resume[tp.partition])
-                else:
-                    await consumer.seek_to_beginning(tp)
-        position = {tp.partition: await consumer.position(tp) for tp in tps}
+        position = await _positioned(consumer, resume)
         yield f"retry: 2000\nid: {encode_position(position)}\n\n"
         idle = 0.0
         while True:
@@ -87,12 +73,36 @@ async def alarm_stream(
             for tp, records in sorted(batches.items(), key=lambda kv: kv[0].partition):
                 for record in records:
                     position[tp.partition] = record.offset + 1
-                    if record.value is None:
-                        continue
-                    event = ingest_pb2.AlarmEvent.FromString(record.value)
-                    if not filters.matches(event):
-                        continue
-                    data = json.dumps(MessageToDict(event), ensure_ascii=False)
-                    yield f"id: {encode_position(position)}\nevent: alarm\ndata: {data}\n\n"
+                    event = _alarm(record.value, filters)
+                    if event is not None:
+                        data = json.dumps(MessageToDict(event), ensure_ascii=False)
+                        yield f"id: {encode_position(position)}\nevent: alarm\ndata: {data}\n\n"
     finally:
         await consumer.stop()
+
+
+async def _positioned(consumer: AIOKafkaConsumer, resume: dict[int, int] | None) -> dict[int, int]:
+    """Every partition of the topic assigned, at the end (a new stream) or where the client left
+    off (a partition it had not seen from its beginning); the position per partition."""
+    partitions = sorted(consumer.partitions_for_topic(ALARM_TOPIC) or ())
+    if not partitions:
+        await consumer._client.force_metadata_update()
+        partitions = sorted(consumer.partitions_for_topic(ALARM_TOPIC) or ())
+    tps = [TopicPartition(ALARM_TOPIC, p) for p in partitions]
+    consumer.assign(tps)
+    if resume is None:
+        await consumer.seek_to_end(*tps)
+    else:
+        for tp in tps:
+            if tp.partition in resume:
+                consumer.seek(tp, resume[tp.partition])
+            else:
+                await consumer.seek_to_beginning(tp)
+    return {tp.partition: await consumer.position(tp) for tp in tps}
+
+
+def _alarm(value: bytes | None, filters: AlarmFilter) -> ingest_pb2.AlarmEvent | None:
+    if value is None:
+        return None
+    event = ingest_pb2.AlarmEvent.FromString(value)
+    return event if filters.matches(event) else None

@@ -152,6 +152,10 @@ class CallUps:
     def _check_camera(self, camera: Camera | None, camera_id: uuid.UUID, req: CallUpRequest) -> None:
         if camera is None or camera.kind != "camera":
             raise NotFound(f"No camera {camera_id}")
+        if camera.unit_closed:
+            raise ValidationFailed.single(
+                "camera_id", "unit-active", "The camera's unit was closed (注销): it is no longer networked"
+            )
         pack = self.book.get(camera.jurisdiction)
         if pack is not None and pack.is_forbidden_camera_place(camera.location_type):
             raise LegalRuleViolation(

@@ -126,9 +126,11 @@ class WatchedFleet:
                 uuid.UUID(event.device_replaced.device_id), event.device_replaced.new_serial_number
             )
         elif body == "unit_changed":
-            await self.devices.move_unit(
-                unit_id, event.unit_changed.district, event.unit_changed.jurisdiction
-            )
+            u = event.unit_changed
+            if u.closed:  # closed (注销): its devices are no longer polled
+                await self.devices.mark_unit_removed(unit_id)
+            else:
+                await self.devices.move_unit(unit_id, u.district, u.jurisdiction)
         else:
             return False
         return True

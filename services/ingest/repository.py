@@ -68,6 +68,13 @@ class WatchedDeviceRepository:
             .values(removed=True, updated_at=func.now())
         )
 
+    async def mark_unit_removed(self, unit_id: uuid.UUID) -> None:
+        await self.session.execute(
+            update(WatchedDevice)
+            .where(WatchedDevice.unit_id == unit_id)
+            .values(removed=True, updated_at=func.now())
+        )
+
     async def set_serial(self, device_id: uuid.UUID, serial: str) -> None:
         await self.session.execute(
             update(WatchedDevice).where(WatchedDevice.device_id == device_id).values(serial_number=serial)

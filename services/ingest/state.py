@@ -69,19 +69,7 @@ def _describe_changes(
     for token in sorted(new.keys() - old.keys()):
         out.append(f"profile {token} added")
     for token in sorted(old.keys() & new.keys()):
-        a, b = old[token], new[token]
-        if (a.width, a.height) != (b.width, b.height):
-            out.append(f"{token} resolution {a.width}x{a.height} -> {b.width}x{b.height}")
-        if a.encoding != b.encoding:
-            out.append(f"{token} codec {a.encoding} -> {b.encoding}")
-        if a.fps != b.fps:
-            out.append(f"{token} frame rate {a.fps:g} -> {b.fps:g}")
-        if a.bitrate_kbps != b.bitrate_kbps:
-            out.append(f"{token} bitrate {a.bitrate_kbps} -> {b.bitrate_kbps} kbps")
-        if a.gop != b.gop:
-            out.append(f"{token} GOP {a.gop} -> {b.gop}")
-        if a.source_token != b.source_token:
-            out.append(f"{token} video source {a.source_token} -> {b.source_token}")
+        out.extend(_profile_changes(token, old[token], new[token]))
     if (
         src_before is not None
         and src_after is not None
@@ -91,37 +79,38 @@ def _describe_changes(
     return out
 
 
-def derive(pack: PolicyPack, state: DeviceState, poll: PollOutcome) -> tuple[DeviceState, list[Change]]:
-    changes: list[Change] = []
-    interruption = _duty(pack, FindingRule.OPERATION_INTERRUPTED)
-    if not poll.ok:
-        failures = state.failed_polls + 1
-        first = state.first_failure_at or poll.at
-        new = replace(state, failed_polls=failures, first_failure_at=first)
-        threshold = int(pack.default("device_failed_polls_offline"))
-        if state.online is not False and failures >= threshold:
-            new = replace(new, online=False, outage_start=first)
-            changes.append(
-                Change(
-                    "went_offline",
-                    interruption,
-                    {"since": first, "failed_polls": failures, "last_result": poll.result},
-                )
-            )
-        return new, changes
+def _profile_changes(token: str, a: Profile, b: Profile) -> list[str]:
+    out: list[str] = []
+    if (a.width, a.height) != (b.width, b.height):
+        out.append(f"{token} resolution {a.width}x{a.height} -> {b.width}x{b.height}")
+    if a.encoding != b.encoding:
+        out.append(f"{token} codec {a.encoding} -> {b.encoding}")
+    if a.fps != b.fps:
+        out.append(f"{token} frame rate {a.fps:g} -> {b.fps:g}")
+    if a.bitrate_kbps != b.bitrate_kbps:
+        out.append(f"{token} bitrate {a.bitrate_kbps} -> {b.bitrate_kbps} kbps")
+    if a.gop != b.gop:
+        out.append(f"{token} GOP {a.gop} -> {b.gop}")
+    if a.source_token != b.source_token:
+        out.append(f"{token} video source {a.source_token} -> {b.source_token}")
+    return out
 
+
+def derive(pack: PolicyPack, state: DeviceState, poll: PollOutcome) -> tuple[DeviceState, list[Change]]:
+    if not poll.ok:
+        return _failed(pack, state, poll)
+    changes: list[Change] = []
     new = replace(state, failed_polls=0, first_failure_at=None, online=True)
     if state.online is False and state.outage_start is not None:
         length = (poll.at - state.outage_start).total_seconds()
         changes.append(
             Change(
                 "came_back",
-                interruption,
+                _duty(pack, FindingRule.OPERATION_INTERRUPTED),
                 {"outage_start": state.outage_start, "outage_end": poll.at, "outage_seconds": length},
             )
         )
         new = replace(new, outage_start=None)
-
     changed_articles = _duty(pack, FindingRule.PURPOSE_POSITION_CHANGED)
     if poll.serial_number is not None:
         if state.serial_number is not None and poll.serial_number != state.serial_number:
@@ -133,19 +122,8 @@ def derive(pack: PolicyPack, state: DeviceState, poll: PollOutcome) -> tuple[Dev
                 )
             )
         new = replace(new, serial_number=poll.serial_number)
-
     if poll.profiles is not None:
-        if state.profiles is not None:
-            described = _describe_changes(
-                state.profiles, poll.profiles, state.video_sources, poll.video_sources
-            )
-            if described:
-                changes.append(Change("configuration_changed", changed_articles, {"changes": described}))
-        new = replace(new, profiles=poll.profiles, video_sources=poll.video_sources or state.video_sources)
-        low = _low_profiles(pack, poll.profiles)
-        changes.extend(_quality(pack, state, poll.profiles, low))
-        new = replace(new, quality_low=low)
-
+        new = _configuration(pack, state, new, poll, poll.profiles, changed_articles, changes)
     if poll.clock_drift_s is not None:
         drift_limit = float(pack.default("clock_drift_threshold_s"))
         drifting = abs(poll.clock_drift_s) > drift_limit
@@ -155,6 +133,43 @@ def derive(pack: PolicyPack, state: DeviceState, poll: PollOutcome) -> tuple[Dev
             )
         new = replace(new, drifting=drifting)
     return new, changes
+
+
+def _failed(pack: PolicyPack, state: DeviceState, poll: PollOutcome) -> tuple[DeviceState, list[Change]]:
+    """A poll without an answer: offline once the pack's count of failed polls is reached."""
+    failures = state.failed_polls + 1
+    first = state.first_failure_at or poll.at
+    new = replace(state, failed_polls=failures, first_failure_at=first)
+    threshold = int(pack.default("device_failed_polls_offline"))
+    if state.online is False or failures < threshold:
+        return new, []
+    went = Change(
+        "went_offline",
+        _duty(pack, FindingRule.OPERATION_INTERRUPTED),
+        {"since": first, "failed_polls": failures, "last_result": poll.result},
+    )
+    return replace(new, online=False, outage_start=first), [went]
+
+
+def _configuration(
+    pack: PolicyPack,
+    state: DeviceState,
+    new: DeviceState,
+    poll: PollOutcome,
+    profiles: tuple[Profile, ...],
+    changed_articles: tuple[str, ...],
+    changes: list[Change],
+) -> DeviceState:
+    """The stream profiles read: what changed since the last poll, and the image quality."""
+    if state.profiles is not None:
+        described = _describe_changes(state.profiles, profiles, state.video_sources, poll.video_sources)
+        if described:
+            changes.append(Change("configuration_changed", changed_articles, {"changes": described}))
+    low = _low_profiles(pack, profiles)
+    changes.extend(_quality(pack, state, profiles, low))
+    return replace(
+        new, profiles=profiles, video_sources=poll.video_sources or state.video_sources, quality_low=low
+    )
 
 
 def _floor(pack: PolicyPack) -> tuple[int, int, float]:

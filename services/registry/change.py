@@ -24,6 +24,7 @@ from google.protobuf.message import Message
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from jifang.auth import Principal
+from jifang.errors import Conflict
 from jifang.policy import PolicyBook, PolicyPack
 from services.registry.access import visible_unit
 from services.registry.clock import Clock, utc_now
@@ -48,6 +49,9 @@ class UnitChange:
 
     async def __aenter__(self) -> UnitChange:
         self.unit = await visible_unit(self.session, self.principal, self.unit_id, lock=True)
+        if self.unit.closed_at is not None:
+            # A closed unit's records are its history: read, never changed.
+            raise Conflict(f"The unit was closed (注销) on {self.unit.closed_on}: its records are read-only")
         return self
 
     @property

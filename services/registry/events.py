@@ -73,6 +73,8 @@ def unit_event(unit: Unit, book: PolicyBook) -> registry_pb2.UnitChanged:
         security_affiliation=unit.security_affiliation.value,
         filing_office=filing_office(unit, book[unit.jurisdiction]),
         jurisdiction=unit.jurisdiction,
+        closed=unit.closed_at is not None,
+        closed_on=unit.closed_on.isoformat() if unit.closed_on else "",
     )
 
 

@@ -50,7 +50,7 @@ class FindingsSweep(_PeriodicRegistryTask):
 
     async def run_once(self) -> float:
         async with session_scope(self.sessionmaker) as session:
-            unit_ids = await UnitRepository(session).all_ids()
+            unit_ids = await UnitRepository(session).active_ids()
         for i in range(0, len(unit_ids), 1000):
             async with session_scope(self.sessionmaker) as session:
                 await FindingService(session, self.book).recompute(unit_ids[i : i + 1000])

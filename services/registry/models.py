@@ -129,11 +129,14 @@ class Unit(Base):
     __tablename__ = "units"
     __table_args__ = (
         Index("ix_units_name_trgm", "name", postgresql_using="gin", postgresql_ops={"name": "gin_trgm_ops"}),
+        # One active unit per code: a unit closed (注销) keeps its code in its history, and the
+        # code may be registered again (a unit created by mistake, closed and created anew).
+        Index("uq_units_uscc_active", "uscc", unique=True, postgresql_where=text("closed_at IS NULL")),
     )
 
     id: Mapped[uuid.UUID] = _uuid_pk()
     name: Mapped[str] = mapped_column(String(200))
-    uscc: Mapped[str] = mapped_column(String(18), unique=True)
+    uscc: Mapped[str] = mapped_column(String(18))
     address: Mapped[str] = mapped_column(String(500))
     district: Mapped[str] = mapped_column(String(100), index=True)
     is_business: Mapped[bool] = mapped_column(Boolean)
@@ -142,6 +145,11 @@ class Unit(Base):
     jurisdiction: Mapped[str] = mapped_column(String(50), index=True)
     created_at: Mapped[dt.datetime] = _now()
     updated_at: Mapped[dt.datetime] = _now()
+    # Closed (注销): the records stay, read-only; the platform stops watching and judging.
+    closed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    closed_on: Mapped[dt.date | None] = mapped_column(Date)
+    closed_reason: Mapped[str | None] = mapped_column(Text)
+    closed_by: Mapped[str | None] = mapped_column(String(200))
 
 
 class Place(Base):

@@ -28,8 +28,7 @@ from services.retention.feed import fleet_mirror
 from services.retention.loops import DailyCheck, Rejudgement, ResultPruning, RetentionGauges
 from services.retention.models import OutboxEvent
 from services.retention.reading import ReadLimits
-from services.retention.repository import RuleRepository
-from services.retention.rules import longest_requirement_days, rule_rows
+from services.retention.rules import RuleRepository, longest_requirement_days, rule_rows
 from services.retention.service import RetentionService
 from services.retention.settings import RetentionSettings
 
@@ -76,7 +75,7 @@ def create_app(settings: RetentionSettings | None = None) -> FastAPI:
             ),
             concurrency=settings.check_concurrency,
         )
-        app.state.retention_service = RetentionService(checker, settings.check_interval_s)
+        app.state.retention_service = RetentionService(checker, settings.check_interval_s, registry)
         mirror = fleet_mirror(
             maker,
             lambda: AIOKafkaConsumer(

@@ -30,14 +30,11 @@ from jifang.policy import PolicyBook
 from jifang.topics import RETENTION_TOPIC
 from jifang.v1 import retention_pb2
 from services.retention.findings import render_findings
+from services.retention.observations import ObservationRepository
+from services.retention.outbox import OutboxRepository
+from services.retention.partitions import PartitionRepository
 from services.retention.reading import ReadLimits, RecorderReading, match_cameras, read_recorder
-from services.retention.repository import (
-    FleetRepository,
-    ObservationRepository,
-    OutboxRepository,
-    PartitionRepository,
-    Recorder,
-)
+from services.retention.repository import FleetRepository, Recorder
 
 log = logging.getLogger("retention.checks")
 

@@ -91,6 +91,8 @@ class RecordedFleet:
                 [{"unit_id": unit_id, "name": u.name, "district": u.district, "jurisdiction": u.jurisdiction}]
             )
             await self.fleet.move_unit(unit_id, u.district, u.jurisdiction)
+            if u.closed:  # closed (注销): its recorders are no longer checked
+                await self.fleet.remove_unit_devices(unit_id)
         elif body == "place_changed":
             p = event.place_changed
             await self.fleet.upsert_places(

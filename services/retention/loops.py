@@ -12,12 +12,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from jifang.db import session_scope
 from jifang.runner import LongRunningService
 from services.retention.checks import RetentionChecker, RetentionMetrics
-from services.retention.repository import (
-    FleetRepository,
-    ObservationRepository,
-    PartitionRepository,
-    next_month,
-)
+from services.retention.observations import ObservationRepository
+from services.retention.partitions import PartitionRepository, next_month
+from services.retention.repository import FleetRepository
 
 log = logging.getLogger("retention.loops")
 

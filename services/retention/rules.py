@@ -4,9 +4,15 @@ and the thresholds. The packs stay the one source: the rows are rebuilt from the
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import Any
 
+from sqlalchemy import delete
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from jifang.policy import FindingRule, PolicyBook
+from services.retention.models import JurisdictionRule, RetentionRule
 
 
 def rule_rows(book: PolicyBook) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
@@ -53,3 +59,20 @@ def longest_requirement_days(book: PolicyBook) -> int:
     return max(
         max([book[p].retention.days, *(c.days for c in book[p].retention.categories)]) for p in book.ids()
     )
+
+
+class RuleRepository:
+    """The packs' rules as rows: replaced whole at start-up (the packs are the source)."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def replace(
+        self, rules: Sequence[Mapping[str, Any]], jurisdictions: Sequence[Mapping[str, Any]]
+    ) -> None:
+        await self.session.execute(delete(RetentionRule))
+        await self.session.execute(delete(JurisdictionRule))
+        if rules:
+            await self.session.execute(insert(RetentionRule).values(list(rules)))
+        if jurisdictions:
+            await self.session.execute(insert(JurisdictionRule).values(list(jurisdictions)))

@@ -9,12 +9,14 @@ from typing import Any, Literal
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from jifang.auth import Principal
-from jifang.errors import Forbidden, NotFound
+from jifang.errors import DependencyUnavailable, Forbidden, NotFound, NotYetKnown
 from jifang.policy import PolicyBook
+from jifang.registry_client import RegistryClient, RegistryRefused, RegistryUnavailable
 from services.retention.checks import RetentionChecker
 from services.retention.findings import render_findings
 from services.retention.models import Channel, Observation
-from services.retention.repository import FleetRepository, ObservationRepository
+from services.retention.observations import ObservationRepository
+from services.retention.repository import FleetRepository
 from services.retention.schemas import (
     ChannelPage,
     ChannelResult,
@@ -69,28 +71,42 @@ def _result(o: Observation, book: PolicyBook, current: Channel | None = None) ->
 
 
 class RetentionService:
-    def __init__(self, checker: RetentionChecker, check_interval_s: float) -> None:
+    def __init__(self, checker: RetentionChecker, check_interval_s: float, registry: RegistryClient) -> None:
         self.checker = checker
         self.check_interval_s = check_interval_s
+        self.registry = registry
+
+    async def _known_unit(self, session: AsyncSession, unit_id: uuid.UUID) -> None:
+        """The unit is in retention's mirror; if not, the registry says whether it exists (just
+        created: not yet known here, retry in a second) or not (404)."""
+        if await FleetRepository(session).unit_exists(unit_id):
+            return
+        try:
+            exists = await self.registry.unit_exists(unit_id)
+        except (RegistryUnavailable, RegistryRefused) as exc:
+            raise DependencyUnavailable(
+                f"Unit {unit_id} is not in retention's mirror and the registry cannot be asked"
+            ) from exc
+        if exists:
+            raise NotYetKnown(
+                f"Unit {unit_id} is in the registry and not yet in retention's mirror, which learns of "
+                "it from the registry's events within about a second"
+            )
+        raise NotFound(f"No unit {unit_id}")
 
     async def check_unit(
         self, session: AsyncSession, principal: Principal, unit_id: uuid.UUID
     ) -> UnitRetention:
         """Read every recorder of the unit now, judge and publish; the unit's new state."""
         ensure_unit_visible(principal, unit_id)
-        fleet = FleetRepository(session)
-        if not await fleet.unit_exists(unit_id):
-            raise NotFound(
-                f"Unit {unit_id} is unknown to retention (not in the registry, or not yet mirrored)"
-            )
-        readings = await self.checker.read(await fleet.recorders_of_unit(unit_id))
+        await self._known_unit(session, unit_id)
+        readings = await self.checker.read(await FleetRepository(session).recorders_of_unit(unit_id))
         await self.checker.record(session, readings, self.check_interval_s)
         return await self.unit(session, principal, unit_id)
 
     async def unit(self, session: AsyncSession, principal: Principal, unit_id: uuid.UUID) -> UnitRetention:
         ensure_unit_visible(principal, unit_id)
-        if not await FleetRepository(session).unit_exists(unit_id):
-            raise NotFound(f"Unit {unit_id} is unknown to retention")
+        await self._known_unit(session, unit_id)
         rows, _ = await ObservationRepository(session).channels(unit_id=unit_id, limit=10_000)
         channels = [_result(o, self.checker.book, c) for o, c in rows]
         counts = VerdictCounts()

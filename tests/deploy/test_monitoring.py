@@ -98,21 +98,26 @@ def expressions() -> list[tuple[str, str]]:
         for rule in group["rules"]:
             out.append((f"rule {rule.get('alert') or rule.get('record')}", rule["expr"]))
     for name, board in dashboards().items():
-        for var in board["templating"]["list"]:
-            if var["type"] == "query":
-                # label_values(metric, label): the same question as count by (label) (metric)
-                found = re.fullmatch(r"label_values\((.+),\s*(\w+)\)", var["query"]["query"])
-                assert found, f"{name}: variable {var['name']}"
-                out.append((f"{name}: variable {var['name']}", f"count by ({found[2]}) ({found[1]})"))
-        for panel in panels(board):
-            for target in panel["targets"]:
-                expr = target["expr"]
-                for var, value in GRAFANA_RANGES.items():
-                    expr = expr.replace(var, value)
-                for var in board["templating"]["list"]:
-                    if var["type"] == "query":  # "All", as the dashboard opens
-                        expr = expr.replace(f"${var['name']}", var["allValue"])
-                out.append((f"{name}: {panel['title']}", expr))
+        out.extend(_dashboard_expressions(name, board))
+    return out
+
+
+def _dashboard_expressions(name: str, board: dict[str, Any]) -> list[tuple[str, str]]:
+    out = []
+    query_vars = [var for var in board["templating"]["list"] if var["type"] == "query"]
+    for var in query_vars:
+        # label_values(metric, label): the same question as count by (label) (metric)
+        found = re.fullmatch(r"label_values\((.+),\s*(\w+)\)", var["query"]["query"])
+        assert found, f"{name}: variable {var['name']}"
+        out.append((f"{name}: variable {var['name']}", f"count by ({found[2]}) ({found[1]})"))
+    for panel in panels(board):
+        for target in panel["targets"]:
+            expr = target["expr"]
+            for placeholder, value in GRAFANA_RANGES.items():
+                expr = expr.replace(placeholder, value)
+            for var in query_vars:  # "All", as the dashboard opens
+                expr = expr.replace(f"${var['name']}", var["allValue"])
+            out.append((f"{name}: {panel['title']}", expr))
     return out
 
 
@@ -141,33 +146,46 @@ def uses(node: Any, use: Use | None = None) -> Use:
         assert not node.matchers.or_matchers
         assert node.name, "selectors name their metric"
         use.selectors.append((node.name, matchers))
-    elif isinstance(node, pq.MatrixSelector):
-        uses(node.vector_selector, use)
     elif isinstance(node, pq.AggregateExpr):
-        inner = uses(node.expr)
-        use.selectors += inner.selectors
-        use.groupings += inner.groupings
-        if node.modifier is not None and node.modifier.labels:
-            use.groupings.append((list(node.modifier.labels), {n for n, _ in inner.selectors}))
-        if node.param is not None:
-            uses(node.param, use)
+        _aggregate_uses(node, use)
     elif isinstance(node, pq.BinaryExpr):
-        left, right = uses(node.lhs), uses(node.rhs)
-        for side in (left, right):
-            use.selectors += side.selectors
-            use.groupings += side.groupings
-        matching = node.modifier.matching if node.modifier is not None else None
-        if matching is not None and matching.labels:
-            both = {n for n, _ in left.selectors + right.selectors}
-            use.groupings.append((list(matching.labels), both))
-    elif isinstance(node, pq.Call):
-        for arg in node.args:
-            uses(arg, use)
-    elif isinstance(node, pq.ParenExpr | pq.UnaryExpr | pq.SubqueryExpr):
-        uses(node.expr, use)
+        _binary_uses(node, use)
     else:
-        assert isinstance(node, pq.NumberLiteral | pq.StringLiteral), type(node)
+        for child in _children(node):
+            uses(child, use)
     return use
+
+
+def _children(node: Any) -> list[Any]:
+    if isinstance(node, pq.MatrixSelector):
+        return [node.vector_selector]
+    if isinstance(node, pq.Call):
+        return list(node.args)
+    if isinstance(node, pq.ParenExpr | pq.UnaryExpr | pq.SubqueryExpr):
+        return [node.expr]
+    assert isinstance(node, pq.NumberLiteral | pq.StringLiteral), type(node)
+    return []
+
+
+def _aggregate_uses(node: Any, use: Use) -> None:
+    inner = uses(node.expr)
+    use.selectors += inner.selectors
+    use.groupings += inner.groupings
+    if node.modifier is not None and node.modifier.labels:
+        use.groupings.append((list(node.modifier.labels), {n for n, _ in inner.selectors}))
+    if node.param is not None:
+        uses(node.param, use)
+
+
+def _binary_uses(node: Any, use: Use) -> None:
+    left, right = uses(node.lhs), uses(node.rhs)
+    for side in (left, right):
+        use.selectors += side.selectors
+        use.groupings += side.groupings
+    matching = node.modifier.matching if node.modifier is not None else None
+    if matching is not None and matching.labels:
+        both = {n for n, _ in left.selectors + right.selectors}
+        use.groupings.append((list(matching.labels), both))
 
 
 # -- what the services export ------------------------------------------------------------------
@@ -389,30 +407,7 @@ class Checker:
         out = []
         for name, matchers in use.selectors:
             self.referenced.add(name)
-            if name in PROMETHEUS_SERIES:
-                continue
-            if name not in self.records:
-                if name not in self.exported.all_names():
-                    out.append(f"no service exports {name}")
-                    continue
-                if name not in self.exported.sampled:
-                    out.append(f"{name} has no sample in a running platform (labels unknown)")
-                    continue
-            known = self.labels_of({name})
-            job = next((v for lbl, op, v in matchers if lbl == "job" and op == "Equal"), None)
-            for label, op, value in matchers:
-                if label not in known | TARGET_LABELS:
-                    out.append(f"{name} has no label {label!r} (has {sorted(known)})")
-                elif label == "job" and op == "Equal":
-                    if name not in self.exported.names.get(value, set()) and name not in self.records:
-                        out.append(f"job {value!r} does not export {name}")
-                elif (
-                    op == "Equal"
-                    and label not in TARGET_LABELS
-                    and name not in self.records
-                    and value not in DOMAINS.get((name, label), self.values(name, label, job))
-                ):
-                    out.append(f"{name}{{{label}={value!r}}} never exported")
+            out += self._selector_problems(name, matchers)
         for labels, metrics in use.groupings:
             known = self.labels_of(metrics) | TARGET_LABELS | {"le"}
             out += [
@@ -420,6 +415,32 @@ class Checker:
                 for label in labels
                 if label not in known
             ]
+        return out
+
+    def _selector_problems(self, name: str, matchers: list[tuple[str, str, str]]) -> list[str]:
+        if name in PROMETHEUS_SERIES:
+            return []
+        if name not in self.records:
+            if name not in self.exported.all_names():
+                return [f"no service exports {name}"]
+            if name not in self.exported.sampled:
+                return [f"{name} has no sample in a running platform (labels unknown)"]
+        known = self.labels_of({name})
+        job = next((v for lbl, op, v in matchers if lbl == "job" and op == "Equal"), None)
+        out = []
+        for label, op, value in matchers:
+            if label not in known | TARGET_LABELS:
+                out.append(f"{name} has no label {label!r} (has {sorted(known)})")
+            elif label == "job" and op == "Equal":
+                if name not in self.exported.names.get(value, set()) and name not in self.records:
+                    out.append(f"job {value!r} does not export {name}")
+            elif (
+                op == "Equal"
+                and label not in TARGET_LABELS
+                and name not in self.records
+                and value not in DOMAINS.get((name, label), self.values(name, label, job))
+            ):
+                out.append(f"{name}{{{label}={value!r}}} never exported")
         return out
 
 

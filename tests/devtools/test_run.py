@@ -76,6 +76,7 @@ async def main():
         supervisor.add(Stage.TOOL, "simulator", start("simulator", simulator, broker, database))
         for name in ("gateway", "registry", "ingest"):
             supervisor.add(Stage.SERVICE, name, start(name, "0", broker, database, simulator))
+        supervisor.listen()  # as wait() does; before the word, so that Ctrl-C finds it
         print("started", flush=True)
         await supervisor.wait()
     finally:

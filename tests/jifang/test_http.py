@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -53,3 +54,25 @@ async def test_request_lines_only_at_debug_level(
         (line,) = requests
         assert line.levelno == logging.DEBUG
         assert (line.route, line.status) == ("/api/v1/things/{thing_id}", 200)  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("page", ["/docs", "/redoc"])
+async def test_the_docs_need_no_internet(page: str) -> None:
+    """Police networks have no internet: the API pages load every script, style and icon, and
+    the document, from the service itself."""
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=_app()), base_url="http://t") as c:
+        r = await c.get(page)
+        assert r.status_code == 200 and r.headers["content-type"].startswith("text/html")
+        referenced = re.findall(r"""(?:src|href|url)\s*[:=]\s*['"]([^'"]+)['"]""", r.text)
+        assert referenced
+        assert not [u for u in referenced if "://" in u or u.startswith("//")], referenced
+        assert "fonts.googleapis" not in r.text and "cdn." not in r.text
+        kinds = {}
+        for url in referenced:
+            asset = await c.get(url)
+            assert asset.status_code == 200, url
+            kinds[url.rsplit(".", 1)[-1]] = asset.headers["content-type"]
+    assert kinds["json"].startswith("application/json")
+    assert "javascript" in kinds["js"]
+    if page == "/docs":
+        assert kinds["css"].startswith("text/css")

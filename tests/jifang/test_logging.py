@@ -39,12 +39,12 @@ def test_the_format_follows_the_setting_and_the_terminal(log_format: str, tty: b
 
 
 def test_log_format_is_one_platform_setting(monkeypatch: pytest.MonkeyPatch) -> None:
-    assert ServiceSettings().log_format == "auto"
+    assert ServiceSettings(port=8001).log_format == "auto"
     monkeypatch.setenv("LOG_FORMAT", "json")
-    assert ServiceSettings().log_format == "json"
+    assert ServiceSettings(port=8001).log_format == "json"
     monkeypatch.setenv("LOG_FORMAT", "yaml")
     with pytest.raises(ValueError, match="log_format"):
-        ServiceSettings()
+        ServiceSettings(port=8001)
 
 
 def _record(**extra: object) -> logging.LogRecord:

@@ -290,7 +290,7 @@ class FilingService:
         """Systems whose filing falls due within ``within_days`` (or is overdue)."""
         now = self.clock()
         out: list[FilingDue] = []
-        unit_ids = await UnitRepository(self.session).all_ids()
+        unit_ids = await UnitRepository(self.session).active_ids()
         service = FindingService(self.session, self.book, self.clock)
         for i in range(0, len(unit_ids), 1000):
             for rec in await service.records(unit_ids[i : i + 1000]):

@@ -21,6 +21,7 @@ from jifang.v1 import retention_pb2
 from services.registry.clock import local_today, utc_now
 from services.registry.events import finding_event, publish
 from services.registry.findings.repository import FindingRepository
+from services.registry.findings.service import refresh_finding
 from services.registry.models import AppliedEvent, Finding, FindingStatus
 from services.registry.units.repository import UnitRepository
 
@@ -37,6 +38,17 @@ def subject_key(event: retention_pb2.RetentionChecked) -> str:
     return f"recording:{event.recorder_id}/{event.recording_token}"
 
 
+def _wanted(event: retention_pb2.RetentionChecked) -> dict[str, tuple[retention_pb2.RetentionFinding, str]]:
+    """The retention findings of a result, by rule, each with its detail (the channel's)."""
+    first: dict[str, retention_pb2.RetentionFinding] = {}
+    details: dict[str, list[str]] = {}
+    for f in event.findings:
+        if f.rule in RETENTION_RULES:
+            first.setdefault(f.rule, f)
+            details.setdefault(f.rule, []).append(f.detail)
+    return {rule: (f, f"{event.recording_token}: " + "; ".join(details[rule])) for rule, f in first.items()}
+
+
 async def apply_retention_result(
     session: AsyncSession, book: PolicyBook, event: retention_pb2.RetentionChecked, now: datetime
 ) -> None:
@@ -46,20 +58,14 @@ async def apply_retention_result(
     unit = await UnitRepository(session).get(uuid.UUID(event.unit_id))
     if unit is None:
         return
-    wanted: dict[str, retention_pb2.RetentionFinding] = {}
-    details: dict[str, list[str]] = {}
-    for f in event.findings:
-        if f.rule in RETENTION_RULES:
-            wanted.setdefault(f.rule, f)
-            details.setdefault(f.rule, []).append(f.detail)
+    wanted = _wanted(event)
     key = subject_key(event)
     findings = FindingRepository(session)
     existing = {
         f.rule: f for f in await findings.active_for_subject(unit.id, key) if f.rule in RETENTION_RULES
     }
     today = local_today(book[unit.jurisdiction], now) if unit.jurisdiction in book else None
-    for rule, f in wanted.items():
-        detail = f"{event.recording_token}: " + "; ".join(details[rule])
+    for rule, (f, detail) in wanted.items():
         current = existing.get(rule)
         if current is None:
             current = Finding(
@@ -77,19 +83,8 @@ async def apply_retention_result(
                 updated_at=now,
             )
             findings.add(current)
-        else:
-            escalate = (
-                current.status == FindingStatus.WARNED
-                and current.rectification_deadline is not None
-                and today is not None
-                and today > current.rectification_deadline
-            )
-            if current.detail == detail and list(current.articles) == list(f.articles) and not escalate:
-                continue
-            current.articles, current.detail, current.penalty = list(f.articles), detail, f.penalty or None
-            if escalate:
-                current.status, current.escalated_at = FindingStatus.ESCALATED, now
-            current.updated_at = now
+        elif not refresh_finding(current, list(f.articles), detail, f.penalty or None, today, now)[0]:
+            continue
         publish(session, unit, finding_event(current))
     for rule, finding in existing.items():
         if rule not in wanted:

@@ -76,51 +76,13 @@ def _requirement(pack: PolicyPack, place: Place) -> tuple[Requirement, str, str]
 
 
 def evaluate(pack: PolicyPack, rec: UnitRecords, today: dt.date) -> list[Violation]:
-    out: list[Violation | None] = []
     types_by_place: dict[uuid.UUID, set[SystemType]] = {}
-    mandated_places: set[uuid.UUID] = set()
     for system in rec.systems:
         for pid in rec.system_places.get(system.id, ()):
             types_by_place.setdefault(pid, set()).add(system.system_type)
-
-    # Mandated places lacking a required system type (HRB art. 7 + 26; KMG art. 6 + 24).
-    for place in rec.places:
-        req = _requirement(pack, place)
-        if req is None:
-            continue
-        requirement, article, what = req
-        if place.kind == PlaceKind.SITE:
-            mandated_places.add(place.id)
-        missing = requirement.missing(types_by_place.get(place.id, set()))
-        if not missing:
-            continue
-        if requirement.all_of:
-            for t in missing:
-                out.append(
-                    _violation(
-                        pack,
-                        FindingRule.MANDATED_SYSTEM_MISSING,
-                        "place",
-                        place.id,
-                        f"place:{place.id}:{t}",
-                        f"{place.name} ({what}) has no {pack.system_types[t].name} ({t})",
-                        article,
-                    )
-                )
-        else:
-            names = ", ".join(pack.system_types[t].name for t in missing)
-            out.append(
-                _violation(
-                    pack,
-                    FindingRule.MANDATED_SYSTEM_MISSING,
-                    "place",
-                    place.id,
-                    f"place:{place.id}:any",
-                    f"{place.name} ({what}) has no technical-prevention system (one of: {names})",
-                    article,
-                )
-            )
-
+    mandated_places = {
+        p.id for p in rec.places if p.kind == PlaceKind.SITE and _requirement(pack, p) is not None
+    }
     filed_systems: set[uuid.UUID] = set()
     incomplete_by_system: dict[uuid.UUID, FilingRecord] = {}
     for filing in rec.filings:
@@ -130,81 +92,129 @@ def evaluate(pack: PolicyPack, rec: UnitRecords, today: dt.date) -> list[Violati
             elif filing.status == FilingStatus.INCOMPLETE:
                 incomplete_by_system[sid] = filing
 
+    out: list[Violation | None] = []
+    for place in rec.places:
+        out.extend(_place_violations(pack, place, types_by_place.get(place.id, set())))
     for system in rec.systems:
         covered = rec.system_places.get(system.id, [])
-        # Networking (HRB art. 9 + 28(1); KMG art. 13).
-        if (
-            system.system_type == SystemType.VIDEO
-            and system.networking.value in pack.networking.violation_statuses
-        ):
-            applies = pack.networking.applies_to == "all_video" or any(p in mandated_places for p in covered)
-            if applies:
-                out.append(
-                    _violation(
-                        pack,
-                        FindingRule.NETWORKING_REFUSED,
-                        "system",
-                        system.id,
-                        f"system:{system.id}",
-                        f"video system {system.name!r} is {system.networking.value}; "
-                        f"the law requires {pack.networking.required_status}",
-                    )
-                )
+        out.append(_networking_violation(pack, system, any(p in mandated_places for p in covered)))
         # Filing (HRB art. 14/16/17 + 28(2); KMG art. 16).
         out.extend(_filing_violations(pack, system, filed_systems, incomplete_by_system, today))
-        # Products (HRB art. 12 + 27(1); KMG art. 15).
-        uncertified = [p.get("name", "?") for p in system.products or [] if not p.get("certificate_no")]
-        if uncertified:
-            out.append(
-                _violation(
-                    pack,
-                    FindingRule.UNCERTIFIED_PRODUCTS,
-                    "system",
-                    system.id,
-                    f"system:{system.id}",
-                    f"system {system.name!r} uses products without a certificate: {', '.join(uncertified)}",
-                )
-            )
-        # Accepted without a reviewed design plan (KMG art. 14 para. 1).
-        if system.acceptance_date is not None and system.design_review_date is None:
-            out.append(
-                _violation(
-                    pack,
-                    FindingRule.DESIGN_REVIEW_MISSING,
-                    "system",
-                    system.id,
-                    f"system:{system.id}",
-                    f"system {system.name!r} was accepted without a reviewed design plan",
-                )
-            )
-        # Use before acceptance (KMG art. 14 para. 2 + 24).
-        if system.in_use and system.acceptance_date is None:
-            out.append(
-                _violation(
-                    pack,
-                    FindingRule.USE_BEFORE_ACCEPTANCE,
-                    "system",
-                    system.id,
-                    f"system:{system.id}",
-                    f"system {system.name!r} is in use but has not passed acceptance",
-                )
-            )
-
-    # Cameras in forbidden places (HRB art. 19; KMG art. 7): e.g. after a change of jurisdiction.
-    for cam in rec.cameras:
-        if cam.kind == DeviceKind.CAMERA and pack.is_forbidden_camera_place(cam.location_type):
-            out.append(
-                _violation(
-                    pack,
-                    FindingRule.FORBIDDEN_CAMERA_PLACE,
-                    "device",
-                    cam.id,
-                    f"device:{cam.id}",
-                    f"camera {cam.name!r} is in a {cam.location_type.value}, "
-                    f"where {pack.city} forbids cameras",
-                )
-            )
+        out.extend(_system_violations(pack, system))
+    out.extend(_camera_violations(pack, cam) for cam in rec.cameras)
     return [v for v in out if v is not None]
+
+
+def _place_violations(pack: PolicyPack, place: Place, present: set[SystemType]) -> list[Violation | None]:
+    """A mandated place lacking a required system type (HRB art. 7 + 26; KMG art. 6 + 24)."""
+    req = _requirement(pack, place)
+    if req is None:
+        return []
+    requirement, article, what = req
+    missing = requirement.missing(present)
+    if not missing:
+        return []
+    if requirement.all_of:
+        return [
+            _violation(
+                pack,
+                FindingRule.MANDATED_SYSTEM_MISSING,
+                "place",
+                place.id,
+                f"place:{place.id}:{t}",
+                f"{place.name} ({what}) has no {pack.system_types[t].name} ({t})",
+                article,
+            )
+            for t in missing
+        ]
+    names = ", ".join(pack.system_types[t].name for t in missing)
+    return [
+        _violation(
+            pack,
+            FindingRule.MANDATED_SYSTEM_MISSING,
+            "place",
+            place.id,
+            f"place:{place.id}:any",
+            f"{place.name} ({what}) has no technical-prevention system (one of: {names})",
+            article,
+        )
+    ]
+
+
+def _networking_violation(pack: PolicyPack, system: TechSystem, covers_mandated: bool) -> Violation | None:
+    """A video system refusing the police network (HRB art. 9 + 28(1); KMG art. 13)."""
+    if (
+        system.system_type != SystemType.VIDEO
+        or system.networking.value not in pack.networking.violation_statuses
+        or not (pack.networking.applies_to == "all_video" or covers_mandated)
+    ):
+        return None
+    return _violation(
+        pack,
+        FindingRule.NETWORKING_REFUSED,
+        "system",
+        system.id,
+        f"system:{system.id}",
+        f"video system {system.name!r} is {system.networking.value}; "
+        f"the law requires {pack.networking.required_status}",
+    )
+
+
+def _system_violations(pack: PolicyPack, system: TechSystem) -> list[Violation | None]:
+    out: list[Violation | None] = []
+    key = f"system:{system.id}"
+    # Products (HRB art. 12 + 27(1); KMG art. 15).
+    uncertified = [p.get("name", "?") for p in system.products or [] if not p.get("certificate_no")]
+    if uncertified:
+        out.append(
+            _violation(
+                pack,
+                FindingRule.UNCERTIFIED_PRODUCTS,
+                "system",
+                system.id,
+                key,
+                f"system {system.name!r} uses products without a certificate: {', '.join(uncertified)}",
+            )
+        )
+    # Accepted without a reviewed design plan (KMG art. 14 para. 1).
+    if system.acceptance_date is not None and system.design_review_date is None:
+        out.append(
+            _violation(
+                pack,
+                FindingRule.DESIGN_REVIEW_MISSING,
+                "system",
+                system.id,
+                key,
+                f"system {system.name!r} was accepted without a reviewed design plan",
+            )
+        )
+    # Use before acceptance (KMG art. 14 para. 2 + 24).
+    if system.in_use and system.acceptance_date is None:
+        out.append(
+            _violation(
+                pack,
+                FindingRule.USE_BEFORE_ACCEPTANCE,
+                "system",
+                system.id,
+                key,
+                f"system {system.name!r} is in use but has not passed acceptance",
+            )
+        )
+    return out
+
+
+def _camera_violations(pack: PolicyPack, cam: Device) -> Violation | None:
+    """A camera in a forbidden place (HRB art. 19; KMG art. 7): e.g. after a change of jurisdiction."""
+    if cam.kind != DeviceKind.CAMERA or not pack.is_forbidden_camera_place(cam.location_type):
+        return None
+    return _violation(
+        pack,
+        FindingRule.FORBIDDEN_CAMERA_PLACE,
+        "device",
+        cam.id,
+        f"device:{cam.id}",
+        f"camera {cam.name!r} is in a {cam.location_type.value}, where {pack.city} forbids cameras",
+    )
 
 
 def filing_due_date(pack: PolicyPack, system: TechSystem) -> dt.date | None:

@@ -70,6 +70,34 @@ def to_read(finding: Finding, pack: PolicyPack, unit: Unit | None) -> FindingRea
     )
 
 
+def refresh_finding(
+    current: Finding,
+    articles: list[str],
+    detail: str,
+    penalty: str | None,
+    today: dt.date | None,
+    now: datetime,
+) -> tuple[bool, bool]:
+    """A finding found again: its articles and detail as found now, escalated once its
+    rectification deadline has passed. (changed, escalated)."""
+    changed = escalated = False
+    if list(current.articles) != articles or current.detail != detail:
+        current.articles, current.detail, current.penalty = articles, detail, penalty
+        changed = True
+    if (
+        current.status == FindingStatus.WARNED
+        and current.rectification_deadline is not None
+        and today is not None
+        and today > current.rectification_deadline
+    ):
+        current.status = FindingStatus.ESCALATED
+        current.escalated_at = now
+        changed = escalated = True
+    if changed:
+        current.updated_at = now
+    return changed, escalated
+
+
 class FindingService:
     def __init__(self, session: AsyncSession, book: PolicyBook, clock: Clock = utc_now) -> None:
         self.session = session
@@ -121,7 +149,7 @@ class FindingService:
         )
 
     async def recompute_all(self) -> RecomputeResult:
-        return await self.recompute(await UnitRepository(self.session).all_ids())
+        return await self.recompute(await UnitRepository(self.session).active_ids())
 
     async def recompute_unit(self, unit: Unit) -> None:
         await self._recompute_chunk([unit.id])
@@ -142,6 +170,9 @@ class FindingService:
             existing_by_unit[key[0]].append((key, finding))
         for rec in records:
             unit = rec.unit
+            if unit.closed_at is not None:
+                # Closed (注销): its findings stay as they stood; the office decides their end.
+                continue
             pack = self.book[unit.jurisdiction]
             today = local_today(pack, now)
             seen: set[tuple[uuid.UUID, str, str]] = set()
@@ -153,27 +184,8 @@ class FindingService:
                 if current is None:
                     self._open(unit, v, now)
                     counts["opened"] += 1
-                    continue
-                changed = False
-                if list(current.articles) != list(v.articles) or current.detail != v.detail:
-                    current.articles, current.detail, current.penalty = (
-                        list(v.articles),
-                        v.detail,
-                        v.penalty,
-                    )
-                    changed = True
-                if (
-                    current.status == FindingStatus.WARNED
-                    and current.rectification_deadline is not None
-                    and today > current.rectification_deadline
-                ):
-                    current.status = FindingStatus.ESCALATED
-                    current.escalated_at = now
+                elif self._still_found(unit, current, v, today, now):
                     counts["escalated"] += 1
-                    changed = True
-                if changed:
-                    current.updated_at = now
-                    publish(self.session, unit, finding_event(current))
             for key, finding in existing_by_unit[unit.id]:
                 if key not in seen:
                     finding.status = FindingStatus.RECTIFIED
@@ -183,6 +195,13 @@ class FindingService:
                     publish(self.session, unit, finding_event(finding))
         await self.session.flush()
         return counts
+
+    def _still_found(self, unit: Unit, current: Finding, v: Violation, today: dt.date, now: datetime) -> bool:
+        """A finding found again, brought up to date (published if it changed); True if escalated."""
+        changed, escalated = refresh_finding(current, list(v.articles), v.detail, v.penalty, today, now)
+        if changed:
+            publish(self.session, unit, finding_event(current))
+        return escalated
 
     def _open(self, unit: Unit, v: Violation, now: datetime) -> None:
         finding = Finding(

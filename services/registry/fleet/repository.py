@@ -16,9 +16,9 @@ class FleetRepository:
         self.session = session
 
     async def page(self, after_unit: uuid.UUID | None, units: int) -> tuple[Sequence[RowMapping], bool]:
-        """Rows of the next ``units`` units (by id) with every device of theirs; True if more
-        units follow."""
-        unit_ids = select(Unit.id).order_by(Unit.id).limit(units + 1)
+        """Rows of the next ``units`` active units (by id) with every device of theirs; True if
+        more units follow. A closed unit is not part of the fleet."""
+        unit_ids = select(Unit.id).where(Unit.closed_at.is_(None)).order_by(Unit.id).limit(units + 1)
         if after_unit is not None:
             unit_ids = unit_ids.where(Unit.id > after_unit)
         wanted = list(await self.session.scalars(unit_ids))
@@ -69,6 +69,7 @@ class FleetRepository:
                 TechSystem.networking,
                 Device.parent_id,
                 Device.channel_no,
+                Unit.closed_at.is_not(None).label("unit_closed"),
             )
             .join(Unit, Unit.id == Device.unit_id)
             .outerjoin(TechSystem, TechSystem.id == Device.system_id)

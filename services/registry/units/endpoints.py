@@ -7,7 +7,7 @@ from fastapi import APIRouter, Query, status
 
 from services.registry.deps import PolicyBookDep, SessionDep, TechOffice, UnitEditor, UnitReader
 from services.registry.pagination import Page
-from services.registry.units.schemas import UnitCreate, UnitQuery, UnitRead, UnitUpdate
+from services.registry.units.schemas import UnitClose, UnitCreate, UnitQuery, UnitRead, UnitUpdate
 from services.registry.units.service import UnitService, to_read
 
 router = APIRouter(prefix="/units", tags=["units"])
@@ -66,3 +66,20 @@ async def update_unit(
     equivalent category of the new pack (422 where none is unambiguous). The unit's findings are
     recomputed at once."""
     return to_read(await UnitService(session, book).update(principal, unit_id, body), book)
+
+
+@router.post(
+    "/{unit_id}/close",
+    response_model=UnitRead,
+    responses={409: {"description": "The unit is closed already"}},
+)
+async def close_unit(
+    unit_id: uuid.UUID, body: UnitClose, session: SessionDep, book: PolicyBookDep, principal: TechOffice
+) -> UnitRead:
+    """Close a unit (注销), e.g. one that ceased or was created by mistake (tech office only).
+
+    Its places, systems, devices, filings, inspections and findings are kept and stay
+    readable, but no longer change (409); its devices are no longer polled or checked; its
+    findings stay as they stood, for the office to decide. Its unified social credit code may
+    be registered again as a new unit."""
+    return to_read(await UnitService(session, book).close(principal, unit_id, body), book)

@@ -19,10 +19,12 @@ class UnitRepository(Repository):
         return (await self.session.scalars(stmt)).one_or_none()
 
     async def get_by_uscc(self, uscc: str) -> Unit | None:
-        return (await self.session.scalars(select(Unit).where(Unit.uscc == uscc))).one_or_none()
+        """The active unit with this code (closed ones keep theirs in their history)."""
+        stmt = select(Unit).where(Unit.uscc == uscc, Unit.closed_at.is_(None))
+        return (await self.session.scalars(stmt)).one_or_none()
 
     async def get_many_by_uscc(self, codes: Sequence[str], *, for_update: bool = False) -> dict[str, Unit]:
-        stmt = select(Unit).where(Unit.uscc.in_(codes)).order_by(Unit.id)
+        stmt = select(Unit).where(Unit.uscc.in_(codes), Unit.closed_at.is_(None)).order_by(Unit.id)
         if for_update:
             stmt = stmt.with_for_update()
         rows = await self.session.scalars(stmt)
@@ -44,7 +46,13 @@ class UnitRepository(Repository):
         )
         if query.q:
             stmt = stmt.where(Unit.name.contains(query.q, autoescape=True))
+        if query.status == "active":
+            stmt = stmt.where(Unit.closed_at.is_(None))
+        elif query.status == "closed":
+            stmt = stmt.where(Unit.closed_at.is_not(None))
         return await self.page(stmt, sorted_by(Unit, query.sort), query)
 
-    async def all_ids(self) -> Sequence[uuid.UUID]:
-        return (await self.session.scalars(select(Unit.id).order_by(Unit.id))).all()
+    async def active_ids(self) -> Sequence[uuid.UUID]:
+        """Every unit the platform still judges (not closed)."""
+        stmt = select(Unit.id).where(Unit.closed_at.is_(None)).order_by(Unit.id)
+        return (await self.session.scalars(stmt)).all()

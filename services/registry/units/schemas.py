@@ -2,6 +2,8 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from enum import StrEnum
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -47,6 +49,20 @@ class UnitUpdate(Patch):
     jurisdiction: str | None = Field(default=None, min_length=1, max_length=50)
 
 
+class UnitStatus(StrEnum):
+    ACTIVE = "active"
+    CLOSED = "closed"
+
+
+class UnitClose(Input):
+    reason: str = Field(
+        min_length=1, max_length=2000, description="Why the unit is closed (注销原因), for the record"
+    )
+    closed_on: dt.date | None = Field(
+        default=None, description="The day it ceased (default today, the pack's time zone); not in the future"
+    )
+
+
 class UnitRead(BaseModel):
     model_config = ConfigDict(from_attributes=True, json_schema_extra=examples(UNIT_READ))
 
@@ -60,6 +76,9 @@ class UnitRead(BaseModel):
     affiliation_district: str | None
     jurisdiction: str
     filing_office: str
+    status: UnitStatus
+    closed_on: dt.date | None = None
+    closed_reason: str | None = None
     created_at: dt.datetime
     updated_at: dt.datetime
 
@@ -74,4 +93,7 @@ class UnitQuery(ListQuery):
     district: DistrictFilter = None
     jurisdiction: str | None = Field(default=None, max_length=50)
     q: NameContains = None
+    status: Literal["active", "closed", "all"] = Field(
+        default="active", description="Active units (the default), closed ones (注销), or all"
+    )
     sort: UnitSort = Field(default=UnitSort.NAME, description=SORT_DESCRIPTION)

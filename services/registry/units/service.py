@@ -12,14 +12,14 @@ from jifang.errors import Conflict, Forbidden, ValidationFailed
 from jifang.policy import PolicyBook, PolicyPack
 from services.registry.access import scoped_unit_filter, visible_unit
 from services.registry.change import UnitChange
-from services.registry.clock import utc_now
+from services.registry.clock import local_today, utc_now
 from services.registry.devices.repository import DeviceRepository
 from services.registry.events import place_event, publish, unit_event
 from services.registry.models import Place, SecurityAffiliation, Unit
 from services.registry.offices import filing_office
 from services.registry.places.repository import PlaceRepository
 from services.registry.units.repository import UnitRepository
-from services.registry.units.schemas import UnitCreate, UnitQuery, UnitRead, UnitUpdate
+from services.registry.units.schemas import UnitClose, UnitCreate, UnitQuery, UnitRead, UnitStatus, UnitUpdate
 
 TECH_OFFICE_FIELDS = frozenset(
     {"jurisdiction", "security_affiliation", "affiliation_district", "is_business", "district"}
@@ -39,8 +39,9 @@ def pack_for(book: PolicyBook, jurisdiction: str, field: str = "jurisdiction") -
 def to_read(unit: Unit, book: PolicyBook) -> UnitRead:
     return UnitRead.model_validate(
         {
-            **{k: getattr(unit, k) for k in UnitRead.model_fields if k != "filing_office"},
+            **{k: getattr(unit, k) for k in UnitRead.model_fields if k not in ("filing_office", "status")},
             "filing_office": filing_office(unit, book[unit.jurisdiction]),
+            "status": UnitStatus.CLOSED if unit.closed_at is not None else UnitStatus.ACTIVE,
         }
     )
 
@@ -117,6 +118,23 @@ class UnitService:
                 f"first: {', '.join(unmapped)}",
             )
         return changed
+
+    async def close(self, principal: Principal, unit_id: uuid.UUID, data: UnitClose) -> Unit:
+        """Close (注销) a unit: its records stay, read-only; its devices are no longer watched
+        or checked, and its findings stay as they stand (the office decides their end)."""
+        async with UnitChange(self.session, self.book, principal, unit_id, recompute=False) as change:
+            unit = change.unit
+            now = utc_now()
+            today = local_today(change.pack, now)
+            if data.closed_on is not None and data.closed_on > today:
+                raise ValidationFailed.single("closed_on", "not-future", "closed_on cannot be after today")
+            unit.closed_at = now
+            unit.closed_on = data.closed_on or today
+            unit.closed_reason = data.reason
+            unit.closed_by = principal.subject
+            unit.updated_at = now
+            change.publish(unit_event(unit, self.book))
+        return unit
 
     async def list(self, principal: Principal, query: UnitQuery) -> tuple[Sequence[Unit], int, bool]:
         return await self.units.search(query, only_unit=scoped_unit_filter(principal))

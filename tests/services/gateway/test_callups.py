@@ -20,7 +20,7 @@ from sqlalchemy import text
 from devtools.broker import free_port
 from jifang.auth import Role
 from jifang.db import create_engine
-from jifang.errors import LegalRuleViolation
+from jifang.errors import LegalRuleViolation, ValidationFailed
 from jifang.policy import load_policy_book
 from services.gateway.app import create_app
 from services.gateway.callups import CallUps
@@ -271,3 +271,25 @@ def test_a_camera_in_a_forbidden_place_is_never_shown() -> None:
     with pytest.raises(LegalRuleViolation) as refused:
         callups._check_camera(fitting_room, camera_id, CallUpRequest(camera_id=str(camera_id)))
     assert refused.value.article == "KMG-2012 art. 7"
+
+
+def test_a_camera_of_a_closed_unit_is_not_called_up() -> None:
+    """A unit closed (注销) is no longer networked with the platform: its cameras' call-ups are
+    refused (and, like every refusal, registered)."""
+    camera_id = uuid.uuid4()
+    closed = Camera(
+        camera_id=camera_id,
+        unit_id=uuid.uuid4(),
+        kind="camera",
+        name="大门",
+        location_type="entrance",
+        jurisdiction="harbin-2008",
+        district="南岗区",
+        reachable=True,
+        networking="connected",
+        unit_closed=True,
+    )
+    callups = CallUps(None, None, load_policy_book())  # type: ignore[arg-type]  # the check needs neither
+    with pytest.raises(ValidationFailed) as refused:
+        callups._check_camera(closed, camera_id, CallUpRequest(camera_id=str(camera_id)))
+    assert refused.value.errors[0].rule == "unit-active"

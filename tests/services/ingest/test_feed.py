@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from types import SimpleNamespace
+from typing import Any
 
 import httpx
 from aiokafka import AIOKafkaConsumer, TopicPartition
@@ -100,5 +101,46 @@ async def test_the_fleet_follows_the_registry(
         assert feed.duplicates - before == len(ours)
         after = await mirror()
         assert (after[devices[0]["id"]].name, after[devices[1]["id"]].removed) == ("正门", True)
+    finally:
+        await feed.stop()
+
+
+async def test_a_new_device_is_watched_within_a_second_and_a_closed_units_no_more(
+    registry_app: FastAPI,
+    client: httpx.AsyncClient,
+    token: TokenFactory,
+    ingest_maker: async_sessionmaker[AsyncSession],
+    bootstrap: str,
+) -> None:
+    feed = feed_for(ingest_maker, bootstrap)
+    await feed.start()
+    loop = asyncio.get_running_loop()
+    tech = auth(token(Role.TECH_OFFICE))
+
+    async def watched(device: dict[str, Any], removed: bool, within_s: float) -> float:
+        started = loop.time()
+        while loop.time() - started < within_s:
+            async with ingest_maker() as session:
+                row = await WatchedDeviceRepository(session).get(uuid.UUID(device["id"]))
+            if row is not None and row.removed == removed:
+                return loop.time() - started
+            await asyncio.sleep(0.02)
+        raise AssertionError(f"{device['name']} not {'removed' if removed else 'watched'} in {within_s} s")
+
+    async def new_camera() -> dict[str, Any]:
+        unit = await create_unit(client, tech)
+        return await create_device(
+            client, tech, unit["id"], onvif_address="http://127.0.0.1:1/onvif/device_service"
+        )
+
+    try:
+        await watched(await new_camera(), removed=False, within_s=30)  # the feed has joined its group
+        camera = await new_camera()
+        assert await watched(camera, removed=False, within_s=5) < 1.0
+        r = await client.post(
+            f"/api/v1/units/{camera['unit_id']}/close", json={"reason": "停业"}, headers=tech
+        )
+        assert r.status_code == 200, r.text
+        assert await watched(camera, removed=True, within_s=5) < 1.0
     finally:
         await feed.stop()

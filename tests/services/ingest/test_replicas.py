@@ -14,6 +14,7 @@ from collections import defaultdict
 from pathlib import Path
 
 import httpx
+from aiokafka import AIOKafkaConsumer
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -45,6 +46,65 @@ def _tails(logs: list[Path]) -> list[str]:
     return [log.read_text(errors="replace")[-2000:] for log in logs]
 
 
+class HealthWatch:
+    """The health samples of our devices as they arrive: which replica polled which device."""
+
+    def __init__(self, tail: AIOKafkaConsumer, ours: set[str]) -> None:
+        self.tail, self.ours = tail, ours
+        self.samples: list[tuple[float, str, str]] = []  # (received at, device, instance)
+
+    async def collect(self, seconds: float) -> None:
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            for records in (await self.tail.getmany(timeout_ms=200)).values():
+                for r in records:
+                    s = ingest_pb2.HealthSample.FromString(r.value)
+                    if s.device_id in self.ours:
+                        self.samples.append((time.monotonic(), s.device_id, s.meta.instance))
+
+    def owners(self, since: float) -> dict[str, set[str]]:
+        out: dict[str, set[str]] = defaultdict(set)
+        for at, device, instance in self.samples:
+            if at >= since:
+                out[device].add(instance)
+        return out
+
+    def polls(self, since: float) -> dict[str, int]:
+        out: dict[str, int] = defaultdict(int)
+        for at, device, _ in self.samples:
+            if at >= since:
+                out[device] += 1
+        return out
+
+
+async def one_device_per_partition(
+    client: httpx.AsyncClient, tech: dict[str, str], fleet: Fleet
+) -> dict[str, str]:
+    """One device per unit, and units until every partition of the registry topic holds one:
+    whichever partitions a replica gets, it has devices to poll."""
+    ids: dict[str, str] = {}
+    covered: set[int] = set()
+    while len(covered) < PARTITIONS:
+        unit = await create_unit(client, tech)
+        covered.add(partition_of(unit["id"].encode(), PARTITIONS))
+        sim = await fleet.add(SimDevice(f"rep-{len(ids)}", password="pw", events=False))
+        one = Fleet.__new__(Fleet)  # register just this device
+        one.devices = {sim.device_id: sim}
+        ids.update(await register_fleet(client, tech, unit["id"], one))
+    return ids
+
+
+def stop_all(replicas: list[subprocess.Popen[bytes]]) -> None:
+    for p in replicas:
+        if p.poll() is None:
+            p.send_signal(signal.SIGTERM)
+    for p in replicas:
+        try:
+            p.wait(15)
+        except subprocess.TimeoutExpired:
+            p.kill()
+
+
 async def test_two_replicas_split_the_fleet_and_survive_a_kill(
     registry_app: FastAPI,
     client: httpx.AsyncClient,
@@ -55,21 +115,9 @@ async def test_two_replicas_split_the_fleet_and_survive_a_kill(
     bootstrap: str,
     tmp_path: Path,
 ) -> None:
-    tech = auth(token(Role.TECH_OFFICE))
-    # One device per unit, and units until every partition of the registry topic holds one:
-    # whichever partitions a replica gets, it has devices to poll.
     fleet = Fleet()
     await fleet.start()
-    ids: dict[str, str] = {}
-    covered: set[int] = set()
-    while len(covered) < PARTITIONS:
-        unit = await create_unit(client, tech)
-        covered.add(partition_of(unit["id"].encode(), PARTITIONS))
-        sim = await fleet.add(SimDevice(f"rep-{len(ids)}", password="pw", events=False))
-        one = Fleet.__new__(Fleet)  # register just this device
-        one.devices = {sim.device_id: sim}
-        ids.update(await register_fleet(client, tech, unit["id"], one))
-    ours = set(ids.values())
+    ours = set((await one_device_per_partition(client, auth(token(Role.TECH_OFFICE)), fleet)).values())
     tail = await tail_topics(bootstrap, [HEALTH_TOPIC])
     env = {
         "DATABASE_URL": database_url,
@@ -83,44 +131,22 @@ async def test_two_replicas_split_the_fleet_and_survive_a_kill(
     }
     logs = [tmp_path / f"replica-{i}.log" for i in range(2)]
     replicas = [start_replica(env, free_port(), log) for log in logs]
-    samples: list[tuple[float, str, str]] = []  # (received at, device, instance)
-
-    async def collect(seconds: float) -> None:
-        deadline = time.monotonic() + seconds
-        while time.monotonic() < deadline:
-            for records in (await tail.getmany(timeout_ms=200)).values():
-                for r in records:
-                    s = ingest_pb2.HealthSample.FromString(r.value)
-                    if s.device_id in ours:
-                        samples.append((time.monotonic(), s.device_id, s.meta.instance))
-
-    def owners(since: float) -> dict[str, set[str]]:
-        out: dict[str, set[str]] = defaultdict(set)
-        for at, device, instance in samples:
-            if at >= since:
-                out[device].add(instance)
-        return out
-
+    watch = HealthWatch(tail, ours)
     try:
         # Steady state: every device polled, each by exactly one replica, both replicas busy.
         deadline = time.monotonic() + 60
         while True:
             window = time.monotonic()
-            await collect(4)
-            seen = owners(window)
+            await watch.collect(4)
+            seen = watch.owners(window)
             one_each = set(seen) == ours and all(len(i) == 1 for i in seen.values())
             if one_each and len(set().union(*seen.values())) == 2:
                 break
             assert time.monotonic() < deadline, ({d: sorted(i) for d, i in seen.items()}, _tails(logs))
-        polls_per_device = defaultdict(int)
-        for at, device, _ in samples:
-            if at >= window:
-                polls_per_device[device] += 1
         # One poll a second for four seconds: never twice that (polled by both).
-        assert max(polls_per_device.values()) <= 6, polls_per_device
+        assert max(watch.polls(window).values()) <= 6, watch.polls(window)
         instances = {i for s in seen.values() for i in s}
-        victim_pid = replicas[1].pid
-        victim = next(i for i in instances if i.endswith(f"/{victim_pid}"))
+        victim = next(i for i in instances if i.endswith(f"/{replicas[1].pid}"))
         survivor = next(i for i in instances if i != victim)
         orphans = {d for d, i in seen.items() if i == {victim}}
         assert orphans and orphans != ours
@@ -130,22 +156,14 @@ async def test_two_replicas_split_the_fleet_and_survive_a_kill(
         killed_at = time.monotonic()
         # After the session timeout (6 s) the group gives the survivor every partition.
         while True:
-            await collect(1)
-            after = owners(killed_at + 1)
+            await watch.collect(1)
+            after = watch.owners(killed_at + 1)
             if set(after) == ours and all(i == {survivor} for i in after.values()):
                 break
             assert time.monotonic() - killed_at < 30, {d: sorted(i) for d, i in after.items()}
-        taken_over = time.monotonic() - killed_at
-        assert taken_over < 20
+        assert time.monotonic() - killed_at < 20
     finally:
-        for p in replicas:
-            if p.poll() is None:
-                p.send_signal(signal.SIGTERM)
-        for p in replicas:
-            try:
-                p.wait(15)
-            except subprocess.TimeoutExpired:
-                p.kill()
+        stop_all(replicas)
         await tail.stop()
         await fleet.stop()
     await asyncio.sleep(0)

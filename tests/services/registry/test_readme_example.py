@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
+import os
+import re
+from pathlib import Path
 
 import httpx
 
@@ -197,3 +201,49 @@ async def test_same_unit_in_kunming_gets_kunmings_rules(
     assert r.json()["status"] == "filed" and r.json()["receipt_number"].startswith("KMG-2012-BA-")
     r = await client.get("/api/v1/findings", params={"unit_id": unit["id"], "status": "open"}, headers=tech)
     assert r.json()["items"] == []
+
+
+def _readme_example() -> str:
+    """The shell block of the README's "follow the law with curl", as a newcomer pastes it."""
+    text = (Path(__file__).resolve().parents[3] / "README.md").read_text(encoding="utf-8")
+    section = text.split("## Example: follow the law with curl", 1)[1]
+    return section.split("```sh\n", 1)[1].split("```", 1)[0]
+
+
+async def test_the_readme_example_runs_twice_on_the_same_database(
+    registry_url: str, token: TokenFactory, tmp_path: Path
+) -> None:
+    script = _readme_example()
+    assert 'eval "$(make -s tokens)"' in script and "R=http://127.0.0.1:8001/api/v1" in script
+    # The tokens and the address of this test's registry instead of `make tokens` and :8001.
+    script = script.replace('eval "$(make -s tokens)"', "").replace(
+        "R=http://127.0.0.1:8001/api/v1", f"R={registry_url}/api/v1"
+    )
+    env = {"PATH": os.environ["PATH"], "TECH_OFFICE_TOKEN": token(Role.TECH_OFFICE), "HOME": str(tmp_path)}
+
+    async def run() -> str:
+        proc = await asyncio.create_subprocess_exec(
+            "bash",
+            "-euo",
+            "pipefail",
+            "-c",
+            script,
+            env=env,
+            cwd=tmp_path,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.STDOUT,
+        )
+        out, _ = await proc.communicate()
+        assert proc.returncode == 0, out.decode()
+        # What differs between runs: the new records' ids.
+        return re.sub(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", "<id>", out.decode())
+
+    first = await run()
+    # What the README says the reader sees.
+    assert "HRB-2008 art. 7(4)" in first and "HRB-2008 art. 26" in first
+    assert '"status": "incomplete"' in first and "inspection_report" in first
+    assert "HRB-2008 art. 19 para. 2" in first and "KMG-2012 art. 7" in first
+    assert '"status": "closed"' in first
+    second = await run()
+    # The same answers (findings created together may be listed in either order).
+    assert sorted(second.splitlines()) == sorted(first.splitlines())

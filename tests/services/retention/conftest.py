@@ -13,8 +13,8 @@ from jifang.db import create_engine, create_sessionmaker, session_scope
 from jifang.migrate import upgrade_async
 from jifang.policy import load_policy_book
 from services.retention import ALEMBIC_INI
-from services.retention.repository import FleetRepository, RuleRepository
-from services.retention.rules import rule_rows
+from services.retention.repository import FleetRepository
+from services.retention.rules import RuleRepository, rule_rows
 
 
 @pytest.fixture(scope="session")

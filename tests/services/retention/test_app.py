@@ -19,6 +19,7 @@ from jifang.auth import Role
 from jifang.topics import RETENTION_TOPIC
 from jifang.v1 import retention_pb2
 from services.retention.app import create_app
+from services.retention.models import MirroredDevice
 from services.retention.settings import RetentionSettings
 from simulator.device import SimDevice
 from simulator.server import Fleet
@@ -272,3 +273,36 @@ async def test_the_daily_check_spreads_and_repeats(
         await asyncio.sleep(6)
         history = (await c.get(f"/api/v1/channels/{ids['forty']}/Recording_1/history", headers=tech)).json()
         assert 2 <= len(history) <= 3  # once per 4 s interval, not once per loop turn
+
+
+async def test_a_new_unit_is_known_within_a_second(
+    client: httpx.AsyncClient,
+    token: TokenFactory,
+    app_client: tuple[FastAPI, httpx.AsyncClient],
+    retention_maker: Any,  # noqa: F811
+) -> None:
+    """Until its mirror has it, retention says "not yet known, retry" (503, Retry-After), not a
+    404 that a client or a cache would take as final; a unit the registry lacks is a 404."""
+    _app, c = app_client
+    tech = auth(token(Role.TECH_OFFICE))
+    await wait_mirrored(c, tech, (await create_unit(client, tech))["id"])  # the mirror is following
+    loop = asyncio.get_running_loop()
+    unit = await create_unit(client, tech)
+    device = await create_device(client, tech, unit["id"], kind="nvr", location_type="server_room")
+    created = loop.time()
+    answers = []
+    while True:
+        r = await c.get(f"/api/v1/units/{unit['id']}", headers=tech)
+        answers.append(r.status_code)
+        if r.status_code == 200:
+            break
+        assert r.status_code == 503, r.text
+        assert r.json()["type"] == "/problems/not-yet-known" and r.headers["retry-after"] == "1"
+        assert loop.time() - created < 5, answers
+        await asyncio.sleep(0.02)
+    known_after = loop.time() - created
+    assert known_after < 1.0, (known_after, answers)
+    async with retention_maker() as session:
+        assert await session.get(MirroredDevice, uuid.UUID(device["id"])) is not None
+    r = await c.get(f"/api/v1/units/{uuid.uuid4()}", headers=tech)
+    assert r.status_code == 404

@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 import asyncpg
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -21,7 +21,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from jifang.db import session_scope
 from jifang.policy import load_policy_book
 from services.retention.findings import render_findings
-from services.retention.repository import FleetRepository, ObservationRepository, PartitionRepository
+from services.retention.observations import ObservationRepository
+from services.retention.partitions import PartitionRepository
+from services.retention.repository import FleetRepository
 from tests.services.retention.conftest import mirror_unit
 
 BOOK = load_policy_book()
@@ -199,6 +201,7 @@ async def store(
     status: str,
     max_retention_days: float,
     token: str = "Recording_1",
+    camera_id: uuid.UUID | None = None,
 ) -> dict[str, Any]:
     footage = _intervals(segments, at)
     (row,) = await obs.record(
@@ -209,6 +212,7 @@ async def store(
                 "recorder_id": recorder_id,
                 "recording_token": token,
                 "source_name": "VideoSource_1",
+                "camera_id": camera_id,
                 "unit_id": unit_id,
                 "outcome": "read",
                 "earliest": footage[0][0] if footage else None,
@@ -292,6 +296,12 @@ def layouts(draw: st.DrawFn) -> Layout:
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 @given(layout=layouts())
+# Boundaries the generated layouts reach only by chance: a system due exactly today, footage
+# short of the required days by less than a gap, the earliest footage moved on faster than
+# time passed but within the deletion slack.
+@example(layout=Layout("harbin-2008", [(20.0, 0.0)], accepted_days_ago=15))
+@example(layout=Layout("harbin-2008", [(15.0 - 100 / DAY, 0.0)]))
+@example(layout=Layout("harbin-2008", [(10.0, 0.0)], previous=[(10.0 + 0.5 / 24, 0.0)]))
 async def test_verdicts_equal_an_independent_computation(
     retention_maker: async_sessionmaker[AsyncSession], layout: Layout
 ) -> None:
@@ -356,6 +366,14 @@ async def test_deletion_gap_and_stop_cite_their_articles(
     assert set(kinds_and_articles(stopped)) == {"stopped"}
 
 
+async def add_stricter_rule(session: AsyncSession, category: str) -> None:
+    """30 days for ``category`` in Harbin (whose general rule is 15), in the caller's transaction."""
+    await session.execute(
+        text("INSERT INTO retention.rules VALUES ('harbin-2008', :c, 30, 'test standard §1')"),
+        {"c": category},
+    )
+
+
 async def test_a_stricter_rule_for_a_category_applies_with_its_source(
     retention_maker: async_sessionmaker[AsyncSession],
 ) -> None:
@@ -366,10 +384,7 @@ async def test_a_stricter_rule_for_a_category_applies_with_its_source(
         fleet = FleetRepository(session)
         await fleet.upsert_places([{"place_id": place_id, "unit_id": unit_id, "category": category}])
         await fleet.upsert_devices([_recorder(recorder_id, unit_id, place_id=place_id)])
-        await session.execute(
-            text("INSERT INTO retention.rules VALUES ('harbin-2008', :c, 30, 'test standard §1')"),
-            {"c": category},
-        )
+        await add_stricter_rule(session, category)
         await PartitionRepository(session).ensure({NOW.date()})
         row = await store(
             ObservationRepository(session), unit_id, recorder_id, NOW, [(20.0, 0.0)], "Recording", 0
@@ -400,3 +415,104 @@ async def test_a_system_falls_due_on_its_date_without_a_new_check(
     ((observation, channel),) = pairs
     assert channel.verdict == "violating" and channel.finding_kinds == ["short"]
     assert observation.verdict == "not_yet_due"  # the history keeps what the check found
+
+
+async def current_judgement(session: AsyncSession, unit_id: uuid.UUID) -> tuple[Any, ...]:
+    """The unit's one channel as it stands now (not as this session loaded it before)."""
+    session.expire_all()
+    ((_, channel),), _ = await ObservationRepository(session).channels(unit_id=unit_id)
+    return channel.verdict, channel.finding_kinds, channel.required_days, channel.requirement_source
+
+
+async def test_a_channel_is_held_to_its_cameras_place_and_system(
+    retention_maker: async_sessionmaker[AsyncSession],
+) -> None:
+    """An NVR's channel is judged by the category and the acceptance of the camera it records,
+    not the NVR's; a place removed since no longer counts once the channel is judged again."""
+    category = f"strict-{uuid.uuid4().hex[:6]}"
+    local_today = NOW.astimezone(ZoneInfo("Asia/Shanghai")).date()
+    async with session_scope(retention_maker) as session:
+        unit_id = await mirror_unit(session, "harbin-2008")
+        place_id, system_id, recorder_id, camera_id = (uuid.uuid4() for _ in range(4))
+        fleet = FleetRepository(session)
+        await fleet.upsert_places([{"place_id": place_id, "unit_id": unit_id, "category": category}])
+        accepted = local_today - dt.timedelta(days=40)
+        await fleet.upsert_systems(
+            [{"system_id": system_id, "unit_id": unit_id, "acceptance_date": accepted}]
+        )
+        camera = {"kind": "camera", "parent_id": recorder_id, "channel_no": 1, "place_id": place_id}
+        await fleet.upsert_devices(
+            [_recorder(recorder_id, unit_id), _recorder(camera_id, unit_id, system_id, **camera)]
+        )
+        await add_stricter_rule(session, category)
+        await PartitionRepository(session).ensure({NOW.date()})
+        row = await store(
+            ObservationRepository(session),
+            unit_id,
+            recorder_id,
+            NOW,
+            [(20.0, 0.0)],
+            "Recording",
+            0,
+            camera_id=camera_id,
+        )
+        await fleet.upsert_places(
+            [{"place_id": place_id, "unit_id": unit_id, "category": category, "removed": True}]
+        )
+        await ObservationRepository(session).rejudge()
+        judged_again = await current_judgement(session, unit_id)
+        await session.rollback()
+    assert (row["category"], row["required_days"], row["requirement_source"]) == (
+        category,
+        30,
+        "test standard §1",
+    )
+    assert row["verdict"] == "violating" and row["finding_kinds"] == ["short"]
+    assert row["due_date"] == accepted + dt.timedelta(days=30)
+    assert judged_again == ("compliant", [], 15, "HRB-2008 art. 20(7)")
+
+
+async def test_judged_again_what_a_comparison_showed_stays_as_seen(
+    retention_maker: async_sessionmaker[AsyncSession],
+) -> None:
+    """Judged again, a channel keeps what only the check saw (a stopped recording) and has the
+    rest judged by the rules now: nothing changes while nothing changed; a general rule of
+    fewer days ends the short retention."""
+    row = await judge(retention_maker, Layout("harbin-2008", [(10.0, 2.0)], status="Stopped"))
+    assert row["finding_kinds"] == ["short", "stopped"]
+    async with session_scope(retention_maker) as session:
+        await ObservationRepository(session).rejudge()
+        unchanged = await current_judgement(session, row["unit_id"])
+        await session.execute(
+            text("UPDATE retention.rules SET days = 5 WHERE jurisdiction = 'harbin-2008' AND category = ''")
+        )
+        await ObservationRepository(session).rejudge()
+        fewer_days = await current_judgement(session, row["unit_id"])
+        await session.rollback()
+    assert unchanged == ("violating", ["short", "stopped"], 15, "HRB-2008 art. 20(7)")
+    assert fewer_days == ("violating", ["stopped"], 5, "HRB-2008 art. 20(7)")
+
+
+async def test_a_corrected_acceptance_date_moves_the_due_date(
+    retention_maker: async_sessionmaker[AsyncSession],
+) -> None:
+    """Not yet due either way, the channel's due date still follows a corrected acceptance
+    date when judged again: the date shown is the one the registry holds now."""
+    layout = Layout("harbin-2008", [(3.0, 0.0)], accepted_days_ago=3)
+    row = await judge(retention_maker, layout)
+    assert row["verdict"] == "not_yet_due"
+    async with session_scope(retention_maker) as session:
+        await session.execute(
+            text(
+                "UPDATE retention.systems s SET acceptance_date = acceptance_date + 2 "
+                "FROM retention.devices d WHERE d.system_id = s.system_id AND d.device_id = :r"
+            ),
+            {"r": row["recorder_id"]},
+        )
+        assert await ObservationRepository(session).rejudge() >= 1
+        session.expire_all()
+        ((_, channel),), _ = await ObservationRepository(session).channels(unit_id=row["unit_id"])
+        verdict, due_date = channel.verdict, channel.due_date
+        await session.rollback()
+    assert verdict == "not_yet_due"
+    assert due_date == row["due_date"] + dt.timedelta(days=2)

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from jifang.db import session_scope
 from services.retention.loops import ResultPruning
 from services.retention.models import Observation
-from services.retention.repository import PartitionRepository, next_month
+from services.retention.partitions import PartitionRepository, next_month
 
 
 async def test_old_results_are_dropped_by_month(retention_maker: async_sessionmaker[AsyncSession]) -> None:

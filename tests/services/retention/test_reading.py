@@ -16,8 +16,10 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from jifang.db import session_scope
 from jifang.onvif import OnvifClient
 from services.retention.findings import render_findings
+from services.retention.observations import ObservationRepository
+from services.retention.partitions import PartitionRepository
 from services.retention.reading import presence_to_footage, read_recorder
-from services.retention.repository import FleetRepository, ObservationRepository, PartitionRepository
+from services.retention.repository import FleetRepository
 from simulator.device import SimDevice
 from simulator.server import Fleet
 from tests.services.retention.conftest import mirror_unit
