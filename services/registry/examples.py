@@ -32,10 +32,14 @@ UNIT_CREATE: dict[str, Any] = {
     "jurisdiction": "harbin-2008",
 }
 UNIT_UPDATE: dict[str, Any] = {"address": "哈尔滨市南岗区红军街3号"}
+UNIT_CLOSE: dict[str, Any] = {"reason": "支行撤并，营业网点停业", "closed_on": "2026-11-30"}
 UNIT_READ: dict[str, Any] = {
     "id": UNIT_ID,
     **UNIT_CREATE,
     "filing_office": "哈尔滨市南岗区公安（分）局技防管理机构",
+    "status": "active",
+    "closed_on": None,
+    "closed_reason": None,
     "created_at": "2026-11-02T01:08:12.455594Z",
     "updated_at": "2026-11-02T01:08:12.455594Z",
 }

@@ -5,6 +5,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
 
+from services.registry.change import change_conflicts
 from services.registry.deps import CipherDep, PolicyBookDep, SessionDep, UnitEditor, UnitReader
 from services.registry.devices.schemas import DeviceCreate, DeviceQuery, DeviceRead, DeviceUpdate
 from services.registry.devices.service import DeviceService, to_read
@@ -18,6 +19,7 @@ router = APIRouter(tags=["devices"])
     status_code=status.HTTP_201_CREATED,
     response_model=DeviceRead,
     operation_id="devices.create",
+    responses=change_conflicts(),
     summary="Add a camera or NVR to a unit",
 )
 async def create_device(
@@ -72,6 +74,7 @@ async def get_device(
     "/devices/{device_id}",
     response_model=DeviceRead,
     operation_id="devices.update",
+    responses=change_conflicts(),
     summary="Change a device",
 )
 async def update_device(
@@ -92,6 +95,7 @@ async def update_device(
     "/devices/{device_id}",
     status_code=status.HTTP_204_NO_CONTENT,
     operation_id="devices.delete",
+    responses=change_conflicts(),
     summary="Remove a device",
 )
 async def delete_device(

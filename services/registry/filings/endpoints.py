@@ -6,6 +6,7 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, Path, Query, Request, Response, status
 
+from services.registry.change import change_conflicts
 from services.registry.deps import (
     FilingReader,
     PolicyBookDep,
@@ -45,6 +46,7 @@ MaterialId = Annotated[uuid.UUID, Path(alias="material", description="The materi
     status_code=status.HTTP_201_CREATED,
     response_model=FilingRead,
     operation_id="filings.create",
+    responses=change_conflicts(),
     summary="Start a filing (备案)",
 )
 async def create_filing(
@@ -115,7 +117,7 @@ async def get_filing(
     summary="Add a material to a filing",
     openapi_extra={"requestBody": {"required": True, "content": MATERIAL_CONTENT}},
     responses={
-        409: {"description": "The filing is filed or superseded: materials are closed"},
+        **change_conflicts("the filing is filed or superseded: it takes no more materials"),
         413: {"description": "The material is over the size limit"},
         415: {"description": "Not a PDF, PNG or JPEG file, by its content"},
     },
@@ -153,7 +155,7 @@ async def upload_material(
     response_model=FilingRead,
     operation_id="filings.submit",
     summary="Submit a filing",
-    responses={409: {"description": "The filing is already filed or superseded"}},
+    responses=change_conflicts("the filing is already filed or superseded"),
 )
 async def submit_filing(
     filing_id: uuid.UUID, session: SessionDep, book: PolicyBookDep, principal: UnitEditor

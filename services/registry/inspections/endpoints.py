@@ -5,6 +5,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, status
 
+from services.registry.change import change_conflicts
 from services.registry.deps import InspectionReader, PolicyBookDep, SessionDep, TechOffice
 from services.registry.inspections.schemas import (
     InspectionCreate,
@@ -24,7 +25,7 @@ router = APIRouter()
     operation_id="inspections.create",
     tags=["inspections"],
     summary="Record an inspection of a system",
-    responses={409: {"description": "The notice re-checked was already re-checked"}},
+    responses=change_conflicts("the notice re-checked was already re-checked"),
 )
 async def record_inspection(
     system_id: uuid.UUID,

@@ -4,6 +4,7 @@ import uuid
 
 from fastapi import APIRouter, status
 
+from services.registry.change import change_conflicts
 from services.registry.deps import (
     CipherDep,
     NvrDevice,
@@ -53,13 +54,9 @@ async def issue_enrollment_token(
     response_model=NvrRegistered,
     operation_id="nvr.register",
     summary="An NVR registers itself and its channels",
-    responses={
-        409: {
-            "description": (
-                "The token was used by another device, or the device is registered with another unit"
-            )
-        }
-    },
+    responses=change_conflicts(
+        "the token was used by another device, or the device is registered with another unit"
+    ),
 )
 async def register_nvr(
     body: NvrRegistration,

@@ -4,6 +4,7 @@ import uuid
 
 from fastapi import APIRouter, Response, status
 
+from services.registry.change import change_conflicts
 from services.registry.deps import PolicyBookDep, SessionDep, UnitEditor, UnitReader
 from services.registry.places.schemas import PlaceCreate, PlaceRead, PlaceUpdate
 from services.registry.places.service import PlaceService, to_read
@@ -16,6 +17,7 @@ router = APIRouter(tags=["places"])
     status_code=status.HTTP_201_CREATED,
     response_model=PlaceRead,
     operation_id="places.create",
+    responses=change_conflicts(),
     summary="Add a place to a unit",
 )
 async def create_place(
@@ -61,7 +63,11 @@ async def get_place(
 
 
 @router.patch(
-    "/places/{place_id}", response_model=PlaceRead, operation_id="places.update", summary="Change a place"
+    "/places/{place_id}",
+    response_model=PlaceRead,
+    operation_id="places.update",
+    summary="Change a place",
+    responses=change_conflicts(),
 )
 async def update_place(
     place_id: uuid.UUID,
@@ -82,6 +88,7 @@ async def update_place(
     "/places/{place_id}",
     status_code=status.HTTP_204_NO_CONTENT,
     operation_id="places.delete",
+    responses=change_conflicts(),
     summary="Remove a place",
 )
 async def delete_place(

@@ -4,6 +4,7 @@ import uuid
 
 from fastapi import APIRouter, Response, status
 
+from services.registry.change import change_conflicts
 from services.registry.deps import PolicyBookDep, SessionDep, UnitEditor, UnitReader
 from services.registry.systems.schemas import SystemCreate, SystemRead, SystemUpdate
 from services.registry.systems.service import SystemService
@@ -16,6 +17,7 @@ router = APIRouter(tags=["systems"])
     status_code=status.HTTP_201_CREATED,
     response_model=SystemRead,
     operation_id="systems.create",
+    responses=change_conflicts(),
     summary="Add a technical prevention system to a unit",
 )
 async def create_system(
@@ -64,6 +66,7 @@ async def get_system(
     "/systems/{system_id}",
     response_model=SystemRead,
     operation_id="systems.update",
+    responses=change_conflicts(),
     summary="Change a system",
 )
 async def update_system(
@@ -84,6 +87,7 @@ async def update_system(
     "/systems/{system_id}",
     status_code=status.HTTP_204_NO_CONTENT,
     operation_id="systems.delete",
+    responses=change_conflicts(),
     summary="Remove a system",
 )
 async def delete_system(

@@ -5,6 +5,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, status
 
+from services.registry.change import change_conflicts
 from services.registry.deps import PolicyBookDep, SessionDep, TechOffice, UnitEditor, UnitReader
 from services.registry.pagination import Page
 from services.registry.units.schemas import UnitClose, UnitCreate, UnitQuery, UnitRead, UnitUpdate
@@ -51,7 +52,13 @@ async def get_unit(
     return to_read(await UnitService(session, book).get(principal, unit_id), book)
 
 
-@router.patch("/{unit_id}", response_model=UnitRead, operation_id="units.update", summary="Change a unit")
+@router.patch(
+    "/{unit_id}",
+    response_model=UnitRead,
+    operation_id="units.update",
+    summary="Change a unit",
+    responses=change_conflicts(),
+)
 async def update_unit(
     unit_id: uuid.UUID,
     body: UnitUpdate,
@@ -71,7 +78,9 @@ async def update_unit(
 @router.post(
     "/{unit_id}/close",
     response_model=UnitRead,
-    responses={409: {"description": "The unit is closed already"}},
+    operation_id="units.close",
+    summary="Close a unit (注销)",
+    responses=change_conflicts(),
 )
 async def close_unit(
     unit_id: uuid.UUID, body: UnitClose, session: SessionDep, book: PolicyBookDep, principal: TechOffice

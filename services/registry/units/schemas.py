@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from services.registry.examples import UNIT_CREATE, UNIT_READ, UNIT_UPDATE, examples
+from services.registry.examples import UNIT_CLOSE, UNIT_CREATE, UNIT_READ, UNIT_UPDATE, examples
 from services.registry.models import SecurityAffiliation
 from services.registry.pagination import SORT_DESCRIPTION, DistrictFilter, ListQuery, NameContains, SortOrder
 from services.registry.validators import USCC, District, Input, LongText, Name, Patch
@@ -55,6 +55,8 @@ class UnitStatus(StrEnum):
 
 
 class UnitClose(Input):
+    model_config = ConfigDict(json_schema_extra=examples(UNIT_CLOSE))
+
     reason: str = Field(
         min_length=1, max_length=2000, description="Why the unit is closed (注销原因), for the record"
     )
