@@ -11,11 +11,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import asyncpg
 import sqlalchemy.exc as sa_exc
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from fastapi.routing import iter_route_contexts
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import JSONResponse
+from starlette.routing import Match
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
 # Errors that mean "the dependency is down", not "the request is wrong".
@@ -25,6 +28,8 @@ UNREACHABLE_ERRORS: tuple[type[Exception], ...] = (
     sa_exc.OperationalError,
     sa_exc.InterfaceError,
 )
+# A unique or foreign key violation: another request's change won the race (409, not 500).
+CONFLICT_SQLSTATES = frozenset({"23505", "23503"})
 log = logging.getLogger("jifang.errors")
 
 
@@ -196,66 +201,89 @@ def _not_json_body(request: Request, exc: RequestValidationError) -> bool:
     return any(tuple(e.get("loc", ()))[:1] == ("body",) for e in exc.errors())
 
 
+def _allowed_methods(request: Request) -> str:
+    """Every method the URL answers: each operation is a route of its own, and the router's 405
+    names the methods of the first route whose path matched only."""
+    methods: set[str] = set()
+    for route in iter_route_contexts(request.app.routes):
+        if route.methods and route.matches(request.scope)[0] != Match.NONE:
+            methods.update(route.methods)
+    return ", ".join(sorted(methods))
+
+
+def _answer(request: Request, err: JifangError) -> JSONResponse:
+    return problem_response(
+        err.status,
+        err.slug,
+        err.title,
+        err.detail,
+        instance=request.url.path,
+        extensions=err.extensions(),
+        headers=err.headers() or None,
+    )
+
+
+async def _on_jifang(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, JifangError)
+    return _answer(request, exc)
+
+
+async def _on_validation(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    if _not_json_body(request, exc):
+        return _answer(request, UnsupportedMediaType("Send the body as application/json"))
+    errors = [
+        FieldError(_loc_to_field(e.get("loc", ())), str(e.get("type", "invalid")), str(e.get("msg", "")))
+        for e in exc.errors()
+    ]
+    return _answer(request, ValidationFailed(errors))
+
+
+async def _on_http(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    if isinstance(exc.__cause__, UnicodeDecodeError):
+        # FastAPI's answer to a JSON body that is not UTF-8: invalid input, like any JSON it
+        # cannot decode (json_invalid), not a bare 400.
+        return _answer(request, ValidationFailed.single("body", "utf-8", "the body must be UTF-8 JSON"))
+    slug = {404: "not-found", 405: "method-not-allowed"}.get(exc.status_code, "http-error")
+    headers = dict(exc.headers) if exc.headers else {}
+    if exc.status_code == 405:
+        headers["Allow"] = _allowed_methods(request)
+    return problem_response(
+        exc.status_code, slug, str(exc.detail), str(exc.detail), request.url.path, headers=headers or None
+    )
+
+
+async def _on_unreachable(request: Request, exc: Exception) -> JSONResponse:
+    # The database or another dependency is down: say so and ask for a retry.
+    log.warning("dependency unreachable: %s", type(exc).__name__)
+    return _answer(request, DependencyUnavailable("A dependency is unreachable; retry shortly."))
+
+
+async def _on_integrity(request: Request, exc: Exception) -> JSONResponse:
+    # Through SQLAlchemy (the driver's error in .orig) or from the driver itself (COPY).
+    if getattr(getattr(exc, "orig", exc), "sqlstate", None) not in CONFLICT_SQLSTATES:
+        return await _on_unexpected(request, exc)
+    # A concurrent request took the same key (or removed a row this one refers to) between the
+    # check and the write: the same conflict the check reports, found by the database.
+    return _answer(
+        request,
+        Conflict("Conflict with a concurrent change: a record with the same key exists, or was removed"),
+    )
+
+
+async def _on_unexpected(request: Request, exc: Exception) -> JSONResponse:
+    log.exception("unhandled error", extra={"path": request.url.path})
+    return problem_response(500, "internal-error", "Internal error", "Internal error")
+
+
 def install_problem_handlers(app: FastAPI) -> None:
     """Map every error to problem+json; nothing escapes as an HTML or bare 500."""
-
-    async def on_jifang(request: Request, exc: Exception) -> JSONResponse:
-        assert isinstance(exc, JifangError)
-        return problem_response(
-            exc.status,
-            exc.slug,
-            exc.title,
-            exc.detail,
-            instance=request.url.path,
-            extensions=exc.extensions(),
-            headers=exc.headers() or None,
-        )
-
-    async def on_validation(request: Request, exc: Exception) -> JSONResponse:
-        assert isinstance(exc, RequestValidationError)
-        if _not_json_body(request, exc):
-            media = UnsupportedMediaType("Send the body as application/json")
-            return problem_response(media.status, media.slug, media.title, media.detail, request.url.path)
-        errors = [
-            FieldError(
-                _loc_to_field(e.get("loc", ())),
-                str(e.get("type", "invalid")),
-                str(e.get("msg", "")),
-            )
-            for e in exc.errors()
-        ]
-        err = ValidationFailed(errors)
-        return problem_response(
-            err.status, err.slug, err.title, err.detail, request.url.path, err.extensions()
-        )
-
-    async def on_http(request: Request, exc: Exception) -> JSONResponse:
-        assert isinstance(exc, StarletteHTTPException)
-        slug = {404: "not-found", 405: "method-not-allowed"}.get(exc.status_code, "http-error")
-        return problem_response(
-            exc.status_code,
-            slug,
-            str(exc.detail),
-            str(exc.detail),
-            request.url.path,
-            headers=dict(exc.headers) if exc.headers else None,
-        )
-
-    async def on_unreachable(request: Request, exc: Exception) -> JSONResponse:
-        # The database or another dependency is down: say so and ask for a retry.
-        log.warning("dependency unreachable: %s", type(exc).__name__)
-        err = DependencyUnavailable("A dependency is unreachable; retry shortly.")
-        return problem_response(
-            err.status, err.slug, err.title, err.detail, request.url.path, headers=err.headers()
-        )
-
-    async def on_unexpected(request: Request, exc: Exception) -> JSONResponse:
-        log.exception("unhandled error", extra={"path": request.url.path})
-        return problem_response(500, "internal-error", "Internal error", "Internal error")
-
-    app.add_exception_handler(JifangError, on_jifang)
-    app.add_exception_handler(RequestValidationError, on_validation)
-    app.add_exception_handler(StarletteHTTPException, on_http)
+    app.add_exception_handler(JifangError, _on_jifang)
+    app.add_exception_handler(RequestValidationError, _on_validation)
+    app.add_exception_handler(StarletteHTTPException, _on_http)
     for exc_type in UNREACHABLE_ERRORS:
-        app.add_exception_handler(exc_type, on_unreachable)
-    app.add_exception_handler(Exception, on_unexpected)
+        app.add_exception_handler(exc_type, _on_unreachable)
+    for integrity_error in (sa_exc.IntegrityError, asyncpg.IntegrityConstraintViolationError):
+        app.add_exception_handler(integrity_error, _on_integrity)
+    app.add_exception_handler(Exception, _on_unexpected)

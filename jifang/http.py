@@ -105,7 +105,7 @@ class RouteTemplates:
     def template(self, route: object) -> str:
         if self._by_route is None:
             self._by_route = {
-                id(ctx.original_route): ctx.path or "" for ctx in iter_route_contexts(self.app.routes)
+                id(ctx.original_route): ctx.path_format or "" for ctx in iter_route_contexts(self.app.routes)
             }
         return self._by_route.get(id(route)) or getattr(route, "path", None) or "<unmatched>"
 

@@ -18,8 +18,9 @@ from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
 from fastapi import FastAPI
+from fastapi._compat import get_definitions, get_flat_models_from_fields, get_model_name_map
 from fastapi.dependencies.models import Dependant
-from fastapi.openapi.utils import get_openapi
+from fastapi.openapi.utils import get_fields_from_routes, get_openapi
 from fastapi.routing import APIRoute, iter_route_contexts
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -171,6 +172,37 @@ def _no_nul_in_urls(operation: dict[str, Any]) -> None:
                 option["pattern"] = r"^[^\x00]*$"
 
 
+def _examples_as_given(app: FastAPI, schema: dict[str, Any]) -> None:
+    """Put back the examples as the models and routes give them: FastAPI drops every null from
+    the document it builds, the nulls of examples too, and a response example then lacks the
+    nullable fields its schema requires. (The components come from the functions get_openapi
+    builds them with, so that they have its names.)"""
+    fields = get_fields_from_routes(app.routes)
+    _, definitions = get_definitions(
+        fields=fields,
+        model_name_map=get_model_name_map(get_flat_models_from_fields(fields, known_models=set())),
+        separate_input_output_schemas=app.separate_input_output_schemas,
+    )
+    components = schema.get("components", {}).get("schemas", {})
+    for name, definition in definitions.items():
+        if "examples" in definition and name in components:
+            components[name]["examples"] = definition["examples"]
+    for ctx in iter_route_contexts(app.routes):
+        route = ctx.original_route
+        if not isinstance(route, APIRoute) or not ctx.include_in_schema:
+            continue
+        for method in (ctx.methods or set()) - {"HEAD", "OPTIONS"}:
+            operation = schema["paths"][ctx.path_format or ""][method.lower()]
+            given = {str(status): r for status, r in route.responses.items()}
+            if route.openapi_extra and "requestBody" in route.openapi_extra:
+                given["requestBody"] = route.openapi_extra["requestBody"]
+            for key, response in given.items():
+                target = operation["requestBody"] if key == "requestBody" else operation["responses"][key]
+                for media_type, media in response.get("content", {}).items():
+                    if "example" in media:
+                        target["content"][media_type]["example"] = media["example"]
+
+
 def install_problem_documentation(app: FastAPI, *, public_prefixes: tuple[str, ...] = ("/api/",)) -> None:
     """Make ``app.openapi()`` document every operation's problems (operations under
     ``public_prefixes``; health and metrics answer their own way)."""
@@ -187,6 +219,7 @@ def install_problem_documentation(app: FastAPI, *, public_prefixes: tuple[str, .
             tags=app.openapi_tags,
             servers=app.servers,
         )
+        _examples_as_given(app, schema)
         components = schema.setdefault("components", {}).setdefault("schemas", {})
         for name, definition in (
             Problem.model_json_schema(ref_template="#/components/schemas/{model}").get("$defs", {}).items()

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 from fastapi import APIRouter, FastAPI
 from prometheus_client import CollectorRegistry
@@ -14,6 +15,7 @@ from jifang.db import create_engine, create_sessionmaker
 from jifang.follow import ConsumerMetrics
 from jifang.http import create_service_app, database_and_broker
 from jifang.logging import configure_logging
+from jifang.openapi import install_problem_documentation
 from jifang.outbox import OutboxMetrics, OutboxRelay
 from jifang.policy import load_policy_book
 from jifang.runner import running
@@ -38,7 +40,34 @@ VERSION = "0.1.0"
 ALEMBIC_INI = Path(__file__).resolve().parent / "alembic.ini"
 
 
+# The public document's tags, one per resource, in the order a unit meets them.
+OPENAPI_TAGS = [
+    {
+        "name": "units",
+        "description": "Units that must install technical prevention systems (HRB art. 7-8, KMG art. 6)",
+    },
+    {
+        "name": "places",
+        "description": "Their places, residential buildings and vehicles, by mandated category",
+    },
+    {"name": "systems", "description": "Their technical prevention systems (HRB art. 3, KMG art. 3)"},
+    {"name": "devices", "description": "Cameras and recorders (NVRs)"},
+    {
+        "name": "filings",
+        "description": "Filing (备案) with the public security bureau (HRB art. 14-18, KMG art. 16)",
+    },
+    {"name": "findings", "description": "What the law requires and a unit lacks, each citing its articles"},
+    {"name": "inspections", "description": "The yearly full function check (HRB art. 24, KMG art. 23)"},
+    {"name": "rectification notices", "description": "限期整改通知书 and their re-checks (HRB art. 25)"},
+    {"name": "nvr enrollment", "description": "Recorders registering themselves and their channels"},
+    {"name": "imports", "description": "Units, places and devices in bulk, from CSV"},
+    {"name": "policy", "description": "The policy packs: each jurisdiction's rules with their articles"},
+    {"name": "health", "description": "Liveness, readiness and metrics"},
+]
+
+
 def api_router() -> APIRouter:
+    """The public API: every route in the OpenAPI document."""
     api = APIRouter(prefix="/api/v1")
     for r in (
         units_router,
@@ -50,11 +79,26 @@ def api_router() -> APIRouter:
         inspections_router,
         nvr_router,
         imports_router,
-        fleet_router,
         policy_router,
     ):
         api.include_router(r)
     return api
+
+
+def internal_router() -> APIRouter:
+    """What other services read with their service token (``/api/v1/internal/...``)."""
+    internal = APIRouter(prefix="/api/v1")
+    internal.include_router(fleet_router)
+    return internal
+
+
+def internal_openapi() -> dict[str, Any]:
+    """The internal routes' own OpenAPI document: never published (the public one leaves them
+    out), built for the tests that fuzz them."""
+    app = FastAPI(title="Jifang registry (internal)", version=VERSION)
+    install_problem_documentation(app)
+    app.include_router(internal_router())
+    return app.openapi()
 
 
 def create_app(settings: RegistrySettings | None = None, *, run_loops: bool = True) -> FastAPI:
@@ -125,5 +169,7 @@ def create_app(settings: RegistrySettings | None = None, *, run_loops: bool = Tr
             "/api/v1/imports/": settings.max_import_bytes,
         },
     )
+    app.openapi_tags = OPENAPI_TAGS
     app.include_router(api_router())
+    app.include_router(internal_router(), include_in_schema=False)
     return app

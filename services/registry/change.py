@@ -19,6 +19,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, field
 from types import TracebackType
+from typing import Any
 
 from google.protobuf.message import Message
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -31,6 +32,15 @@ from services.registry.clock import Clock, utc_now
 from services.registry.events import publish
 from services.registry.findings.service import FindingService
 from services.registry.models import Unit
+
+CLOSED_UNIT = "the unit is closed (注销): its records are read-only"
+
+
+def change_conflicts(*own: str) -> dict[int | str, dict[str, Any]]:
+    """The documented 409 of a route that changes a unit's records through ``UnitChange``: a
+    closed unit, besides the route's own conflicts (OpenAPI has one description per status)."""
+    text = "; ".join([*own, CLOSED_UNIT])
+    return {409: {"description": text[0].upper() + text[1:]}}
 
 
 @dataclass

@@ -6,7 +6,7 @@ from __future__ import annotations
 from enum import EnumType, StrEnum
 from typing import Annotated, Any, Generic, TypeVar
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 T = TypeVar("T")
 
@@ -15,7 +15,18 @@ T = TypeVar("T")
 COUNT_CAP = 10_000
 
 
+def _page_example(schema: dict[str, Any], page: type[BaseModel]) -> None:
+    """A page's example holds its item's example (``Page[UnitRead]``: a unit)."""
+    args = page.__pydantic_generic_metadata__["args"]
+    extra = args[0].model_config.get("json_schema_extra") if args and issubclass(args[0], BaseModel) else None
+    if isinstance(extra, dict) and isinstance(extra.get("examples"), list):
+        items = extra["examples"][:1]
+        schema["examples"] = [{"items": items, "total": 1, "total_capped": False, "limit": 50, "offset": 0}]
+
+
 class Page(BaseModel, Generic[T]):
+    model_config = ConfigDict(json_schema_extra=_page_example)
+
     items: list[T]
     total: int = Field(description=f"Matches, counted up to {COUNT_CAP}")
     total_capped: bool = Field(default=False, description=f"More than {COUNT_CAP} match")

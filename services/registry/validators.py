@@ -8,11 +8,14 @@ from pydantic import (
     AfterValidator,
     BaseModel,
     ConfigDict,
+    GetJsonSchemaHandler,
     StringConstraints,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
-from pydantic_core import PydanticCustomError
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import CoreSchema, PydanticCustomError, PydanticKnownError
 
 from jifang.identifiers import InvalidCode, validate_uscc
 
@@ -27,11 +30,55 @@ def _has_nul(value: Any) -> bool:
     return False
 
 
+# Values read from text (CSV cells) are converted as pydantic reads text: validate them with
+# this context. A JSON body carries the JSON types its document gives.
+FROM_TEXT = {"from_text": True}
+# The error a JSON value of another kind than the document's gets (pydantic's own, as in strict mode).
+_WRONG_KIND = {"boolean": "bool_type", "number": "float_type", "integer": "int_type", "string": "string_type"}
+
+
+def _json_kind(value: Any) -> str | None:
+    """The JSON kind of a scalar as it came from a JSON body (None for anything else)."""
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int) or (isinstance(value, float) and value.is_integer()):
+        return "integer"
+    if isinstance(value, float):
+        return "number"
+    return "string" if isinstance(value, str) else None
+
+
+def _schema_kinds(schema: dict[str, Any], defs: dict[str, Any]) -> set[str] | None:
+    """The scalar JSON kinds a property's schema admits; None where it admits anything else."""
+    if "$ref" in schema:
+        return _schema_kinds(defs[schema["$ref"].rsplit("/", 1)[-1]], defs)
+    if "anyOf" in schema:
+        kinds: set[str] = set()
+        for option in schema["anyOf"]:
+            found = _schema_kinds(option, defs)
+            if found is None:
+                return None
+            kinds |= found
+        return kinds
+    if "enum" in schema:
+        return {k for k in map(_json_kind, schema["enum"]) if k}
+    kind = schema.get("type")
+    if kind == "null":
+        return set()
+    if kind in ("boolean", "string"):
+        return {kind}
+    if kind in ("integer", "number"):
+        return {"integer"} if kind == "integer" else {"integer", "number"}
+    return None
+
+
 class Input(BaseModel):
     """Base of every request body: unknown fields are refused, and so is text with NUL
-    characters (which PostgreSQL cannot store)."""
+    characters (which PostgreSQL cannot store), and a value of another JSON kind than the
+    document says (pydantic would read `0` as false, `"5"` as 5 or `0` as a date)."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    _kinds: ClassVar[dict[str, set[str] | None] | None] = None
 
     @field_validator("*", mode="before")
     @classmethod
@@ -40,12 +87,52 @@ class Input(BaseModel):
             raise PydanticCustomError("no-nul-characters", "text must not contain NUL characters")
         return value
 
+    @field_validator("*", mode="before")
+    @classmethod
+    def _documented_kind(cls, value: Any, info: ValidationInfo) -> Any:
+        kind = _json_kind(value)
+        if kind is None or (info.context or {}).get("from_text") or info.field_name is None:
+            return value
+        documented = cls._documented_kinds().get(info.field_name)
+        if documented and kind not in documented:
+            expected = next(k for k in _WRONG_KIND if k in documented)
+            raise PydanticKnownError(_WRONG_KIND[expected])  # type: ignore[arg-type]
+        return value
+
+    @classmethod
+    def _documented_kinds(cls) -> dict[str, set[str] | None]:
+        if cls.__dict__.get("_kinds") is None:
+            schema = cls.model_json_schema()
+            defs = schema.get("$defs", {})
+            cls._kinds = {
+                name: _schema_kinds(prop, defs) for name, prop in schema.get("properties", {}).items()
+            }
+        kinds: dict[str, set[str] | None] = cls.__dict__["_kinds"]
+        return kinds
+
 
 class Patch(Input):
     """Base of partial updates: a field left out is unchanged; an explicit null clears it only
     where the field is declared clearable (``clearable``), and is refused anywhere else."""
 
     clearable: ClassVar[frozenset[str]] = frozenset()
+
+    @classmethod
+    def __get_pydantic_json_schema__(
+        cls, core_schema: CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        """The document says the same: null only where clearable (left out = unchanged)."""
+        schema = handler(core_schema)
+        for name, prop in handler.resolve_ref_schema(schema).get("properties", {}).items():
+            if name in cls.clearable:
+                continue
+            prop.pop("default", None)
+            options = [o for o in prop.pop("anyOf", [prop.copy()]) if o.get("type") != "null"]
+            if len(options) == 1:
+                prop.update(options[0])
+            else:
+                prop["anyOf"] = options
+        return schema
 
     @model_validator(mode="after")
     def _no_forbidden_nulls(self) -> Self:

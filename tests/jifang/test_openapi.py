@@ -9,7 +9,7 @@ from typing import Annotated
 import httpx
 import pytest
 from fastapi import Depends, FastAPI
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 
 from jifang.errors import Conflict, install_problem_handlers
 from jifang.openapi import answers, install_problem_documentation
@@ -121,3 +121,29 @@ def test_the_contract_check_finds_what_falls_short() -> None:
     assert "/api/v1/internal/x: an internal route is in the public document" in found
     assert "GET /api/v1/things: the sort parameter is not an enum" in found
     assert "GET /api/v1/things: 422 is not documented as application/problem+json" in found
+
+
+class Labelled(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"name": "大门", "label": None}]})
+
+    name: str
+    label: str | None
+
+
+def test_examples_keep_their_nulls() -> None:
+    """FastAPI drops every null from the document; an example keeps its nullable fields."""
+    app = FastAPI()
+    install_problem_documentation(app)
+
+    @app.get(
+        "/api/v1/labelled",
+        response_model=Labelled,
+        responses={200: {"content": {"application/json": {"example": {"name": "后门", "label": None}}}}},
+    )
+    async def labelled() -> Labelled:
+        return Labelled(name="大门", label=None)
+
+    spec = app.openapi()
+    assert spec["components"]["schemas"]["Labelled"]["examples"] == [{"name": "大门", "label": None}]
+    media = spec["paths"]["/api/v1/labelled"]["get"]["responses"]["200"]["content"]["application/json"]
+    assert media["example"] == {"name": "后门", "label": None}

@@ -7,6 +7,7 @@ from typing import Annotated
 from pydantic import AnyUrl, BaseModel, ConfigDict, Field, SecretStr, UrlConstraints
 
 from jifang.policy import LocationType
+from services.registry.examples import DEVICE_CREATE, DEVICE_READ, DEVICE_UPDATE, examples
 from services.registry.models import DeviceKind, DeviceStatus
 from services.registry.pagination import SORT_DESCRIPTION, DistrictFilter, ListQuery, NameContains, SortOrder
 from services.registry.validators import Input, LongText, Name, Patch
@@ -15,6 +16,8 @@ OnvifUrl = Annotated[AnyUrl, UrlConstraints(allowed_schemes=["http", "https"], m
 
 
 class DeviceCreate(Input):
+    model_config = ConfigDict(json_schema_extra=examples(DEVICE_CREATE))
+
     kind: DeviceKind
     name: Name
     location_type: LocationType = Field(description="Where it looks: forbidden places are refused")
@@ -34,6 +37,7 @@ class DeviceCreate(Input):
 
 
 class DeviceUpdate(Patch):
+    model_config = ConfigDict(json_schema_extra=examples(DEVICE_UPDATE))
     clearable = frozenset(
         {
             "onvif_address",
@@ -79,7 +83,7 @@ class DeviceQuery(ListQuery):
 class DeviceRead(BaseModel):
     """A device as shown to callers: the credentials themselves are never included."""
 
-    model_config = ConfigDict(from_attributes=True)
+    model_config = ConfigDict(from_attributes=True, json_schema_extra=examples(DEVICE_READ))
 
     id: uuid.UUID
     unit_id: uuid.UUID

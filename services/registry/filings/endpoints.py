@@ -1,11 +1,12 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
+from typing import Annotated, Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, Header, Query, Request, Response, status
+from fastapi import APIRouter, Path, Query, Request, Response, status
 
+from services.registry.change import change_conflicts
 from services.registry.deps import (
     FilingReader,
     PolicyBookDep,
@@ -15,13 +16,39 @@ from services.registry.deps import (
     TechOffice,
     UnitEditor,
 )
+from services.registry.examples import PDF, RECEIPT
 from services.registry.filings.schemas import FilingCreate, FilingDue, FilingRead
 from services.registry.filings.service import MAGIC, FilingService
 
 router = APIRouter(tags=["filings"])
 
+# A material as it travels, each media type with an example (a PDF's is readable as text).
+_MATERIAL_EXAMPLES = {"application/pdf": PDF, "image/png": "<PNG image>", "image/jpeg": "<JPEG image>"}
+MATERIAL_CONTENT: dict[str, Any] = {
+    ct: {"schema": {"type": "string", "format": "binary"}, "example": _MATERIAL_EXAMPLES[ct]} for ct in MAGIC
+}
+# One path for a filing's materials, as OpenAPI allows no two templates of the same shape:
+# a material is added under its code and read by its id.
+MaterialCode = Annotated[
+    str,
+    Path(
+        alias="material",
+        max_length=50,
+        description="The pack's material code (`filing.materials` of GET /api/v1/policy/{pack})",
+        examples=["filing_form"],
+    ),
+]
+MaterialId = Annotated[uuid.UUID, Path(alias="material", description="The material's id")]
 
-@router.post("/units/{unit_id}/filings", status_code=status.HTTP_201_CREATED, response_model=FilingRead)
+
+@router.post(
+    "/units/{unit_id}/filings",
+    status_code=status.HTTP_201_CREATED,
+    response_model=FilingRead,
+    operation_id="filings.create",
+    responses=change_conflicts(),
+    summary="Start a filing (备案)",
+)
 async def create_filing(
     unit_id: uuid.UUID,
     body: FilingCreate,
@@ -29,87 +56,137 @@ async def create_filing(
     book: PolicyBookDep,
     principal: UnitEditor,
 ) -> FilingRead:
-    """Start a filing (draft) of one or more systems; add materials, then submit."""
+    """Start a filing (draft) of one or more systems of the unit; add materials, then submit.
+    Under HRB art. 14 the unit files within 30 days of acceptance with the office of its security
+    affiliation; under KMG art. 16 the design/construction firm files within 10 days of
+    completion with the district office (`firm_name` required). The tech office or the unit's
+    administrator; a draft changes no finding."""
     return await FilingService(session, book).create(principal, unit_id, body)
 
 
-@router.get("/units/{unit_id}/filings", response_model=list[FilingRead])
+@router.get(
+    "/units/{unit_id}/filings",
+    response_model=list[FilingRead],
+    operation_id="filings.list",
+    summary="A unit's filings",
+)
 async def list_filings(
     unit_id: uuid.UUID, session: SessionDep, book: PolicyBookDep, principal: FilingReader
 ) -> list[FilingRead]:
+    """Every filing of the unit with its materials (never their content), notice and receipt
+    number. Filing materials are confidential (HRB art. 18): the tech office and the unit's own
+    administrator only."""
     return await FilingService(session, book).list_for_unit(principal, unit_id)
 
 
-@router.get("/filings/due", response_model=list[FilingDue])
+@router.get(
+    "/filings/due",
+    response_model=list[FilingDue],
+    operation_id="filings.due",
+    summary="Systems whose filing falls due",
+)
 async def filings_due(
     session: SessionDep,
     book: PolicyBookDep,
     _: TechOffice,
     within_days: Annotated[int, Query(ge=0, le=366)] = 7,
 ) -> list[FilingDue]:
-    """Systems whose filing deadline passes within the given days, overdue ones included."""
+    """Systems not yet filed whose filing deadline (HRB art. 14: 30 days from acceptance; KMG
+    art. 16: 10 days from completion) passes within the given days, overdue ones included, each
+    citing the deadline's article. The tech office only."""
     return await FilingService(session, book).due(within_days)
 
 
-@router.get("/filings/{filing_id}", response_model=FilingRead)
+@router.get(
+    "/filings/{filing_id}", response_model=FilingRead, operation_id="filings.get", summary="One filing"
+)
 async def get_filing(
     filing_id: uuid.UUID, session: SessionDep, book: PolicyBookDep, principal: FilingReader
 ) -> FilingRead:
+    """A filing: draft, incomplete (with the notice of every missing material and the
+    supplement deadline, HRB art. 16 para. 2), filed (with its receipt number, HRB art. 16 para.
+    1) or superseded by a later filing of the same systems (HRB art. 17). The tech office and
+    the unit's own administrator only (HRB art. 18)."""
     return await FilingService(session, book).read(principal, filing_id)
 
 
 @router.put(
-    "/filings/{filing_id}/materials/{code}",
+    "/filings/{filing_id}/materials/{material}",
     response_model=FilingRead,
-    openapi_extra={
-        "requestBody": {
-            "required": True,
-            "content": {ct: {"schema": {"type": "string", "format": "binary"}} for ct in MAGIC},
-        }
+    operation_id="filings.put_material",
+    summary="Add a material to a filing",
+    openapi_extra={"requestBody": {"required": True, "content": MATERIAL_CONTENT}},
+    responses={
+        **change_conflicts("the filing is filed or superseded: it takes no more materials"),
+        413: {"description": "The material is over the size limit"},
+        415: {"description": "Not a PDF, PNG or JPEG file, by its content"},
     },
 )
 async def upload_material(
     filing_id: uuid.UUID,
-    code: str,
+    code: MaterialCode,
     request: Request,
     session: SessionDep,
     book: PolicyBookDep,
     storage: StorageDep,
     settings: SettingsDep,
     principal: UnitEditor,
-    content_type: Annotated[str, Header(max_length=200)] = "",
-    filename: Annotated[str | None, Query(max_length=255)] = None,
+    filename: Annotated[str | None, Query(max_length=255, examples=["备案表.pdf"])] = None,
 ) -> FilingRead:
-    """Add one material (PDF, PNG or JPEG, raw body) under the pack's material code."""
+    """Add one material as the raw body (PDF, PNG or JPEG, recognised by its first bytes, not
+    by what the client claims) under the pack's material code: HRB art. 15 lists the filing
+    form, the location diagram, the layout plan and the inspection report. A filing that is
+    draft or incomplete takes materials. The tech office or the unit's administrator; the
+    material is kept in the registry's database, confidential (HRB art. 18)."""
     data = await request.body()
     return await FilingService(session, book, storage).upload(
         principal,
         filing_id,
         code,
         filename or code,
-        content_type,
+        request.headers.get("content-type", ""),
         data,
         settings.max_material_bytes,
     )
 
 
-@router.post("/filings/{filing_id}/submit", response_model=FilingRead)
+@router.post(
+    "/filings/{filing_id}/submit",
+    response_model=FilingRead,
+    operation_id="filings.submit",
+    summary="Submit a filing",
+    responses=change_conflicts("the filing is already filed or superseded"),
+)
 async def submit_filing(
     filing_id: uuid.UUID, session: SessionDep, book: PolicyBookDep, principal: UnitEditor
 ) -> FilingRead:
-    """Complete: filed with a receipt. Incomplete: a notice of every missing material and the
-    supplement deadline."""
+    """Complete: filed, with a receipt number (备案回执, HRB art. 16 para. 1), superseding
+    earlier filings of the same systems (HRB art. 17). Incomplete: a notice of every missing
+    material (告知补正) with the supplement deadline, ten days under HRB art. 16 para. 2; submit
+    again once supplemented. The tech office or the unit's administrator; the unit's findings
+    are recomputed."""
     return await FilingService(session, book).submit(principal, filing_id)
 
 
 @router.get(
     "/filings/{filing_id}/receipt",
     response_class=Response,
-    responses={200: {"content": {"text/plain": {}}, "description": "The receipt (回执单)"}},
+    operation_id="filings.receipt",
+    summary="The filing's receipt (回执单)",
+    responses={
+        200: {
+            "description": "The receipt (回执单), as a text file",
+            "content": {"text/plain": {"schema": {"type": "string"}, "example": RECEIPT}},
+            "headers": {"Content-Disposition": {"schema": {"type": "string"}}},
+        },
+        409: {"description": "The filing is not filed: it has no receipt"},
+    },
 )
 async def download_receipt(
     filing_id: uuid.UUID, session: SessionDep, book: PolicyBookDep, principal: FilingReader
 ) -> Response:
+    """The receipt of a filed filing (HRB art. 16 para. 1): its number, the unit, the office,
+    the date and the systems. The tech office and the unit's own administrator only."""
     number, text = await FilingService(session, book).receipt(principal, filing_id)
     return Response(
         text,
@@ -119,19 +196,22 @@ async def download_receipt(
 
 
 @router.get(
-    "/filings/{filing_id}/materials/{material_id}",
+    "/filings/{filing_id}/materials/{material}",
     response_class=Response,
-    responses={200: {"content": {ct: {} for ct in MAGIC}, "description": "The material"}},
+    operation_id="filings.get_material",
+    summary="Download a material",
+    responses={200: {"content": MATERIAL_CONTENT, "description": "The material as it was uploaded"}},
 )
 async def download_material(
     filing_id: uuid.UUID,
-    material_id: uuid.UUID,
+    material_id: MaterialId,
     session: SessionDep,
     book: PolicyBookDep,
     storage: StorageDep,
     principal: FilingReader,
 ) -> Response:
-    """Filing materials are confidential (HRB art. 18): the unit and the tech office only."""
+    """One material of the filing, as uploaded. Filing materials are confidential (HRB art.
+    18): the tech office and the unit's own administrator only."""
     material, data = await FilingService(session, book, storage).material(principal, filing_id, material_id)
     return Response(
         data,

@@ -3,13 +3,16 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
+from services.registry.examples import FILING_CREATE, FILING_DUE, FILING_READ, examples
 from services.registry.models import FilingKind, FilingStatus
 from services.registry.validators import Input, Name
 
 
 class FilingCreate(Input):
+    model_config = ConfigDict(json_schema_extra=examples(FILING_CREATE))
+
     system_ids: list[uuid.UUID] = Field(min_length=1, max_length=100)
     kind: FilingKind = FilingKind.INITIAL
     firm_name: Name | None = Field(
@@ -43,6 +46,8 @@ class SupplementNotice(BaseModel):
 
 
 class FilingRead(BaseModel):
+    model_config = ConfigDict(json_schema_extra=examples(FILING_READ))
+
     id: uuid.UUID
     unit_id: uuid.UUID
     kind: FilingKind
@@ -61,6 +66,8 @@ class FilingRead(BaseModel):
 
 
 class FilingDue(BaseModel):
+    model_config = ConfigDict(json_schema_extra=examples(FILING_DUE))
+
     unit_id: uuid.UUID
     unit_name: str
     district: str

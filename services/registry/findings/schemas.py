@@ -3,9 +3,10 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from jifang.policy import FindingRule
+from services.registry.examples import FINDING_READ, RECOMPUTE_RESULT, WARN_REQUEST, examples
 from services.registry.models import FindingStatus
 from services.registry.pagination import DistrictFilter, ListQuery
 from services.registry.validators import Input
@@ -38,6 +39,8 @@ class PenaltyStep(BaseModel):
 
 
 class FindingRead(BaseModel):
+    model_config = ConfigDict(json_schema_extra=examples(FINDING_READ))
+
     id: uuid.UUID
     unit_id: uuid.UUID
     rule: str
@@ -55,12 +58,16 @@ class FindingRead(BaseModel):
 
 
 class WarnRequest(Input):
+    model_config = ConfigDict(json_schema_extra=examples(WARN_REQUEST))
+
     rectification_deadline: dt.date | None = Field(
         default=None, description="Defaults to today + the pack's rectification period"
     )
 
 
 class RecomputeResult(BaseModel):
+    model_config = ConfigDict(json_schema_extra=examples(RECOMPUTE_RESULT))
+
     units: int
     opened: int
     rectified: int

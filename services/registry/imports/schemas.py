@@ -2,7 +2,9 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
+
+from services.registry.examples import IMPORT_REPORT, IMPORT_REPORT_REFUSED, examples
 
 
 class ImportKind(StrEnum):
@@ -66,6 +68,8 @@ class RowError(BaseModel):
 
 
 class ImportReport(BaseModel):
+    model_config = ConfigDict(json_schema_extra=examples(IMPORT_REPORT, IMPORT_REPORT_REFUSED))
+
     kind: ImportKind
     rows: int
     imported: int

@@ -32,6 +32,7 @@ from services.registry.places.service import check_place_fields
 from services.registry.units.repository import UnitRepository
 from services.registry.units.schemas import UnitCreate
 from services.registry.units.service import pack_for
+from services.registry.validators import FROM_TEXT
 
 _TRUE = {"true", "1", "yes", "y", "是"}
 _FALSE = {"false", "0", "no", "n", "否"}
@@ -130,7 +131,7 @@ class ImportService:
             schema = SCHEMAS[kind]
             fields = {k: v for k, v in raw.items() if k != "unit_uscc"}
             try:
-                good.append((row_no, schema.model_validate(fields), raw))
+                good.append((row_no, schema.model_validate(fields, context=FROM_TEXT), raw))
             except ValidationError as exc:
                 errors.extend(_errors_of(exc, row_no))
         if kind == ImportKind.UNITS:

@@ -3,8 +3,15 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from services.registry.examples import (
+    INSPECTION_CREATE,
+    INSPECTION_DUE,
+    INSPECTION_READ,
+    NOTICE_READ,
+    examples,
+)
 from services.registry.models import InspectionKind, InspectionResult, NoticeStatus
 from services.registry.validators import Input, LongText, Name
 
@@ -21,6 +28,20 @@ class NoticeCreate(Input):
 
 
 class InspectionCreate(Input):
+    # The document states the rule of _failed_needs_notice too: failed with a notice, passed without.
+    model_config = ConfigDict(
+        json_schema_extra={
+            **examples(INSPECTION_CREATE),
+            "oneOf": [
+                {
+                    "properties": {"result": {"const": "failed"}, "rectification": {"type": "object"}},
+                    "required": ["rectification"],
+                },
+                {"properties": {"result": {"const": "passed"}, "rectification": {"type": "null"}}},
+            ],
+        }
+    )
+
     inspected_on: dt.date
     result: InspectionResult
     inspectors: list[Inspector] = Field(min_length=1, max_length=20)
@@ -42,6 +63,8 @@ class InspectionCreate(Input):
 
 
 class NoticeRead(BaseModel):
+    model_config = ConfigDict(json_schema_extra=examples(NOTICE_READ))
+
     id: uuid.UUID
     unit_id: uuid.UUID
     inspection_id: uuid.UUID
@@ -54,6 +77,8 @@ class NoticeRead(BaseModel):
 
 
 class InspectionRead(BaseModel):
+    model_config = ConfigDict(json_schema_extra=examples(INSPECTION_READ))
+
     id: uuid.UUID
     unit_id: uuid.UUID
     system_id: uuid.UUID
@@ -67,6 +92,8 @@ class InspectionRead(BaseModel):
 
 
 class InspectionDue(BaseModel):
+    model_config = ConfigDict(json_schema_extra=examples(INSPECTION_DUE))
+
     unit_id: uuid.UUID
     unit_name: str
     district: str

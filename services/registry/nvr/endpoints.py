@@ -4,6 +4,7 @@ import uuid
 
 from fastapi import APIRouter, status
 
+from services.registry.change import change_conflicts
 from services.registry.deps import (
     CipherDep,
     NvrDevice,
@@ -29,6 +30,8 @@ router = APIRouter(tags=["nvr enrollment"])
     "/units/{unit_id}/enrollment-tokens",
     status_code=status.HTTP_201_CREATED,
     response_model=EnrollmentTokenIssued,
+    operation_id="enrollment_tokens.create",
+    summary="Issue a one-time enrollment token for an NVR",
 )
 async def issue_enrollment_token(
     unit_id: uuid.UUID,
@@ -39,11 +42,22 @@ async def issue_enrollment_token(
     settings: SettingsDep,
     principal: UnitEditor,
 ) -> EnrollmentTokenIssued:
+    """The tech office or the unit's administrator issues a token the unit's recorder presents
+    once to register itself under the unit (`POST /api/v1/nvr/register`). It is shown once and
+    expires after `ttl_s` (a day by default)."""
     service = NvrService(session, book, cipher, settings.enrollment_token_ttl_s)
     return await service.issue_token(principal, unit_id, body.label, body.ttl_s)
 
 
-@router.post("/nvr/register", response_model=NvrRegistered)
+@router.post(
+    "/nvr/register",
+    response_model=NvrRegistered,
+    operation_id="nvr.register",
+    summary="An NVR registers itself and its channels",
+    responses=change_conflicts(
+        "the token was used by another device, or the device is registered with another unit"
+    ),
+)
 async def register_nvr(
     body: NvrRegistration,
     session: SessionDep,
@@ -52,11 +66,24 @@ async def register_nvr(
     settings: SettingsDep,
     principal: NvrDevice,
 ) -> NvrRegistered:
-    """An NVR registers itself and declares its channels; registering again is idempotent."""
+    """A recorder (role `nvr`) registers itself with its enrollment token and declares its
+    channels (cameras); registering again is idempotent and updates them. A channel where the
+    pack forbids cameras is refused (HRB art. 19 para. 2, KMG art. 7). A new serial number is
+    recorded as a replacement of the device (HRB art. 20(6), KMG art. 21(4): `replaced` with the
+    articles)."""
     return await NvrService(session, book, cipher, settings.enrollment_token_ttl_s).register(principal, body)
 
 
-@router.post("/nvr/heartbeat", response_model=HeartbeatAck)
+@router.post(
+    "/nvr/heartbeat",
+    response_model=HeartbeatAck,
+    operation_id="nvr.heartbeat",
+    summary="An NVR says it is alive",
+    responses={
+        404: {"description": "This device has not registered yet"},
+        409: {"description": "The serial number changed: register again so the replacement is recorded"},
+    },
+)
 async def nvr_heartbeat(
     body: Heartbeat,
     session: SessionDep,
@@ -65,4 +92,7 @@ async def nvr_heartbeat(
     settings: SettingsDep,
     principal: NvrDevice,
 ) -> HeartbeatAck:
+    """A registered recorder (role `nvr`) reports every heartbeat interval; three missed
+    intervals mark it offline (an interruption, HRB art. 20(5), KMG art. 19), the next
+    heartbeat online again."""
     return await NvrService(session, book, cipher, settings.enrollment_token_ttl_s).heartbeat(principal, body)

@@ -3,20 +3,33 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from jifang.policy import LocationType
 from services.registry.devices.schemas import OnvifUrl
+from services.registry.examples import (
+    ENROLLMENT_TOKEN_CREATE,
+    ENROLLMENT_TOKEN_ISSUED,
+    HEARTBEAT,
+    HEARTBEAT_ACK,
+    NVR_REGISTERED,
+    NVR_REGISTRATION,
+    examples,
+)
 from services.registry.models import DeviceStatus
 from services.registry.validators import Input, LongText, Name
 
 
 class EnrollmentTokenCreate(Input):
+    model_config = ConfigDict(json_schema_extra=examples(ENROLLMENT_TOKEN_CREATE))
+
     label: Name | None = None
     ttl_s: int | None = Field(default=None, ge=60, le=30 * 24 * 3600)
 
 
 class EnrollmentTokenIssued(BaseModel):
+    model_config = ConfigDict(json_schema_extra=examples(ENROLLMENT_TOKEN_ISSUED))
+
     id: uuid.UUID
     unit_id: uuid.UUID
     token: str = Field(description="Shown once: hand it to the NVR's installer")
@@ -33,6 +46,8 @@ class ChannelDeclaration(Input):
 
 
 class NvrRegistration(Input):
+    model_config = ConfigDict(json_schema_extra=examples(NVR_REGISTRATION))
+
     enrollment_token: str = Field(min_length=16, max_length=200)
     name: Name
     serial_number: str = Field(min_length=1, max_length=100)
@@ -45,6 +60,8 @@ class NvrRegistration(Input):
 
 
 class NvrRegistered(BaseModel):
+    model_config = ConfigDict(json_schema_extra=examples(NVR_REGISTERED))
+
     device_id: uuid.UUID
     unit_id: uuid.UUID
     channel_ids: dict[int, uuid.UUID]
@@ -54,10 +71,14 @@ class NvrRegistered(BaseModel):
 
 
 class Heartbeat(Input):
+    model_config = ConfigDict(json_schema_extra=examples(HEARTBEAT))
+
     serial_number: str | None = Field(default=None, min_length=1, max_length=100)
 
 
 class HeartbeatAck(BaseModel):
+    model_config = ConfigDict(json_schema_extra=examples(HEARTBEAT_ACK))
+
     device_id: uuid.UUID
     status: DeviceStatus
     next_heartbeat_in_s: int

@@ -6,11 +6,14 @@ import uuid
 from pydantic import BaseModel, ConfigDict, Field
 
 from jifang.policy import LocationType
+from services.registry.examples import PLACE_CREATE, PLACE_READ, PLACE_UPDATE, examples
 from services.registry.models import PlaceKind
 from services.registry.validators import Input, LongText, Name, Patch
 
 
 class PlaceCreate(Input):
+    model_config = ConfigDict(json_schema_extra=examples(PLACE_CREATE))
+
     name: Name
     kind: PlaceKind = PlaceKind.SITE
     category: str | None = Field(
@@ -22,6 +25,7 @@ class PlaceCreate(Input):
 
 
 class PlaceUpdate(Patch):
+    model_config = ConfigDict(json_schema_extra=examples(PLACE_UPDATE))
     clearable = frozenset({"category", "vehicle_category", "location_type", "description"})
 
     name: Name | None = None
@@ -32,7 +36,7 @@ class PlaceUpdate(Patch):
 
 
 class PlaceRead(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
+    model_config = ConfigDict(from_attributes=True, json_schema_extra=examples(PLACE_READ))
 
     id: uuid.UUID
     unit_id: uuid.UUID

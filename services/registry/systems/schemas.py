@@ -6,6 +6,7 @@ import uuid
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from jifang.policy import SystemType
+from services.registry.examples import SYSTEM_CREATE, SYSTEM_READ, SYSTEM_UPDATE, examples
 from services.registry.models import Networking
 from services.registry.validators import Input, Name, Patch
 
@@ -21,6 +22,8 @@ class Product(Input):
 
 
 class SystemCreate(Input):
+    model_config = ConfigDict(json_schema_extra=examples(SYSTEM_CREATE))
+
     name: Name
     system_type: SystemType
     place_ids: list[uuid.UUID] = Field(default_factory=list, max_length=200)
@@ -40,6 +43,7 @@ class SystemCreate(Input):
 
 
 class SystemUpdate(Patch):
+    model_config = ConfigDict(json_schema_extra=examples(SYSTEM_UPDATE))
     clearable = frozenset({"completion_date", "acceptance_date", "design_review_date", "installer_firm"})
 
     name: Name | None = None
@@ -54,7 +58,7 @@ class SystemUpdate(Patch):
 
 
 class SystemRead(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
+    model_config = ConfigDict(from_attributes=True, json_schema_extra=examples(SYSTEM_READ))
 
     id: uuid.UUID
     unit_id: uuid.UUID

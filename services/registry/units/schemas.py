@@ -7,12 +7,15 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from services.registry.examples import UNIT_CLOSE, UNIT_CREATE, UNIT_READ, UNIT_UPDATE, examples
 from services.registry.models import SecurityAffiliation
 from services.registry.pagination import SORT_DESCRIPTION, DistrictFilter, ListQuery, NameContains, SortOrder
 from services.registry.validators import USCC, District, Input, LongText, Name, Patch
 
 
 class UnitCreate(Input):
+    model_config = ConfigDict(json_schema_extra=examples(UNIT_CREATE))
+
     name: Name
     uscc: USCC = Field(description="统一社会信用代码, 18 characters with check digits")
     address: LongText
@@ -34,6 +37,7 @@ class UnitCreate(Input):
 
 
 class UnitUpdate(Patch):
+    model_config = ConfigDict(json_schema_extra=examples(UNIT_UPDATE))
     clearable = frozenset({"affiliation_district"})
 
     name: Name | None = None
@@ -51,6 +55,8 @@ class UnitStatus(StrEnum):
 
 
 class UnitClose(Input):
+    model_config = ConfigDict(json_schema_extra=examples(UNIT_CLOSE))
+
     reason: str = Field(
         min_length=1, max_length=2000, description="Why the unit is closed (注销原因), for the record"
     )
@@ -60,7 +66,7 @@ class UnitClose(Input):
 
 
 class UnitRead(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
+    model_config = ConfigDict(from_attributes=True, json_schema_extra=examples(UNIT_READ))
 
     id: uuid.UUID
     name: str

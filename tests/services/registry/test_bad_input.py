@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 import httpx
@@ -213,3 +214,62 @@ async def test_explicit_null_is_refused_where_a_field_cannot_be_cleared(
     # Where clearing makes sense, null clears: a device's credentials.
     r = await client.patch(f"/api/v1/devices/{ids['device']}", json={"password": None}, headers=tech)
     assert r.status_code == 200 and r.json()["has_credentials"] is False
+
+
+@pytest.mark.parametrize(
+    ("path_kind", "body", "field", "rule"),
+    [
+        ("units", {**UNIT, "is_business": 0}, "body.is_business", "bool_type"),
+        ("units", {**UNIT, "is_business": "yes"}, "body.is_business", "bool_type"),
+        ("systems", {"name": "s", "system_type": "video", "in_use": 1}, "body.in_use", "bool_type"),
+        (
+            "systems",
+            {"name": "s", "system_type": "video", "acceptance_date": 0},
+            "body.acceptance_date",
+            "string_type",
+        ),
+        (
+            "devices",
+            {"kind": "camera", "name": "c", "location_type": "lobby", "channel_no": "3"},
+            "body.channel_no",
+            "int_type",
+        ),
+        (
+            "devices",
+            {"kind": "camera", "name": "c", "location_type": "lobby", "latitude": "45.7"},
+            "body.latitude",
+            "float_type",
+        ),
+    ],
+)
+async def test_a_value_of_another_json_kind_than_the_document_says_is_refused(
+    client: httpx.AsyncClient,
+    token: TokenFactory,
+    path_kind: str,
+    body: dict[str, object],
+    field: str,
+    rule: str,
+) -> None:
+    """The document says boolean, integer, number or string: `0` is not false, `"3"` is not 3,
+    and `0` is not a date (pydantic alone would read them so)."""
+    tech = auth(token(Role.TECH_OFFICE))
+    unit = await create_unit(client, tech)
+    path = "/api/v1/units" if path_kind == "units" else f"/api/v1/units/{unit['id']}/{path_kind}"
+    r = await client.post(
+        path, json={"uscc": new_uscc(), **body} if path_kind == "units" else body, headers=tech
+    )
+    assert r.status_code == 422, r.text
+    assert [(e["field"], e["rule"]) for e in r.json()["errors"]] == [(field, rule)]
+
+
+async def test_registering_one_code_at_once_is_one_unit_and_conflicts(
+    client: httpx.AsyncClient, token: TokenFactory
+) -> None:
+    """Concurrent registrations of one unified social credit code: one unit, the others 409
+    (whether the check or the database's unique constraint sees the conflict), never a 500."""
+    uscc = new_uscc()
+    answers = await asyncio.gather(*(_post_unit(client, token, uscc=uscc) for _ in range(8)))
+    assert sorted(r.status_code for r in answers) == [201] + [409] * 7
+    assert all(
+        r.headers["content-type"] == "application/problem+json" for r in answers if r.status_code == 409
+    )

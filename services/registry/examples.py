@@ -1,0 +1,320 @@
+"""The examples of the OpenAPI document: one story, the README's, told once (a Harbin bank
+branch, its banking hall, a video system, a camera, the filing of HRB art. 15/16, a finding, an
+inspection). Each schema shows its part; ids are the same wherever the same thing appears."""
+
+from __future__ import annotations
+
+from typing import Any
+
+UNIT_ID = "3f2b8c1e-7a4d-4e5f-9b6a-1c2d3e4f5a60"
+PLACE_ID = "7c9e6679-7425-40de-944b-e07fc1f90ae7"
+SYSTEM_ID = "9b2f4d6e-1a3c-4b5d-8e7f-0a1b2c3d4e5f"
+CAMERA_ID = "c56a4180-65aa-42ec-a945-5fd21dec0538"
+NVR_ID = "e4d5c6b7-a8f9-4e0d-9c1b-2a3f4e5d6c7b"
+FILING_ID = "5a4b3c2d-1e0f-4a9b-8c7d-6e5f4a3b2c1d"
+MATERIAL_ID = "519e2a17-8e33-4ebe-adbe-05332d9b5ec0"
+FINDING_ID = "53741137-3800-4971-a036-a7763299c9f3"
+INSPECTION_ID = "52b4b1fb-7457-4766-b41b-b7cb5db0feca"
+NOTICE_ID = "068c542e-7b69-489f-b287-13f262b9cb25"
+ENROLLMENT_TOKEN_ID = "87f1c33c-d86d-4ca8-8fac-a64a839a0104"
+
+# Every 4-byte PDF header with an end marker is a file the materials route accepts.
+PDF = "%PDF-1.4\n%%EOF\n"
+
+UNIT_CREATE: dict[str, Any] = {
+    "name": "示例银行哈尔滨南岗支行",
+    "uscc": "91350100M000100Y43",
+    "address": "哈尔滨市南岗区红军街1号",
+    "district": "南岗区",
+    "is_business": True,
+    "security_affiliation": "district",
+    "affiliation_district": "南岗区",
+    "jurisdiction": "harbin-2008",
+}
+UNIT_UPDATE: dict[str, Any] = {"address": "哈尔滨市南岗区红军街3号"}
+UNIT_CLOSE: dict[str, Any] = {"reason": "支行撤并，营业网点停业", "closed_on": "2026-11-30"}
+UNIT_READ: dict[str, Any] = {
+    "id": UNIT_ID,
+    **UNIT_CREATE,
+    "filing_office": "哈尔滨市南岗区公安（分）局技防管理机构",
+    "status": "active",
+    "closed_on": None,
+    "closed_reason": None,
+    "created_at": "2026-11-02T01:08:12.455594Z",
+    "updated_at": "2026-11-02T01:08:12.455594Z",
+}
+
+PLACE_CREATE: dict[str, Any] = {"name": "营业大厅", "category": "hrb-7-4", "location_type": "lobby"}
+PLACE_UPDATE: dict[str, Any] = {"description": "一楼营业大厅及现金区"}
+PLACE_READ: dict[str, Any] = {
+    "id": PLACE_ID,
+    "unit_id": UNIT_ID,
+    "name": "营业大厅",
+    "kind": "site",
+    "category": "hrb-7-4",
+    "category_article": "HRB-2008 art. 7(4)",
+    "vehicle_category": None,
+    "location_type": "lobby",
+    "description": None,
+    "created_at": "2026-11-02T01:09:40.497062Z",
+}
+
+PRODUCT = {"name": "网络摄像机", "model": "DS-2CD2T47G2-L", "certificate_no": "GA-2025-001"}
+SYSTEM_CREATE: dict[str, Any] = {
+    "name": "视频监控系统",
+    "system_type": "video",
+    "place_ids": [PLACE_ID],
+    "acceptance_date": "2026-11-20",
+    "networking": "connected",
+    "products": [PRODUCT],
+}
+SYSTEM_UPDATE: dict[str, Any] = {"in_use": True, "installer_firm": "哈尔滨示例安防工程有限公司"}
+SYSTEM_READ: dict[str, Any] = {
+    "id": SYSTEM_ID,
+    "unit_id": UNIT_ID,
+    "name": "视频监控系统",
+    "system_type": "video",
+    "place_ids": [PLACE_ID],
+    "completion_date": "2026-11-10",
+    "acceptance_date": "2026-11-20",
+    "design_review_date": None,
+    "in_use": True,
+    "installer_firm": "哈尔滨示例安防工程有限公司",
+    "networking": "connected",
+    "products": [PRODUCT],
+    "changed_since_filing": False,
+    "created_at": "2026-11-02T01:10:12.667906Z",
+    "updated_at": "2026-11-20T06:00:00Z",
+}
+
+DEVICE_CREATE: dict[str, Any] = {
+    "kind": "camera",
+    "name": "营业大厅1号摄像机",
+    "location_type": "lobby",
+    "onvif_address": "http://10.20.1.31/onvif/device_service",
+    "username": "admin",
+    "password": "Cam-2026!",
+    "serial_number": "DS-2CD2T47G2-L20231120AACH123456789",
+    "manufacturer": "海康威视",
+    "model": "DS-2CD2T47G2-L",
+    "place_id": PLACE_ID,
+    "system_id": SYSTEM_ID,
+    "position_description": "营业大厅东北角吊顶",
+    "latitude": 45.7563,
+    "longitude": 126.6426,
+}
+DEVICE_UPDATE: dict[str, Any] = {"position_description": "营业大厅东南角立柱", "latitude": 45.7562}
+DEVICE_READ: dict[str, Any] = {
+    "id": CAMERA_ID,
+    "unit_id": UNIT_ID,
+    "district": "南岗区",
+    **{k: v for k, v in DEVICE_CREATE.items() if k not in ("username", "password")},
+    "has_credentials": True,
+    "parent_id": None,
+    "channel_no": None,
+    "status": "online",
+    "status_since": "2026-11-20T06:05:00Z",
+    "last_heartbeat_at": None,
+    "created_at": "2026-11-02T01:12:13.489101Z",
+}
+
+MATERIAL_READ = {
+    "id": MATERIAL_ID,
+    "code": "filing_form",
+    "name": "技防工程备案表",
+    "filename": "备案表.pdf",
+    "content_type": "application/pdf",
+    "size_bytes": 15,
+    "sha256": "14bcd090baf31edba64e9cbd8cdfc15f943344aa72cb3675ad8e91bfcbce03ad",
+    "uploaded_at": "2026-11-21T02:00:12.908842Z",
+}
+FILING_CREATE: dict[str, Any] = {"system_ids": [SYSTEM_ID]}
+# Submitted without the inspection report: the notice of HRB art. 16 para. 2.
+FILING_READ: dict[str, Any] = {
+    "id": FILING_ID,
+    "unit_id": UNIT_ID,
+    "kind": "initial",
+    "status": "incomplete",
+    "party": "unit",
+    "firm_name": None,
+    "office": "哈尔滨市南岗区公安（分）局技防管理机构",
+    "system_ids": [SYSTEM_ID],
+    "due_date": "2026-12-20",
+    "submitted_at": "2026-11-21T02:05:00Z",
+    "materials": [MATERIAL_READ],
+    "notice": {
+        "missing": [
+            {
+                "code": "location_diagram",
+                "name": "使用单位所处区域位置示意图",
+                "article": "HRB-2008 art. 15(2)",
+            },
+            {"code": "layout_plan", "name": "技防工程布局图", "article": "HRB-2008 art. 15(3)"},
+            {"code": "inspection_report", "name": "技防工程检验合格报告", "article": "HRB-2008 art. 15(4)"},
+        ],
+        "supplement_deadline": "2026-12-01",
+        "article": "HRB-2008 art. 16 para. 2",
+    },
+    "receipt_number": None,
+    "filed_at": None,
+    "articles": ["HRB-2008 art. 14"],
+}
+FILING_DUE: dict[str, Any] = {
+    "unit_id": UNIT_ID,
+    "unit_name": "示例银行哈尔滨南岗支行",
+    "district": "南岗区",
+    "system_id": SYSTEM_ID,
+    "system_name": "视频监控系统",
+    "due_date": "2026-12-20",
+    "overdue": False,
+    "article": "HRB-2008 art. 14 para. 1",
+}
+RECEIPT = (
+    "技防工程备案回执单\n回执编号: HRB-2008-BA-2026-000001\n"
+    "备案单位: 示例银行哈尔滨南岗支行 (91350100M000100Y43)\n"
+    "备案机关: 哈尔滨市南岗区公安（分）局技防管理机构\n备案日期: 2026-11-28\n"
+    "备案系统: 视频监控系统 (视频安防监控系统)\n依据: HRB-2008 art. 16 para. 1\n"
+)
+
+FINDING_READ: dict[str, Any] = {
+    "id": FINDING_ID,
+    "unit_id": UNIT_ID,
+    "rule": "mandated_system_missing",
+    "subject_type": "place",
+    "subject_id": PLACE_ID,
+    "articles": ["HRB-2008 art. 7(4)", "HRB-2008 art. 26"],
+    "penalty": {"step": 1, "article": "HRB-2008 art. 26", "measure": "警告，责令限期整改", "fines": []},
+    "detail": "营业大厅 (mandated place hrb-7-4) has no 入侵报警系统 (intrusion_alarm)",
+    "status": "warned",
+    "detected_at": "2026-11-02T01:10:12.509738Z",
+    "warned_at": "2026-11-05T02:00:00Z",
+    "rectification_deadline": "2026-12-05",
+    "rectified_at": None,
+    "escalated_at": None,
+}
+WARN_REQUEST: dict[str, Any] = {"rectification_deadline": "2026-12-05"}
+RECOMPUTE_RESULT: dict[str, Any] = {
+    "units": 1250,
+    "opened": 12,
+    "rectified": 30,
+    "escalated": 2,
+    "active": 418,
+    "duration_ms": 2140.5,
+}
+
+INSPECTORS = [
+    {"name": "王建国", "badge_number": "230103", "signed_at": "2026-11-25T10:30:00+08:00"},
+    {"name": "李明", "badge_number": "230117", "signed_at": "2026-11-25T10:32:00+08:00"},
+]
+NOTICE_READ: dict[str, Any] = {
+    "id": NOTICE_ID,
+    "unit_id": UNIT_ID,
+    "inspection_id": INSPECTION_ID,
+    "items": ["营业大厅加装入侵报警系统"],
+    "deadline": "2026-12-25",
+    "status": "open",
+    "recheck_inspection_id": None,
+    "recheck_due": False,
+    "article": "HRB-2008 art. 25",
+}
+INSPECTION_CREATE: dict[str, Any] = {
+    "inspected_on": "2026-11-25",
+    "result": "failed",
+    "inspectors": INSPECTORS,
+    "notes": "入侵报警系统未安装",
+    "rectification": {"items": ["营业大厅加装入侵报警系统"], "deadline": "2026-12-25"},
+}
+INSPECTION_READ: dict[str, Any] = {
+    "id": INSPECTION_ID,
+    "unit_id": UNIT_ID,
+    "system_id": SYSTEM_ID,
+    "kind": "annual",
+    "inspected_on": "2026-11-25",
+    "result": "failed",
+    "inspectors": INSPECTORS,
+    "notes": "入侵报警系统未安装",
+    "notice": NOTICE_READ,
+    "articles": ["HRB-2008 art. 24"],
+}
+INSPECTION_DUE: dict[str, Any] = {
+    "unit_id": UNIT_ID,
+    "unit_name": "示例银行哈尔滨南岗支行",
+    "district": "南岗区",
+    "system_id": SYSTEM_ID,
+    "system_name": "视频监控系统",
+    "last_inspected_on": "2025-11-25",
+    "due_date": "2026-11-25",
+    "overdue": True,
+    "article": "HRB-2008 art. 24",
+}
+
+ENROLLMENT_TOKEN_CREATE: dict[str, Any] = {"label": "营业部硬盘录像机", "ttl_s": 86400}
+ENROLLMENT_TOKEN_ISSUED: dict[str, Any] = {
+    "id": ENROLLMENT_TOKEN_ID,
+    "unit_id": UNIT_ID,
+    "token": "Ji-_1TFIz1P7_tCHrrdZ-oLDXRtt9C8nNOzcezB5vWk",
+    "expires_at": "2026-11-03T01:20:00Z",
+}
+NVR_REGISTRATION: dict[str, Any] = {
+    "enrollment_token": "Ji-_1TFIz1P7_tCHrrdZ-oLDXRtt9C8nNOzcezB5vWk",
+    "name": "营业部硬盘录像机",
+    "serial_number": "DS-7608NI-K220231105CCRR",
+    "manufacturer": "海康威视",
+    "model": "DS-7608NI-K2",
+    "onvif_address": "http://10.20.1.10/onvif/device_service",
+    "location_type": "server_room",
+    "heartbeat_interval_s": 60,
+    "channels": [
+        {"channel_no": 1, "name": "营业大厅1号摄像机", "location_type": "lobby"},
+        {"channel_no": 2, "name": "现金区摄像机", "location_type": "cash_room"},
+    ],
+}
+NVR_REGISTERED: dict[str, Any] = {
+    "device_id": NVR_ID,
+    "unit_id": UNIT_ID,
+    "channel_ids": {"1": CAMERA_ID, "2": "0e3b7f5a-2c4d-4f6e-8a9b-1c2d3e4f5a6b"},
+    "heartbeat_interval_s": 60,
+    "replaced": False,
+    "replacement_articles": [],
+}
+HEARTBEAT: dict[str, Any] = {"serial_number": "DS-7608NI-K220231105CCRR"}
+HEARTBEAT_ACK: dict[str, Any] = {"device_id": NVR_ID, "status": "online", "next_heartbeat_in_s": 60}
+
+UNITS_CSV = (
+    "name,uscc,address,district,is_business,security_affiliation,affiliation_district,jurisdiction\n"
+    "示例银行哈尔滨南岗支行,91350100M000100Y43,哈尔滨市南岗区红军街1号,南岗区,true,district,南岗区,harbin-2008\n"
+    "示例医院昆明五华分院,12530100MB0123457A,昆明市五华区人民中路2号,五华区,false,none,,kunming-2012\n"
+)
+IMPORT_REPORT: dict[str, Any] = {"kind": "units", "rows": 2, "imported": 2, "failed": 0, "errors": []}
+# The same rows with a mistyped code in the second: the first is imported all the same.
+IMPORT_REPORT_REFUSED: dict[str, Any] = {
+    "kind": "units",
+    "rows": 2,
+    "imported": 1,
+    "failed": 1,
+    "errors": [
+        {
+            "row": 2,
+            "field": "uscc",
+            "rule": "uscc-checksum",
+            "message": "the check character (the 18th) does not match",
+        }
+    ],
+}
+
+PACK_SUMMARY: dict[str, Any] = {
+    "id": "harbin-2008",
+    "city": "Harbin",
+    "city_zh": "哈尔滨市",
+    "citation_prefix": "HRB-2008",
+    "regulation": {
+        "title": "哈尔滨市公共安全技术防范管理办法",
+        "issuer": "哈尔滨市人民政府令第187号",
+        "in_force": "2008-07-10",
+    },
+}
+
+
+def examples(*values: Any) -> dict[str, Any]:
+    """A schema's ``json_schema_extra``: its examples."""
+    return {"examples": list(values)}
