@@ -22,6 +22,7 @@ from services.gateway.endpoints import router
 from services.gateway.grants import GrantSigner
 from services.gateway.proxy import RateLimiter, ServiceProxy
 from services.gateway.settings import GatewaySettings
+from services.gateway.writer import RegisterWriter, WriterMetrics
 
 VERSION = "0.1.0"
 
@@ -30,6 +31,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     settings = settings or GatewaySettings()
     metrics_registry = CollectorRegistry()
     callup_metrics = CallUpMetrics(metrics_registry)
+    writer_metrics = WriterMetrics(metrics_registry)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -58,6 +60,13 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         signer = GrantSigner(
             settings.grant_key.get_secret_value().encode(), settings.grant_lifetime_s, settings.relay_url
         )
+        # Each batch of records one INSERT in autocommit: the register's lock is held for that
+        # statement and its commit only.
+        writer = RegisterWriter(
+            create_sessionmaker(engine.execution_options(isolation_level="AUTOCOMMIT")),
+            settings.register_max_batch,
+            writer_metrics,
+        )
         proxy = ServiceProxy(
             {"registry": settings.registry_url, "retention": settings.retention_url},
             settings.upstream_timeout_s,
@@ -67,8 +76,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
             GatewayState(
                 settings=settings,
                 sessions=create_sessionmaker(engine),
-                register_sessions=create_sessionmaker(engine.execution_options(isolation_level="AUTOCOMMIT")),
-                callups=CallUps(cameras, signer, load_policy_book(), callup_metrics),
+                callups=CallUps(cameras, signer, load_policy_book(), writer, callup_metrics),
                 signer=signer,
                 proxy=proxy,
                 rate_limiter=RateLimiter(settings.rate_limit_per_s, settings.rate_limit_burst),
@@ -77,6 +85,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         try:
             yield
         finally:
+            await writer.close()
             await proxy.close()
             await registry.aclose()
             await engine.dispose()

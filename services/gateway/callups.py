@@ -11,15 +11,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from jifang.auth import POLICE_ROLES, Principal
 from jifang.errors import FieldError, Forbidden, JifangError, LegalRuleViolation, NotFound, ValidationFailed
 from jifang.policy import PolicyBook
 from services.gateway.cameras import Camera, RegistryCameras
 from services.gateway.grants import Grant, GrantSigner
-from services.gateway.register import UseRegister
 from services.gateway.schemas import CallUpRequest
+from services.gateway.writer import RegisterWriter
 
 # A playback longer than this is refused (asks for an export, not a call-up).
 MAX_PLAYBACK = dt.timedelta(hours=24)
@@ -69,19 +68,19 @@ class CallUps:
         cameras: RegistryCameras,
         signer: GrantSigner,
         book: PolicyBook,
+        register: RegisterWriter,
         metrics: CallUpMetrics | None = None,
     ) -> None:
         self.cameras = cameras
         self.signer = signer
+        self.register = register
         self.book = book
         self.metrics = metrics
 
-    async def call_up(
-        self, session: AsyncSession, principal: Principal, req: CallUpRequest, client_ip: str | None
-    ) -> Granted:
+    async def call_up(self, principal: Principal, req: CallUpRequest, client_ip: str | None) -> Granted:
         """The grant, once registered; :class:`CallUpRefused` once the refusal is registered."""
         try:
-            granted = await self._call_up(UseRegister(session), principal, req, client_ip)
+            granted = await self._call_up(principal, req, client_ip)
         except CallUpRefused:
             self._count(principal, req, "refused")
             raise
@@ -92,9 +91,7 @@ class CallUps:
         if self.metrics is not None:
             self.metrics.callups.labels(req.mode, outcome, principal.bureau or "none").inc()
 
-    async def _call_up(
-        self, register: UseRegister, principal: Principal, req: CallUpRequest, client_ip: str | None
-    ) -> Granted:
+    async def _call_up(self, principal: Principal, req: CallUpRequest, client_ip: str | None) -> Granted:
         camera_id = _uuid(req.camera_id)
         camera: Camera | None = None
         try:
@@ -104,13 +101,12 @@ class CallUps:
             self._check_camera(camera, camera_id, req)
         except (Forbidden, NotFound, ValidationFailed, LegalRuleViolation) as refusal:
             refused_seq = await self._register(
-                register, self._fields(principal, req, camera_id, camera, client_ip, refusal)
+                self._fields(principal, req, camera_id, camera, client_ip, refusal)
             )
             raise CallUpRefused(refusal, refused_seq) from refusal
         grant_id = uuid.uuid4()
         seq = await self._register(
-            register,
-            {**self._fields(principal, req, camera_id, camera, client_ip, None), "grant_id": grant_id},
+            {**self._fields(principal, req, camera_id, camera, client_ip, None), "grant_id": grant_id}
         )
         assert camera_id is not None
         grant = self.signer.issue(
@@ -118,9 +114,9 @@ class CallUps:
         )
         return Granted(grant, seq)
 
-    async def _register(self, register: UseRegister, fields: dict[str, Any]) -> int:
+    async def _register(self, fields: dict[str, Any]) -> int:
         try:
-            seq, _ = await register.append(fields)
+            seq, _ = await self.register.append(fields)
         except Exception:
             # The caller gets 503 and no image; the operators' alert counts these.
             if self.metrics is not None:

@@ -25,8 +25,6 @@ class GatewayState:
 
     settings: GatewaySettings
     sessions: async_sessionmaker[AsyncSession]
-    # Sessions in autocommit: for appending to the use register (see get_register_session).
-    register_sessions: async_sessionmaker[AsyncSession]
     callups: CallUps
     signer: GrantSigner
     proxy: ServiceProxy
@@ -42,14 +40,6 @@ StateDep = Annotated[GatewayState, Depends(GATEWAY_STATE)]
 async def get_session(state: StateDep) -> AsyncIterator[AsyncSession]:
     """The edge owns the transaction: commit after the endpoint, roll back on error."""
     async with session_scope(state.sessions) as session:
-        yield session
-
-
-async def get_register_session(state: StateDep) -> AsyncIterator[AsyncSession]:
-    """For appending to the use register: every statement commits by itself (autocommit), so
-    the register's lock is held for one statement and its commit, not for a round trip more:
-    the call-up's record is durable the moment its INSERT returns. Nothing left to commit."""
-    async with state.register_sessions() as session:
         yield session
 
 
@@ -79,7 +69,6 @@ async def limited_caller(
 
 
 SessionDep = Annotated[AsyncSession, Depends(get_session)]
-RegisterSessionDep = Annotated[AsyncSession, Depends(get_register_session)]
 ProxyDep = Annotated[ServiceProxy, Depends(get_proxy)]
 LimitedCaller = Annotated[Principal, Depends(limited_caller)]
 SettingsDep = Annotated[GatewaySettings, Depends(get_settings)]

@@ -22,7 +22,6 @@ from services.gateway.deps import (
     ProxyDep,
     RegisterAuditor,
     RegisterReader,
-    RegisterSessionDep,
     SessionDep,
     SettingsDep,
     SignerDep,
@@ -61,7 +60,6 @@ router = APIRouter()
 async def call_up(
     body: CallUpRequest,
     request: Request,
-    session: RegisterSessionDep,
     callups: CallUpsDep,
     principal: AnyCaller,
 ) -> GrantRead:
@@ -83,9 +81,9 @@ async def call_up(
     problem carries the number of its record (`use_seq`). If the register cannot be written the
     answer is 503 and no grant exists."""
     client_ip = request.client.host if request.client else None
-    # Fail closed: the use is committed (autocommit: its INSERT did) before anything leaves;
-    # if that failed, the error answers 503 and no grant exists.
-    granted = await callups.call_up(session, principal, body, client_ip)
+    # Fail closed: the use is committed (its batch's INSERT, in autocommit) before anything
+    # leaves; if that failed, the error answers 503 and no grant exists.
+    granted = await callups.call_up(principal, body, client_ip)
     g = granted.grant
     return GrantRead(
         grant_id=g.grant_id,

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -44,17 +44,22 @@ class UseRegister:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    async def append(self, fields: dict[str, Any]) -> tuple[int, str]:
-        """Append one record (in the caller's transaction); its number and hash. The database
-        links it: the trigger takes the register's lock, numbers it and computes its digest."""
-        row = (
+    async def append(self, records: Sequence[dict[str, Any]]) -> list[tuple[int, str]]:
+        """Append records in one statement; each one's number and hash, in the order given. The
+        database links them: the trigger takes the register's lock, numbers each record in the
+        statement's order and computes its digest."""
+        rows = (
             await self.session.execute(
                 insert(UseRecord)
-                .values(prev_hash="", hash="", **fields)
+                .values([{**fields, "prev_hash": "", "hash": ""} for fields in records])
                 .returning(UseRecord.seq, UseRecord.hash)
             )
-        ).one()
-        return int(row.seq), str(row.hash)
+        ).all()
+        # Numbered in the order of the VALUES under the register's lock: by number is by input.
+        numbered = sorted((int(r.seq), str(r.hash)) for r in rows)
+        if len(numbered) != len(records):
+            raise RuntimeError(f"{len(records)} records appended, {len(numbered)} returned")
+        return numbered
 
     @staticmethod
     def _filtered(filters: RegisterFilter) -> Any:

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from pydantic import SecretStr
+from pydantic import Field, SecretStr
 from pydantic_settings import SettingsConfigDict
 
 from jifang.settings import ServiceSettings
@@ -22,6 +22,9 @@ class GatewaySettings(ServiceSettings):
     # Where the relay serves a granted camera (the path is cam/<camera id>).
     relay_url: str = "rtsp://127.0.0.1:8554"
     camera_cache_s: float = 30.0
+    # Records written to the use register per statement at most (group commit: a batch is what
+    # queued while the last one was written; 1 writes each call-up's record on its own).
+    register_max_batch: int = Field(default=200, ge=1, le=1000)
     # The services behind the public entry (`/api/<name>/...` -> `<url>/api/v1/...`).
     retention_url: str = "http://127.0.0.1:8003"
     upstream_timeout_s: float = 15.0

@@ -267,7 +267,7 @@ def test_a_camera_in_a_forbidden_place_is_never_shown() -> None:
         reachable=True,
         networking=None,
     )
-    callups = CallUps(None, None, load_policy_book())  # type: ignore[arg-type]  # the check needs neither
+    callups = CallUps(None, None, load_policy_book(), None)  # type: ignore[arg-type]  # the check needs none
     with pytest.raises(LegalRuleViolation) as refused:
         callups._check_camera(fitting_room, camera_id, CallUpRequest(camera_id=str(camera_id)))
     assert refused.value.article == "KMG-2012 art. 7"
@@ -289,7 +289,7 @@ def test_a_camera_of_a_closed_unit_is_not_called_up() -> None:
         networking="connected",
         unit_closed=True,
     )
-    callups = CallUps(None, None, load_policy_book())  # type: ignore[arg-type]  # the check needs neither
+    callups = CallUps(None, None, load_policy_book(), None)  # type: ignore[arg-type]  # the check needs none
     with pytest.raises(ValidationFailed) as refused:
         callups._check_camera(closed, camera_id, CallUpRequest(camera_id=str(camera_id)))
     assert refused.value.errors[0].rule == "unit-active"
