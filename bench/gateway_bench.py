@@ -7,7 +7,8 @@
 
 The call-up is measured BENCH_GATEWAY_RUNS times (default 5) in a row: each run's p99 is
 printed, and the median, the best and the worst of them, so that a figure in the README is one
-a reader reproduces rather than one lucky run.
+a reader reproduces rather than one lucky run; and side by side, the use register written one
+record per statement (as before) and with group commit (GATEWAY_REGISTER_MAX_BATCH).
 
 `python -m bench.gateway_bench` (BENCH_GATEWAY_SECONDS, BENCH_GATEWAY_RUNS, BENCH_GATEWAY_RECORDS).
 """
@@ -23,6 +24,8 @@ import subprocess
 import sys
 import time
 import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 import httpx
@@ -172,37 +175,59 @@ def _unit(uscc: str) -> dict[str, Any]:
     }
 
 
+# The use register written one record per statement (as before group commit) and in batches of
+# what queued meanwhile (GATEWAY_REGISTER_MAX_BATCH), measured side by side in one run.
+WRITERS = {"one_by_one": "1", "group_commit": "200"}
+
+
 async def main() -> None:
     async with registry_stack() as stack:
         camera_ids = await cameras(stack, 50)
         await upgrade_async(ALEMBIC_INI, stack.db)
-        port = free_port()
-        env = {
-            **os.environ,
-            "DATABASE_URL": stack.db,
-            "KAFKA_BOOTSTRAP_SERVERS": stack.broker.bootstrap,
-            "JWT_PUBLIC_KEY": public_pem(stack.private_pem),
-            "GATEWAY_JWT_ISSUER": "bench",
-            "GATEWAY_PORT": str(port),
-            "GATEWAY_WORKERS": "2",
-            "GATEWAY_LOG_LEVEL": "WARNING",
-            "GATEWAY_REGISTRY_URL": stack.registry_url,
-            "GATEWAY_SERVICE_TOKEN": stack.token(Role.SERVICE),
-            "GATEWAY_GRANT_KEY": secrets.token_urlsafe(48),
-            "GATEWAY_RATE_LIMIT_PER_S": "100000",
-            "GATEWAY_RATE_LIMIT_BURST": "100000",
-        }
-        proc = subprocess.Popen([sys.executable, "-m", "services.gateway"], env=env)  # noqa: ASYNC220
-        try:
-            url = f"http://127.0.0.1:{port}"
-            await wait_ready(url)
-            await measure(stack, url, camera_ids)
-        finally:
-            proc.terminate()
-            proc.wait(20)
+        medians = {}
+        for writer, max_batch in WRITERS.items():
+            async with gateway(stack, max_batch) as url:
+                medians[writer] = await measure(stack, url, camera_ids, writer, last=writer == "group_commit")
+        bench(
+            "gateway.callup.p99_group_commit_vs_one_by_one",
+            medians["group_commit"] / medians["one_by_one"],
+            "x (median p99 of the runs)",
+        )
 
 
-async def measure(stack: Stack, url: str, camera_ids: list[str]) -> None:
+@asynccontextmanager
+async def gateway(stack: Stack, max_batch: str) -> AsyncIterator[str]:
+    """The gateway as a process, two workers, its register written in batches of up to ``max_batch``."""
+    port = free_port()
+    env = {
+        **os.environ,
+        "DATABASE_URL": stack.db,
+        "KAFKA_BOOTSTRAP_SERVERS": stack.broker.bootstrap,
+        "JWT_PUBLIC_KEY": public_pem(stack.private_pem),
+        "GATEWAY_JWT_ISSUER": "bench",
+        "GATEWAY_PORT": str(port),
+        "GATEWAY_WORKERS": "2",
+        "GATEWAY_LOG_LEVEL": "WARNING",
+        "GATEWAY_REGISTRY_URL": stack.registry_url,
+        "GATEWAY_SERVICE_TOKEN": stack.token(Role.SERVICE),
+        "GATEWAY_GRANT_KEY": secrets.token_urlsafe(48),
+        "GATEWAY_RATE_LIMIT_PER_S": "100000",
+        "GATEWAY_RATE_LIMIT_BURST": "100000",
+        "GATEWAY_REGISTER_MAX_BATCH": max_batch,
+    }
+    proc = subprocess.Popen([sys.executable, "-m", "services.gateway"], env=env)  # noqa: ASYNC220
+    try:
+        url = f"http://127.0.0.1:{port}"
+        await wait_ready(url)
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait(20)
+
+
+async def measure(stack: Stack, url: str, camera_ids: list[str], writer: str, *, last: bool) -> float:
+    """The call-up in several runs (their median p99); after the last writer also the relay hook
+    and the verification of a register of RECORDS records."""
     officer = issue_token(
         stack.private_pem,
         subject="bench-officer",
@@ -254,19 +279,29 @@ async def measure(stack: Stack, url: str, camera_ids: list[str]) -> None:
     try:
         # Warm-up: every camera in both workers' caches, the connections open.
         await open_loop(100, 4, call_up)
+        name = f"callup.{writer}"
         p99s = [
-            report("callup", await open_loop(CALLUP_RATE, SECONDS, call_up), CALLUP_RATE, CALLUP_TARGET_MS)
+            report(name, await open_loop(CALLUP_RATE, SECONDS, call_up), CALLUP_RATE, CALLUP_TARGET_MS)
             for _ in range(RUNS)
         ]
-        report_spread("callup", p99s, CALLUP_TARGET_MS)
+        report_spread(name, p99s, CALLUP_TARGET_MS)
         if failures:
             print(f"  first failed call-up: {failures[0]}", flush=True)
-        report(
-            "relay_hook", await open_loop(HOOK_RATE, min(SECONDS, 10), relay_auth), HOOK_RATE, HOOK_TARGET_MS
-        )
+        if last:
+            report(
+                "relay_hook",
+                await open_loop(HOOK_RATE, min(SECONDS, 10), relay_auth),
+                HOOK_RATE,
+                HOOK_TARGET_MS,
+            )
     finally:
         pool.close()
+    if last:
+        await verify_a_grown_register(stack, url)
+    return statistics.median(p99s)
 
+
+async def verify_a_grown_register(stack: Stack, url: str) -> None:
     # The register grown to RECORDS through the database's own trigger (chained as in service).
     engine = create_engine(stack.db, 1, "gateway-bench")
     started = time.perf_counter()
