@@ -21,7 +21,7 @@ from fastapi.openapi.utils import get_openapi
 from fastapi.routing import APIRoute, iter_route_contexts
 from pydantic import BaseModel, ConfigDict, Field
 
-from jifang.errors import PROBLEM_CONTENT_TYPE
+from jifang.errors import PROBLEM_CONTENT_TYPE, JifangError
 
 F = TypeVar("F", bound=Callable[..., Any])
 ANSWERS_ATTRIBUTE = "__jifang_answers__"
@@ -120,6 +120,26 @@ def problem_response(status: int, description: str | None = None) -> dict[str, A
     return out
 
 
+def problems(description: str, *errors: JifangError) -> dict[str, Any]:
+    """A route's own documentation of one error status: its description and an example of each
+    problem it answers with that status (``responses={503: problems("...", NotYetKnown("..."))}``),
+    where one status covers problems of several kinds."""
+    examples = {
+        error.slug: {
+            "summary": error.title,
+            "value": {
+                "type": f"/problems/{error.slug}",
+                "title": error.title,
+                "status": error.status,
+                "detail": error.detail,
+                **error.extensions(),
+            },
+        }
+        for error in errors
+    }
+    return {"description": description, "content": {PROBLEM_CONTENT_TYPE: {"examples": examples}}}
+
+
 def _dependency_answers(dependant: Dependant) -> set[int]:
     found: set[int] = set()
     for d in _walk(dependant):
@@ -153,6 +173,21 @@ def _walk(dependant: Dependant) -> Iterable[Dependant]:
         d = stack.pop()
         yield d
         stack.extend(d.dependencies)
+
+
+def _documented(status: int, given: dict[str, Any]) -> dict[str, Any]:
+    """An error status as a problem, keeping what the route said of it: its description (but
+    not FastAPI's own 422) and its examples (see :func:`problems`)."""
+    description = given.get("description")
+    if status == 422 or description in (None, "Validation Error"):
+        description = None
+    out = problem_response(status, description)
+    examples = given.get("content", {}).get(PROBLEM_CONTENT_TYPE, {}).get("examples")
+    if examples:
+        media = out["content"][PROBLEM_CONTENT_TYPE]
+        del media["example"]
+        media["examples"] = examples
+    return out
 
 
 def install_problem_documentation(app: FastAPI, *, public_prefixes: tuple[str, ...] = ("/api/",)) -> None:
@@ -190,11 +225,7 @@ def install_problem_documentation(app: FastAPI, *, public_prefixes: tuple[str, .
                 responses = operation.setdefault("responses", {})
                 declared = {int(s) for s in responses if s.isdigit() and int(s) >= 400}
                 for status in sorted(statuses | declared):
-                    given = responses.get(str(status), {})
-                    description = given.get("description")
-                    if status == 422 or description in (None, "Validation Error"):
-                        description = None
-                    responses[str(status)] = problem_response(status, description)
+                    responses[str(status)] = _documented(status, responses.get(str(status), {}))
         for unused in ("HTTPValidationError", "ValidationError"):
             components.pop(unused, None)
         app.openapi_schema = schema
