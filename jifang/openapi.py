@@ -4,10 +4,13 @@
 What an operation can answer is derived once, from what it is made of, rather than written
 on every route: a dependency declares the statuses it may answer (:func:`answers`: the bearer
 token 401, a role requirement 403, a rate limit 429); path parameters name a resource (404);
-parameters and bodies are validated (422); a body has a size limit (413) and a media type
-(415); every operation needs its database or another service (503). A route adds what only
-it can answer (a 409) with ``responses={409: {"description": ...}}``; FastAPI's own 422
-(``HTTPValidationError``, which this platform never sends) is replaced by the problem.
+a URL carrying input may carry a NUL character, which no text column holds (400; the
+document's text parameters say so with a pattern); parameters and bodies are validated
+(422); a body has a size limit (413) and a media type (415); every operation needs its
+database or another service (503). A route adds what only it can answer (a 409) with
+``responses={409: {"description": ...}}``, or an example of each kind of problem one status
+covers (:func:`problems`); FastAPI's own 422 (``HTTPValidationError``, which this platform
+never sends) is replaced by the problem.
 """
 
 from __future__ import annotations
@@ -25,6 +28,8 @@ from jifang.errors import PROBLEM_CONTENT_TYPE, JifangError
 
 F = TypeVar("F", bound=Callable[..., Any])
 ANSWERS_ATTRIBUTE = "__jifang_answers__"
+# Text in a URL: anything but NUL (see jifang.http's input guard).
+NO_NUL = "^[^\\x00]*$"
 
 
 def answers(*statuses: int) -> Callable[[F], F]:
@@ -160,6 +165,8 @@ def route_answers(dependant: Dependant) -> set[int]:
     statuses = _dependency_answers(dependant) | {503}
     if dependant.path_params:
         statuses.add(404)
+    if any(d.path_params or d.query_params for d in _walk(dependant)):
+        statuses.add(400)  # the URL carries input, which must hold no NUL character
     if any(True for _ in _all_params(dependant)):
         statuses.add(422)
     if any(d.body_params for d in _walk(dependant)):
@@ -188,6 +195,25 @@ def _documented(status: int, given: dict[str, Any]) -> dict[str, Any]:
         del media["example"]
         media["examples"] = examples
     return out
+
+
+def _document_problems(operation: dict[str, Any], statuses: set[int]) -> None:
+    """Every error status of the operation as a problem; its URL's text without NUL."""
+    responses = operation.setdefault("responses", {})
+    declared = {int(s) for s in responses if s.isdigit() and int(s) >= 400}
+    for status in sorted(statuses | declared):
+        responses[str(status)] = _documented(status, responses.get(str(status), {}))
+    for parameter in operation.get("parameters", []):
+        if parameter["in"] in ("path", "query"):
+            _without_nul(parameter.get("schema", {}))
+
+
+def _without_nul(schema: dict[str, Any]) -> None:
+    """Say what the input guard holds every URL to: no text in it carries a NUL character
+    (no text column can store one; a URL with one is answered 400)."""
+    for option in schema.get("anyOf", [schema]):
+        if option.get("type") == "string" and not {"format", "enum", "pattern"} & set(option):
+            option["pattern"] = NO_NUL
 
 
 def install_problem_documentation(app: FastAPI, *, public_prefixes: tuple[str, ...] = ("/api/",)) -> None:
@@ -221,11 +247,7 @@ def install_problem_documentation(app: FastAPI, *, public_prefixes: tuple[str, .
             # Health and metrics answer their own way: only what they declare.
             statuses = route_answers(ctx.dependant) if path.startswith(public_prefixes) else set()
             for method in (ctx.methods or set()) - {"HEAD", "OPTIONS"}:
-                operation = schema["paths"][path][method.lower()]
-                responses = operation.setdefault("responses", {})
-                declared = {int(s) for s in responses if s.isdigit() and int(s) >= 400}
-                for status in sorted(statuses | declared):
-                    responses[str(status)] = _documented(status, responses.get(str(status), {}))
+                _document_problems(schema["paths"][path][method.lower()], statuses)
         for unused in ("HTTPValidationError", "ValidationError"):
             components.pop(unused, None)
         app.openapi_schema = schema

@@ -3,6 +3,7 @@ from what the operation is made of; and the app answers the statuses documented.
 
 from __future__ import annotations
 
+import re
 import uuid
 from typing import Annotated
 
@@ -12,7 +13,7 @@ from fastapi import Depends, FastAPI
 from pydantic import BaseModel
 
 from jifang.errors import Conflict, DependencyUnavailable, NotYetKnown, install_problem_handlers
-from jifang.openapi import answers, install_problem_documentation, problems
+from jifang.openapi import NO_NUL, answers, install_problem_documentation, problems
 from tests.contract import contract_violations
 
 
@@ -69,6 +70,7 @@ def test_errors_are_derived_and_documented_as_problems() -> None:
     assert "Retry-After" in create["429"]["headers"] and "Retry-After" in create["503"]["headers"]
     assert sorted(spec["paths"]["/api/v1/things/{thing_id}"]["get"]["responses"]) == [
         "200",
+        "400",
         "404",
         "422",
         "503",
@@ -116,6 +118,24 @@ async def test_a_route_documents_each_kind_of_problem_one_status_covers() -> Non
     assert r.status_code == 503 and r.json()["type"] in {
         v["value"]["type"] for v in media["examples"].values()
     }
+
+
+def test_text_in_a_url_is_documented_without_nul() -> None:
+    """The input guard answers 400 to a URL carrying NUL: the operations taking URL input
+    document the 400, and their text parameters a pattern that excludes NUL."""
+    app = FastAPI()
+    install_problem_documentation(app)
+
+    @app.get("/api/v1/things")
+    async def search(name: str | None = None, tag: str = "x", limit: int = 10) -> list[Thing]:
+        return []
+
+    operation = app.openapi()["paths"]["/api/v1/things"]["get"]
+    assert "400" in operation["responses"]
+    schemas = {p["name"]: p["schema"] for p in operation["parameters"]}
+    assert schemas["name"]["anyOf"][0]["pattern"] == schemas["tag"]["pattern"] == NO_NUL
+    assert "pattern" not in schemas["limit"]
+    assert re.fullmatch(NO_NUL, "南岗区 hrb-7-4") and not re.fullmatch(NO_NUL, "a\x00b")
 
 
 def test_the_contract_check_finds_what_falls_short() -> None:
