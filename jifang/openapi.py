@@ -4,12 +4,12 @@
 What an operation can answer is derived once, from what it is made of, rather than written
 on every route: a dependency declares the statuses it may answer (:func:`answers`: the bearer
 token 401, a role requirement 403, a rate limit 429); path parameters name a resource (404);
-parameters and bodies are validated (422); a body has a size limit (413) and a media type
-(415); every operation needs its database or another service (503), and every URL must be
-readable (400: the frame refuses NUL characters in any, which each free-text parameter says).
-A route adds what only it can answer (a 409) with ``responses={409: {"description": ...}}``;
-FastAPI's own 422 (``HTTPValidationError``, which this platform never sends) is replaced by
-the problem.
+every URL may carry a NUL character, which no text column holds (400; the document's text
+parameters say so with a pattern); parameters and bodies are validated (422); a body has a
+size limit (413) and a media type (415); every operation needs its database or another service
+(503). A route adds what only it can answer (a 409) with ``responses={409: {"description":
+...}}``, or an example of each kind of problem one status covers (:func:`problems`); FastAPI's
+own 422 (``HTTPValidationError``, which this platform never sends) is replaced by the problem.
 """
 
 from __future__ import annotations
@@ -24,10 +24,12 @@ from fastapi.openapi.utils import get_fields_from_routes, get_openapi
 from fastapi.routing import APIRoute, iter_route_contexts
 from pydantic import BaseModel, ConfigDict, Field
 
-from jifang.errors import PROBLEM_CONTENT_TYPE
+from jifang.errors import PROBLEM_CONTENT_TYPE, JifangError
 
 F = TypeVar("F", bound=Callable[..., Any])
 ANSWERS_ATTRIBUTE = "__jifang_answers__"
+# Text in a URL: anything but NUL (see jifang.http's input guard).
+NO_NUL = "^[^\\x00]*$"
 
 
 def answers(*statuses: int) -> Callable[[F], F]:
@@ -125,6 +127,26 @@ def problem_response(status: int, description: str | None = None) -> dict[str, A
     return out
 
 
+def problems(description: str, *errors: JifangError) -> dict[str, Any]:
+    """A route's own documentation of one error status: its description and an example of each
+    problem it answers with that status (``responses={503: problems("...", NotYetKnown("..."))}``),
+    where one status covers problems of several kinds."""
+    examples = {
+        error.slug: {
+            "summary": error.title,
+            "value": {
+                "type": f"/problems/{error.slug}",
+                "title": error.title,
+                "status": error.status,
+                "detail": error.detail,
+                **error.extensions(),
+            },
+        }
+        for error in errors
+    }
+    return {"description": description, "content": {PROBLEM_CONTENT_TYPE: {"examples": examples}}}
+
+
 def _dependency_answers(dependant: Dependant) -> set[int]:
     found: set[int] = set()
     for d in _walk(dependant):
@@ -160,18 +182,6 @@ def _walk(dependant: Dependant) -> Iterable[Dependant]:
         stack.extend(d.dependencies)
 
 
-def _no_nul_in_urls(operation: dict[str, Any]) -> None:
-    """The frame refuses a URL holding a NUL character (400): each free-text parameter of the
-    path or query says so (one with a format, an enum or a pattern of its own says more)."""
-    for parameter in operation.get("parameters", []):
-        if parameter.get("in") not in ("path", "query"):
-            continue
-        schema = parameter.get("schema", {})
-        for option in (schema, *schema.get("anyOf", ())):
-            if option.get("type") == "string" and not {"format", "enum", "pattern", "const"} & set(option):
-                option["pattern"] = r"^[^\x00]*$"
-
-
 def _examples_as_given(app: FastAPI, schema: dict[str, Any]) -> None:
     """Put back the examples as the models and routes give them: FastAPI drops every null from
     the document it builds, the nulls of examples too, and a response example then lacks the
@@ -201,6 +211,40 @@ def _examples_as_given(app: FastAPI, schema: dict[str, Any]) -> None:
                 for media_type, media in response.get("content", {}).items():
                     if "example" in media:
                         target["content"][media_type]["example"] = media["example"]
+
+
+def _documented(status: int, given: dict[str, Any]) -> dict[str, Any]:
+    """An error status as a problem, keeping what the route said of it: its description (but
+    not FastAPI's own 422) and its examples (see :func:`problems`)."""
+    description = given.get("description")
+    if status == 422 or description in (None, "Validation Error"):
+        description = None
+    out = problem_response(status, description)
+    examples = given.get("content", {}).get(PROBLEM_CONTENT_TYPE, {}).get("examples")
+    if examples:
+        media = out["content"][PROBLEM_CONTENT_TYPE]
+        del media["example"]
+        media["examples"] = examples
+    return out
+
+
+def _document_problems(operation: dict[str, Any], statuses: set[int]) -> None:
+    """Every error status of the operation as a problem; its URL's text without NUL."""
+    responses = operation.setdefault("responses", {})
+    declared = {int(s) for s in responses if s.isdigit() and int(s) >= 400}
+    for status in sorted(statuses | declared):
+        responses[str(status)] = _documented(status, responses.get(str(status), {}))
+    for parameter in operation.get("parameters", []):
+        if parameter["in"] in ("path", "query"):
+            _without_nul(parameter.get("schema", {}))
+
+
+def _without_nul(schema: dict[str, Any]) -> None:
+    """Say what the input guard holds every URL to: no text in it carries a NUL character
+    (no text column can store one; a URL with one is answered 400)."""
+    for option in schema.get("anyOf", [schema]):
+        if option.get("type") == "string" and not {"format", "enum", "pattern", "const"} & set(option):
+            option["pattern"] = NO_NUL
 
 
 def install_problem_documentation(app: FastAPI, *, public_prefixes: tuple[str, ...] = ("/api/",)) -> None:
@@ -235,16 +279,7 @@ def install_problem_documentation(app: FastAPI, *, public_prefixes: tuple[str, .
             # Health and metrics answer their own way: only what they declare.
             statuses = route_answers(ctx.dependant) if path.startswith(public_prefixes) else set()
             for method in (ctx.methods or set()) - {"HEAD", "OPTIONS"}:
-                operation = schema["paths"][path][method.lower()]
-                responses = operation.setdefault("responses", {})
-                declared = {int(s) for s in responses if s.isdigit() and int(s) >= 400}
-                for status in sorted(statuses | declared):
-                    given = responses.get(str(status), {})
-                    description = given.get("description")
-                    if status == 422 or description in (None, "Validation Error"):
-                        description = None
-                    responses[str(status)] = problem_response(status, description)
-                _no_nul_in_urls(operation)
+                _document_problems(schema["paths"][path][method.lower()], statuses)
         for unused in ("HTTPValidationError", "ValidationError"):
             components.pop(unused, None)
         app.openapi_schema = schema

@@ -4,7 +4,7 @@ unit, and the views per channel, unit, district and category."""
 from __future__ import annotations
 
 import uuid
-from typing import Any, Literal
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -23,6 +23,7 @@ from services.retention.schemas import (
     Finding,
     GroupCounts,
     Summary,
+    SummaryGrouping,
     UnitRetention,
     VerdictCounts,
 )
@@ -149,7 +150,7 @@ class RetentionService:
         ensure_unit_visible(principal, rows[0].unit_id)
         return [_result(o, self.checker.book) for o in rows]
 
-    async def summary(self, session: AsyncSession, by: Literal["district", "category"]) -> Summary:
+    async def summary(self, session: AsyncSession, by: SummaryGrouping) -> Summary:
         groups: dict[str | None, VerdictCounts] = {}
         for group, verdict, n in await ObservationRepository(session).counts(by):
             setattr(groups.setdefault(group, VerdictCounts()), verdict, n)

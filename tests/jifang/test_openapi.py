@@ -3,6 +3,7 @@ from what the operation is made of; and the app answers the statuses documented.
 
 from __future__ import annotations
 
+import re
 import uuid
 from typing import Annotated
 
@@ -11,8 +12,8 @@ import pytest
 from fastapi import Depends, FastAPI
 from pydantic import BaseModel, ConfigDict
 
-from jifang.errors import Conflict, install_problem_handlers
-from jifang.openapi import answers, install_problem_documentation
+from jifang.errors import Conflict, DependencyUnavailable, NotYetKnown, install_problem_handlers
+from jifang.openapi import NO_NUL, answers, install_problem_documentation, problems
 from tests.contract import contract_violations
 
 
@@ -39,6 +40,15 @@ def app_with_routes() -> FastAPI:
     @app.get("/api/v1/things/{thing_id}")
     async def get(thing_id: uuid.UUID, note: str | None = None) -> Thing:
         return Thing(name=note or str(thing_id))
+
+    @app.get(
+        "/api/v1/mirrored/{thing_id}",
+        responses={
+            503: problems("Not mirrored yet, or down", NotYetKnown("Not yet"), DependencyUnavailable("Down"))
+        },
+    )
+    async def mirrored(thing_id: uuid.UUID) -> Thing:
+        raise NotYetKnown(f"{thing_id} is not mirrored yet")
 
     @app.get("/api/v1/hidden", include_in_schema=False)
     async def hidden() -> None:
@@ -97,6 +107,41 @@ async def test_the_app_answers_what_it_documents(body: str, content_type: str, s
     assert str(status) in documented
     if status >= 400:
         assert r.headers["content-type"] == "application/problem+json"
+
+
+async def test_a_route_documents_each_kind_of_problem_one_status_covers() -> None:
+    app = app_with_routes()
+    documented = app.openapi()["paths"]["/api/v1/mirrored/{thing_id}"]["get"]["responses"]["503"]
+    assert documented["description"] == "Not mirrored yet, or down"
+    media = documented["content"]["application/problem+json"]
+    assert "example" not in media and media["schema"] == {"$ref": "#/components/schemas/Problem"}
+    assert {k: v["value"]["type"] for k, v in media["examples"].items()} == {
+        "not-yet-known": "/problems/not-yet-known",
+        "dependency-unavailable": "/problems/dependency-unavailable",
+    }
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as c:
+        r = await c.get(f"/api/v1/mirrored/{uuid.uuid4()}")
+    assert r.status_code == 503 and r.json()["type"] in {
+        v["value"]["type"] for v in media["examples"].values()
+    }
+
+
+def test_text_in_a_url_is_documented_without_nul() -> None:
+    """The input guard answers 400 to a URL carrying NUL: the operations taking URL input
+    document the 400, and their text parameters a pattern that excludes NUL."""
+    app = FastAPI()
+    install_problem_documentation(app)
+
+    @app.get("/api/v1/things")
+    async def search(name: str | None = None, tag: str = "x", limit: int = 10) -> list[Thing]:
+        return []
+
+    operation = app.openapi()["paths"]["/api/v1/things"]["get"]
+    assert "400" in operation["responses"]
+    schemas = {p["name"]: p["schema"] for p in operation["parameters"]}
+    assert schemas["name"]["anyOf"][0]["pattern"] == schemas["tag"]["pattern"] == NO_NUL
+    assert "pattern" not in schemas["limit"]
+    assert re.fullmatch(NO_NUL, "南岗区 hrb-7-4") and not re.fullmatch(NO_NUL, "a\x00b")
 
 
 def test_the_contract_check_finds_what_falls_short() -> None:

@@ -15,19 +15,25 @@ from services.ingest.settings import IngestSettings
 from tests.conftest import TokenFactory
 
 
-async def test_health_readiness_metrics(
-    database_url: str, bootstrap: str, registry_url: str, token: TokenFactory
-) -> None:
-    await upgrade_async(ALEMBIC_INI, database_url)
-    settings = IngestSettings(
+def settings_for(
+    database_url: str, bootstrap: str, registry_url: str, token: TokenFactory, consumer_group: str
+) -> IngestSettings:
+    """Ingest on this database, broker and registry, with a service token."""
+    return IngestSettings(
         database_url=database_url,
         kafka_bootstrap_servers=bootstrap,
         registry_url=registry_url,
         service_token=SecretStr(token(Role.SERVICE)),
-        consumer_group="ingest-app-test",
+        consumer_group=consumer_group,
         jwt_public_key_file=None,
     )
-    app = create_app(settings)
+
+
+async def test_health_readiness_metrics(
+    database_url: str, bootstrap: str, registry_url: str, token: TokenFactory
+) -> None:
+    await upgrade_async(ALEMBIC_INI, database_url)
+    app = create_app(settings_for(database_url, bootstrap, registry_url, token, "ingest-app-test"))
     transport = httpx.ASGITransport(app=app)
     async with (
         app.router.lifespan_context(app),

@@ -101,20 +101,25 @@ async def register(
     unit = await create_unit(client, headers, jurisdiction)
     ids = {}
     for name in LAYOUTS:
-        sim = fleet.devices[f"{city}-{name}"]
-        d = await create_device(
-            client,
-            headers,
-            unit["id"],
-            kind="nvr",
-            name=sim.device_id,
-            location_type="server_room",
-            onvif_address=f"{sim.base_url}/onvif/device_service",
-            username=sim.username,
-            password=PASSWORD,
-        )
-        ids[name] = d["id"]
+        ids[name] = (await create_nvr(client, headers, unit["id"], fleet.devices[f"{city}-{name}"]))["id"]
     return unit, ids
+
+
+async def create_nvr(
+    client: httpx.AsyncClient, headers: dict[str, str], unit_id: str, sim: SimDevice
+) -> dict[str, Any]:
+    """The simulated NVR registered in the unit's server room, with its address and credentials."""
+    return await create_device(
+        client,
+        headers,
+        unit_id,
+        kind="nvr",
+        name=sim.device_id,
+        location_type="server_room",
+        onvif_address=f"{sim.base_url}/onvif/device_service",
+        username=sim.username,
+        password=PASSWORD,
+    )
 
 
 async def wait_mirrored(c: httpx.AsyncClient, headers: dict[str, str], unit_id: str) -> None:
