@@ -6,7 +6,6 @@ relay: nothing of the run reaches the broker's topics), dropped afterwards."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 import uuid
 from collections.abc import AsyncIterator
@@ -20,20 +19,14 @@ from jifang.auth import Role
 from jifang.migrate import upgrade_async
 from services.gateway import ALEMBIC_INI
 from services.gateway.app import create_app
-from services.registry.app import ALEMBIC_INI as REGISTRY_ALEMBIC_INI
-from services.registry.app import create_app as create_registry_app
 from services.registry.settings import RegistrySettings
 from tests.conftest import TokenFactory, auth, served_over_http
+from tests.scratch import schemathesis_all_checks, scratch_registry
 from tests.services.gateway.conftest import gateway_settings
 from tests.services.registry.factories import create_device, create_unit
-from tests.services.registry.test_openapi_fuzz import SCHEMATHESIS
 
+# Each exception for one operation, and why.
 CHECKS = """
-[checks]
-# Every check (as `--checks all`, which named on the command line would override the
-# exceptions below); each exception for one operation, and why.
-enabled = true
-
 [[operations]]
 # The retention service is not part of this stack (it would follow the broker's shared
 # topics): every forward to it answers the documented 503, which this check calls an error.
@@ -71,12 +64,8 @@ async def scratch_gateway(
     token: TokenFactory,
     signing_keys: tuple[str, str],
 ) -> AsyncIterator[ScratchGateway]:
-    await upgrade_async(REGISTRY_ALEMBIC_INI, scratch_database_url)
     await upgrade_async(ALEMBIC_INI, scratch_database_url)
-    registry = create_registry_app(
-        registry_settings.model_copy(update={"database_url": scratch_database_url}), run_loops=False
-    )
-    async with registry.router.lifespan_context(registry), served_over_http(registry) as registry_url:
+    async with scratch_registry(registry_settings, scratch_database_url) as registry_url:
         async with httpx.AsyncClient(base_url=registry_url) as client:
             tech = auth(token(Role.TECH_OFFICE))
             unit = await create_unit(client, tech)
@@ -98,39 +87,6 @@ async def scratch_gateway(
             yield ScratchGateway(url, camera["id"])
 
 
-async def schemathesis(document: str, bearer: str, cwd: Path, *options: str) -> str | None:
-    """One run with every check: None when it found nothing, else its report."""
-    config = cwd / "schemathesis.toml"
-    config.write_text(CHECKS)
-    proc = await asyncio.create_subprocess_exec(
-        str(SCHEMATHESIS),
-        "--config-file",
-        str(config),
-        "run",
-        document,
-        "-H",
-        f"Authorization: Bearer {bearer}",
-        # One worker: CPython 3.11's ast module is not thread-safe, and schemathesis's coverage
-        # phase uses it from each worker thread ("AST constructor recursion depth mismatch").
-        "--workers",
-        "1",
-        "--seed",
-        "20261123",
-        "--generation-database",
-        "none",
-        "--no-color",
-        "--request-timeout",
-        "30",
-        *options,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.STDOUT,
-        cwd=cwd,
-    )
-    out, _ = await proc.communicate()
-    text = out.decode(errors="replace")
-    return None if proc.returncode == 0 and "Tested:" in text else text[-12000:]
-
-
 # Each role meets the operations as it would: the police call up and follow alarms, the
 # auditor reads the register, a unit administrator reads its own unit's uses; each is refused
 # the rest. The public entry forwards alike whatever the role (the service behind applies
@@ -147,15 +103,8 @@ async def test_every_check(scratch_gateway: ScratchGateway, token: TokenFactory,
     failures: dict[str, str | None] = {}
     for role, selection in RUNS:
         bearer = token(role, unit_id=uuid.uuid4()) if role == Role.UNIT_ADMIN else token(role)
-        failures[role.value] = await schemathesis(
-            f"{scratch_gateway.url}/openapi.json",
-            bearer,
-            tmp_path,
-            "--phases",
-            "examples,coverage,fuzzing",
-            "-n",
-            "25",
-            *selection,
+        failures[role.value] = await schemathesis_all_checks(
+            f"{scratch_gateway.url}/openapi.json", bearer, tmp_path, *selection, config=CHECKS
         )
 
     # The documented call-up, for a camera the scratch registry holds (a generated camera id
@@ -165,16 +114,16 @@ async def test_every_check(scratch_gateway: ScratchGateway, token: TokenFactory,
         spec["components"]["schemas"]["CallUpRequest"]["examples"][0]["camera_id"] = scratch_gateway.camera_id
         document = tmp_path / "openapi.json"
         document.write_text(json.dumps(spec))
-        failures["granted call-up"] = await schemathesis(
+        failures["granted call-up"] = await schemathesis_all_checks(
             str(document),
             token(Role.POLICE_OPERATOR),
             tmp_path,
             "--url",
             scratch_gateway.url,
-            "--phases",
-            "examples",
             "--include-operation-id",
             "callups.create",
+            config=CHECKS,
+            phases="examples",
         )
         uses = await client.get(
             "/api/v1/register",

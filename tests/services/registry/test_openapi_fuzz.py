@@ -5,22 +5,18 @@ document, which is never published."""
 
 from __future__ import annotations
 
-import asyncio
 import json
-import os
-import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 
 from jifang.auth import Role
-from jifang.migrate import upgrade_async
-from services.registry.app import ALEMBIC_INI, create_app, internal_openapi
+from services.registry.app import internal_openapi
 from services.registry.settings import RegistrySettings
-from tests.conftest import TokenFactory, served_over_http
+from tests.conftest import TokenFactory
+from tests.scratch import schemathesis_all_checks, scratch_registry
 
-SCHEMATHESIS = Path(sys.executable).parent / "schemathesis"
 HERE = Path(__file__).resolve().parent
 
 # Each role fuzzes the operations it may call (the others answer 403 before any logic runs).
@@ -35,17 +31,14 @@ RUNS = [
 async def scratch_registry_url(
     scratch_database_url: str, registry_settings: RegistrySettings
 ) -> AsyncIterator[str]:
-    """The registry on a database of its own, migrated here, over real HTTP. Without its loops:
-    what the fuzzer writes stays in that database (no event on the shared topics, no consumer in
-    the shared groups)."""
-    settings = registry_settings.model_copy(update={"database_url": scratch_database_url})
-    await upgrade_async(ALEMBIC_INI, settings.database_url)
-    app = create_app(settings, run_loops=False)
-    async with app.router.lifespan_context(app), served_over_http(app) as url:
+    """The registry on a database of its own, without its loops: what the fuzzer writes stays
+    in that database (no event on the shared topics, no consumer in the shared groups)."""
+    async with scratch_registry(registry_settings, scratch_database_url) as url:
         yield url
 
 
-def _write_internal_document(directory: Path) -> str:
+def _internal_document(directory: Path) -> str:
+    """The internal routes' own document (never published), as a file for the fuzzer."""
     path = directory / "internal.json"
     path.write_text(json.dumps(internal_openapi()), encoding="utf-8")
     return str(path)
@@ -63,38 +56,16 @@ async def test_the_registry_does_what_its_document_says(
 ) -> None:
     location = f"{scratch_registry_url}/openapi.json"
     if document == "internal":
-        location = _write_internal_document(tmp_path)
+        location = _internal_document(tmp_path)
         selection = [*selection, "--url", scratch_registry_url]
-    proc = await asyncio.create_subprocess_exec(
-        str(SCHEMATHESIS),
-        "--config-file",
-        str(HERE / "schemathesis.toml"),
-        "run",
+    report = await schemathesis_all_checks(
         location,
-        "-H",
-        f"Authorization: Bearer {token(role)}",
-        "--checks",
-        "all",
-        "--phases",
-        "examples,coverage,fuzzing,stateful",
-        "-n",
-        "25",
-        "--workers",
-        "2",
-        "--seed",
-        "20261122",
-        "--generation-database",
-        "none",
-        "--no-color",
-        "--request-timeout",
-        "30",
+        token(role),
+        tmp_path,
         *selection,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.STDOUT,
-        cwd=tmp_path,
-        env={**os.environ, "SCHEMATHESIS_HOOKS": str(HERE / "schemathesis_hooks.py")},
+        config=(HERE / "schemathesis.toml").read_text(encoding="utf-8"),
+        seed=20261122,
+        phases="examples,coverage,fuzzing,stateful",
+        hooks=HERE / "schemathesis_hooks.py",
     )
-    out, _ = await proc.communicate()
-    text = out.decode(errors="replace")
-    assert proc.returncode == 0, text[-8000:]
-    assert "Tested:" in text
+    assert report is None, report

@@ -99,8 +99,7 @@ async def test_every_check_passes(
 ) -> None:
     # The unit administrator is the scratch unit's: its own unit answers, any other 403.
     bearer = token(role, unit_id=retention.unit_id) if role == Role.UNIT_ADMIN else token(role)
-    code, out = await schemathesis_all_checks(
-        f"{retention.url}/openapi.json", bearer, 20261123, tmp_path, config=drawn_half_the_time(retention)
+    report = await schemathesis_all_checks(
+        f"{retention.url}/openapi.json", bearer, tmp_path, config=drawn_half_the_time(retention)
     )
-    assert code == 0, out[-8000:]
-    assert "Tested:" in out
+    assert report is None, report
