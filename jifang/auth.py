@@ -9,7 +9,9 @@ is public only if it is listed in :data:`PUBLIC_PATHS`.
 from __future__ import annotations
 
 import asyncio
+import time
 import uuid
+from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
@@ -64,7 +66,15 @@ class Principal:
 
 
 class TokenVerifier:
-    """Verifies bearer tokens against a public key or a JWKS endpoint."""
+    """Verifies bearer tokens against a public key or a JWKS endpoint.
+
+    A token verified once is remembered for a minute at most (never past its expiry): an
+    officer's console sends the same token with every request, and verifying its signature
+    each time was the largest single cost of a call-up. Only the exact string that was verified
+    is remembered, so nothing unverified can match."""
+
+    REMEMBER_S = 60.0
+    REMEMBER_MAX = 10_000
 
     def __init__(
         self,
@@ -82,8 +92,22 @@ class TokenVerifier:
             serialization.load_pem_public_key(public_key_pem.encode()) if public_key_pem else None
         )
         self._jwks = jwt.PyJWKClient(jwks_url, cache_keys=True, lifespan=300) if jwks_url else None
+        self._verified: OrderedDict[str, tuple[float, Principal]] = OrderedDict()
 
     async def verify(self, token: str) -> Principal:
+        now = time.time()
+        remembered = self._verified.get(token)
+        if remembered is not None:
+            if remembered[0] > now:
+                return remembered[1]
+            del self._verified[token]
+        principal, expires = await self._verify(token)
+        self._verified[token] = (min(expires, now + self.REMEMBER_S), principal)
+        if len(self._verified) > self.REMEMBER_MAX:
+            self._verified.popitem(last=False)  # the oldest first
+        return principal
+
+    async def _verify(self, token: str) -> tuple[Principal, float]:
         try:
             key: Any = self._key
             if self._jwks is not None:
@@ -99,7 +123,7 @@ class TokenVerifier:
             )
         except jwt.PyJWTError as exc:
             raise Unauthenticated(f"Invalid token: {exc}") from exc
-        return principal_from_claims(claims)
+        return principal_from_claims(claims), float(claims["exp"])
 
 
 def principal_from_claims(claims: dict[str, Any]) -> Principal:

@@ -1,9 +1,17 @@
 """Cameras as the registry knows them, read through its camera view with the gateway's
 service token and kept a short while (a call-up costs no registry request while its camera
-is cached)."""
+is cached).
+
+An entry is never older than ``max_age_s``. Before it gets there, a call-up that finds it past
+its first part (``REFRESH_AT``) has it read again in the background while answering from it, so
+that cameras in use are not all read again at once, each making its call-up wait (that herd was
+the worst of the call-up's tail: every camera cached by the warm-up expired in the same second).
+A camera nobody asked for lately is read when asked, once however many call-ups ask at once.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import time
 import uuid
 
@@ -12,6 +20,7 @@ from jifang.fleet import CameraView
 from jifang.registry_client import RegistryClient, RegistryRefused, RegistryUnavailable
 
 Camera = CameraView
+REFRESH_AT = 0.5  # of max_age: from then on a hit also has the entry read again
 
 
 class RegistryCameras:
@@ -19,14 +28,36 @@ class RegistryCameras:
         self._registry = registry
         self.max_age_s = max_age_s
         self._cache: dict[uuid.UUID, tuple[float, Camera | None]] = {}
+        self._reading: dict[uuid.UUID, asyncio.Task[Camera | None]] = {}
+        self.reads = 0
 
     async def get(self, camera_id: uuid.UUID) -> Camera | None:
         cached = self._cache.get(camera_id)
-        if cached and time.monotonic() - cached[0] < self.max_age_s:
-            return cached[1]
+        if cached is not None:
+            age = time.monotonic() - cached[0]
+            if age < self.max_age_s:
+                if age >= self.max_age_s * REFRESH_AT:
+                    self._read(camera_id)  # in the background: this call-up does not wait
+                return cached[1]
         try:
-            camera = await self._registry.camera(camera_id)
+            return await asyncio.shield(self._read(camera_id))
         except (RegistryUnavailable, RegistryRefused) as exc:
             raise DependencyUnavailable("The registry is unreachable: the camera cannot be checked") from exc
-        self._cache[camera_id] = (time.monotonic(), camera)
-        return camera
+
+    def _read(self, camera_id: uuid.UUID) -> asyncio.Task[Camera | None]:
+        """The one read of this camera under way, or a new one."""
+        task = self._reading.get(camera_id)
+        if task is None:
+            task = self._reading[camera_id] = asyncio.create_task(self._fetch(camera_id))
+            # A read in the background that fails is no one's error: the next call-up reads again.
+            task.add_done_callback(lambda t: t.cancelled() or t.exception())
+        return task
+
+    async def _fetch(self, camera_id: uuid.UUID) -> Camera | None:
+        try:
+            self.reads += 1
+            camera = await self._registry.camera(camera_id)
+            self._cache[camera_id] = (time.monotonic(), camera)
+            return camera
+        finally:
+            del self._reading[camera_id]

@@ -5,9 +5,11 @@ from __future__ import annotations
 import asyncio
 import json
 import threading
+import time
 from collections.abc import Iterator
 from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, HTTPServer
+from typing import Any
 
 import jwt
 import pytest
@@ -98,3 +100,30 @@ async def test_keys_from_a_jwks_url(jwks_url: str) -> None:
     p = await verifier(jwks_url=jwks_url).verify(token)
     assert p.roles == {Role.SERVICE}
     await asyncio.sleep(0)
+
+
+async def test_a_verified_token_is_remembered_until_its_expiry_at_most(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The signature is checked once per token and minute, never past the token's expiry; a
+    token differing in one character is verified anew (and refused)."""
+    v = verifier(public_key_pem=PUB)
+    token = tok(lifetime=timedelta(seconds=30))
+    checked: list[str] = []
+    verify_once = v._verify
+
+    async def counting(t: str) -> Any:
+        checked.append(t)
+        return await verify_once(t)
+
+    monkeypatch.setattr(v, "_verify", counting)
+    first = await v.verify(token)
+    assert await v.verify(token) == first and len(checked) == 1
+    tampered = token[:-2] + ("A" if token[-2] != "A" else "B") + token[-1]
+    with pytest.raises(Unauthenticated):
+        await v.verify(tampered)
+    assert len(checked) == 2
+    clock = time.time()
+    monkeypatch.setattr(time, "time", lambda: clock + 31)  # past the token's expiry
+    await v.verify(token)  # not from memory: verified again (refusing it is the verifier's)
+    assert checked == [token, tampered, token]
