@@ -3,7 +3,7 @@ service token and kept a short while (a call-up costs no registry request while 
 is cached).
 
 An entry is never older than ``max_age_s``. Before it gets there, a call-up that finds it past
-its first part (``REFRESH_AT``) has it read again in the background while answering from it, so
+a point drawn for it (``REFRESH_AT``) has it read again in the background while answering from it, so
 that cameras in use are not all read again at once, each making its call-up wait (that herd was
 the worst of the call-up's tail: every camera cached by the warm-up expired in the same second).
 A camera nobody asked for lately is read when asked, once however many call-ups ask at once.
@@ -12,6 +12,7 @@ A camera nobody asked for lately is read when asked, once however many call-ups 
 from __future__ import annotations
 
 import asyncio
+import random
 import time
 import uuid
 
@@ -20,25 +21,29 @@ from jifang.fleet import CameraView
 from jifang.registry_client import RegistryClient, RegistryRefused, RegistryUnavailable
 
 Camera = CameraView
-REFRESH_AT = 0.5  # of max_age: from then on a hit also has the entry read again
+# Between these fractions of max_age (drawn per entry), a hit also has the entry read again.
+REFRESH_AT = (0.4, 0.8)
 
 
 class RegistryCameras:
     def __init__(self, registry: RegistryClient, max_age_s: float = 30.0) -> None:
         self._registry = registry
         self.max_age_s = max_age_s
-        self._cache: dict[uuid.UUID, tuple[float, Camera | None]] = {}
+        # camera -> (read at, refresh from, the camera or None): each entry's refresh point is
+        # drawn on its own, so that cameras read together are not all read again together.
+        self._cache: dict[uuid.UUID, tuple[float, float, Camera | None]] = {}
         self._reading: dict[uuid.UUID, asyncio.Task[Camera | None]] = {}
         self.reads = 0
 
     async def get(self, camera_id: uuid.UUID) -> Camera | None:
         cached = self._cache.get(camera_id)
         if cached is not None:
-            age = time.monotonic() - cached[0]
-            if age < self.max_age_s:
-                if age >= self.max_age_s * REFRESH_AT:
+            read_at, refresh_from, camera = cached
+            now = time.monotonic()
+            if now - read_at < self.max_age_s:
+                if now >= refresh_from:
                     self._read(camera_id)  # in the background: this call-up does not wait
-                return cached[1]
+                return camera
         try:
             return await asyncio.shield(self._read(camera_id))
         except (RegistryUnavailable, RegistryRefused) as exc:
@@ -57,7 +62,8 @@ class RegistryCameras:
         try:
             self.reads += 1
             camera = await self._registry.camera(camera_id)
-            self._cache[camera_id] = (time.monotonic(), camera)
+            now = time.monotonic()
+            self._cache[camera_id] = (now, now + self.max_age_s * random.uniform(*REFRESH_AT), camera)
             return camera
         finally:
             del self._reading[camera_id]
