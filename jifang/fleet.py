@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections.abc import Sequence
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -38,6 +40,17 @@ class FleetEntry(BaseModel):
     system_id: uuid.UUID | None = None
     system_acceptance_date: dt.date | None = None
     system_networking: str | None = None
+
+
+# What every mirror keeps of a device, under these names; a service adds the fields it needs.
+DEVICE_FIELDS = ("device_id", "unit_id", "kind", "name", "onvif_address")
+
+
+def device_rows(entries: Sequence[FleetEntry], *extra: str) -> list[dict[str, Any]]:
+    """The devices among ``entries`` as rows of a mirror's table: :data:`DEVICE_FIELDS` and the
+    ``extra`` fields, each column named as the entry's field."""
+    fields = (*DEVICE_FIELDS, *extra)
+    return [{f: getattr(e, f) for f in fields} for e in entries if e.device_id is not None]
 
 
 class FleetPage(BaseModel):

@@ -15,8 +15,10 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from jifang.auth import TokenVerifier
 from jifang.kafka import create_producer
 from jifang.logging import LogFormat
+from jifang.registry_client import RegistryClient
 
 
 def _aliases(prefix: str, name: str) -> AliasChoices:
@@ -85,6 +87,15 @@ class ServiceSettings(BaseSettings):
             **options,
         )
 
+    def token_verifier(self) -> TokenVerifier:
+        """Verifies the bearer tokens this service is called with."""
+        return TokenVerifier(
+            audience=self.jwt_audience,
+            issuer=self.jwt_issuer,
+            public_key_pem=self.public_key_pem(),
+            jwks_url=self.jwks_url,
+        )
+
     def public_key_pem(self) -> str | None:
         if self.jwt_public_key is not None:
             return self.jwt_public_key.get_secret_value()
@@ -95,3 +106,17 @@ class ServiceSettings(BaseSettings):
             except FileNotFoundError:
                 return None
         return None
+
+
+class RegistryReaderSettings(ServiceSettings):
+    """A service that reads the registry's views (fleet, cameras, credentials) with a token of
+    the role ``service``."""
+
+    registry_url: str = "http://127.0.0.1:8001"
+    service_token: SecretStr | None = None
+
+    def registry_client(self, timeout_s: float = 10.0) -> RegistryClient:
+        if self.service_token is None:
+            prefix = self.model_config.get("env_prefix", "")
+            raise RuntimeError(f"{prefix}SERVICE_TOKEN must hold a token with the role `service`")
+        return RegistryClient(self.registry_url, self.service_token.get_secret_value(), timeout_s=timeout_s)

@@ -9,12 +9,11 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from prometheus_client import CollectorRegistry
 
-from jifang.auth import TOKEN_VERIFIER, TokenVerifier
+from jifang.auth import TOKEN_VERIFIER
 from jifang.db import create_engine, create_sessionmaker
 from jifang.http import DATABASE_ENGINE, create_service_app, database_and_broker
 from jifang.logging import configure_logging
 from jifang.policy import load_policy_book
-from jifang.registry_client import RegistryClient
 from jifang.runner import running
 from services.gateway.callups import CallUpMetrics, CallUps
 from services.gateway.cameras import RegistryCameras
@@ -37,26 +36,14 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         configure_logging("gateway", settings.log_level, settings.log_format)
-        if settings.service_token is None:
-            raise RuntimeError("GATEWAY_SERVICE_TOKEN must hold a token with the role `service`")
         if settings.grant_key is None or len(settings.grant_key.get_secret_value()) < 32:
             raise RuntimeError("GATEWAY_GRANT_KEY must hold a secret of at least 32 characters")
         engine = create_engine(
             settings.database_url, settings.db_pool_size, "gateway", role=settings.database_role
         )
         DATABASE_ENGINE.set(app, engine)
-        TOKEN_VERIFIER.set(
-            app,
-            TokenVerifier(
-                audience=settings.jwt_audience,
-                issuer=settings.jwt_issuer,
-                public_key_pem=settings.public_key_pem(),
-                jwks_url=settings.jwks_url,
-            ),
-        )
-        registry = RegistryClient(
-            settings.registry_url, settings.service_token.get_secret_value(), timeout_s=3.0
-        )
+        TOKEN_VERIFIER.set(app, settings.token_verifier())
+        registry = settings.registry_client(timeout_s=3.0)
         cameras = RegistryCameras(registry, settings.camera_cache_s)
         signer = GrantSigner(
             settings.grant_key.get_secret_value().encode(), settings.grant_lifetime_s, settings.relay_url

@@ -3,17 +3,14 @@ from __future__ import annotations
 from pydantic import Field, SecretStr
 from pydantic_settings import SettingsConfigDict
 
-from jifang.settings import ServiceSettings
+from jifang.settings import RegistryReaderSettings
 
 
-class GatewaySettings(ServiceSettings):
+class GatewaySettings(RegistryReaderSettings):
     model_config = SettingsConfigDict(env_prefix="GATEWAY_", extra="ignore", populate_by_name=True)
 
     service_name: str = "gateway"
     port: int = 8000
-    registry_url: str = "http://127.0.0.1:8001"
-    # The service token with which the gateway reads cameras from the registry.
-    service_token: SecretStr | None = None
     # The database role the gateway acts as: it may append to the use register, never change it.
     database_role: str | None = "jifang_gateway"
     # The key that signs grants (HMAC-SHA256); MediaMTX never sees it, it asks the gateway.

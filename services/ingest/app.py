@@ -16,7 +16,6 @@ from jifang.http import create_service_app, database_and_broker
 from jifang.logging import configure_logging
 from jifang.policy import load_policy_book
 from jifang.publisher import BufferedPublisher, PublisherMetrics
-from jifang.registry_client import RegistryClient
 from jifang.runner import running
 from jifang.topics import REGISTRY_TOPIC
 from services.ingest.alarms import PullPointSettings
@@ -34,8 +33,6 @@ def create_app(settings: IngestSettings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         configure_logging("ingest", settings.log_level, settings.log_format)
-        if settings.service_token is None:
-            raise RuntimeError("INGEST_SERVICE_TOKEN must hold a token with the role `service`")
         engine = create_engine(settings.database_url, settings.db_pool_size, "ingest")
         maker = create_sessionmaker(engine)
         app.state.engine = engine
@@ -44,7 +41,7 @@ def create_app(settings: IngestSettings | None = None) -> FastAPI:
             PublisherMetrics(metrics_registry, "ingest"),
             capacity=settings.buffer_capacity,
         )
-        registry = RegistryClient(settings.registry_url, settings.service_token.get_secret_value())
+        registry = settings.registry_client()
         share = FleetShare(REGISTRY_TOPIC)
         mirror = fleet_mirror(
             maker,

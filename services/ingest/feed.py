@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, TopicPartition
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from jifang.fleet import FleetEntry
+from jifang.fleet import FleetEntry, device_rows
 from jifang.follow import ConsumerMetrics
 from jifang.kafka import partition_of
 from jifang.mirror import FleetMirror, device_entry
@@ -82,22 +82,7 @@ class WatchedFleet:
         return await self.devices.first_time(event_id)
 
     async def upsert(self, entries: Sequence[FleetEntry]) -> None:
-        await self.devices.upsert_many(
-            [
-                {
-                    "device_id": e.device_id,
-                    "unit_id": e.unit_id,
-                    "kind": e.kind,
-                    "name": e.name,
-                    "onvif_address": e.onvif_address,
-                    "serial_number": e.serial_number,
-                    "district": e.district,
-                    "jurisdiction": e.jurisdiction,
-                }
-                for e in entries
-                if e.device_id is not None
-            ]
-        )
+        await self.devices.upsert_many(device_rows(entries, "serial_number", "district", "jurisdiction"))
 
     async def remove_except(self, device_ids: set[uuid.UUID]) -> int:
         return await self.devices.mark_removed_except(device_ids)

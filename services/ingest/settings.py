@@ -1,19 +1,15 @@
 from __future__ import annotations
 
-from pydantic import SecretStr
 from pydantic_settings import SettingsConfigDict
 
-from jifang.settings import ServiceSettings
+from jifang.settings import RegistryReaderSettings
 
 
-class IngestSettings(ServiceSettings):
+class IngestSettings(RegistryReaderSettings):
     model_config = SettingsConfigDict(env_prefix="INGEST_", extra="ignore", populate_by_name=True)
 
     service_name: str = "ingest"
     port: int = 8002
-    registry_url: str = "http://127.0.0.1:8001"
-    # The service token with which ingest reads device credentials from the registry.
-    service_token: SecretStr | None = None
     # The group of every ingest replica: it splits the fleet by the registry topic's partitions
     # (units); a replica that stops heartbeating loses its share after this timeout.
     consumer_group: str = "ingest-registry-feed"

@@ -10,7 +10,6 @@ from typing import Any
 from fastapi import APIRouter, FastAPI
 from prometheus_client import CollectorRegistry
 
-from jifang.auth import TokenVerifier
 from jifang.db import create_engine, create_sessionmaker
 from jifang.follow import ConsumerMetrics
 from jifang.http import create_service_app, database_and_broker
@@ -111,7 +110,6 @@ def create_app(settings: RegistrySettings | None = None, *, run_loops: bool = Tr
         configure_logging("registry", settings.log_level, settings.log_format)
         engine = create_engine(settings.database_url, settings.db_pool_size, "registry")
         maker = create_sessionmaker(engine)
-        public_key = settings.public_key_pem()
         app.state.settings = settings
         app.state.engine = engine
         app.state.sessionmaker = maker
@@ -119,12 +117,7 @@ def create_app(settings: RegistrySettings | None = None, *, run_loops: bool = Tr
         app.state.cipher = CredentialCipher.from_base64(
             settings.credentials_key_b64(), settings.credentials_key_id
         )
-        app.state.token_verifier = TokenVerifier(
-            audience=settings.jwt_audience,
-            issuer=settings.jwt_issuer,
-            public_key_pem=public_key,
-            jwks_url=settings.jwks_url,
-        )
+        app.state.token_verifier = settings.token_verifier()
         loops = []
         if run_loops:
             loops = [

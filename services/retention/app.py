@@ -10,7 +10,6 @@ from datetime import timedelta
 from fastapi import FastAPI
 from prometheus_client import CollectorRegistry
 
-from jifang.auth import TokenVerifier
 from jifang.credentials import RegistryCredentials
 from jifang.db import create_engine, create_sessionmaker, session_scope
 from jifang.follow import ConsumerMetrics
@@ -18,7 +17,6 @@ from jifang.http import create_service_app, database_and_broker
 from jifang.logging import configure_logging
 from jifang.outbox import OutboxMetrics, OutboxRelay
 from jifang.policy import load_policy_book
-from jifang.registry_client import RegistryClient
 from jifang.runner import LongRunningService, running
 from services.retention.checks import RetentionChecker, RetentionMetrics
 from services.retention.endpoints import router
@@ -42,9 +40,6 @@ def create_app(settings: RetentionSettings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         configure_logging("retention", settings.log_level, settings.log_format)
-        if settings.service_token is None:
-            raise RuntimeError("RETENTION_SERVICE_TOKEN must hold a token with the role `service`")
-        token = settings.service_token.get_secret_value()
         engine = create_engine(settings.database_url, settings.db_pool_size, "retention")
         maker = create_sessionmaker(engine)
         book = load_policy_book()  # validated at start-up: a bad pack stops here
@@ -52,13 +47,8 @@ def create_app(settings: RetentionSettings | None = None) -> FastAPI:
             await RuleRepository(session).replace(*rule_rows(book))
         app.state.engine = engine
         app.state.sessionmaker = maker
-        app.state.token_verifier = TokenVerifier(
-            audience=settings.jwt_audience,
-            issuer=settings.jwt_issuer,
-            public_key_pem=settings.public_key_pem(),
-            jwks_url=settings.jwks_url,
-        )
-        registry = RegistryClient(settings.registry_url, token)
+        app.state.token_verifier = settings.token_verifier()
+        registry = settings.registry_client()
         credentials = RegistryCredentials(registry)
         checker = RetentionChecker(
             credentials,

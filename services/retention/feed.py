@@ -10,7 +10,7 @@ from collections.abc import Callable, Sequence
 from aiokafka import AIOKafkaConsumer
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from jifang.fleet import FleetEntry
+from jifang.fleet import FleetEntry, device_rows
 from jifang.follow import ConsumerMetrics
 from jifang.mirror import FleetMirror, device_entry
 from jifang.v1 import registry_pb2
@@ -61,21 +61,7 @@ class RecordedFleet:
 
     async def _upsert_devices(self, entries: Sequence[FleetEntry]) -> None:
         await self.fleet.upsert_devices(
-            [
-                {
-                    "device_id": e.device_id,
-                    "unit_id": e.unit_id,
-                    "kind": e.kind,
-                    "name": e.name,
-                    "onvif_address": e.onvif_address,
-                    "parent_id": e.parent_id,
-                    "channel_no": e.channel_no,
-                    "place_id": e.place_id,
-                    "system_id": e.system_id,
-                }
-                for e in entries
-                if e.device_id is not None
-            ]
+            device_rows(entries, "parent_id", "channel_no", "place_id", "system_id")
         )
 
     async def remove_except(self, device_ids: set[uuid.UUID]) -> int:

@@ -1,19 +1,15 @@
 from __future__ import annotations
 
-from pydantic import SecretStr
 from pydantic_settings import SettingsConfigDict
 
-from jifang.settings import ServiceSettings
+from jifang.settings import RegistryReaderSettings
 
 
-class RetentionSettings(ServiceSettings):
+class RetentionSettings(RegistryReaderSettings):
     model_config = SettingsConfigDict(env_prefix="RETENTION_", extra="ignore", populate_by_name=True)
 
     service_name: str = "retention"
     port: int = 8003
-    registry_url: str = "http://127.0.0.1:8001"
-    # The service token with which retention reads the fleet and device credentials.
-    service_token: SecretStr | None = None
     consumer_group: str = "retention-registry-feed"
     # Every recorder once per interval, spread over it (a daily full check by default).
     check_interval_s: float = 86_400.0
