@@ -75,6 +75,10 @@ class FindingRule(StrEnum):
     PURPOSE_POSITION_CHANGED = "purpose_position_changed"
     FORBIDDEN_CAMERA_PLACE = "forbidden_camera_place"
     IMAGE_QUALITY_LOW = "image_quality_low"
+    RESIDENTIAL_SYSTEM_MISSING = "residential_system_missing"
+    VEHICLE_SYSTEM_MISSING = "vehicle_system_missing"
+    NETWORKING_MISSING = "networking_missing"
+    PRODUCTS_NONCONFORMING = "products_nonconforming"
 
 
 class _Strict(BaseModel):
@@ -105,17 +109,34 @@ class SystemTypeName(_Strict):
     article: str
 
 
+class ArticleRef(_Strict):
+    article: str
+
+
 class PlaceCategory(_Strict):
     code: str
     article: str
     name: str
     tags: tuple[str, ...] = ()
     required: Requirement
+    # Built and run by government (HRB art. 11 for art. 7(11)): no finding against a unit.
+    built_by_government: ArticleRef | None = None
 
 
 class Residential(_Strict):
     article: str
     required: Requirement
+    # HRB art. 8 para. 1 binds "未建立技防系统的现有居民住宅楼或住宅区": an area with any
+    # technical-prevention system already is not bound by it.
+    only_without_system: bool = False
+
+
+class OpenSystemList(_Strict):
+    """A list of system types that ends in 等 (HRB art. 7): the tech office may record, with a
+    reason, that a listed type does not apply to a given place."""
+
+    article: str
+    types: tuple[SystemType, ...]
 
 
 class VehicleCategory(_Strict):
@@ -134,11 +155,35 @@ class ForbiddenPlaces(_Strict):
     location_types: tuple[LocationType, ...]
 
 
+NetworkingStatus = Literal["connected", "interface_reserved", "refused", "not_connected"]
+
+
+class ConnectionDuty(_Strict):
+    """A duty to connect a video system to the police platform, without a penalty of its own
+    (HRB art. 9 para. 2 for the systems of art. 7 places; KMG art. 10 para. 1 for public areas):
+    a system in one of ``statuses`` is a finding citing ``article``."""
+
+    article: str
+    applies_to: Literal["mandated_video", "public_area"]
+    statuses: tuple[NetworkingStatus, ...]
+    # For ``public_area``: the place categories that are public areas.
+    categories: tuple[str, ...] = ()
+
+
 class Networking(_Strict):
     article: str
     applies_to: Literal["mandated_video", "all_video"]
     required_status: Literal["connected", "interface_reserved"]
-    violation_statuses: tuple[Literal["refused", "not_connected", "interface_reserved"], ...]
+    violation_statuses: tuple[NetworkingStatus, ...]
+    connection_duty: ConnectionDuty | None = None
+
+
+class Products(_Strict):
+    """What a product must show: HRB art. 12 "经检验或认证合格" (a test report or a certificate);
+    KMG art. 15 para. 2, conformity to a national, provincial, industry or local standard."""
+
+    article: str
+    proof: Literal["tested_or_certified", "named_standard"]
 
 
 class CategoryRetention(_Strict):
@@ -169,7 +214,8 @@ class Deadline(_Strict):
 
 
 class Transitional(_Strict):
-    systems_accepted_before: dt.date
+    # HRB art. 14 para. 2 "本办法施行前已建成的技防系统": keyed on when the system was built.
+    systems_built_before: dt.date
     deadline_days_from: dt.date
     days: int
     article: str
@@ -178,10 +224,6 @@ class Transitional(_Strict):
 class Material(_Strict):
     code: str
     name: str
-    article: str
-
-
-class ArticleRef(_Strict):
     article: str
 
 
@@ -210,10 +252,23 @@ class Acceptance(_Strict):
 
 
 class Inspection(_Strict):
-    interval_days: int = Field(gt=0)
-    article: str
+    """The police's periodic check of systems in use. HRB art. 24: "每年应当进行一次全面的系统功能
+    检查", once in every calendar year. KMG names no interval: the pack's platform default
+    ``inspection_interval_days`` holds it, and ``article`` is null."""
+
+    article: str | None
+    once_per_calendar_year: bool = False
     signed_records_article: str | None = None
-    recheck_article: str
+    # HRB art. 25: notices re-checked when their deadline expires. KMG art. 23 para. 2 only asks
+    # that rectification opinions are followed up: no re-check at a deadline.
+    recheck_article: str | None = None
+    follow_up_article: str | None = None
+
+    @model_validator(mode="after")
+    def _one_notice_rule(self) -> Inspection:
+        if (self.recheck_article is None) == (self.follow_up_article is None):
+            raise ValueError("an inspection rule has either a recheck_article or a follow_up_article")
+        return self
 
 
 class Fine(_Strict):
@@ -277,6 +332,8 @@ class PolicyPack(_Strict):
     regulation: Regulation
     timezone: str
     system_types: dict[SystemType, SystemTypeName]
+    open_system_list: OpenSystemList | None = None
+    products: Products
     place_categories: tuple[PlaceCategory, ...]
     residential: Residential
     vehicles: Vehicles
@@ -304,12 +361,22 @@ class PolicyPack(_Strict):
         unknown = used - set(self.system_types)
         if unknown:
             raise ValueError(f"required system types not named by the pack: {sorted(unknown)}")
-        for c in self.retention.categories:
-            if c.category not in codes:
-                raise ValueError(f"retention rule for unknown category {c.category}")
+        duty = self.networking.connection_duty
+        referenced = [
+            *(("connection duty", code) for code in (duty.categories if duty else ())),
+            *(("retention rule", c.category) for c in self.retention.categories),
+        ]
+        for what, code in referenced:
+            if code not in codes:
+                raise ValueError(f"{what} for unknown category {code}")
         for rule, basis in self.findings.items():
             if basis.penalty is not None and basis.penalty not in self.penalties:
                 raise ValueError(f"finding {rule} cites unknown penalty {basis.penalty}")
+        if (
+            not self.inspection.once_per_calendar_year
+            and "inspection_interval_days" not in self.platform_defaults
+        ):
+            raise ValueError("without a statutory inspection interval the pack sets inspection_interval_days")
         missing = [name for name in REQUIRED_PLATFORM_DEFAULTS if name not in self.platform_defaults]
         if missing:
             raise ValueError(f"platform defaults missing: {', '.join(missing)}")
@@ -355,6 +422,12 @@ class PolicyPack(_Strict):
         if basis.penalty is not None:
             arts.append(self.cite(basis.penalty_article or self.penalties[basis.penalty].article))
         return arts, basis.penalty
+
+    def next_inspection_due(self, last: dt.date) -> dt.date:
+        """When the next periodic check is due after one on ``last`` (or the acceptance)."""
+        if self.inspection.once_per_calendar_year:
+            return dt.date(last.year + 1, 12, 31)
+        return self.deadline(last, int(self.default("inspection_interval_days")))
 
     def deadline(self, start: dt.date, days: int) -> dt.date:
         """A deadline in calendar days (Asia/Shanghai dates are what callers pass)."""

@@ -56,7 +56,10 @@ OPENAPI_TAGS = [
         "description": "Filing (备案) with the public security bureau (HRB art. 14-18, KMG art. 16)",
     },
     {"name": "findings", "description": "What the law requires and a unit lacks, each citing its articles"},
-    {"name": "inspections", "description": "The yearly full function check (HRB art. 24, KMG art. 23)"},
+    {
+        "name": "inspections",
+        "description": "The periodic check (HRB art. 24: every calendar year; KMG: no interval)",
+    },
     {"name": "rectification notices", "description": "限期整改通知书 and their re-checks (HRB art. 25)"},
     {"name": "nvr enrollment", "description": "Recorders registering themselves and their channels"},
     {"name": "imports", "description": "Units, places and devices in bulk, from CSV"},

@@ -56,10 +56,21 @@ PLACE_READ: dict[str, Any] = {
     "vehicle_category": None,
     "location_type": "lobby",
     "description": None,
+    "exemptions": [],
     "created_at": "2026-11-02T01:09:40.497062Z",
 }
 
-PRODUCT = {"name": "网络摄像机", "model": "DS-2CD2T47G2-L", "certificate_no": "GA-2025-001"}
+PLACE_EXEMPTION: dict[str, Any] = {
+    "reason": "营业厅无独立出入口，出入口控制由所在大楼统一设置（经现场检查确认）",
+}
+
+PRODUCT = {
+    "name": "网络摄像机",
+    "model": "DS-2CD2T47G2-L",
+    "certificate_no": "GA-2025-001",
+    "test_report_no": None,
+    "standard": "GB 50395-2007",
+}
 SYSTEM_CREATE: dict[str, Any] = {
     "name": "视频监控系统",
     "system_type": "video",
@@ -134,7 +145,7 @@ FILING_READ: dict[str, Any] = {
     "id": FILING_ID,
     "unit_id": UNIT_ID,
     "kind": "initial",
-    "status": "incomplete",
+    "status": "returned",
     "party": "unit",
     "firm_name": None,
     "office": "哈尔滨市南岗区公安（分）局技防管理机构",
@@ -142,23 +153,19 @@ FILING_READ: dict[str, Any] = {
     "due_date": "2026-12-20",
     "submitted_at": "2026-11-21T02:05:00Z",
     "materials": [MATERIAL_READ],
+    "precheck_missing": [],
     "notice": {
-        "missing": [
-            {
-                "code": "location_diagram",
-                "name": "使用单位所处区域位置示意图",
-                "article": "HRB-2008 art. 15(2)",
-            },
-            {"code": "layout_plan", "name": "技防工程布局图", "article": "HRB-2008 art. 15(3)"},
-            {"code": "inspection_report", "name": "技防工程检验合格报告", "article": "HRB-2008 art. 15(4)"},
-        ],
+        "missing": [{"code": "layout_plan", "name": "技防工程布局图", "article": "HRB-2008 art. 15(3)"}],
+        "items": ["布局图未标注摄像机位置"],
         "supplement_deadline": "2026-12-01",
         "article": "HRB-2008 art. 16 para. 2",
     },
     "receipt_number": None,
     "filed_at": None,
+    "decided_at": "2026-11-21T06:30:00Z",
     "articles": ["HRB-2008 art. 14"],
 }
+FILING_RETURN: dict[str, Any] = {"missing_materials": ["layout_plan"], "items": ["布局图未标注摄像机位置"]}
 FILING_DUE: dict[str, Any] = {
     "unit_id": UNIT_ID,
     "unit_name": "示例银行哈尔滨南岗支行",
@@ -243,9 +250,10 @@ INSPECTION_DUE: dict[str, Any] = {
     "system_id": SYSTEM_ID,
     "system_name": "视频监控系统",
     "last_inspected_on": "2025-11-25",
-    "due_date": "2026-11-25",
-    "overdue": True,
+    "due_date": "2026-12-31",
+    "overdue": False,
     "article": "HRB-2008 art. 24",
+    "platform_default": False,
 }
 
 ENROLLMENT_TOKEN_CREATE: dict[str, Any] = {"label": "营业部硬盘录像机", "ttl_s": 86400}

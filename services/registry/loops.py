@@ -90,9 +90,9 @@ class RegistryGauges(LongRunningService):
             ["rule", "status", "district"],
             registry=registry,
         )
-        self.filings_incomplete = Gauge(
-            "registry_filings_incomplete",
-            "Filings waiting for missing materials",
+        self.filings_returned = Gauge(
+            "registry_filings_returned",
+            "Filings the office returned, waiting for their supplements",
             registry=registry,
         )
 
@@ -101,7 +101,7 @@ class RegistryGauges(LongRunningService):
             devices = await DeviceRepository(session).count_by_status()
             findings = await FindingRepository(session).count_active_by_article()
             by_rule = await FindingRepository(session).count_active_by_rule_and_district()
-            incomplete = await FilingRepository(session).count_incomplete()
+            returned = await FilingRepository(session).count_returned()
         self.devices.clear()
         for kind, status, n in devices:
             self.devices.labels(kind, status).set(n)
@@ -111,5 +111,5 @@ class RegistryGauges(LongRunningService):
         self.findings_by_rule.clear()
         for rule, status, district, n in by_rule:
             self.findings_by_rule.labels(rule, status, district).set(n)
-        self.filings_incomplete.set(incomplete)
+        self.filings_returned.set(returned)
         return self.interval_s

@@ -98,8 +98,12 @@ ACTIVE_FINDING_STATUSES = (FindingStatus.OPEN, FindingStatus.WARNED, FindingStat
 
 
 class FilingStatus(StrEnum):
+    """draft -> submitted (a complete set) -> filed (the office accepts: a receipt) or returned
+    (the office's notice of all to supplement) -> submitted again ...; filed -> superseded."""
+
     DRAFT = "draft"
-    INCOMPLETE = "incomplete"
+    SUBMITTED = "submitted"
+    RETURNED = "returned"
     FILED = "filed"
     SUPERSEDED = "superseded"
 
@@ -163,6 +167,9 @@ class Place(Base):
     vehicle_category: Mapped[str | None] = mapped_column(String(50))
     location_type: Mapped[LocationType | None] = mapped_column(_enum(LocationType))
     description: Mapped[str | None] = mapped_column(Text)
+    # System types the tech office recorded as not applying here ("等", HRB art. 7), by type:
+    # {"reason", "recorded_by", "recorded_at"}.
+    exemptions: Mapped[dict[str, dict[str, Any]]] = mapped_column(JSONB, default=dict, server_default="{}")
     created_at: Mapped[dt.datetime] = _now()
 
 
@@ -303,6 +310,10 @@ class FilingRecord(Base):
     submitted_at: Mapped[dt.datetime] = _now()
     supplement_deadline: Mapped[dt.date | None] = mapped_column(Date)
     missing_materials: Mapped[list[str]] = mapped_column(ARRAY(String(50)), default=list)
+    # The office's notice when it returns a filing: what else to supplement, in its words.
+    supplement_items: Mapped[list[str]] = mapped_column(ARRAY(Text), default=list, server_default="{}")
+    decided_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    decided_by: Mapped[str | None] = mapped_column(String(200))
     receipt_number: Mapped[str | None] = mapped_column(String(60), unique=True)
     filed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     created_by: Mapped[str] = mapped_column(String(200))

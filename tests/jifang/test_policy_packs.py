@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from pathlib import Path
 
@@ -124,7 +125,8 @@ def test_penalty_ranges_match(row: str, pack: str, key: str) -> None:
 def test_findings_cite_what_the_issue_names() -> None:
     cite = HRB.finding_citations
     assert cite(FindingRule.MANDATED_SYSTEM_MISSING)[0] == ["HRB-2008 art. 7", "HRB-2008 art. 26"]
-    assert cite(FindingRule.NETWORKING_REFUSED)[0] == ["HRB-2008 art. 9", "HRB-2008 art. 28(1)"]
+    assert cite(FindingRule.NETWORKING_REFUSED)[0] == ["HRB-2008 art. 9 para. 2", "HRB-2008 art. 28(1)"]
+    assert cite(FindingRule.NETWORKING_MISSING) == (["HRB-2008 art. 9 para. 2"], None)
     assert cite(FindingRule.FILING_MISSING)[0] == ["HRB-2008 art. 14", "HRB-2008 art. 28(2)"]
     assert cite(FindingRule.UNCERTIFIED_PRODUCTS)[0] == ["HRB-2008 art. 12", "HRB-2008 art. 27(1)"]
     assert cite(FindingRule.RETENTION_SHORT)[0] == ["HRB-2008 art. 20(7)", "HRB-2008 art. 28(6)"]
@@ -135,6 +137,64 @@ def test_findings_cite_what_the_issue_names() -> None:
     ]
     assert KMG.finding_citations(FindingRule.RETENTION_SHORT)[0] == ["KMG-2012 art. 19", "KMG-2012 art. 25"]
     assert FindingRule.USE_BEFORE_ACCEPTANCE not in HRB.findings
+
+
+def test_residential_and_vehicle_duties_match() -> None:
+    """HRB art. 8 has no penalty article; KMG's residential duty is art. 6(8), under art. 24."""
+    row = table_row(obligations(), "residential")
+    assert "**existing**" in row[1] and "**without** a system" in row[1] and "no penalty article" in row[1]
+    assert HRB.residential.only_without_system and HRB.residential.article == "art. 8 para. 1"
+    assert HRB.finding_citations(FindingRule.RESIDENTIAL_SYSTEM_MISSING) == (
+        ["HRB-2008 art. 8 para. 1"],
+        None,
+    )
+    assert row[2].startswith("art. 6(8)") and "punished under art. 24" in row[2]
+    assert KMG.residential.article == "art. 6(8)" and not KMG.residential.only_without_system
+    assert KMG.finding_citations(FindingRule.RESIDENTIAL_SYSTEM_MISSING, KMG.residential.article) == (
+        ["KMG-2012 art. 6(8)", "KMG-2012 art. 24"],
+        "kmg-24",
+    )
+    vehicles = table_row(obligations(), "vehicles")
+    assert "no penalty article" in vehicles[1]
+    assert HRB.finding_citations(FindingRule.VEHICLE_SYSTEM_MISSING) == (["HRB-2008 art. 8 para. 2"], None)
+    assert vehicles[2] == "art. 6(5): cash escort vehicles" and KMG.vehicles.article == "art. 6(5)"
+
+
+def test_public_areas_match() -> None:
+    row = table_row(obligations(), "public roads, squares")
+    assert "(art. 11): no unit finding" in row[1]
+    roads = HRB.category("hrb-7-11")
+    assert roads is not None and roads.built_by_government is not None
+    assert roads.built_by_government.article == "art. 11"
+    assert "art. 10 para 1" in row[2]
+    duty = KMG.networking.connection_duty
+    assert duty is not None and (duty.article, duty.applies_to) == ("art. 10 para. 1", "public_area")
+    assert KMG.finding_citations(FindingRule.NETWORKING_MISSING, duty.article) == (
+        ["KMG-2012 art. 10 para. 1"],
+        None,
+    )
+
+
+def test_products_match() -> None:
+    text = obligations()
+    flat = " ".join(text.split())
+    assert 'HRB art. 12 — "经检验**或**认证合格" (tested **or** certified)' in flat
+    assert HRB.products.proof == "tested_or_certified" and HRB.products.article == "art. 12"
+    assert "KMG art. 15 para 2 — products conforming to national" in flat
+    assert "(no certification duty, and no penalty article)" in flat
+    assert KMG.products.proof == "named_standard"
+    assert KMG.finding_citations(FindingRule.PRODUCTS_NONCONFORMING) == (["KMG-2012 art. 15 para. 2"], None)
+
+
+def test_inspection_rules_match() -> None:
+    text = obligations()
+    assert "(HRB 24: once a year" in text and "no interval and no deadline re-check in the text" in text
+    assert HRB.inspection.once_per_calendar_year and HRB.inspection.recheck_article == "art. 25"
+    assert KMG.inspection.article is None and KMG.inspection.recheck_article is None
+    assert KMG.inspection.follow_up_article == "art. 23 para. 2"
+    assert KMG.platform_defaults["inspection_interval_days"].platform_default
+    assert HRB.next_inspection_due(dt.date(2025, 3, 1)) == dt.date(2026, 12, 31)
+    assert KMG.next_inspection_due(dt.date(2025, 3, 1)) == dt.date(2026, 3, 1)
 
 
 def test_platform_defaults_are_marked() -> None:

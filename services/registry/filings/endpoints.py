@@ -17,7 +17,7 @@ from services.registry.deps import (
     UnitEditor,
 )
 from services.registry.examples import PDF, RECEIPT
-from services.registry.filings.schemas import FilingCreate, FilingDue, FilingRead
+from services.registry.filings.schemas import FilingCreate, FilingDue, FilingRead, FilingReturn
 from services.registry.filings.service import MAGIC, FilingService
 
 router = APIRouter(tags=["filings"])
@@ -103,9 +103,10 @@ async def filings_due(
 async def get_filing(
     filing_id: uuid.UUID, session: SessionDep, book: PolicyBookDep, principal: FilingReader
 ) -> FilingRead:
-    """A filing: draft, incomplete (with the notice of every missing material and the
-    supplement deadline, HRB art. 16 para. 2), filed (with its receipt number, HRB art. 16 para.
-    1) or superseded by a later filing of the same systems (HRB art. 17). The tech office and
+    """A filing: draft (with the pre-check's missing materials), submitted (before the office),
+    returned (with the office's notice of all to supplement and the deadline, HRB art. 16 para.
+    2), filed (accepted, with its receipt number, HRB art. 16 para. 1) or superseded by a later
+    filing of the same systems (HRB art. 17). The tech office and
     the unit's own administrator only (HRB art. 18)."""
     return await FilingService(session, book).read(principal, filing_id)
 
@@ -117,7 +118,7 @@ async def get_filing(
     summary="Add a material to a filing",
     openapi_extra={"requestBody": {"required": True, "content": MATERIAL_CONTENT}},
     responses={
-        **change_conflicts("the filing is filed or superseded: it takes no more materials"),
+        **change_conflicts("the filing is submitted, filed or superseded: it takes no more materials"),
         413: {"description": "The material is over the size limit"},
         415: {"description": "Not a PDF, PNG or JPEG file, by its content"},
     },
@@ -136,7 +137,7 @@ async def upload_material(
     """Add one material as the raw body (PDF, PNG or JPEG, recognised by its first bytes, not
     by what the client claims) under the pack's material code: HRB art. 15 lists the filing
     form, the location diagram, the layout plan and the inspection report. A filing that is
-    draft or incomplete takes materials. The tech office or the unit's administrator; the
+    draft or returned takes materials. The tech office or the unit's administrator; the
     material is kept in the registry's database, confidential (HRB art. 18)."""
     data = await request.body()
     return await FilingService(session, book, storage).upload(
@@ -154,18 +155,58 @@ async def upload_material(
     "/filings/{filing_id}/submit",
     response_model=FilingRead,
     operation_id="filings.submit",
-    summary="Submit a filing",
-    responses=change_conflicts("the filing is already filed or superseded"),
+    summary="Submit a filing to the tech office",
+    responses=change_conflicts("the filing is already submitted, filed or superseded"),
 )
 async def submit_filing(
     filing_id: uuid.UUID, session: SessionDep, book: PolicyBookDep, principal: UnitEditor
 ) -> FilingRead:
-    """Complete: filed, with a receipt number (备案回执, HRB art. 16 para. 1), superseding
-    earlier filings of the same systems (HRB art. 17). Incomplete: a notice of every missing
-    material (告知补正) with the supplement deadline, ten days under HRB art. 16 para. 2; submit
-    again once supplemented. The tech office or the unit's administrator; the unit's findings
-    are recomputed."""
+    """A complete set of the pack's materials (HRB art. 15) puts the filing before the tech
+    office: `submitted`. The platform's pre-check refuses an incomplete set at once (422 naming
+    each missing material, `precheck_missing` shows it before); it does not decide the filing:
+    "备案材料齐全，符合备案要求的，公安机关技防管理机构应当予以备案" (HRB art. 16) — the office
+    accepts or returns it. A submitted filing answers for the filer's deadline (HRB art. 14 +
+    28(2)) while the office decides. The tech office or the unit's administrator."""
     return await FilingService(session, book).submit(principal, filing_id)
+
+
+@router.post(
+    "/filings/{filing_id}/accept",
+    response_model=FilingRead,
+    operation_id="filings.accept",
+    summary="Accept a filing (予以备案)",
+    responses=change_conflicts("only a submitted filing can be accepted"),
+)
+async def accept_filing(
+    filing_id: uuid.UUID, session: SessionDep, book: PolicyBookDep, principal: TechOffice
+) -> FilingRead:
+    """The tech office accepts a submitted filing: `filed`, with a receipt number (备案回执单,
+    HRB art. 16 para. 1), superseding earlier filings of the same systems (HRB art. 17). The tech
+    office only; the unit's findings are recomputed."""
+    return await FilingService(session, book).accept(principal, filing_id)
+
+
+@router.post(
+    "/filings/{filing_id}/return",
+    response_model=FilingRead,
+    operation_id="filings.return",
+    summary="Return a filing with a notice to supplement (告知补正)",
+    responses=change_conflicts("only a submitted filing can be returned"),
+)
+async def return_filing(
+    filing_id: uuid.UUID,
+    body: FilingReturn,
+    session: SessionDep,
+    book: PolicyBookDep,
+    principal: TechOffice,
+) -> FilingRead:
+    """The tech office returns a submitted filing: "备案材料不齐全或不符合备案要求的，公安机关技防
+    管理机构应当告知其需要补正的全部材料，备案单位应当在10日内补正" (HRB art. 16 para. 2). The notice
+    lists every material to supplement (default: those not uploaded) and anything else in the
+    office's words; the 10 days run from today (Asia/Shanghai). The filer supplements and submits
+    again; not submitted by then, the filing is a finding (HRB art. 16 para. 2 + 28(2)). The tech
+    office only."""
+    return await FilingService(session, book).return_(principal, filing_id, body)
 
 
 @router.get(

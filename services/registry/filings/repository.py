@@ -98,6 +98,6 @@ class FilingRepository(Repository):
     async def next_receipt_serial(self) -> int:
         return int(await self.session.scalar(text("SELECT nextval('registry.filing_receipt_seq')")) or 0)
 
-    async def count_incomplete(self) -> int:
-        stmt = select(func.count()).where(FilingRecord.status == FilingStatus.INCOMPLETE)
+    async def count_returned(self) -> int:
+        stmt = select(func.count()).where(FilingRecord.status == FilingStatus.RETURNED)
         return int(await self.session.scalar(stmt) or 0)

@@ -2,10 +2,11 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from services.registry.examples import FILING_CREATE, FILING_DUE, FILING_READ, examples
+from services.registry.examples import FILING_CREATE, FILING_DUE, FILING_READ, FILING_RETURN, examples
 from services.registry.models import FilingKind, FilingStatus
 from services.registry.validators import Input, Name
 
@@ -38,11 +39,27 @@ class MissingMaterial(BaseModel):
 
 
 class SupplementNotice(BaseModel):
-    """告知补正: every missing material, and the date by which to supplement."""
+    """告知补正, the office's notice when it returns a filing: every material to supplement,
+    anything else it names, and the date by which to supplement (HRB art. 16 para. 2: 10 days)."""
 
     missing: list[MissingMaterial]
-    supplement_deadline: dt.date
-    article: str
+    items: list[str] = Field(description="Other things to supplement or correct, in the office's words")
+    supplement_deadline: dt.date | None = Field(description="Null where the pack's law sets no period")
+    article: str | None
+
+
+class FilingReturn(Input):
+    """What the office asks the filer to supplement: the materials missing or not as required
+    (default: the pre-check's missing materials) and anything else, in its words; at least one."""
+
+    model_config = ConfigDict(json_schema_extra=examples(FILING_RETURN))
+
+    missing_materials: list[str] | None = Field(
+        default=None, max_length=50, description="Material codes to supplement; default: those missing now"
+    )
+    items: list[Annotated[str, StringConstraints(min_length=1, max_length=500, pattern=r"\S")]] = Field(
+        default_factory=list, max_length=50
+    )
 
 
 class FilingRead(BaseModel):
@@ -59,9 +76,14 @@ class FilingRead(BaseModel):
     due_date: dt.date | None
     submitted_at: dt.datetime
     materials: list[MaterialRead]
+    precheck_missing: list[MissingMaterial] = Field(
+        description="The platform's pre-check: materials of the pack's list not yet uploaded. Only a "
+        "complete set can be submitted; the office, not this check, decides (HRB art. 16)"
+    )
     notice: SupplementNotice | None
     receipt_number: str | None
     filed_at: dt.datetime | None
+    decided_at: dt.datetime | None
     articles: list[str]
 
 

@@ -10,7 +10,7 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from jifang.auth import Principal
-from jifang.errors import Conflict, NotFound, UnsupportedMediaType, ValidationFailed
+from jifang.errors import Conflict, FieldError, NotFound, UnsupportedMediaType, ValidationFailed
 from jifang.policy import PolicyBook, PolicyPack
 from jifang.v1 import registry_pb2
 from services.registry.access import visible, visible_unit
@@ -22,6 +22,7 @@ from services.registry.filings.schemas import (
     FilingCreate,
     FilingDue,
     FilingRead,
+    FilingReturn,
     MaterialRead,
     MissingMaterial,
     SupplementNotice,
@@ -52,6 +53,15 @@ def check_content(content_type: str, data: bytes, max_bytes: int) -> None:
         raise ValidationFailed.single("body", "max-size", f"a material may be at most {max_bytes} bytes")
     if not any(data.startswith(m) for m in MAGIC[base]):
         raise UnsupportedMediaType(f"the content is not a {base} file")
+
+
+def _listed(pack: PolicyPack, codes: Sequence[str]) -> list[MissingMaterial]:
+    by_code = {m.code: m for m in pack.filing.materials}
+    return [
+        MissingMaterial(code=c, name=by_code[c].name, article=pack.cite(by_code[c].article))
+        for c in codes
+        if c in by_code
+    ]
 
 
 class FilingService:
@@ -88,20 +98,18 @@ class FilingService:
         names = {m.code: m.name for m in pack.filing.materials}
         materials = await self.filings.materials(filing.id)
         notice = None
-        if filing.status == FilingStatus.INCOMPLETE and filing.supplement_deadline and pack.filing.supplement:
-            by_code = {m.code: m for m in pack.filing.materials}
+        if filing.status == FilingStatus.RETURNED:
+            supplement = pack.filing.supplement
             notice = SupplementNotice(
-                missing=[
-                    MissingMaterial(code=c, name=by_code[c].name, article=pack.cite(by_code[c].article))
-                    for c in filing.missing_materials
-                    if c in by_code
-                ],
+                missing=_listed(pack, filing.missing_materials),
+                items=list(filing.supplement_items or []),
                 supplement_deadline=filing.supplement_deadline,
-                article=pack.cite(pack.filing.supplement.article),
+                article=pack.cite(supplement.article) if supplement else None,
             )
         articles = [pack.cite(pack.filing.article)]
         if filing.status == FilingStatus.FILED and pack.filing.receipt_article:
             articles.append(pack.cite(pack.filing.receipt_article))
+        present = {m.code for m in materials}
         return FilingRead(
             id=filing.id,
             unit_id=filing.unit_id,
@@ -126,9 +134,11 @@ class FilingService:
                 )
                 for m in materials
             ],
+            precheck_missing=_listed(pack, [m.code for m in pack.filing.materials if m.code not in present]),
             notice=notice,
             receipt_number=filing.receipt_number,
             filed_at=filing.filed_at,
+            decided_at=filing.decided_at,
             articles=articles,
         )
 
@@ -188,10 +198,9 @@ class FilingService:
                     "known-material",
                     f"{code!r} is not a filing material in {pack.id}; known: {', '.join(codes) or 'none'}",
                 )
-            if filing.status not in (FilingStatus.DRAFT, FilingStatus.INCOMPLETE):
+            if filing.status not in (FilingStatus.DRAFT, FilingStatus.RETURNED):
                 raise Conflict(
-                    "Materials can be added to a draft or incomplete filing; "
-                    f"this one is {filing.status.value}"
+                    f"Materials can be added to a draft or returned filing; this one is {filing.status.value}"
                 )
             check_content(content_type, data, max_bytes)
             key, digest = await self.storage.put(data)
@@ -212,26 +221,82 @@ class FilingService:
         return await self.to_read(filing, pack)
 
     async def submit(self, principal: Principal, filing_id: uuid.UUID) -> FilingRead:
+        """A complete set puts the filing before the office (ruling 6); an incomplete one is
+        refused at once by the pre-check, naming every missing material."""
         filing = await self._filing(principal, filing_id, lock=True)
         async with self._change(principal, filing.unit_id, recompute=True) as change:
-            unit, pack = change.unit, change.pack
-            if filing.status not in (FilingStatus.DRAFT, FilingStatus.INCOMPLETE):
+            pack = change.pack
+            if filing.status not in (FilingStatus.DRAFT, FilingStatus.RETURNED):
                 raise Conflict(f"This filing is already {filing.status.value}")
-            now = self.clock()
-            today = local_today(pack, now)
             present = {m.code for m in await self.filings.materials(filing.id)}
-            missing = [m.code for m in pack.filing.materials if m.code not in present]
-            if missing and pack.filing.supplement:
-                first_notice = filing.status == FilingStatus.DRAFT
-                filing.status = FilingStatus.INCOMPLETE
-                filing.missing_materials = missing
-                if first_notice:
-                    filing.supplement_deadline = pack.deadline(today, pack.filing.supplement.days)
-            else:
-                await self._file(filing, unit, pack, now)
-            filing.submitted_at = now if filing.status == FilingStatus.FILED else filing.submitted_at
+            missing = [m for m in pack.filing.materials if m.code not in present]
+            if missing:
+                raise ValidationFailed(
+                    [
+                        FieldError(
+                            f"materials.{m.code}",
+                            "complete-set",
+                            f"{m.name} ({pack.cite(m.article)}) is not uploaded yet",
+                        )
+                        for m in missing
+                    ],
+                    "The pre-check found the set incomplete: upload every material, then submit",
+                )
+            filing.status = FilingStatus.SUBMITTED
+            filing.submitted_at = self.clock()
             change.publish(await self._event(filing))
         return await self.to_read(filing, pack)
+
+    async def accept(self, principal: Principal, filing_id: uuid.UUID) -> FilingRead:
+        """The office accepts a submitted filing: filed, with a receipt (HRB art. 16 para. 1)."""
+        filing = await self._submitted(principal, filing_id)
+        async with self._change(principal, filing.unit_id, recompute=True) as change:
+            now = self.clock()
+            await self._file(filing, change.unit, change.pack, now)
+            filing.decided_at, filing.decided_by = now, principal.subject
+            change.publish(await self._event(filing))
+        return await self.to_read(filing, change.pack)
+
+    async def return_(self, principal: Principal, filing_id: uuid.UUID, data: FilingReturn) -> FilingRead:
+        """The office returns a submitted filing with a notice of all to supplement (告知补正,
+        HRB art. 16 para. 2), whose period runs from today."""
+        filing = await self._submitted(principal, filing_id)
+        async with self._change(principal, filing.unit_id, recompute=True) as change:
+            pack = change.pack
+            codes = [m.code for m in pack.filing.materials]
+            if data.missing_materials is None:
+                present = {m.code for m in await self.filings.materials(filing.id)}
+                missing = [c for c in codes if c not in present]
+            else:
+                unknown = [c for c in data.missing_materials if c not in codes]
+                if unknown:
+                    raise ValidationFailed.single(
+                        "missing_materials",
+                        "known-material",
+                        f"not materials of {pack.id}: {', '.join(unknown)}; "
+                        f"known: {', '.join(codes) or 'none'}",
+                    )
+                missing = list(dict.fromkeys(data.missing_materials))
+            if not missing and not data.items:
+                raise ValidationFailed.single(
+                    "items", "something-to-supplement", "a returned filing names what to supplement"
+                )
+            now = self.clock()
+            filing.status = FilingStatus.RETURNED
+            filing.missing_materials = missing
+            filing.supplement_items = list(data.items)
+            supplement = pack.filing.supplement
+            today = local_today(pack, now)
+            filing.supplement_deadline = pack.deadline(today, supplement.days) if supplement else None
+            filing.decided_at, filing.decided_by = now, principal.subject
+            change.publish(await self._event(filing))
+        return await self.to_read(filing, pack)
+
+    async def _submitted(self, principal: Principal, filing_id: uuid.UUID) -> FilingRecord:
+        filing = await self._filing(principal, filing_id, lock=True)
+        if filing.status != FilingStatus.SUBMITTED:
+            raise Conflict(f"Only a submitted filing can be decided; this one is {filing.status.value}")
+        return filing
 
     async def _file(self, filing: FilingRecord, unit: Unit, pack: PolicyPack, now: datetime) -> None:
         serial = await self.filings.next_receipt_serial()

@@ -60,18 +60,39 @@ def _violation(
     return Violation(rule, subject_type, subject_id, key, tuple(articles), penalty, detail)
 
 
-def _requirement(pack: PolicyPack, place: Place) -> tuple[Requirement, str, str] | None:
-    """(requirement, duty article, what the place is) for a place the law covers."""
+@dataclass(frozen=True)
+class _Duty:
+    """What a place must have, under which rule and article, and what it is called."""
+
+    rule: FindingRule
+    required: Requirement
+    article: str
+    what: str
+    # HRB art. 8 para. 1: binds only an area without any system.
+    only_without_system: bool = False
+
+
+def _duty(pack: PolicyPack, place: Place) -> _Duty | None:
+    """The duty a place is under, if the law covers it and a unit answers for it."""
     if place.kind == PlaceKind.SITE and place.category:
         cat = pack.category(place.category)
-        if cat:
-            return cat.required, cat.article, f"mandated place {cat.code}"
+        if cat and cat.built_by_government is None:
+            rule = FindingRule.MANDATED_SYSTEM_MISSING
+            return _Duty(rule, cat.required, cat.article, f"mandated place {cat.code}")
     if place.kind == PlaceKind.RESIDENTIAL:
-        return pack.residential.required, pack.residential.article, "residential area"
+        res = pack.residential
+        return _Duty(
+            FindingRule.RESIDENTIAL_SYSTEM_MISSING,
+            res.required,
+            res.article,
+            "residential area",
+            res.only_without_system,
+        )
     if place.kind == PlaceKind.VEHICLE and place.vehicle_category:
         veh = next((v for v in pack.vehicles.categories if v.code == place.vehicle_category), None)
         if veh:
-            return veh.required, pack.vehicles.article, f"vehicle ({veh.code})"
+            rule = FindingRule.VEHICLE_SYSTEM_MISSING
+            return _Duty(rule, veh.required, pack.vehicles.article, f"vehicle ({veh.code})")
     return None
 
 
@@ -80,24 +101,23 @@ def evaluate(pack: PolicyPack, rec: UnitRecords, today: dt.date) -> list[Violati
     for system in rec.systems:
         for pid in rec.system_places.get(system.id, ()):
             types_by_place.setdefault(pid, set()).add(system.system_type)
-    mandated_places = {
-        p.id for p in rec.places if p.kind == PlaceKind.SITE and _requirement(pack, p) is not None
-    }
+    places = {p.id: p for p in rec.places}
     filed_systems: set[uuid.UUID] = set()
     incomplete_by_system: dict[uuid.UUID, FilingRecord] = {}
     for filing in rec.filings:
         for sid in rec.filing_systems.get(filing.id, ()):
-            if filing.status == FilingStatus.FILED:
+            # Submitted in time is the filer's duty done: the office's decision is not its delay.
+            if filing.status in (FilingStatus.FILED, FilingStatus.SUBMITTED):
                 filed_systems.add(sid)
-            elif filing.status == FilingStatus.INCOMPLETE:
+            elif filing.status == FilingStatus.RETURNED:
                 incomplete_by_system[sid] = filing
 
     out: list[Violation | None] = []
     for place in rec.places:
-        out.extend(_place_violations(pack, place, types_by_place.get(place.id, set())))
+        out.append(_place_violation(pack, place, types_by_place.get(place.id, set())))
     for system in rec.systems:
-        covered = rec.system_places.get(system.id, [])
-        out.append(_networking_violation(pack, system, any(p in mandated_places for p in covered)))
+        covered = [places[p] for p in rec.system_places.get(system.id, []) if p in places]
+        out.append(_networking_violation(pack, system, covered))
         # Filing (HRB art. 14/16/17 + 28(2); KMG art. 16).
         out.extend(_filing_violations(pack, system, filed_systems, incomplete_by_system, today))
         out.extend(_system_violations(pack, system))
@@ -105,49 +125,54 @@ def evaluate(pack: PolicyPack, rec: UnitRecords, today: dt.date) -> list[Violati
     return [v for v in out if v is not None]
 
 
-def _place_violations(pack: PolicyPack, place: Place, present: set[SystemType]) -> list[Violation | None]:
-    """A mandated place lacking a required system type (HRB art. 7 + 26; KMG art. 6 + 24)."""
-    req = _requirement(pack, place)
-    if req is None:
-        return []
-    requirement, article, what = req
-    missing = requirement.missing(present)
+def exempt_types(place: Place) -> set[str]:
+    """The system types the tech office recorded as not applying to the place."""
+    return set(place.exemptions or {})
+
+
+def _place_violation(pack: PolicyPack, place: Place, present: set[SystemType]) -> Violation | None:
+    """A place lacking what its duty requires: one case per place and duty, listing every
+    missing type (HRB art. 7 + 26, art. 8; KMG art. 6 + 24). Ruling 2: one breach, one case."""
+    duty = _duty(pack, place)
+    if duty is None or (duty.only_without_system and present):
+        return None
+    exempt = exempt_types(place)
+    missing = [t for t in duty.required.missing(present) if t not in exempt]
     if not missing:
-        return []
-    if requirement.all_of:
-        return [
-            _violation(
-                pack,
-                FindingRule.MANDATED_SYSTEM_MISSING,
-                "place",
-                place.id,
-                f"place:{place.id}:{t}",
-                f"{place.name} ({what}) has no {pack.system_types[t].name} ({t})",
-                article,
-            )
-            for t in missing
-        ]
-    names = ", ".join(pack.system_types[t].name for t in missing)
-    return [
-        _violation(
-            pack,
-            FindingRule.MANDATED_SYSTEM_MISSING,
-            "place",
-            place.id,
-            f"place:{place.id}:any",
-            f"{place.name} ({what}) has no technical-prevention system (one of: {names})",
-            article,
-        )
-    ]
+        return None
+    names = ", ".join(f"{pack.system_types[t].name} ({t})" for t in missing)
+    if duty.required.all_of:
+        detail = f"{place.name} ({duty.what}) has no {names}"
+    else:
+        detail = f"{place.name} ({duty.what}) has no technical-prevention system (one of: {names})"
+    return _violation(pack, duty.rule, "place", place.id, f"place:{place.id}", detail, duty.article)
 
 
-def _networking_violation(pack: PolicyPack, system: TechSystem, covers_mandated: bool) -> Violation | None:
-    """A video system refusing the police network (HRB art. 9 + 28(1); KMG art. 13)."""
+def _networking_violation(pack: PolicyPack, system: TechSystem, covered: list[Place]) -> Violation | None:
+    """A video system not networked with the police: refused (HRB art. 9 + 28(1); KMG art. 13),
+    or not connected where a duty without a penalty asks it (HRB art. 9 para. 2 for art. 7
+    places; KMG art. 10 para. 1 for public areas). One system, one case."""
+    if system.system_type != SystemType.VIDEO:
+        return None
+    status = system.networking.value
+    duty = pack.networking.connection_duty
     if (
-        system.system_type != SystemType.VIDEO
-        or system.networking.value not in pack.networking.violation_statuses
-        or not (pack.networking.applies_to == "all_video" or covers_mandated)
+        duty is not None
+        and status in duty.statuses
+        and _duty_covers(pack, duty.applies_to, duty.categories, covered)
     ):
+        return _violation(
+            pack,
+            FindingRule.NETWORKING_MISSING,
+            "system",
+            system.id,
+            f"system:{system.id}",
+            f"video system {system.name!r} is {status}; {pack.cite(duty.article)} requires it to be "
+            "connected to the police platform",
+            duty.article,
+        )
+    rule = pack.networking
+    if status not in rule.violation_statuses or not _duty_covers(pack, rule.applies_to, (), covered):
         return None
     return _violation(
         pack,
@@ -155,27 +180,25 @@ def _networking_violation(pack: PolicyPack, system: TechSystem, covers_mandated:
         "system",
         system.id,
         f"system:{system.id}",
-        f"video system {system.name!r} is {system.networking.value}; "
-        f"the law requires {pack.networking.required_status}",
+        f"video system {system.name!r} is {status}; the law requires {rule.required_status}",
     )
+
+
+def _duty_covers(
+    pack: PolicyPack, applies_to: str, categories: tuple[str, ...], covered: list[Place]
+) -> bool:
+    if applies_to == "all_video":
+        return True
+    if applies_to == "public_area":
+        return any(p.kind == PlaceKind.SITE and p.category in categories for p in covered)
+    # mandated_video: a system of a place the unit must equip (not a government-built one).
+    return any(p.kind == PlaceKind.SITE and _duty(pack, p) is not None for p in covered)
 
 
 def _system_violations(pack: PolicyPack, system: TechSystem) -> list[Violation | None]:
     out: list[Violation | None] = []
     key = f"system:{system.id}"
-    # Products (HRB art. 12 + 27(1); KMG art. 15).
-    uncertified = [p.get("name", "?") for p in system.products or [] if not p.get("certificate_no")]
-    if uncertified:
-        out.append(
-            _violation(
-                pack,
-                FindingRule.UNCERTIFIED_PRODUCTS,
-                "system",
-                system.id,
-                key,
-                f"system {system.name!r} uses products without a certificate: {', '.join(uncertified)}",
-            )
-        )
+    out.append(_product_violation(pack, system))
     # Accepted without a reviewed design plan (KMG art. 14 para. 1).
     if system.acceptance_date is not None and system.design_review_date is None:
         out.append(
@@ -203,6 +226,29 @@ def _system_violations(pack: PolicyPack, system: TechSystem) -> list[Violation |
     return out
 
 
+def _product_violation(pack: PolicyPack, system: TechSystem) -> Violation | None:
+    """Products without the proof the pack asks: HRB art. 12 "经检验或认证合格" (a test report or
+    a certificate; art. 27(1)); KMG art. 15 para. 2, a standard it conforms to (no penalty)."""
+    products = system.products or []
+    if pack.products.proof == "tested_or_certified":
+        lacking = [p for p in products if not (p.get("certificate_no") or p.get("test_report_no"))]
+        rule, proof = FindingRule.UNCERTIFIED_PRODUCTS, "neither a test report nor a certificate"
+    else:
+        lacking = [p for p in products if not p.get("standard")]
+        rule, proof = FindingRule.PRODUCTS_NONCONFORMING, "no standard it conforms to"
+    if not lacking:
+        return None
+    names = ", ".join(p.get("name", "?") for p in lacking)
+    return _violation(
+        pack,
+        rule,
+        "system",
+        system.id,
+        f"system:{system.id}",
+        f"system {system.name!r} uses products with {proof}: {names}",
+    )
+
+
 def _camera_violations(pack: PolicyPack, cam: Device) -> Violation | None:
     """A camera in a forbidden place (HRB art. 19; KMG art. 7): e.g. after a change of jurisdiction."""
     if cam.kind != DeviceKind.CAMERA or not pack.is_forbidden_camera_place(cam.location_type):
@@ -218,13 +264,17 @@ def _camera_violations(pack: PolicyPack, cam: Device) -> Violation | None:
 
 
 def filing_due_date(pack: PolicyPack, system: TechSystem) -> dt.date | None:
+    """When a system must be filed. HRB art. 14 para. 2 "本办法施行前已建成的技防系统" is keyed
+    on when the system was built (its completion; an accepted system was built by then), and
+    runs from the regulation's start whether or not it was ever accepted."""
     rule = pack.filing
+    trans = rule.transitional
+    built = system.completion_date or system.acceptance_date
+    if trans and built is not None and built < trans.systems_built_before:
+        return pack.deadline(trans.deadline_days_from, trans.days)
     start = system.acceptance_date if rule.deadline.from_ == "acceptance" else system.completion_date
     if start is None:
         return None
-    trans = rule.transitional
-    if trans and start < trans.systems_accepted_before:
-        return pack.deadline(trans.deadline_days_from, trans.days)
     return pack.deadline(start, rule.deadline.days)
 
 
@@ -260,8 +310,10 @@ def _filing_violations(
                     "system",
                     system.id,
                     key,
-                    f"filing of {system.name!r} still lacks {', '.join(pending.missing_materials)} "
-                    f"after the supplement deadline {pending.supplement_deadline.isoformat()}",
+                    f"filing of {system.name!r} was returned to supplement "
+                    f"{', '.join([*pending.missing_materials, *(pending.supplement_items or [])])} "
+                    "and was not "
+                    f"submitted again by the supplement deadline {pending.supplement_deadline.isoformat()}",
                 )
             )
         return out
@@ -292,6 +344,10 @@ EVALUATED_RULES = frozenset(
         FindingRule.FILING_INCOMPLETE,
         FindingRule.REFILING_REQUIRED,
         FindingRule.UNCERTIFIED_PRODUCTS,
+        FindingRule.PRODUCTS_NONCONFORMING,
         FindingRule.FORBIDDEN_CAMERA_PLACE,
+        FindingRule.RESIDENTIAL_SYSTEM_MISSING,
+        FindingRule.VEHICLE_SYSTEM_MISSING,
+        FindingRule.NETWORKING_MISSING,
     }
 )

@@ -34,11 +34,13 @@ async def record_inspection(
     book: PolicyBookDep,
     principal: TechOffice,
 ) -> InspectionRead:
-    """The tech office records the yearly full function check (HRB art. 24, KMG art. 23), signed
-    by every inspector on or after the day (KMG art. 23 para. 1), never in the future. A failed
-    inspection issues a rectification notice with its items and deadline (限期整改通知书, HRB art.
-    25; KMG art. 23 para. 2), a passed one none; an inspection naming `recheck_of_notice`
-    re-checks that notice and closes it as rectified or not."""
+    """The tech office records a periodic check (HRB art. 24: a full function check once in every
+    calendar year; KMG art. 23: supervision, at an interval the law does not set), signed by every
+    inspector on or after the day (KMG art. 23 para. 1), never in the future. A failed inspection
+    issues a rectification notice with its items and deadline (限期整改通知书: HRB art. 25, re-checked
+    when the deadline expires; KMG art. 23 para. 2, followed up), a passed one none; an
+    inspection naming `recheck_of_notice` re-checks that notice and closes it as rectified or
+    not."""
     return await InspectionService(session, book).record(principal, system_id, body)
 
 
@@ -62,17 +64,19 @@ async def list_inspections(
     response_model=list[InspectionDue],
     operation_id="inspections.due",
     tags=["inspections"],
-    summary="Systems whose yearly inspection falls due",
+    summary="Systems whose periodic inspection falls due",
 )
 async def inspections_due(
     session: SessionDep,
     book: PolicyBookDep,
     principal: InspectionReader,
-    within_days: Annotated[int, Query(ge=0, le=366)] = 30,
+    within_days: Annotated[int, Query(ge=0, le=731)] = 30,
 ) -> list[InspectionDue]:
-    """Accepted systems whose yearly full function check (HRB art. 24, KMG art. 23) falls due
-    within the given days, overdue ones included: a year after the last inspection or the
-    acceptance. The tech office and auditors see every unit's; a unit administrator its own."""
+    """Accepted systems whose periodic check falls due within the given days, overdue ones
+    included. Harbin: "每年应当进行一次" (HRB art. 24), so by the end of the calendar year after the
+    last inspection (or the acceptance). Kunming's text sets no interval: the pack's platform
+    default (365 days), marked `platform_default` with no article. The tech office and auditors
+    see every unit's; a unit administrator its own."""
     return await InspectionService(session, book).due(principal, within_days)
 
 
@@ -87,8 +91,9 @@ async def open_notices(
     session: SessionDep, book: PolicyBookDep, principal: InspectionReader
 ) -> list[NoticeRead]:
     """Open rectification notices (限期整改通知书), those whose deadline has come first: each is
-    due for its re-check then (HRB art. 25, KMG art. 23 para. 2). The tech office and auditors
-    see every unit's; a unit administrator its own."""
+    due for its re-check then under HRB art. 25 (`recheck_due`); KMG art. 23 para. 2 asks for
+    follow-up, not a re-check at the deadline, so a Kunming notice is never `recheck_due`. The
+    tech office and auditors see every unit's; a unit administrator its own."""
     return await InspectionService(session, book).rechecks(principal)
 
 

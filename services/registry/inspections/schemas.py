@@ -72,7 +72,10 @@ class NoticeRead(BaseModel):
     deadline: dt.date
     status: NoticeStatus
     recheck_inspection_id: uuid.UUID | None
-    recheck_due: bool
+    recheck_due: bool = Field(
+        description="The deadline has passed and the pack's law asks for a re-check then (HRB art. 25); "
+        "always false where it does not (KMG art. 23 para. 2: follow-up without a deadline re-check)"
+    )
     article: str
 
 
@@ -102,4 +105,8 @@ class InspectionDue(BaseModel):
     last_inspected_on: dt.date | None
     due_date: dt.date
     overdue: bool
-    article: str
+    article: str | None = Field(
+        description="The article that sets the interval (HRB art. 24: once in every calendar year); "
+        "null where the law sets none and the interval is a platform default"
+    )
+    platform_default: bool = Field(description="The interval is the platform's default, not the law's")

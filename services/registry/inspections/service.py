@@ -35,6 +35,7 @@ from services.registry.systems.repository import SystemRepository
 
 
 def notice_read(n: RectificationNotice, pack: PolicyPack, today: dt.date) -> NoticeRead:
+    rule = pack.inspection
     return NoticeRead(
         id=n.id,
         unit_id=n.unit_id,
@@ -43,8 +44,10 @@ def notice_read(n: RectificationNotice, pack: PolicyPack, today: dt.date) -> Not
         deadline=n.deadline,
         status=n.status,
         recheck_inspection_id=n.recheck_inspection_id,
-        recheck_due=n.status == NoticeStatus.OPEN and today >= n.deadline,
-        article=pack.cite(pack.inspection.recheck_article),
+        recheck_due=rule.recheck_article is not None
+        and n.status == NoticeStatus.OPEN
+        and today >= n.deadline,
+        article=pack.cite(rule.recheck_article or rule.follow_up_article or ""),
     )
 
 
@@ -76,10 +79,8 @@ class InspectionService:
         self.repo = InspectionRepository(session)
 
     def _articles(self, pack: PolicyPack) -> list[str]:
-        arts = [pack.cite(pack.inspection.article)]
-        if pack.inspection.signed_records_article:
-            arts.append(pack.cite(pack.inspection.signed_records_article))
-        return arts
+        rule = pack.inspection
+        return [pack.cite(a) for a in (rule.article, rule.signed_records_article) if a]
 
     async def record(
         self, principal: Principal, system_id: uuid.UUID, data: InspectionCreate
@@ -179,7 +180,7 @@ class InspectionService:
             today = local_today(pack, now)
             assert system.acceptance_date is not None
             base = last or system.acceptance_date
-            due = pack.deadline(base, pack.inspection.interval_days)
+            due = pack.next_inspection_due(base)
             if due <= today + dt.timedelta(days=within_days):
                 out.append(
                     InspectionDue(
@@ -191,7 +192,8 @@ class InspectionService:
                         last_inspected_on=last,
                         due_date=due,
                         overdue=today > due,
-                        article=pack.cite(pack.inspection.article),
+                        article=pack.cite(pack.inspection.article) if pack.inspection.article else None,
+                        platform_default=not pack.inspection.once_per_calendar_year,
                     )
                 )
         return sorted(out, key=lambda d: (d.due_date, d.unit_name))

@@ -1,15 +1,30 @@
 from __future__ import annotations
 
 import uuid
+from enum import StrEnum
 
 from fastapi import APIRouter, Response, status
 
+from jifang.policy import SystemType, load_policy_book
 from services.registry.change import change_conflicts
-from services.registry.deps import PolicyBookDep, SessionDep, UnitEditor, UnitReader
-from services.registry.places.schemas import PlaceCreate, PlaceRead, PlaceUpdate
+from services.registry.deps import PolicyBookDep, SessionDep, TechOffice, UnitEditor, UnitReader
+from services.registry.places.schemas import PlaceCreate, PlaceExemptionSet, PlaceRead, PlaceUpdate
 from services.registry.places.service import PlaceService, to_read
 
 router = APIRouter(tags=["places"])
+
+# The system types some pack's list leaves open (HRB art. 7: "...等技防系统"), from the packs.
+OpenSystemType = StrEnum(  # type: ignore[misc]
+    "OpenSystemType",
+    sorted(
+        {
+            t.value
+            for p in load_policy_book().packs.values()
+            if p.open_system_list
+            for t in p.open_system_list.types
+        }
+    ),
+)
 
 
 @router.post(
@@ -97,4 +112,51 @@ async def delete_place(
     """Remove a place recorded by mistake (systems no longer cover it). The tech office or the
     unit's administrator; the unit's findings are recomputed."""
     await PlaceService(session, book).delete(principal, place_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.put(
+    "/places/{place_id}/exemptions/{system_type}",
+    response_model=PlaceRead,
+    operation_id="places.exempt",
+    summary="Record that a listed system type does not apply to a place",
+    responses=change_conflicts(
+        "the unit's pack does not leave the type open, or the place's category does not ask for it"
+    ),
+)
+async def exempt_place(
+    place_id: uuid.UUID,
+    system_type: OpenSystemType,
+    body: PlaceExemptionSet,
+    session: SessionDep,
+    book: PolicyBookDep,
+    principal: TechOffice,
+) -> PlaceRead:
+    """HRB art. 7: "还应当分别建立入侵报警系统、出入口控制系统等技防系统" — the list ends in 等, so
+    which of them a place needs is the tech office's to judge. It records, with a reason, that a
+    listed type does not apply to this place; the place's finding stops asking for it (and is
+    rectified if nothing else is missing). Video, which art. 7 asks of every place, cannot be
+    exempted; a type the unit's pack does not leave open, or one the place's category does not ask
+    for, is 409. Setting it again replaces the reason. The tech office only."""
+    place, pack = await PlaceService(session, book).exempt(principal, place_id, SystemType(system_type), body)
+    return to_read(place, pack)
+
+
+@router.delete(
+    "/places/{place_id}/exemptions/{system_type}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    operation_id="places.unexempt",
+    summary="Withdraw an exemption",
+    responses=change_conflicts(),
+)
+async def unexempt_place(
+    place_id: uuid.UUID,
+    system_type: OpenSystemType,
+    session: SessionDep,
+    book: PolicyBookDep,
+    principal: TechOffice,
+) -> Response:
+    """The system type applies to the place again: its finding asks for it. 404 if no exemption
+    is recorded. The tech office only."""
+    await PlaceService(session, book).unexempt(principal, place_id, SystemType(system_type))
     return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -5,8 +5,8 @@ import uuid
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from jifang.policy import LocationType
-from services.registry.examples import PLACE_CREATE, PLACE_READ, PLACE_UPDATE, examples
+from jifang.policy import LocationType, SystemType
+from services.registry.examples import PLACE_CREATE, PLACE_EXEMPTION, PLACE_READ, PLACE_UPDATE, examples
 from services.registry.models import PlaceKind
 from services.registry.validators import Input, LongText, Name, Patch
 
@@ -35,6 +35,27 @@ class PlaceUpdate(Patch):
     description: LongText | None = None
 
 
+class PlaceExemptionSet(Input):
+    model_config = ConfigDict(json_schema_extra=examples(PLACE_EXEMPTION))
+
+    reason: str = Field(
+        min_length=1,
+        max_length=2000,
+        pattern=r"\S",
+        description="Why the system type does not apply to this place, for the record",
+    )
+
+
+class PlaceExemption(BaseModel):
+    """A listed system type the tech office recorded as not applying to the place (HRB art. 7
+    ends its list in 等): the place's finding stops asking for it."""
+
+    system_type: SystemType
+    reason: str
+    recorded_by: str
+    recorded_at: dt.datetime
+
+
 class PlaceRead(BaseModel):
     model_config = ConfigDict(from_attributes=True, json_schema_extra=examples(PLACE_READ))
 
@@ -47,4 +68,5 @@ class PlaceRead(BaseModel):
     vehicle_category: str | None
     location_type: LocationType | None
     description: str | None
+    exemptions: list[PlaceExemption] = Field(default_factory=list)
     created_at: dt.datetime

@@ -8,22 +8,38 @@ from collections.abc import Sequence
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from jifang.auth import Principal
-from jifang.errors import LegalRuleViolation, ValidationFailed
+from jifang.errors import Conflict, LegalRuleViolation, NotFound, ValidationFailed
 from jifang.policy import LocationType, PolicyBook, PolicyPack, SystemType
 from services.registry.access import visible, visible_unit
 from services.registry.change import UnitChange
+from services.registry.clock import utc_now
 from services.registry.events import place_event
 from services.registry.models import Place, PlaceKind, Unit
 from services.registry.places.repository import PlaceRepository
-from services.registry.places.schemas import PlaceCreate, PlaceRead, PlaceUpdate
+from services.registry.places.schemas import (
+    PlaceCreate,
+    PlaceExemption,
+    PlaceExemptionSet,
+    PlaceRead,
+    PlaceUpdate,
+)
 from services.registry.systems.repository import SystemRepository
 
 
 def to_read(place: Place, pack: PolicyPack) -> PlaceRead:
     category = pack.category(place.category) if place.category else None
-    read = PlaceRead.model_validate(place)
-    read.category_article = pack.cite(category.article) if category else None
-    return read
+    own = {name: getattr(place, name) for name in PlaceRead.model_fields if name not in _DERIVED}
+    return PlaceRead(
+        **own,
+        category_article=pack.cite(category.article) if category else None,
+        exemptions=[
+            PlaceExemption(system_type=SystemType(t), **e)
+            for t, e in sorted((place.exemptions or {}).items())
+        ],
+    )
+
+
+_DERIVED = frozenset({"category_article", "exemptions"})
 
 
 def check_place_fields(
@@ -104,6 +120,29 @@ class PlaceService:
             change.publish(place_event(place, removed=True))
             await self.places.delete(place)
 
+    async def exempt(
+        self, principal: Principal, place_id: uuid.UUID, system_type: SystemType, data: PlaceExemptionSet
+    ) -> tuple[Place, PolicyPack]:
+        """Record that a listed system type does not apply to the place (the "等" of HRB art. 7)."""
+        place = await self._place(principal, place_id)
+        async with UnitChange(self.session, self.book, principal, place.unit_id) as change:
+            _check_exemptible(change.pack, place, system_type)
+            recorded = {
+                "reason": data.reason,
+                "recorded_by": principal.subject,
+                "recorded_at": utc_now().isoformat(),
+            }
+            place.exemptions = {**(place.exemptions or {}), system_type.value: recorded}
+        return place, change.pack
+
+    async def unexempt(self, principal: Principal, place_id: uuid.UUID, system_type: SystemType) -> None:
+        """Withdraw an exemption: the place's finding asks for the type again."""
+        place = await self._place(principal, place_id)
+        async with UnitChange(self.session, self.book, principal, place.unit_id):
+            if system_type.value not in (place.exemptions or {}):
+                raise NotFound(f"No exemption from {system_type.value} is recorded for this place")
+            place.exemptions = {t: e for t, e in place.exemptions.items() if t != system_type.value}
+
     async def _check_video_not_forbidden(
         self, pack: PolicyPack, place: Place, location: LocationType | None
     ) -> None:
@@ -117,3 +156,22 @@ class PlaceService:
                 pack.cite(rule.article),
                 "location_type",
             )
+
+
+def _check_exemptible(pack: PolicyPack, place: Place, system_type: SystemType) -> None:
+    """Only a type of a list that ends in 等, and one the place's category asks for: else the
+    request conflicts with the unit's pack or the place's category (409)."""
+    listed = pack.open_system_list
+    if listed is None or system_type not in listed.types:
+        open_types = ", ".join(listed.types) if listed else "none"
+        raise Conflict(
+            f"system_type: {pack.city}'s law does not leave {system_type.value} open to the tech office "
+            f"(open-list-only): only the types of a list ending in 等 can be recorded as not applying "
+            f"(here: {open_types})"
+        )
+    category = pack.category(place.category) if place.kind == PlaceKind.SITE and place.category else None
+    if category is None or system_type not in category.required.all_of:
+        raise Conflict(
+            f"system_type: this place's category does not ask for {system_type.value} (required-here): "
+            "there is nothing to exempt"
+        )

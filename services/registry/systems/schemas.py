@@ -17,7 +17,18 @@ class Product(Input):
     certificate_no: str | None = Field(
         default=None,
         max_length=100,
-        description="检验或认证合格 certificate; missing = uncertified",
+        description="Certificate number (认证). HRB art. 12 accepts a test report or a certificate",
+    )
+    test_report_no: str | None = Field(
+        default=None,
+        max_length=100,
+        description="Test report number (检验合格). HRB art. 12 accepts a test report or a certificate",
+    )
+    standard: str | None = Field(
+        default=None,
+        max_length=100,
+        description="The national, provincial, industry or local standard the product conforms to "
+        "(KMG art. 15 para. 2), e.g. GB 50395-2007",
     )
 
 

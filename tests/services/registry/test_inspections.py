@@ -1,4 +1,4 @@
-"""Inspections: the annual due list, signed records, rectification notices and re-checks."""
+"""Inspections: the periodic due list, signed records, rectification notices and re-checks."""
 
 from __future__ import annotations
 
@@ -14,9 +14,11 @@ INSPECTOR = {"name": "李警官", "badge_number": "230102", "signed_at": "2026-0
 
 
 async def test_due_list_notice_and_recheck(client: httpx.AsyncClient, token: TokenFactory) -> None:
+    """HRB art. 24: "公安机关对投入使用的技防系统，每年应当进行一次全面的系统功能检查" — once in every
+    calendar year; art. 25: "...并于整改期限届满时进行复查"."""
     tech = auth(token(Role.TECH_OFFICE))
     unit = await create_unit(client, tech)
-    accepted = (dt.date.today() - dt.timedelta(days=400)).isoformat()
+    accepted = dt.date(dt.date.today().year - 2, 6, 1).isoformat()  # no check in all of last year
     r = await client.post(
         f"/api/v1/units/{unit['id']}/systems",
         json={"name": "报警系统", "system_type": "intrusion_alarm", "acceptance_date": accepted},
@@ -62,14 +64,11 @@ async def test_due_list_notice_and_recheck(client: httpx.AsyncClient, token: Tok
     n = (await client.get(f"/api/v1/rectification-notices/{notice['id']}", headers=tech)).json()
     assert n["status"] == "rectified"
     assert (await client.get("/api/v1/rectification-notices", headers=admin)).json() == []
-    # The passed check on 2026-02-16 makes the next annual check due 2027-02-16.
-    due = [
-        d
-        for d in (
-            await client.get("/api/v1/inspections/due", params={"within_days": 366}, headers=admin)
-        ).json()
+    # Checked in 2026, the next check is due in 2027: by its last day, not 365 days on.
+    due = (await client.get("/api/v1/inspections/due", params={"within_days": 731}, headers=admin)).json()
+    assert [(d["last_inspected_on"], d["due_date"], d["platform_default"]) for d in due] == [
+        ("2026-02-16", "2027-12-31", False)
     ]
-    assert [(d["last_inspected_on"], d["due_date"]) for d in due] == [("2026-02-16", "2027-02-16")]
 
 
 async def test_failed_inspection_needs_a_notice_and_signatures_follow_it(
@@ -104,4 +103,39 @@ async def test_failed_inspection_needs_a_notice_and_signatures_follow_it(
         json={"inspected_on": "2026-02-01", "result": "passed", "inspectors": [INSPECTOR]},
         headers=tech,
     )
-    assert r.json()["articles"] == ["KMG-2012 art. 23", "KMG-2012 art. 23 para. 1"]
+    assert r.json()["articles"] == ["KMG-2012 art. 23 para. 1"]
+
+
+async def test_kunming_interval_is_a_platform_default_and_notices_are_followed_up(
+    client: httpx.AsyncClient, token: TokenFactory
+) -> None:
+    """KMG art. 23 sets no interval ("公安机关应当建立健全...监督管理制度"): the interval is the
+    platform's default, citing no article; para. 2 "及时提出整改意见并监督整改措施的落实" asks for
+    follow-up, not a re-check when the deadline expires (that is HRB art. 25)."""
+    tech = auth(token(Role.TECH_OFFICE))
+    unit = await create_unit(client, tech, jurisdiction="kunming-2012")
+    accepted = (dt.date.today() - dt.timedelta(days=400)).isoformat()
+    r = await client.post(
+        f"/api/v1/units/{unit['id']}/systems",
+        json={"name": "视频", "system_type": "video", "acceptance_date": accepted},
+        headers=tech,
+    )
+    sid = r.json()["id"]
+    admin = auth(token(Role.UNIT_ADMIN, unit_id=unit["id"]))
+    due = (await client.get("/api/v1/inspections/due", headers=admin)).json()
+    assert [(d["system_id"], d["overdue"], d["article"], d["platform_default"]) for d in due] == [
+        (sid, True, None, True)
+    ]
+    r = await client.post(
+        f"/api/v1/systems/{sid}/inspections",
+        json={
+            "inspected_on": "2026-02-01",
+            "result": "failed",
+            "inspectors": [INSPECTOR],
+            "rectification": {"items": ["调整摄像机角度"], "deadline": "2026-02-15"},
+        },
+        headers=tech,
+    )
+    assert r.status_code == 201, r.text
+    notice = r.json()["notice"]
+    assert notice["article"] == "KMG-2012 art. 23 para. 2" and notice["recheck_due"] is False

@@ -9,8 +9,11 @@ import re
 from pathlib import Path
 
 import httpx
+from fastapi import FastAPI
 
 from jifang.auth import Role
+from jifang.db import session_scope
+from services.registry.findings.service import FindingService
 from tests.conftest import TokenFactory, auth
 from tests.services.registry.factories import create_unit
 
@@ -38,7 +41,14 @@ async def _bank_with_video(client: httpx.AsyncClient, tech: dict[str, str], juri
             "in_use": True,
             "installer_firm": "黑龙江安防工程有限公司",
             "networking": "connected",
-            "products": [{"name": "网络摄像机", "model": "IPC-1", "certificate_no": "GA-2025-001"}],
+            "products": [
+                {
+                    "name": "网络摄像机",
+                    "model": "IPC-1",
+                    "certificate_no": "GA-2025-001",
+                    "standard": "GB 50395-2007",
+                }
+            ],
         },
         headers=tech,
     )
@@ -57,12 +67,15 @@ async def test_harbin_bank_without_intrusion_alarm_gets_art_7_and_26(
     r = await client.get("/api/v1/findings", params={"unit_id": unit["id"], "status": "open"}, headers=tech)
     assert r.status_code == 200
     findings = r.json()["items"]
-    missing = {f["detail"].split("has no ")[1] for f in findings if f["rule"] == "mandated_system_missing"}
-    assert missing == {"入侵报警系统 (intrusion_alarm)", "出入口控制系统 (access_control)"}
-    for f in (f for f in findings if f["rule"] == "mandated_system_missing"):
-        assert f["articles"] == ["HRB-2008 art. 7(4)", "HRB-2008 art. 26"]
-        assert f["status"] == "open"
-        assert f["penalty"]["step"] == 1 and f["penalty"]["measure"] == "警告，责令限期整改"
+    # One breach of art. 7(4), one art. 26 case listing both missing types (ruling 2).
+    [case] = [f for f in findings if f["rule"] == "mandated_system_missing"]
+    assert case["detail"] == (
+        "营业大厅 (mandated place hrb-7-4) has no "
+        "入侵报警系统 (intrusion_alarm), 出入口控制系统 (access_control)"
+    )
+    assert case["articles"] == ["HRB-2008 art. 7(4)", "HRB-2008 art. 26"]
+    assert case["status"] == "open"
+    assert case["penalty"]["step"] == 1 and case["penalty"]["measure"] == "警告，责令限期整改"
 
     # The video system was accepted on 2026-10-10 and is still not filed: HRB art. 14 + 28(2).
     late = [f for f in findings if f["rule"] == "filing_missing"]
@@ -75,9 +88,9 @@ async def test_harbin_bank_without_intrusion_alarm_gets_art_7_and_26(
         params={"article": "HRB-2008 art. 26", "district": unit["district"], "status": "open"},
         headers=tech,
     )
-    assert r.json()["total"] == 2
+    assert r.json()["total"] == 1
 
-    # Adding the intrusion alarm rectifies that finding, and only that one.
+    # Adding the intrusion alarm narrows the case to what is still missing: the breach goes on.
     r = await client.post(
         f"/api/v1/units/{unit['id']}/systems",
         json={"name": "报警系统", "system_type": "intrusion_alarm", "place_ids": [place["id"]]},
@@ -89,19 +102,27 @@ async def test_harbin_bank_without_intrusion_alarm_gets_art_7_and_26(
         params={"unit_id": unit["id"], "status": "open", "rule": "mandated_system_missing"},
         headers=tech,
     )
-    assert [f["detail"] for f in r.json()["items"]] == [
-        "营业大厅 (mandated place hrb-7-4) has no 出入口控制系统 (access_control)"
+    assert [(f["id"], f["detail"]) for f in r.json()["items"]] == [
+        (case["id"], "营业大厅 (mandated place hrb-7-4) has no 出入口控制系统 (access_control)")
     ]
+    # With access control too, the case is rectified.
+    r = await client.post(
+        f"/api/v1/units/{unit['id']}/systems",
+        json={"name": "门禁系统", "system_type": "access_control", "place_ids": [place["id"]]},
+        headers=tech,
+    )
+    assert r.status_code == 201
     r = await client.get(
         "/api/v1/findings", params={"unit_id": unit["id"], "status": "rectified"}, headers=tech
     )
-    rectified = {f["detail"] for f in r.json()["items"]}
-    assert "营业大厅 (mandated place hrb-7-4) has no 入侵报警系统 (intrusion_alarm)" in rectified
+    assert [f["id"] for f in r.json()["items"] if f["rule"] == "mandated_system_missing"] == [case["id"]]
 
 
-async def test_harbin_filing_with_three_of_four_materials_gets_a_notice(
-    client: httpx.AsyncClient, token: TokenFactory
-) -> None:
+async def test_the_office_decides_a_harbin_filing(client: httpx.AsyncClient, token: TokenFactory) -> None:
+    """HRB art. 16: "备案材料齐全，符合备案要求的，公安机关技防管理机构应当予以备案，并出具技防工程备案
+    回执单。备案材料不齐全或不符合备案要求的，公安机关技防管理机构应当告知其需要补正的全部材料，备案单位
+    应当在10日内补正有关材料后向公安机关技防管理机构备案。" The platform pre-checks the set; the
+    office accepts (a receipt) or returns (a notice of all to supplement, 10 days) — ruling 6."""
     tech = auth(token(Role.TECH_OFFICE))
     unit, _, system = await _bank_with_video(client, tech, "harbin-2008", "hrb-7-4")
     admin = auth(token(Role.UNIT_ADMIN, unit_id=unit["id"]))
@@ -112,6 +133,7 @@ async def test_harbin_filing_with_three_of_four_materials_gets_a_notice(
     filing = r.json()
     assert filing["status"] == "draft"
     assert filing["due_date"] == "2026-11-09"  # accepted 2026-10-10 + 30 days (HRB art. 14)
+    assert len(filing["precheck_missing"]) == 4
     for code in ("filing_form", "location_diagram", "layout_plan"):
         r = await client.put(
             f"/api/v1/filings/{filing['id']}/materials/{code}",
@@ -119,20 +141,17 @@ async def test_harbin_filing_with_three_of_four_materials_gets_a_notice(
             headers={**admin, "Content-Type": "application/pdf"},
         )
         assert r.status_code == 200, r.text
-    r = await client.post(f"/api/v1/filings/{filing['id']}/submit", headers=admin)
-    assert r.status_code == 200, r.text
-    body = r.json()
-    assert body["status"] == "incomplete"
-    assert body["receipt_number"] is None
-    notice = body["notice"]
-    assert notice["missing"] == [
+    assert r.json()["precheck_missing"] == [
         {"code": "inspection_report", "name": "技防工程检验合格报告", "article": "HRB-2008 art. 15(4)"}
     ]
-    assert notice["article"] == "HRB-2008 art. 16 para. 2"
-    today = dt.datetime.now(dt.timezone(dt.timedelta(hours=8))).date()
-    assert notice["supplement_deadline"] == (today + dt.timedelta(days=10)).isoformat()
+    # The pre-check refuses an incomplete set at once, naming what is missing; nothing changes.
+    r = await client.post(f"/api/v1/filings/{filing['id']}/submit", headers=admin)
+    assert r.status_code == 422, r.text
+    assert [(e["field"], e["rule"]) for e in r.json()["errors"]] == [
+        ("materials.inspection_report", "complete-set")
+    ]
+    assert (await client.get(f"/api/v1/filings/{filing['id']}", headers=admin)).json()["status"] == "draft"
 
-    # Supplementing the last material files it, with a receipt that can be downloaded.
     r = await client.put(
         f"/api/v1/filings/{filing['id']}/materials/inspection_report",
         content=PDF,
@@ -140,12 +159,93 @@ async def test_harbin_filing_with_three_of_four_materials_gets_a_notice(
     )
     assert r.status_code == 200
     r = await client.post(f"/api/v1/filings/{filing['id']}/submit", headers=admin)
+    assert r.status_code == 200, r.text
+    submitted = r.json()
+    # A complete set is before the office, not filed: no receipt, and only the office decides.
+    assert submitted["status"] == "submitted" and submitted["receipt_number"] is None
+    assert (await client.post(f"/api/v1/filings/{filing['id']}/accept", headers=admin)).status_code == 403
+    # Submitted, the unit has done its part: the overdue filing is no longer the unit's finding.
+    r = await client.get(
+        "/api/v1/findings",
+        params={"unit_id": unit["id"], "status": "open", "rule": "filing_missing"},
+        headers=tech,
+    )
+    assert r.json()["items"] == []
+
+    # The office returns it: every material to supplement, anything else, and 10 days.
+    r = await client.post(
+        f"/api/v1/filings/{filing['id']}/return",
+        json={"missing_materials": ["layout_plan"], "items": ["布局图未标注摄像机位置"]},
+        headers=tech,
+    )
+    assert r.status_code == 200, r.text
+    returned = r.json()
+    assert returned["status"] == "returned"
+    notice = returned["notice"]
+    assert notice["missing"] == [
+        {"code": "layout_plan", "name": "技防工程布局图", "article": "HRB-2008 art. 15(3)"}
+    ]
+    assert notice["items"] == ["布局图未标注摄像机位置"] and notice["article"] == "HRB-2008 art. 16 para. 2"
+    today = dt.datetime.now(dt.timezone(dt.timedelta(hours=8))).date()
+    assert notice["supplement_deadline"] == (today + dt.timedelta(days=10)).isoformat()
+    # A returned filing cannot be accepted before it is submitted again.
+    assert (await client.post(f"/api/v1/filings/{filing['id']}/accept", headers=tech)).status_code == 409
+
+    # Supplemented and submitted again, the office accepts it: filed, with a receipt.
+    r = await client.put(
+        f"/api/v1/filings/{filing['id']}/materials/layout_plan",
+        content=PDF,
+        headers={**admin, "Content-Type": "application/pdf"},
+    )
+    assert r.status_code == 200
+    assert (await client.post(f"/api/v1/filings/{filing['id']}/submit", headers=admin)).json()[
+        "status"
+    ] == "submitted"
+    r = await client.post(f"/api/v1/filings/{filing['id']}/accept", headers=tech)
+    assert r.status_code == 200, r.text
     filed = r.json()
-    assert filed["status"] == "filed" and filed["notice"] is None
+    assert filed["status"] == "filed" and filed["notice"] is None and filed["decided_at"]
     assert filed["receipt_number"].startswith(f"HRB-2008-BA-{today.year}-")
+    assert filed["articles"] == ["HRB-2008 art. 14", "HRB-2008 art. 16 para. 1"]
     r = await client.get(f"/api/v1/filings/{filing['id']}/receipt", headers=admin)
     assert r.status_code == 200
     assert filed["receipt_number"] in r.text and unit["uscc"] in r.text
+
+
+async def test_a_returned_filing_not_supplemented_in_ten_days_is_a_finding(
+    registry_app: FastAPI, client: httpx.AsyncClient, token: TokenFactory
+) -> None:
+    """HRB art. 16 para. 2: "备案单位应当在10日内补正有关材料"; not filed is art. 28(2)."""
+    tech = auth(token(Role.TECH_OFFICE))
+    unit, _, system = await _bank_with_video(client, tech, "harbin-2008", "hrb-7-4")
+    r = await client.post(
+        f"/api/v1/units/{unit['id']}/filings", json={"system_ids": [system["id"]]}, headers=tech
+    )
+    filing = r.json()
+    for code in ("filing_form", "location_diagram", "layout_plan", "inspection_report"):
+        await client.put(
+            f"/api/v1/filings/{filing['id']}/materials/{code}",
+            content=PDF,
+            headers={**tech, "Content-Type": "application/pdf"},
+        )
+    assert (await client.post(f"/api/v1/filings/{filing['id']}/submit", headers=tech)).status_code == 200
+    r = await client.post(f"/api/v1/filings/{filing['id']}/return", json={}, headers=tech)
+    assert r.status_code == 422 and r.json()["errors"][0]["rule"] == "something-to-supplement", r.text
+    r = await client.post(
+        f"/api/v1/filings/{filing['id']}/return", json={"items": ["检验报告已过期"]}, headers=tech
+    )
+    assert r.status_code == 200, r.text
+    later = dt.datetime.now(dt.UTC) + dt.timedelta(days=11)  # past the 10 days
+    async with session_scope(registry_app.state.sessionmaker) as session:
+        await FindingService(session, registry_app.state.policy_book, clock=lambda: later).recompute(
+            [unit["id"]]
+        )
+    r = await client.get(
+        "/api/v1/findings", params={"unit_id": unit["id"], "rule": "filing_incomplete"}, headers=tech
+    )
+    items = r.json()["items"]
+    assert [f["articles"] for f in items] == [["HRB-2008 art. 16 para. 2", "HRB-2008 art. 28(2)"]]
+    assert "检验报告已过期" in items[0]["detail"]
 
 
 async def test_camera_in_fitting_room_is_refused_citing_art_19(
@@ -198,6 +298,8 @@ async def test_same_unit_in_kunming_gets_kunmings_rules(
     )
     assert r.json()["due_date"] == "2026-10-11"  # completed 2026-10-01 + 10 days
     r = await client.post(f"/api/v1/filings/{r.json()['id']}/submit", headers=tech)
+    assert r.json()["status"] == "submitted"
+    r = await client.post(f"/api/v1/filings/{r.json()['id']}/accept", headers=tech)
     assert r.json()["status"] == "filed" and r.json()["receipt_number"].startswith("KMG-2012-BA-")
     r = await client.get("/api/v1/findings", params={"unit_id": unit["id"], "status": "open"}, headers=tech)
     assert r.json()["items"] == []
@@ -241,7 +343,8 @@ async def test_the_readme_example_runs_twice_on_the_same_database(
     first = await run()
     # What the README says the reader sees.
     assert "HRB-2008 art. 7(4)" in first and "HRB-2008 art. 26" in first
-    assert '"status": "incomplete"' in first and "inspection_report" in first
+    assert "materials.inspection_report" in first and '"status": "submitted"' in first
+    assert '"status": "filed"' in first and "HRB-2008 art. 16 para. 1" in first
     assert "HRB-2008 art. 19 para. 2" in first and "KMG-2012 art. 7" in first
     assert '"status": "closed"' in first
     second = await run()

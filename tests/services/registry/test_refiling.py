@@ -29,6 +29,8 @@ async def _file(
         )
         assert r.status_code == 200
     r = await client.post(f"/api/v1/filings/{f['id']}/submit", headers=h)
+    assert r.json()["status"] == "submitted"
+    r = await client.post(f"/api/v1/filings/{f['id']}/accept", headers=h)
     assert r.json()["status"] == "filed"
     return r.json()  # type: ignore[no-any-return]
 
