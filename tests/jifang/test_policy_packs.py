@@ -243,3 +243,30 @@ def test_place_categories_map_between_cities() -> None:
     assert mapped is not None and mapped.code == "kmg-6-5"
     museum = KMG.category("kmg-6-4")
     assert museum is not None and HRB.equivalent_category(museum).code == "hrb-7-5"  # type: ignore[union-attr]
+
+
+def _citation_cell(pack_id: str, rule: FindingRule) -> str:
+    pack = book[pack_id]
+    if rule not in pack.findings:
+        return "—"
+    basis = pack.findings[rule]
+    duty = ", ".join(basis.articles)
+    if basis.penalty is None:
+        return f"{duty}; no penalty"
+    return f"{duty}; {basis.penalty_article or pack.penalties[basis.penalty].article}"
+
+
+def test_the_readmes_table_of_finding_rules_is_the_packs() -> None:
+    """The README's "Legal model" lists every finding rule with its duty and penalty articles
+    in both cities, as the packs hold them."""
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Legal model", 1)[1].split("\n## ", 1)[0]
+    rows = {
+        cells[0].strip("`"): cells[1:3]
+        for line in section.splitlines()
+        if line.startswith("| `")
+        for cells in [[c.strip() for c in line.strip().strip("|").split("|")]]
+    }
+    assert set(rows) == {r.value for r in FindingRule}
+    for rule in FindingRule:
+        assert rows[rule.value] == [_citation_cell("harbin-2008", rule), _citation_cell("kunming-2012", rule)]
