@@ -299,6 +299,10 @@ class FindingBasis(_Strict):
     articles: tuple[str, ...]
     penalty: str | None
     penalty_article: str | None = None
+    # A deliberate act or a cause only a person can judge (ruling 1: deleting records, an
+    # interruption "无故", a changed position): the platform raises a suspicion citing the duty;
+    # the penalty article applies once an officer confirms it.
+    suspicion: bool = False
 
 
 class PlatformDefault(_Strict):
@@ -410,15 +414,18 @@ class PolicyPack(_Strict):
         return location_type in self.forbidden_camera_places.location_types
 
     def finding_citations(
-        self, rule: FindingRule, duty_article: str | None = None
+        self, rule: FindingRule, duty_article: str | None = None, *, confirmed: bool = False
     ) -> tuple[list[str], str | None]:
         """(articles cited by a finding, penalty key) for a rule this pack knows.
 
         ``duty_article`` names the precise item breached (``art. 7(4)``) where
-        the rule's generic article (``art. 7``) would be vaguer.
+        the rule's generic article (``art. 7``) would be vaguer. A suspicion cites the duty
+        only, and no penalty, until an officer confirms it (``confirmed``).
         """
         basis = self.findings[rule]
         arts = [self.cite(a) for a in ([duty_article] if duty_article else basis.articles)]
+        if basis.suspicion and not confirmed:
+            return arts, None
         if basis.penalty is not None:
             arts.append(self.cite(basis.penalty_article or self.penalties[basis.penalty].article))
         return arts, basis.penalty
@@ -428,6 +435,10 @@ class PolicyPack(_Strict):
         if self.inspection.once_per_calendar_year:
             return dt.date(last.year + 1, 12, 31)
         return self.deadline(last, int(self.default("inspection_interval_days")))
+
+    def is_suspicion(self, rule: FindingRule | str) -> bool:
+        basis = self.findings.get(FindingRule(rule))
+        return basis is not None and basis.suspicion
 
     def deadline(self, start: dt.date, days: int) -> dt.date:
         """A deadline in calendar days (Asia/Shanghai dates are what callers pass)."""

@@ -191,15 +191,22 @@ FINDING_READ: dict[str, Any] = {
     "subject_id": PLACE_ID,
     "articles": ["HRB-2008 art. 7(4)", "HRB-2008 art. 26"],
     "penalty": {"step": 1, "article": "HRB-2008 art. 26", "measure": "警告，责令限期整改", "fines": []},
-    "detail": "营业大厅 (mandated place hrb-7-4) has no 入侵报警系统 (intrusion_alarm)",
-    "status": "warned",
+    "detail": (
+        "营业大厅 (mandated place hrb-7-4) has no "
+        "入侵报警系统 (intrusion_alarm), 出入口控制系统 (access_control)"
+    ),
+    "status": "ordered",
     "detected_at": "2026-11-02T01:10:12.509738Z",
-    "warned_at": "2026-11-05T02:00:00Z",
+    "ordered_at": "2026-11-05T02:00:00Z",
     "rectification_deadline": "2026-12-05",
     "rectified_at": None,
     "escalated_at": None,
+    "decided_at": None,
+    "decided_by": None,
+    "decision_reason": None,
 }
-WARN_REQUEST: dict[str, Any] = {"rectification_deadline": "2026-12-05"}
+ORDER_REQUEST: dict[str, Any] = {"rectification_deadline": "2026-12-05"}
+FINDING_DISMISS: dict[str, Any] = {"reason": "录像机硬盘故障更换，维修单位出具维修记录，非人为删除"}
 RECOMPUTE_RESULT: dict[str, Any] = {
     "units": 1250,
     "opened": 12,

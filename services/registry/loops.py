@@ -43,7 +43,7 @@ class HeartbeatWatchdog(_PeriodicRegistryTask):
 
 
 class FindingsSweep(_PeriodicRegistryTask):
-    """Deadlines pass with time, not only with changes: filings fall due, warned findings
+    """Deadlines pass with time, not only with changes: filings fall due, ordered corrections
     escalate. Re-evaluates every unit periodically, a chunk per transaction."""
 
     name = "findings-sweep"

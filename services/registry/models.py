@@ -88,13 +88,30 @@ class DeviceStatus(StrEnum):
 
 
 class FindingStatus(StrEnum):
+    """A case's walk. A measured fact opens `open`; the office orders its correction by a
+    deadline (`ordered`: 警告，责令限期整改 in Harbin, 责令限期改正 in Kunming); corrected by then it
+    is `rectified`, not corrected by then `escalated` (liability fixed at the deadline), and
+    corrected after it `corrected_late`, keeping the fine range for a person to decide. A
+    suspicion (ruling 1) opens `suspected`: only an officer ends it, confirming it (`confirmed`
+    where the penalty is at once, HRB art. 29; `open` for an order to correct, KMG art. 25) or
+    dismissing it with a reason (`dismissed`)."""
+
+    SUSPECTED = "suspected"
     OPEN = "open"
-    WARNED = "warned"
-    RECTIFIED = "rectified"
+    ORDERED = "ordered"
     ESCALATED = "escalated"
+    RECTIFIED = "rectified"
+    CORRECTED_LATE = "corrected_late"
+    CONFIRMED = "confirmed"
+    DISMISSED = "dismissed"
 
 
-ACTIVE_FINDING_STATUSES = (FindingStatus.OPEN, FindingStatus.WARNED, FindingStatus.ESCALATED)
+ACTIVE_FINDING_STATUSES = (
+    FindingStatus.SUSPECTED,
+    FindingStatus.OPEN,
+    FindingStatus.ORDERED,
+    FindingStatus.ESCALATED,
+)
 
 
 class FilingStatus(StrEnum):
@@ -262,7 +279,7 @@ class Finding(Base):
             "rule",
             "subject_key",
             unique=True,
-            postgresql_where=text("status IN ('open', 'warned', 'escalated')"),
+            postgresql_where=text("status IN ('suspected', 'open', 'ordered', 'escalated')"),
         ),
         Index("ix_findings_status_rule", "status", "rule"),
         Index("ix_findings_articles", "articles", postgresql_using="gin"),
@@ -279,10 +296,14 @@ class Finding(Base):
     detail: Mapped[str] = mapped_column(Text)
     status: Mapped[FindingStatus] = mapped_column(_enum(FindingStatus), default=FindingStatus.OPEN)
     detected_at: Mapped[dt.datetime] = _now()
-    warned_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    ordered_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     rectification_deadline: Mapped[dt.date | None] = mapped_column(Date)
     rectified_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     escalated_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    # An officer's decision on a suspicion: who, when, and (for a dismissal) why.
+    decided_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    decided_by: Mapped[str | None] = mapped_column(String(200))
+    decision_reason: Mapped[str | None] = mapped_column(Text)
     updated_at: Mapped[dt.datetime] = _now()
 
 

@@ -70,6 +70,7 @@ def render_findings(o: Judged, book: PolicyBook) -> list[dict[str, Any]]:
                 "kind": kind,
                 "articles": articles,
                 "penalty": penalty,
+                "suspected": pack.is_suspicion(rule),
                 "detail": _detail(stored, o),
             }
         )

@@ -56,6 +56,7 @@ _SHORT: dict[str, Any] = {
             "kind": "short",
             "articles": ["HRB-2008 art. 20(7)", "HRB-2008 art. 28(6)"],
             "penalty": "hrb-28",
+            "suspected": False,
             "detail": "footage kept 10.0 days of the 15 required",
         },
         {
@@ -63,6 +64,7 @@ _SHORT: dict[str, Any] = {
             "kind": "configured_short",
             "articles": ["HRB-2008 art. 20(7)", "HRB-2008 art. 28(6)"],
             "penalty": "hrb-28",
+            "suspected": False,
             "detail": "the recorder is set to keep 10.0 days of the 15 required",
         },
     ],
@@ -93,8 +95,14 @@ def _counts(compliant: int, violating: int, not_yet_due: int, cannot_verify: int
 class Finding(BaseModel):
     rule: str = Field(description="retention_short, records_deleted_or_altered or operation_interrupted")
     kind: str = Field(description="What was seen: short, configured_short, deleted, gap, stopped")
-    articles: list[str] = Field(description="The duty article(s), then the penalty article")
-    penalty: str | None = Field(description="The policy pack's penalty step")
+    articles: list[str] = Field(
+        description="The duty article(s), then the penalty article; a suspicion cites the duty only"
+    )
+    penalty: str | None = Field(description="The policy pack's penalty step; null for a suspicion")
+    suspected: bool = Field(
+        description="Deleted footage and interruptions are suspicions for the tech office, not "
+        "offences: what was seen is measured, why it happened a person judges (ruling 1)"
+    )
     detail: str
 
 

@@ -130,7 +130,19 @@ def test_findings_cite_what_the_issue_names() -> None:
     assert cite(FindingRule.FILING_MISSING)[0] == ["HRB-2008 art. 14", "HRB-2008 art. 28(2)"]
     assert cite(FindingRule.UNCERTIFIED_PRODUCTS)[0] == ["HRB-2008 art. 12", "HRB-2008 art. 27(1)"]
     assert cite(FindingRule.RETENTION_SHORT)[0] == ["HRB-2008 art. 20(7)", "HRB-2008 art. 28(6)"]
-    assert cite(FindingRule.RECORDS_DELETED_OR_ALTERED)[0] == ["HRB-2008 art. 20(4)", "HRB-2008 art. 29"]
+    # Ruling 1: a deletion is a suspicion citing the duty; the penalty once an officer confirms.
+    assert cite(FindingRule.RECORDS_DELETED_OR_ALTERED) == (["HRB-2008 art. 20(4)"], None)
+    assert cite(FindingRule.RECORDS_DELETED_OR_ALTERED, confirmed=True) == (
+        ["HRB-2008 art. 20(4)", "HRB-2008 art. 29"],
+        "hrb-29",
+    )
+    assert KMG.finding_citations(FindingRule.RECORDS_DELETED_OR_ALTERED, confirmed=True) == (
+        ["KMG-2012 art. 22(1)", "KMG-2012 art. 25"],
+        "kmg-25",
+    )
+    for pack in (HRB, KMG):
+        assert pack.is_suspicion(FindingRule.OPERATION_INTERRUPTED)
+        assert not pack.is_suspicion(FindingRule.RETENTION_SHORT)
     assert KMG.finding_citations(FindingRule.USE_BEFORE_ACCEPTANCE)[0] == [
         "KMG-2012 art. 14 para. 2",
         "KMG-2012 art. 24",

@@ -1,8 +1,10 @@
-"""Retention's results in the register of findings: a channel found short, deleted or
-interrupted by retention's check becomes a finding of the unit here, with the articles the
-check cited, so that the tech office warns, sets the deadline and re-checks them as any other;
-a later check that finds the channel in order rectifies it. A check that could not read the
-recorder changes nothing (it proves neither)."""
+"""Retention's results in the register of findings: a channel found short by retention's
+check becomes a finding of the unit here, with the articles the check cited, so that the tech
+office orders its correction by a deadline and re-checks it as any other; a later check that
+finds the channel in order rectifies it (or, past the deadline, marks it corrected late).
+Footage deleted and recording interrupted are suspicions (ruling 1): they open `suspected`,
+citing the duty only, and only an officer ends them: a later good check does not. A check
+that could not read the recorder changes nothing (it proves neither)."""
 
 from __future__ import annotations
 
@@ -21,7 +23,7 @@ from jifang.v1 import retention_pb2
 from services.registry.clock import local_today, utc_now
 from services.registry.events import finding_event, publish
 from services.registry.findings.repository import FindingRepository
-from services.registry.findings.service import refresh_finding
+from services.registry.findings.service import close_corrected, refresh_finding
 from services.registry.models import AppliedEvent, Finding, FindingStatus
 from services.registry.units.repository import UnitRepository
 
@@ -64,10 +66,16 @@ async def apply_retention_result(
     existing = {
         f.rule: f for f in await findings.active_for_subject(unit.id, key) if f.rule in RETENTION_RULES
     }
-    today = local_today(book[unit.jurisdiction], now) if unit.jurisdiction in book else None
+    pack = book.get(unit.jurisdiction)
+    today = local_today(pack, now) if pack else None
     for rule, (f, detail) in wanted.items():
         current = existing.get(rule)
+        suspicion = pack is not None and pack.is_suspicion(rule)
         if current is None:
+            # A suspicion keeps its penalty key for an officer's confirmation; none is shown.
+            penalty = (
+                pack.finding_citations(FindingRule(rule), confirmed=True)[1] if suspicion and pack else None
+            )
             current = Finding(
                 id=uuid.uuid4(),
                 unit_id=unit.id,
@@ -76,19 +84,23 @@ async def apply_retention_result(
                 subject_id=uuid.UUID(event.camera_id or event.recorder_id),
                 subject_key=key,
                 articles=list(f.articles),
-                penalty=f.penalty or None,
+                penalty=penalty if suspicion else (f.penalty or None),
                 detail=detail,
-                status=FindingStatus.OPEN,
+                status=FindingStatus.SUSPECTED if suspicion else FindingStatus.OPEN,
                 detected_at=now,
                 updated_at=now,
             )
             findings.add(current)
-        elif not refresh_finding(current, list(f.articles), detail, f.penalty or None, today, now)[0]:
-            continue
+        elif (
+            suspicion
+            or not refresh_finding(current, list(f.articles), detail, f.penalty or None, today, now)[0]
+        ):
+            continue  # a suspicion, or a confirmed one, stays as the officer left it
         publish(session, unit, finding_event(current))
     for rule, finding in existing.items():
-        if rule not in wanted:
-            finding.status, finding.rectified_at, finding.updated_at = FindingStatus.RECTIFIED, now, now
+        if rule in wanted or (pack is not None and pack.is_suspicion(rule)):
+            continue  # only an officer ends a suspicion (ruling 1)
+        if close_corrected(finding, today, now):
             publish(session, unit, finding_event(finding))
     await session.flush()
 

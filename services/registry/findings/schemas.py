@@ -6,7 +6,13 @@ import uuid
 from pydantic import BaseModel, ConfigDict, Field
 
 from jifang.policy import FindingRule
-from services.registry.examples import FINDING_READ, RECOMPUTE_RESULT, WARN_REQUEST, examples
+from services.registry.examples import (
+    FINDING_DISMISS,
+    FINDING_READ,
+    ORDER_REQUEST,
+    RECOMPUTE_RESULT,
+    examples,
+)
 from services.registry.models import FindingStatus
 from services.registry.pagination import DistrictFilter, ListQuery
 from services.registry.validators import Input
@@ -32,7 +38,9 @@ class FineRead(BaseModel):
 class PenaltyStep(BaseModel):
     """The step the case stands at: what the law says happens now."""
 
-    step: int = Field(description="1: first measure; 2: after the deadline passed unrectified")
+    step: int = Field(
+        description="1: the first measure; 2: the deadline passed uncorrected (also when corrected after it)"
+    )
     article: str
     measure: str
     fines: list[FineRead]
@@ -51,17 +59,28 @@ class FindingRead(BaseModel):
     detail: str
     status: FindingStatus
     detected_at: dt.datetime
-    warned_at: dt.datetime | None
+    ordered_at: dt.datetime | None = Field(description="When the office ordered the correction (first step)")
     rectification_deadline: dt.date | None
-    rectified_at: dt.datetime | None
-    escalated_at: dt.datetime | None
+    rectified_at: dt.datetime | None = Field(description="When the breach was no longer found")
+    escalated_at: dt.datetime | None = Field(description="When the deadline was found passed uncorrected")
+    decided_at: dt.datetime | None = Field(description="When an officer confirmed or dismissed a suspicion")
+    decided_by: str | None
+    decision_reason: str | None = Field(description="Why a suspicion was dismissed")
 
 
-class WarnRequest(Input):
-    model_config = ConfigDict(json_schema_extra=examples(WARN_REQUEST))
+class OrderRequest(Input):
+    model_config = ConfigDict(json_schema_extra=examples(ORDER_REQUEST))
 
     rectification_deadline: dt.date | None = Field(
         default=None, description="Defaults to today + the pack's rectification period"
+    )
+
+
+class DismissRequest(Input):
+    model_config = ConfigDict(json_schema_extra=examples(FINDING_DISMISS))
+
+    reason: str = Field(
+        min_length=1, max_length=2000, pattern=r"\S", description="Why it is no case, for the record"
     )
 
 

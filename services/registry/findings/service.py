@@ -1,5 +1,7 @@
-"""Findings: computed from the registry's records by the pack's rules, stored with their
-articles, and walked through open -> warned -> rectified | escalated."""
+"""Findings: computed from the registry's records by the pack's rules (or from retention's
+checks), stored with their articles, and walked through their statuses (models.FindingStatus):
+open -> ordered -> rectified | escalated -> corrected_late; suspected -> confirmed | open |
+dismissed by an officer."""
 
 from __future__ import annotations
 
@@ -14,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from jifang.auth import Principal
 from jifang.errors import Conflict, NotFound, ValidationFailed
-from jifang.policy import PolicyBook, PolicyPack
+from jifang.policy import FindingRule, PolicyBook, PolicyPack
 from services.registry.access import scoped_unit_filter, visible
 from services.registry.clock import Clock, local_today, utc_now
 from services.registry.events import finding_event, publish
@@ -31,12 +33,17 @@ from services.registry.models import Finding, FindingStatus, Unit
 from services.registry.pagination import Page
 from services.registry.units.repository import UnitRepository
 
+# No penalty is shown for these: a suspicion not yet confirmed, or one an officer dismissed.
+_NO_PENALTY = (FindingStatus.SUSPECTED, FindingStatus.DISMISSED)
+# Past the deadline: liability is fixed (ruling 3), whatever happened after.
+_PAST_DEADLINE = (FindingStatus.ESCALATED, FindingStatus.CORRECTED_LATE)
+
 
 def penalty_step(pack: PolicyPack, finding: Finding, unit: Unit | None) -> PenaltyStep | None:
-    if finding.penalty is None or finding.penalty not in pack.penalties:
+    if finding.status in _NO_PENALTY or finding.penalty is None or finding.penalty not in pack.penalties:
         return None
     penalty = pack.penalties[finding.penalty]
-    escalated = finding.status == FindingStatus.ESCALATED and penalty.if_not_rectified
+    escalated = finding.status in _PAST_DEADLINE and penalty.if_not_rectified
     fines = penalty.if_not_rectified if escalated else penalty.first_step.fines
     unit_kind = None if unit is None else ("business" if unit.is_business else "non_business")
     return PenaltyStep(
@@ -63,10 +70,13 @@ def to_read(finding: Finding, pack: PolicyPack, unit: Unit | None) -> FindingRea
         detail=finding.detail,
         status=finding.status,
         detected_at=finding.detected_at,
-        warned_at=finding.warned_at,
+        ordered_at=finding.ordered_at,
         rectification_deadline=finding.rectification_deadline,
         rectified_at=finding.rectified_at,
         escalated_at=finding.escalated_at,
+        decided_at=finding.decided_at,
+        decided_by=finding.decided_by,
+        decision_reason=finding.decision_reason,
     )
 
 
@@ -79,23 +89,47 @@ def refresh_finding(
     now: datetime,
 ) -> tuple[bool, bool]:
     """A finding found again: its articles and detail as found now, escalated once its
-    rectification deadline has passed. (changed, escalated)."""
+    rectification deadline has passed. A suspicion stays as an officer left it. (changed,
+    escalated)."""
+    if current.status == FindingStatus.SUSPECTED:
+        return False, False
     changed = escalated = False
     if list(current.articles) != articles or current.detail != detail:
         current.articles, current.detail, current.penalty = articles, detail, penalty
         changed = True
-    if (
-        current.status == FindingStatus.WARNED
-        and current.rectification_deadline is not None
-        and today is not None
-        and today > current.rectification_deadline
-    ):
+    if _deadline_passed(current, today):
         current.status = FindingStatus.ESCALATED
         current.escalated_at = now
         changed = escalated = True
     if changed:
         current.updated_at = now
     return changed, escalated
+
+
+def _deadline_passed(finding: Finding, today: dt.date | None) -> bool:
+    return (
+        finding.status == FindingStatus.ORDERED
+        and finding.rectification_deadline is not None
+        and today is not None
+        and today > finding.rectification_deadline
+    )
+
+
+def close_corrected(finding: Finding, today: dt.date | None, now: datetime) -> bool:
+    """The breach is no longer found: rectified if in time; past the deadline it is
+    `corrected_late`, keeping its dates and fine range (ruling 3). A suspicion, or a confirmed
+    one, is not ended by a later good check (ruling 1): False, unchanged."""
+    if finding.status == FindingStatus.SUSPECTED:
+        return False
+    if _deadline_passed(finding, today):
+        finding.escalated_at = now
+        finding.status = FindingStatus.CORRECTED_LATE
+    elif finding.status == FindingStatus.ESCALATED:
+        finding.status = FindingStatus.CORRECTED_LATE
+    else:
+        finding.status = FindingStatus.RECTIFIED
+    finding.rectified_at = finding.updated_at = now
+    return True
 
 
 class FindingService:
@@ -187,10 +221,7 @@ class FindingService:
                 elif self._still_found(unit, current, v, today, now):
                     counts["escalated"] += 1
             for key, finding in existing_by_unit[unit.id]:
-                if key not in seen:
-                    finding.status = FindingStatus.RECTIFIED
-                    finding.rectified_at = now
-                    finding.updated_at = now
+                if key not in seen and close_corrected(finding, today, now):
                     counts["rectified"] += 1
                     publish(self.session, unit, finding_event(finding))
         await self.session.flush()
@@ -221,16 +252,20 @@ class FindingService:
         self.findings.add(finding)
         publish(self.session, unit, finding_event(finding))
 
-    async def warn(
-        self, principal: Principal, finding_id: uuid.UUID, deadline: dt.date | None
-    ) -> tuple[Finding, Unit]:
+    async def _decided(self, finding_id: uuid.UUID) -> tuple[Finding, Unit, PolicyPack]:
         finding = await self.findings.get(finding_id, for_update=True)
         if finding is None:
             raise NotFound("No finding with this id")
         unit = (await self.findings.units([finding.unit_id]))[0]
+        return finding, unit, self.book[unit.jurisdiction]
+
+    async def order(
+        self, principal: Principal, finding_id: uuid.UUID, deadline: dt.date | None
+    ) -> tuple[Finding, Unit]:
+        """The first step: an order to correct by a deadline (with a warning in Harbin)."""
+        finding, unit, pack = await self._decided(finding_id)
         if finding.status != FindingStatus.OPEN:
-            raise Conflict(f"Only an open finding can be warned; this one is {finding.status.value}")
-        pack = self.book[unit.jurisdiction]
+            raise Conflict(f"Only an open case can be ordered corrected; this one is {finding.status.value}")
         now = self.clock()
         today = local_today(pack, now)
         if deadline is not None and deadline <= today:
@@ -239,8 +274,8 @@ class FindingService:
                 "future-date",
                 "the rectification deadline must be after today",
             )
-        finding.status = FindingStatus.WARNED
-        finding.warned_at = now
+        finding.status = FindingStatus.ORDERED
+        finding.ordered_at = now
         finding.rectification_deadline = deadline or pack.deadline(
             today, int(pack.default("rectification_days"))
         )
@@ -248,6 +283,38 @@ class FindingService:
         await self.session.flush()
         publish(self.session, unit, finding_event(finding))
         return finding, unit
+
+    async def confirm(self, principal: Principal, finding_id: uuid.UUID) -> tuple[Finding, Unit]:
+        """An officer confirms a suspicion: the penalty article applies. Where the penalty is at
+        once (HRB art. 29: warning and fine) the case is `confirmed`, for a person to decide
+        the amount; where it is an order to correct (KMG art. 25) it is `open`, to be ordered."""
+        finding, unit, pack = await self._suspected(finding_id)
+        articles, penalty = pack.finding_citations(FindingRule(finding.rule), confirmed=True)
+        now = self.clock()
+        stepped = penalty is not None and bool(pack.penalties[penalty].if_not_rectified)
+        finding.status = FindingStatus.OPEN if stepped else FindingStatus.CONFIRMED
+        finding.articles, finding.penalty = articles, penalty
+        finding.decided_at, finding.decided_by, finding.updated_at = now, principal.subject, now
+        await self.session.flush()
+        publish(self.session, unit, finding_event(finding))
+        return finding, unit
+
+    async def dismiss(self, principal: Principal, finding_id: uuid.UUID, reason: str) -> tuple[Finding, Unit]:
+        """An officer dismisses a suspicion, with the reason: no case."""
+        finding, unit, _ = await self._suspected(finding_id)
+        now = self.clock()
+        finding.status = FindingStatus.DISMISSED
+        finding.decided_at, finding.decided_by, finding.decision_reason = now, principal.subject, reason
+        finding.updated_at = now
+        await self.session.flush()
+        publish(self.session, unit, finding_event(finding))
+        return finding, unit
+
+    async def _suspected(self, finding_id: uuid.UUID) -> tuple[Finding, Unit, PolicyPack]:
+        finding, unit, pack = await self._decided(finding_id)
+        if finding.status != FindingStatus.SUSPECTED:
+            raise Conflict(f"Only a suspicion is confirmed or dismissed; this one is {finding.status.value}")
+        return finding, unit, pack
 
     async def list(self, principal: Principal, query: FindingQuery) -> Page[FindingRead]:
         rows, total, capped = await self.findings.search(query, only_unit=scoped_unit_filter(principal))

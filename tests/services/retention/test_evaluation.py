@@ -346,22 +346,29 @@ async def test_a_recently_accepted_system_is_not_yet_due(
 async def test_deletion_gap_and_stop_cite_their_articles(
     retention_maker: async_sessionmaker[AsyncSession],
 ) -> None:
+    """HRB art. 20(4) "不得擅自删除、修改技防系统运行程序和记录", art. 20(5) "不得无故中断技防系统
+    正常运行"; KMG art. 22(1), art. 19: what was seen is measured; that it was deliberate or
+    "无故" a person judges (ruling 1). Each is a suspicion citing the duty, with no penalty."""
     # 12 hours cut out of footage that was continuous at yesterday's check.
     deleted = await judge(
         retention_maker, Layout("harbin-2008", [(40.0, 3.0), (2.5, 0.0)], previous=[(40.0, 0.0)])
     )
-    assert kinds_and_articles(deleted) == {"deleted": ["HRB-2008 art. 20(4)", "HRB-2008 art. 29"]}
+    assert kinds_and_articles(deleted) == {"deleted": ["HRB-2008 art. 20(4)"]}
+    assert [(f["suspected"], f["penalty"]) for f in deleted["findings"]] == [(True, None)]
     assert len(deleted["gaps"]) == 1
     # The earliest footage jumped 20 days in one day, into the required window.
     jumped = await judge(retention_maker, Layout("kunming-2012", [(25.0, 0.0)], previous=[(45.0, 0.0)]))
     assert set(kinds_and_articles(jumped)) == {"deleted", "short"}
-    assert kinds_and_articles(jumped)["deleted"] == ["KMG-2012 art. 22(1)", "KMG-2012 art. 25"]
+    assert kinds_and_articles(jumped)["deleted"] == ["KMG-2012 art. 22(1)"]
+    # Footage kept too short is a measured fact: the penalty article at once.
+    assert kinds_and_articles(jumped)["short"] == ["KMG-2012 art. 19", "KMG-2012 art. 25"]
     # Old footage overwritten as time passes is no deletion.
     rolling = await judge(retention_maker, Layout("harbin-2008", [(30.0, 0.0)], previous=[(30.0, 0.0)]))
     assert rolling["verdict"] == "compliant"
     # A gap seen at the first check is an interruption; a stopped recorder too.
     gap = await judge(retention_maker, Layout("harbin-2008", [(40.0, 3.0), (2.5, 0.0)]))
-    assert kinds_and_articles(gap) == {"gap": ["HRB-2008 art. 20(5)", "HRB-2008 art. 28(4)"]}
+    assert kinds_and_articles(gap) == {"gap": ["HRB-2008 art. 20(5)"]}
+    assert gap["findings"][0]["suspected"] is True
     stopped = await judge(retention_maker, Layout("harbin-2008", [(40.0, 2.0)], status="Stopped"))
     assert set(kinds_and_articles(stopped)) == {"stopped"}
 

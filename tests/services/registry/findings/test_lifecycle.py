@@ -1,9 +1,11 @@
-"""A finding walks open -> warned (deadline) -> rectified, or escalated past the deadline."""
+"""A case walks open -> ordered (deadline) -> rectified, or escalated past the deadline, and
+corrected after it stays corrected late (ruling 3: liability is fixed at the deadline)."""
 
 from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import json
 from typing import Any
 
 import httpx
@@ -11,7 +13,8 @@ from fastapi import FastAPI
 
 from jifang.auth import Role
 from jifang.db import session_scope
-from services.registry.findings.service import FindingService
+from services.registry.findings.service import FindingService, close_corrected
+from services.registry.models import Finding, FindingStatus
 from tests.conftest import TokenFactory, auth, metric_value
 from tests.services.registry.factories import create_unit
 
@@ -35,15 +38,15 @@ async def test_warn_then_escalate_after_the_deadline(
 ) -> None:
     tech = auth(token(Role.TECH_OFFICE))
     _, finding = await _finding(client, tech)
-    r = await client.post(f"/api/v1/findings/{finding['id']}/warn", json={}, headers=tech)
+    r = await client.post(f"/api/v1/findings/{finding['id']}/order", json={}, headers=tech)
     assert r.status_code == 200, r.text
-    warned = r.json()
-    assert warned["status"] == "warned"
+    ordered = r.json()
+    assert ordered["status"] == "ordered" and ordered["penalty"]["measure"] == "警告，责令限期整改"
     today = dt.datetime.now(dt.timezone(dt.timedelta(hours=8))).date()
-    assert warned["rectification_deadline"] == (today + dt.timedelta(days=30)).isoformat()
-    # Warning twice is a conflict.
+    assert ordered["rectification_deadline"] == (today + dt.timedelta(days=30)).isoformat()
+    # Ordering twice is a conflict.
     assert (
-        await client.post(f"/api/v1/findings/{finding['id']}/warn", json={}, headers=tech)
+        await client.post(f"/api/v1/findings/{finding['id']}/order", json={}, headers=tech)
     ).status_code == 409
 
     # The deadline passes without rectification: the recomputation escalates it to step 2.
@@ -71,7 +74,7 @@ async def test_kmg_24_fine_follows_the_unit_kind(
         unit, finding = await _finding(client, tech, jurisdiction="kunming-2012", is_business=is_business)
         assert finding["articles"] == ["KMG-2012 art. 6(8)", "KMG-2012 art. 24"]
         await client.post(
-            f"/api/v1/findings/{finding['id']}/warn",
+            f"/api/v1/findings/{finding['id']}/order",
             json={"rectification_deadline": (dt.date.today() + dt.timedelta(days=5)).isoformat()},
             headers=tech,
         )
@@ -89,7 +92,7 @@ async def test_a_past_deadline_is_refused(client: httpx.AsyncClient, token: Toke
     tech = auth(token(Role.TECH_OFFICE))
     _, finding = await _finding(client, tech)
     r = await client.post(
-        f"/api/v1/findings/{finding['id']}/warn", json={"rectification_deadline": "2020-01-01"}, headers=tech
+        f"/api/v1/findings/{finding['id']}/order", json={"rectification_deadline": "2020-01-01"}, headers=tech
     )
     assert r.status_code == 422 and r.json()["errors"][0]["field"] == "rectification_deadline"
 
@@ -145,13 +148,93 @@ async def test_open_findings_on_metrics_by_rule_and_district(
             break
         await asyncio.sleep(0.1)
     assert await scraped() == 1
-    await client.post(f"/api/v1/findings/{finding['id']}/warn", json={}, headers=tech)
+    await client.post(f"/api/v1/findings/{finding['id']}/order", json={}, headers=tech)
     for _ in range(50):
         if await scraped() is None:
             break
         await asyncio.sleep(0.1)
     assert await scraped() is None
-    warned = metric_value(
-        (await client.get("/metrics")).text, "registry_findings_open", **{**labels, "status": "warned"}
+    ordered = metric_value(
+        (await client.get("/metrics")).text, "registry_findings_open", **{**labels, "status": "ordered"}
     )
-    assert warned == 1
+    assert ordered == 1
+
+
+async def _recompute_at(registry_app: FastAPI, unit_id: str, later: dt.datetime) -> None:
+    async with session_scope(registry_app.state.sessionmaker) as session:
+        await FindingService(session, registry_app.state.policy_book, clock=lambda: later).recompute(
+            [unit_id]
+        )
+
+
+async def test_corrected_after_the_deadline_keeps_the_fine_range(
+    registry_app: FastAPI, client: httpx.AsyncClient, token: TokenFactory
+) -> None:
+    """HRB art. 26: "予以警告，责令限期整改；逾期不整改的，对单位处以1万元以上3万元以下罚款" —
+    liability is fixed at the deadline (ruling 3): corrected later, the case is corrected late,
+    with its dates and the fine range, never one that looks corrected in time."""
+    tech = auth(token(Role.TECH_OFFICE))
+    unit, finding = await _finding(client, tech)
+    deadline = (dt.date.today() + dt.timedelta(days=5)).isoformat()
+    r = await client.post(
+        f"/api/v1/findings/{finding['id']}/order", json={"rectification_deadline": deadline}, headers=tech
+    )
+    assert r.status_code == 200, r.text
+    await _recompute_at(registry_app, unit["id"], dt.datetime.now(dt.UTC) + dt.timedelta(days=7))
+    escalated = (await client.get(f"/api/v1/findings/{finding['id']}", headers=tech)).json()
+    assert escalated["status"] == "escalated" and escalated["penalty"]["step"] == 2
+
+    # The unit installs the video system after the deadline.
+    place_id = escalated["subject_id"]
+    r = await client.post(
+        f"/api/v1/units/{unit['id']}/systems",
+        json={"name": "视频", "system_type": "video", "place_ids": [place_id]},
+        headers=tech,
+    )
+    assert r.status_code == 201, r.text
+    late = (await client.get(f"/api/v1/findings/{finding['id']}", headers=tech)).json()
+    assert late["status"] == "corrected_late"
+    assert late["rectified_at"] and late["escalated_at"] == escalated["escalated_at"]
+    assert late["rectification_deadline"] == deadline
+    assert late["penalty"]["step"] == 2 and late["penalty"]["measure"] == "逾期不改正，处以罚款"
+    assert {(f["party"], f["min_yuan"], f["max_yuan"]) for f in late["penalty"]["fines"]} == {
+        ("unit", 10000, 30000),
+        ("responsible_person", 1000, 3000),
+    }
+
+
+def test_corrected_after_a_deadline_no_sweep_saw_pass_is_still_late() -> None:
+    """The deadline passed unseen (no sweep ran between): the correction is late all the same;
+    a suspicion is not ended by the breach no longer being seen (ruling 1)."""
+    now = dt.datetime.now(dt.UTC)
+    ordered = Finding(status=FindingStatus.ORDERED, rectification_deadline=dt.date(2026, 3, 1))
+    assert close_corrected(ordered, dt.date(2026, 3, 2), now)
+    assert ordered.status == FindingStatus.CORRECTED_LATE and ordered.escalated_at == now
+    in_time = Finding(status=FindingStatus.ORDERED, rectification_deadline=dt.date(2026, 3, 1))
+    assert close_corrected(in_time, dt.date(2026, 3, 1), now)
+    assert in_time.status == FindingStatus.RECTIFIED and in_time.escalated_at is None
+    suspected = Finding(status=FindingStatus.SUSPECTED)
+    assert not close_corrected(suspected, dt.date(2026, 3, 2), now)
+    assert suspected.status == FindingStatus.SUSPECTED
+
+
+async def test_a_kunming_case_never_says_warning(
+    registry_app: FastAPI, client: httpx.AsyncClient, token: TokenFactory
+) -> None:
+    """KMG art. 24: "由公安机关责令限期改正；逾期不改正的，...处...罚款" — no warning step: no field,
+    text or action of a Kunming case says 警告 or warning, at any step."""
+    tech = auth(token(Role.TECH_OFFICE))
+    unit, finding = await _finding(client, tech, jurisdiction="kunming-2012")
+    seen = [finding]
+    r = await client.post(f"/api/v1/findings/{finding['id']}/order", json={}, headers=tech)
+    assert r.status_code == 200, r.text
+    seen.append(r.json())
+    assert r.json()["penalty"]["measure"] == "责令限期改正"
+    await _recompute_at(registry_app, unit["id"], dt.datetime.now(dt.UTC) + dt.timedelta(days=40))
+    seen.append((await client.get(f"/api/v1/findings/{finding['id']}", headers=tech)).json())
+    assert seen[-1]["status"] == "escalated"
+    for body in seen:
+        text = json.dumps(body, ensure_ascii=False).lower()
+        assert "警告" not in text and "warn" not in text, text
+    document = json.dumps((await client.get("/openapi.json")).json()["paths"], ensure_ascii=False)
+    assert "/warn" not in document
