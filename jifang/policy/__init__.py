@@ -343,6 +343,8 @@ class PolicyPack(_Strict):
     vehicles: Vehicles
     forbidden_camera_places: ForbiddenPlaces
     networking: Networking
+    # Images go to the police only: HRB art. 20(4); KMG art. 21(3) "除法律、法规规定外".
+    images_to_police_only: ArticleRef
     retention: Retention
     filing: Filing
     acceptance: Acceptance | None = None

@@ -3,6 +3,7 @@ register, with /healthz, /readyz and /metrics."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -45,6 +46,8 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         TOKEN_VERIFIER.set(app, settings.token_verifier())
         registry = settings.registry_client(timeout_s=3.0)
         cameras = RegistryCameras(registry, settings.camera_cache_s)
+        # What the recorder holds bounds a playback (ruling 4), as retention last read it.
+        footage = settings.retention_client()
         signer = GrantSigner(
             settings.grant_key.get_secret_value().encode(), settings.grant_lifetime_s, settings.relay_url
         )
@@ -70,7 +73,15 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
             GatewayState(
                 settings=settings,
                 sessions=create_sessionmaker(engine),
-                callups=CallUps(cameras, signer, load_policy_book(), writer, callup_metrics),
+                callups=CallUps(
+                    cameras,
+                    signer,
+                    load_policy_book(),
+                    writer,
+                    callup_metrics,
+                    footage=footage,
+                    playback_max=dt.timedelta(hours=settings.playback_max_hours),
+                ),
                 signer=signer,
                 proxy=proxy,
                 rate_limiter=RateLimiter(settings.rate_limit_per_s, settings.rate_limit_burst),
@@ -85,6 +96,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
             await writer.close()
             await register_engine.dispose()
             await proxy.close()
+            await footage.aclose()
             await registry.aclose()
             await engine.dispose()
 

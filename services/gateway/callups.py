@@ -1,7 +1,10 @@
 """Call-up of live video and playback: only the police, only with purpose, case number and
 destination, only cameras that exist, are networked and are not in a forbidden place; every
 call-up registered, granted or refused, and the grant handed out only once it is registered.
-(HRB art. 9, 20(3), 20(4), 20(8); KMG art. 13, 21(2), 21(3).)"""
+(HRB art. 9, 20(3), 20(4), 20(8); KMG art. 13, 21(2), 21(3).) A refusal cites the articles of
+the camera's own city. A playback is bounded by what the recorder holds, nothing else in the law
+(ruling 4): refused when retention's latest reading shows no footage in the range; the hours
+one grant covers are a platform default."""
 
 from __future__ import annotations
 
@@ -15,19 +18,20 @@ from prometheus_client import CollectorRegistry, Counter
 from jifang.auth import POLICE_ROLES, Principal
 from jifang.errors import FieldError, Forbidden, JifangError, LegalRuleViolation, NotFound, ValidationFailed
 from jifang.policy import PolicyBook
+from jifang.retention_client import RetentionClient, RetentionUnavailable
 from services.gateway.cameras import Camera, RegistryCameras
 from services.gateway.grants import Grant, GrantSigner
 from services.gateway.schemas import CallUpRequest
 from services.gateway.writer import RegisterWriter
-
-# A playback longer than this is refused (asks for an export, not a call-up).
-MAX_PLAYBACK = dt.timedelta(hours=24)
 
 
 @dataclass(frozen=True)
 class Granted:
     grant: Grant
     use_seq: int
+    # Playback: "held" (retention's latest reading shows footage in the range, or the range
+    # ends after it) or "cannot_verify" (no reading, or retention cannot be asked); live: None.
+    footage: str | None = None
 
 
 class CallUpRefused(JifangError):
@@ -70,12 +74,17 @@ class CallUps:
         book: PolicyBook,
         register: RegisterWriter,
         metrics: CallUpMetrics | None = None,
+        *,
+        footage: RetentionClient | None = None,
+        playback_max: dt.timedelta = dt.timedelta(hours=24),
     ) -> None:
         self.cameras = cameras
         self.signer = signer
         self.register = register
         self.book = book
         self.metrics = metrics
+        self.footage = footage
+        self.playback_max = playback_max
 
     async def call_up(self, principal: Principal, req: CallUpRequest, client_ip: str | None) -> Granted:
         """The grant, once registered; :class:`CallUpRefused` once the refusal is registered."""
@@ -94,11 +103,16 @@ class CallUps:
     async def _call_up(self, principal: Principal, req: CallUpRequest, client_ip: str | None) -> Granted:
         camera_id = _uuid(req.camera_id)
         camera: Camera | None = None
+        footage: str | None = None
         try:
-            self._check_request(principal, req, camera_id)
+            if not principal.has(*POLICE_ROLES):
+                raise Forbidden(f"Images are handed to the police only{await self._police_only(camera_id)}")
+            self._check_request(req, camera_id)
             assert camera_id is not None
             camera = await self.cameras.get(camera_id)
             self._check_camera(camera, camera_id, req)
+            if req.mode == "playback":
+                footage = await self._check_footage(camera_id, req)
         except (Forbidden, NotFound, ValidationFailed, LegalRuleViolation) as refusal:
             refused_seq = await self._register(
                 self._fields(principal, req, camera_id, camera, client_ip, refusal)
@@ -112,7 +126,33 @@ class CallUps:
         grant = self.signer.issue(
             camera_id, principal.subject, req.mode, req.range_from, req.range_to, grant_id
         )
-        return Granted(grant, seq)
+        return Granted(grant, seq, footage)
+
+    async def _check_footage(self, camera_id: uuid.UUID, req: CallUpRequest) -> str:
+        """Refused only when the recorder held no footage in the range at retention's latest
+        reading; when that cannot be known the call-up goes ahead, said "cannot_verify"."""
+        assert req.range_from is not None and req.range_to is not None
+        if self.footage is None:
+            return "cannot_verify"
+        try:
+            seen = await self.footage.camera_footage(camera_id, req.range_from, req.range_to)
+        except RetentionUnavailable:
+            return "cannot_verify"
+        if seen is None:
+            return "cannot_verify"
+        if not seen.holds_footage:
+            held = (
+                f"from {seen.earliest.isoformat()} to {seen.latest.isoformat()}"
+                if seen.earliest and seen.latest
+                else "none"
+            )
+            raise ValidationFailed.single(
+                "range_from",
+                "footage-held",
+                f"The recorder held no footage in this range when its index was last read "
+                f"({seen.checked_at.isoformat()}; footage held: {held})",
+            )
+        return "held"
 
     async def _register(self, fields: dict[str, Any]) -> int:
         try:
@@ -124,11 +164,18 @@ class CallUps:
             raise
         return seq
 
+    async def _police_only(self, camera_id: uuid.UUID | None) -> str:
+        """The article a refusal to a non-police caller cites: the camera's own city's (HRB art.
+        20(4) or KMG art. 21(3)), never another's; none when the camera cannot be told."""
+        try:
+            camera = await self.cameras.get(camera_id) if camera_id is not None else None
+        except Exception:
+            return ""  # the refusal stands whatever the registry answers
+        pack = self.book.get(camera.jurisdiction) if camera is not None else None
+        return f" ({pack.cite(pack.images_to_police_only.article)})" if pack else ""
+
     @staticmethod
-    def _check_request(principal: Principal, req: CallUpRequest, camera_id: uuid.UUID | None) -> None:
-        if not principal.has(*POLICE_ROLES):
-            # HRB art. 20(4), KMG art. 21(3): images go to the police only (a unit admin too is refused).
-            raise Forbidden("Images are handed to the police only (HRB art. 20(4), KMG art. 21(3))")
+    def _check_request(req: CallUpRequest, camera_id: uuid.UUID | None) -> None:
         missing = [
             FieldError(name, "required", f"{label} is required for every call-up")
             for name, label in (
@@ -148,11 +195,11 @@ class CallUps:
     def _check_camera(self, camera: Camera | None, camera_id: uuid.UUID, req: CallUpRequest) -> None:
         if camera is None or camera.kind != "camera":
             raise NotFound(f"No camera {camera_id}")
+        pack = self.book.get(camera.jurisdiction)
         if camera.unit_closed:
             raise ValidationFailed.single(
                 "camera_id", "unit-active", "The camera's unit was closed (注销): it is no longer networked"
             )
-        pack = self.book.get(camera.jurisdiction)
         if pack is not None and pack.is_forbidden_camera_place(camera.location_type):
             raise LegalRuleViolation(
                 "The camera is in a place where cameras are forbidden: its images are not handed out",
@@ -164,10 +211,9 @@ class CallUps:
                 "camera_id", "networked", "The camera is not networked with the police platform"
             )
         if req.mode == "playback":
-            self._check_range(req, pack.retention.days if pack else 15)
+            self._check_range(req)
 
-    @staticmethod
-    def _check_range(req: CallUpRequest, retention_days: int) -> None:
+    def _check_range(self, req: CallUpRequest) -> None:
         now = dt.datetime.now(dt.UTC)
         if req.range_from is None or req.range_to is None:
             raise ValidationFailed.single(
@@ -180,14 +226,15 @@ class CallUps:
             raise ValidationFailed.single("range_to", "after_start", "range_to must be after range_from")
         if end > now:
             raise ValidationFailed.single("range_to", "not_future", "A playback cannot reach into the future")
-        if start < now - dt.timedelta(days=retention_days):
+        if end - start > self.playback_max:
+            hours = self.playback_max.total_seconds() / 3600
             raise ValidationFailed.single(
-                "range_from",
-                "inside_retention",
-                f"A playback must lie inside the {retention_days}-day retention window (HRB art. 20(8))",
+                "range_to",
+                "platform-playback-limit",
+                f"One playback grant covers at most {hours:g} hours: a platform default, not a legal "
+                "limit (no article limits how far back the police may look); call up the rest in "
+                "further grants",
             )
-        if end - start > MAX_PLAYBACK:
-            raise ValidationFailed.single("range_to", "max_24h", "A playback call-up covers at most 24 hours")
 
     @staticmethod
     def _fields(

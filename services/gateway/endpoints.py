@@ -67,14 +67,18 @@ async def call_up(
     KMG art. 13): a grant to read it on the relay for a few minutes.
 
     **Who**: any authenticated caller may ask, but images go to `police_operator` and
-    `police_supervisor` only (HRB art. 20(4), KMG art. 21(3)): any other role, a unit
-    administrator included, is refused with 403.
+    `police_supervisor` only: any other role, a unit administrator included, is refused with
+    403 citing the camera's own city (HRB art. 20(4) or KMG art. 21(3)).
 
     **Rules**: the purpose (用途), case number and destination (去向) are required (422 naming
     each); the camera must exist (404), be networked with the police platform, and not be in a
-    place where the unit's pack forbids cameras (422 citing the article, e.g. HRB art. 19); a
-    playback's range carries UTC offsets, lies inside the pack's retention window (HRB art.
-    20(8)), not in the future, and covers at most 24 hours.
+    place where the unit's pack forbids cameras (422 citing the article, e.g. HRB art. 19). A
+    playback's range carries UTC offsets and is not in the future. No law limits how far back
+    the police may look (15 and 30 days are minimums a unit keeps): a playback is refused only
+    when the recorder held no footage in the range at retention's latest reading of its index
+    (422 `footage-held`); without such a reading it goes ahead, `footage: cannot_verify`. One
+    grant covers at most `GATEWAY_PLAYBACK_MAX_HOURS` (24): a platform default, citing no
+    article.
 
     **The register**: every call-up, granted or refused, is written to the use register
     (使用登记, HRB art. 20(3), KMG art. 21(2)) before anything is handed out; a refusal's
@@ -93,6 +97,7 @@ async def call_up(
         path=g.path,
         action=g.action,
         expires_at=g.expires_at,
+        footage=granted.footage,
     )
 
 

@@ -94,10 +94,12 @@ class CallUpRequest(BaseModel):
     mode: Literal["live", "playback"] = "live"
     range_from: dt.datetime | None = Field(
         default=None,
-        description="Playback: the start, with its UTC offset, inside the retention window (HRB art. 20(8))",
+        description="Playback: the start, with its UTC offset; any time the recorder still holds footage of",
     )
     range_to: dt.datetime | None = Field(
-        default=None, description="Playback: the end, after the start, not in the future, at most 24 hours on"
+        default=None,
+        description="Playback: the end, after the start, not in the future; one grant covers at most "
+        "GATEWAY_PLAYBACK_MAX_HOURS (24, a platform default)",
     )
 
     @field_validator("purpose", "case_number", "destination")
@@ -140,6 +142,12 @@ class GrantRead(BaseModel):
     path: str
     action: Literal["read", "playback"]
     expires_at: dt.datetime
+    footage: Literal["held", "cannot_verify"] | None = Field(
+        default=None,
+        description="Playback: `held` when the recorder's index, as retention last read it, holds "
+        "footage in the range (or the range ends after that reading); `cannot_verify` when no "
+        "reading says so (the call-up goes ahead). Live: null",
+    )
 
 
 class RelayAuthRequest(BaseModel):

@@ -3,6 +3,7 @@ from __future__ import annotations
 from pydantic import Field, SecretStr
 from pydantic_settings import SettingsConfigDict
 
+from jifang.retention_client import RetentionClient
 from jifang.settings import RegistryReaderSettings
 
 
@@ -19,12 +20,22 @@ class GatewaySettings(RegistryReaderSettings):
     # Where the relay serves a granted camera (the path is cam/<camera id>).
     relay_url: str = "rtsp://127.0.0.1:8554"
     camera_cache_s: float = 30.0
+    # A platform default, not the law's (ruling 4: nothing limits how far back the police may
+    # look): one playback grant covers at most this many hours; the rest in further grants.
+    playback_max_hours: float = Field(default=24.0, gt=0, le=24 * 31)
     # Records written to the use register per statement at most (group commit: a batch is what
     # queued while the last one was written; 1 writes each call-up's record on its own).
     register_max_batch: int = Field(default=200, ge=1, le=1000)
     # The services behind the public entry (`/api/<name>/...` -> `<url>/api/v1/...`).
     retention_url: str = "http://127.0.0.1:8003"
+    # A playback waits at most this long for retention's footage view, then goes ahead unverified.
+    footage_check_timeout_s: float = Field(default=2.0, gt=0, le=30)
     upstream_timeout_s: float = 15.0
     # Requests per second per principal (token bucket, per gateway process), and the burst.
     rate_limit_per_s: float = 20.0
     rate_limit_burst: float = 40.0
+
+    def retention_client(self) -> RetentionClient:
+        """Retention's footage view, with the service token (checked by ``registry_client``)."""
+        token = self.service_token.get_secret_value() if self.service_token else ""
+        return RetentionClient(self.retention_url, token, timeout_s=self.footage_check_timeout_s)

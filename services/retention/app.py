@@ -19,7 +19,7 @@ from jifang.outbox import OutboxMetrics, OutboxRelay
 from jifang.policy import load_policy_book
 from jifang.runner import LongRunningService, running
 from services.retention.checks import RetentionChecker, RetentionMetrics
-from services.retention.endpoints import router
+from services.retention.endpoints import internal_router, router
 from services.retention.feed import fleet_mirror
 from services.retention.loops import DailyCheck, Rejudgement, ResultPruning, RetentionGauges
 from services.retention.models import OutboxEvent
@@ -114,4 +114,5 @@ def create_app(settings: RetentionSettings | None = None) -> FastAPI:
         max_body_bytes=settings.max_body_bytes,
     )
     app.include_router(router)
+    app.include_router(internal_router, include_in_schema=False)
     return app

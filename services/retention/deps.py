@@ -38,3 +38,5 @@ CheckRequester = Annotated[Principal, require(Role.TECH_OFFICE, Role.UNIT_ADMIN)
 CityReader = Annotated[
     Principal, require(Role.TECH_OFFICE, Role.AUDITOR, Role.POLICE_SUPERVISOR, Role.SERVICE)
 ]
+# Other services' reads (the gateway's footage check).
+InternalService = Annotated[Principal, require(Role.SERVICE)]

@@ -3,6 +3,7 @@ check of it now), and the city-wide counts. Every finding cites its pack's artic
 
 from __future__ import annotations
 
+import datetime as dt
 import inspect
 import uuid
 from collections.abc import Callable
@@ -10,9 +11,17 @@ from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, Path, Query
 
-from jifang.errors import DependencyUnavailable, NotYetKnown
+from jifang.errors import DependencyUnavailable, NotYetKnown, ValidationFailed
 from jifang.openapi import problems
-from services.retention.deps import CheckRequester, CityReader, RetentionReader, ServiceDep, SessionDep
+from jifang.retention_client import CameraFootage
+from services.retention.deps import (
+    CheckRequester,
+    CityReader,
+    InternalService,
+    RetentionReader,
+    ServiceDep,
+    SessionDep,
+)
 from services.retention.schemas import (
     ChannelPage,
     ChannelResult,
@@ -199,3 +208,32 @@ async def summary(
     unit administrator (403).
     """
     return await service.summary(session, by)
+
+
+# What other services read with their service token; not in the public document.
+internal_router = APIRouter(prefix="/api/v1/internal", tags=["internal"])
+
+
+@internal_router.get(
+    "/cameras/{camera_id}/footage",
+    response_model=CameraFootage,
+    operation_id="internal.camera_footage",
+    summary="A camera's footage at its latest reading, against a range",
+    responses={404: {"description": "No reading of the camera's recorder"}},
+)
+async def camera_footage(
+    camera_id: uuid.UUID,
+    session: SessionDep,
+    service: ServiceDep,
+    _: InternalService,
+    range_from: Annotated[dt.datetime, Query(description="The range's start, with its UTC offset")],
+    range_to: Annotated[dt.datetime, Query(description="The range's end, with its UTC offset")],
+) -> CameraFootage:
+    """For the gateway before a playback call-up (ruling 4: only what the recorder holds bounds a
+    playback): whether the recorder held footage inside the range at its latest reading, or the
+    range ends after it."""
+    if range_from.tzinfo is None or range_to.tzinfo is None or range_to <= range_from:
+        raise ValidationFailed.single(
+            "range_to", "range", "a range with UTC offsets, its end after its start"
+        )
+    return await service.camera_footage(session, camera_id, range_from, range_to)

@@ -6,11 +6,25 @@ The judgement itself is :mod:`services.retention.judge`; this module runs its st
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import BigInteger, DateTime, Row, String, and_, bindparam, func, select, text, update
+from sqlalchemy import (
+    BigInteger,
+    DateTime,
+    Row,
+    String,
+    and_,
+    bindparam,
+    func,
+    literal,
+    or_,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
@@ -140,6 +154,30 @@ class ObservationRepository:
             .offset(offset)
         )
         return [(o, c) for o, c in rows], total
+
+    async def camera_footage(
+        self, camera_id: uuid.UUID, start: dt.datetime, end: dt.datetime
+    ) -> tuple[dt.datetime, dt.datetime | None, dt.datetime | None, bool] | None:
+        """The camera's latest reading that read its recorder's index: when, the footage's ends,
+        and whether it held footage inside ``[start, end)`` (or the range ends after it)."""
+        o, ch = Observation, Channel
+        requested = func.tstzrange(
+            literal(start, DateTime(timezone=True)), literal(end, DateTime(timezone=True))
+        )
+        stmt = (
+            select(
+                o.checked_at,
+                o.earliest,
+                o.latest,
+                or_(func.coalesce(o.footage.op("&&")(requested), False), o.checked_at < end).label("holds"),
+            )
+            .join(ch, and_(ch.read_observation_id == o.id, ch.read_checked_at == o.checked_at))
+            .where(ch.camera_id == camera_id, ch.active)
+            .order_by(o.checked_at.desc())
+            .limit(1)
+        )
+        row = (await self.session.execute(stmt)).first()
+        return None if row is None else (row.checked_at, row.earliest, row.latest, bool(row.holds))
 
     async def history(self, recorder_id: uuid.UUID, token: str, limit: int = 100) -> list[Observation]:
         rows = await self.session.scalars(

@@ -3,6 +3,7 @@ unit, and the views per channel, unit, district and category."""
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from typing import Any
 
@@ -12,6 +13,7 @@ from jifang.auth import Principal
 from jifang.errors import DependencyUnavailable, Forbidden, NotFound, NotYetKnown
 from jifang.policy import PolicyBook
 from jifang.registry_client import RegistryClient, RegistryRefused, RegistryUnavailable
+from jifang.retention_client import CameraFootage
 from services.retention.checks import RetentionChecker
 from services.retention.findings import render_findings
 from services.retention.models import Channel, Observation
@@ -149,6 +151,17 @@ class RetentionService:
             raise NotFound(f"No checks of channel {token!r} of recorder {recorder_id}")
         ensure_unit_visible(principal, rows[0].unit_id)
         return [_result(o, self.checker.book) for o in rows]
+
+    async def camera_footage(
+        self, session: AsyncSession, camera_id: uuid.UUID, start: dt.datetime, end: dt.datetime
+    ) -> CameraFootage:
+        row = await ObservationRepository(session).camera_footage(camera_id, start, end)
+        if row is None:
+            raise NotFound(f"No reading of camera {camera_id}'s recorder")
+        checked_at, earliest, latest, holds = row
+        return CameraFootage(
+            camera_id=camera_id, checked_at=checked_at, earliest=earliest, latest=latest, holds_footage=holds
+        )
 
     async def summary(self, session: AsyncSession, by: SummaryGrouping) -> Summary:
         groups: dict[str | None, VerdictCounts] = {}

@@ -88,6 +88,9 @@ async def test_refusals_are_clear_and_registered(
     unit_admin = auth(token(Role.UNIT_ADMIN, unit_id=camera["unit_id"]))
     r = await gateway.post("/api/v1/callups", json=callup(camera["id"]), headers=unit_admin)
     assert r.status_code == 403 and r.headers["content-type"] == "application/problem+json"
+    # The camera's own city's article (a Harbin unit: HRB art. 20(4), "不得向公安机关以外的单位和
+    # 个人提供、传播图像信息资料"), never another city's.
+    assert "HRB-2008 art. 20(4)" in r.json()["detail"] and "KMG" not in r.json()["detail"], r.text
     refused_admin = r.json()["use_seq"]
     operator = auth(token(Role.POLICE_OPERATOR))
     r = await gateway.post(
@@ -102,14 +105,26 @@ async def test_refusals_are_clear_and_registered(
     r = await gateway.post("/api/v1/callups", json=callup(str(uuid.uuid4())), headers=operator)
     assert r.status_code == 404 and r.json()["use_seq"] > refused_admin
     now = dt.datetime.now(dt.UTC)
-    too_old = callup(
+    # Ruling 4: 15 days are what a unit must keep at least, not how far back the police may
+    # look; with no reading of the recorder to say otherwise, the call-up goes ahead, unverified.
+    older = callup(
         camera["id"],
         mode="playback",
         range_from=(now - dt.timedelta(days=20)).isoformat(),
         range_to=(now - dt.timedelta(days=19)).isoformat(),
     )
-    r = await gateway.post("/api/v1/callups", json=too_old, headers=operator)
-    assert r.status_code == 422 and r.json()["errors"][0]["rule"] == "inside_retention"
+    r = await gateway.post("/api/v1/callups", json=older, headers=operator)
+    assert r.status_code == 201 and r.json()["footage"] == "cannot_verify", r.text
+    # One grant covers at most 24 hours: a platform default, citing no article.
+    longer = callup(
+        camera["id"],
+        mode="playback",
+        range_from=(now - dt.timedelta(days=3)).isoformat(),
+        range_to=(now - dt.timedelta(days=1)).isoformat(),
+    )
+    r = await gateway.post("/api/v1/callups", json=longer, headers=operator)
+    assert r.status_code == 422 and r.json()["errors"][0]["rule"] == "platform-playback-limit", r.text
+    assert "platform default" in r.json()["detail"] and "art." not in r.json()["detail"]
     ok = callup(
         camera["id"],
         mode="playback",
@@ -133,10 +148,10 @@ async def test_refusals_are_clear_and_registered(
     mine = [r for r in rows if r.role in ("unit_admin", "police_operator")]
     assert [(r.role, r.outcome) for r in mine[:5]] == [
         ("unit_admin", "refused"),
-        ("police_operator", "refused"),
-        ("police_operator", "refused"),
-        ("police_operator", "refused"),
-        ("police_operator", "granted"),
+        ("police_operator", "refused"),  # no purpose, no destination
+        ("police_operator", "refused"),  # no such camera
+        ("police_operator", "granted"),  # 20 days back: not refused (ruling 4)
+        ("police_operator", "refused"),  # over the platform's 24 hours per grant
     ]
     assert "police only" in mine[0].refusal_reason
 
