@@ -187,24 +187,30 @@ class Products(_Strict):
 
 
 class CategoryRetention(_Strict):
-    """A stricter retention for one place category, from another law or standard."""
+    """Another period for one place category, from another law or regulation, with its source."""
 
     category: str
     days: int = Field(gt=0)
-    source: str
+    source: str = Field(min_length=1)
 
 
 class Retention(_Strict):
     days: int = Field(gt=0)
     article: str
+    # HRB art. 20(7) "法律、法规另有规定的从其规定": another law's period applies in either
+    # direction. Without such a clause (KMG art. 19) the pack's minimum stands, and another
+    # period applies only where it is longer.
+    other_laws_prevail: bool = False
     categories: tuple[CategoryRetention, ...] = ()
 
+    def applicable_categories(self) -> tuple[CategoryRetention, ...]:
+        """The category periods that apply in this jurisdiction."""
+        return tuple(c for c in self.categories if self.other_laws_prevail or c.days > self.days)
+
     def for_category(self, code: str | None) -> tuple[int, str | None]:
-        """(days, source of a stricter rule or None for the pack's own article)."""
-        rule = next((c for c in self.categories if c.category == code), None)
-        if rule is not None and rule.days > self.days:
-            return rule.days, rule.source
-        return self.days, None
+        """(days, the source of a category's own period, or None for the pack's article)."""
+        rule = next((c for c in self.applicable_categories() if c.category == code), None)
+        return (rule.days, rule.source) if rule is not None else (self.days, None)
 
 
 class Deadline(_Strict):

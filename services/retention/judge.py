@@ -5,8 +5,8 @@ written once, and the two statements that apply them set-based in PostgreSQL.
   :data:`READINGS`; one INSERT ... SELECT judges them all and writes each observation once,
   already judged (an UPDATE afterwards would write every row twice).
 - :data:`REJUDGE_CHANNELS`: every active channel judged again from its stored spans, with
-  today's date and the packs' rules now (a recently accepted system falls due, a pack's
-  stricter rule applies); one UPDATE of the channels whose judgement changed. What only a
+  today's date and the packs' rules now (a recently accepted system falls due, a category's
+  period of another law applies); one UPDATE of the channels whose judgement changed. What only a
   comparison of two readings shows (deletions, gaps, a stopped recording) stays as seen.
 
 Footage is a ``tstzmultirange``; the window is the required days back from the check. Gaps
@@ -123,7 +123,7 @@ def _held_to(
 ) -> Join:
     """Channels joined with what they are held to: their unit's jurisdiction (thresholds,
     time zone) and its general rule; the place (category) and the system (acceptance date)
-    of the channel's camera, or of the recorder itself; the category's stricter rule, if any."""
+    of the channel's camera, or of the recorder itself; the category's own period, if any."""
     return (
         channels.join(_unit, _unit.c.unit_id == unit_id)
         .join(_jurisdiction, _jurisdiction.c.jurisdiction == _unit.c.jurisdiction)
@@ -141,15 +141,16 @@ def _held_to(
     )
 
 
-# The required days: the category's rule where it asks more than the general one.
-_stricter = _category.c.days > _general.c.days
+# The required days: the category's own period (another law's, with its source) where the pack
+# has one that applies (rules.py enters only those), else the general one.
+_own_period = _category.c.days.is_not(None)
 # What every judgement reads of what a channel is held to.
 _HELD_TO = (
     _jurisdiction.c.timezone,
     _jurisdiction.c.gap_threshold_s,
     _system.c.acceptance_date,
-    case((_stricter, _category.c.days), else_=_general.c.days).label("required_days"),
-    case((_stricter, _category.c.source), else_=_general.c.source).label("requirement_source"),
+    case((_own_period, _category.c.days), else_=_general.c.days).label("required_days"),
+    case((_own_period, _category.c.source), else_=_general.c.source).label("requirement_source"),
 )
 
 

@@ -1,5 +1,5 @@
 """The packs' retention rules as rows, for the set-based evaluation: the required days per
-jurisdiction (and stricter ones per category, each with its source), what each finding cites
+jurisdiction (and another law's period per category, each with its source), what each finding cites
 and the thresholds. The packs stay the one source: the rows are rebuilt from them at start-up."""
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ def rule_rows(book: PolicyBook) -> tuple[list[dict[str, Any]], list[dict[str, An
         )
         rules.extend(
             {"jurisdiction": pack_id, "category": c.category, "days": c.days, "source": c.source}
-            for c in pack.retention.categories
+            for c in pack.retention.applicable_categories()
         )
         short, short_penalty = pack.finding_citations(FindingRule.RETENTION_SHORT)
         deleted, deleted_penalty = pack.finding_citations(FindingRule.RECORDS_DELETED_OR_ALTERED)

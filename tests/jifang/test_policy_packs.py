@@ -10,7 +10,15 @@ import pytest
 import yaml
 from pydantic import ValidationError
 
-from jifang.policy import PACKS_DIR, FindingRule, LocationType, SystemType, load_pack, load_policy_book
+from jifang.policy import (
+    PACKS_DIR,
+    CategoryRetention,
+    FindingRule,
+    LocationType,
+    SystemType,
+    load_pack,
+    load_policy_book,
+)
 
 OBLIGATIONS = Path(__file__).resolve().parents[3] / "shared" / "OBLIGATIONS.md"
 book = load_policy_book()
@@ -47,7 +55,10 @@ def test_retention_days_match() -> None:
 def test_mandated_place_counts_match() -> None:
     row = table_row(obligations(), "mandated places")
     assert "art. 7 (1)–(11)" in row[1] and "art. 6 (1)–(10)" in row[2]
-    hrb_items = [c.article for c in HRB.place_categories if re.fullmatch(r"art\. 7\(\d+\)", c.article)]
+    # Art. 7(10) is split (its entertainment venues carry another law's period): one item each.
+    hrb_items = list(
+        dict.fromkeys(c.article for c in HRB.place_categories if re.fullmatch(r"art\. 7\(\d+\)", c.article))
+    )
     kmg_items = [c.article for c in KMG.place_categories if re.fullmatch(r"art\. 6\(\d+\)", c.article)]
     assert hrb_items == [f"art. 7({i})" for i in range(1, 12)]
     assert kmg_items == [f"art. 6({i})" for i in range(1, 11)]
@@ -282,3 +293,23 @@ def test_the_readmes_table_of_finding_rules_is_the_packs() -> None:
     assert set(rows) == {r.value for r in FindingRule}
     for rule in FindingRule:
         assert rows[rule.value] == [_citation_cell("harbin-2008", rule), _citation_cell("kunming-2012", rule)]
+
+
+def test_other_laws_periods_match() -> None:
+    """HRB art. 20(7): "妥善留存图像信息资料及其他记录资料不得少于15日，法律、法规另有规定的从其规定" —
+    another law's period prevails either way; 娱乐场所管理条例 art. 15: 歌舞娱乐场所 keep 30 days.
+    KMG art. 19 "留存时间不得少于30日" defers to nothing: only a longer period applies."""
+    row = table_row(obligations(), "keep other records (alarm, access logs) as long")
+    assert "either way" in row[1] and "娱乐场所管理条例 art. 15: 30 days for 歌舞娱乐场所" in row[1]
+    assert HRB.retention.other_laws_prevail and not KMG.retention.other_laws_prevail
+    venue = HRB.category("hrb-7-10-ent")
+    assert venue is not None and venue.article == "art. 7(10)" and "entertainment" in venue.tags
+    assert HRB.retention.for_category("hrb-7-10-ent") == (30, "娱乐场所管理条例 art. 15")
+    assert HRB.retention.for_category("hrb-7-10") == (15, None)
+    shorter = {"category": "kmg-6-8", "days": 7, "source": "某法规 art. 1"}
+    kmg = KMG.retention.model_copy(update={"categories": (CategoryRetention(**shorter),)})
+    assert kmg.for_category("kmg-6-8") == (30, None)  # Kunming's minimum stands
+    hrb = HRB.retention.model_copy(
+        update={"categories": (CategoryRetention(**{**shorter, "category": "hrb-7-10"}),)}
+    )
+    assert hrb.for_category("hrb-7-10") == (7, "某法规 art. 1")  # Harbin defers, either way

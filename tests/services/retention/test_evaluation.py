@@ -381,6 +381,26 @@ async def add_stricter_rule(session: AsyncSession, category: str) -> None:
     )
 
 
+async def test_an_entertainment_venue_keeps_the_period_of_its_own_regulation(
+    retention_maker: async_sessionmaker[AsyncSession],
+) -> None:
+    """HRB art. 20(7) "法律、法规另有规定的从其规定"; 娱乐场所管理条例 art. 15 "歌舞娱乐场所应当将闭路电视
+    监控录像资料留存30日备查": a Harbin venue's channel is held to 30 days, citing that source, as
+    the pack enters it (art. 7(10)'s entertainment venues)."""
+    async with session_scope(retention_maker) as session:
+        unit_id = await mirror_unit(session, "harbin-2008")
+        place_id, recorder_id = uuid.uuid4(), uuid.uuid4()
+        fleet = FleetRepository(session)
+        await fleet.upsert_places([{"place_id": place_id, "unit_id": unit_id, "category": "hrb-7-10-ent"}])
+        await fleet.upsert_devices([_recorder(recorder_id, unit_id, place_id=place_id)])
+        await PartitionRepository(session).ensure({NOW.date()})
+        row = await store(
+            ObservationRepository(session), unit_id, recorder_id, NOW, [(20.0, 0.0)], "Recording", 0
+        )
+    assert (row["required_days"], row["requirement_source"]) == (30, "娱乐场所管理条例 art. 15")
+    assert row["verdict"] == "violating" and [f["kind"] for f in row["findings"]] == ["short"]
+
+
 async def test_a_stricter_rule_for_a_category_applies_with_its_source(
     retention_maker: async_sessionmaker[AsyncSession],
 ) -> None:
