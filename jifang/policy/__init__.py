@@ -10,6 +10,7 @@ carries its article, and :meth:`PolicyPack.cite` renders a citation such as
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from enum import StrEnum
 from pathlib import Path
 from typing import Literal
@@ -402,18 +403,16 @@ class PolicyPack(_Strict):
     def category(self, code: str) -> PlaceCategory | None:
         return next((c for c in self.place_categories if c.code == code), None)
 
-    def equivalent_category(self, other: PlaceCategory) -> PlaceCategory | None:
-        """This pack's category for a place categorised under another pack: the one sharing
-        the most tags with it, if exactly one does."""
-        scored = sorted(
-            ((len(set(c.tags) & set(other.tags)), c) for c in self.place_categories),
-            key=lambda sc: -sc[0],
-        )
-        if not scored or scored[0][0] == 0:
-            return None
-        if len(scored) > 1 and scored[1][0] == scored[0][0]:
-            return None  # ambiguous: a person must choose
-        return scored[0][1]
+    def equivalent_category(
+        self, other: PlaceCategory, place_tags: Sequence[str] = ()
+    ) -> PlaceCategory | None:
+        """This pack's category for a place categorised under another pack, only where the two
+        truly correspond: the one category naming everything the place is (its own tags, else
+        all its category's). None where no category, or more than one, does: a person decides
+        (a 机关 in HRB art. 7(6) is neither KMG art. 6(6)'s news and telecom nor 6(3))."""
+        wanted = set(place_tags) or set(other.tags)
+        matches = [c for c in self.place_categories if wanted and wanted <= set(c.tags)]
+        return matches[0] if len(matches) == 1 else None
 
     def default(self, name: str) -> float:
         return self.platform_defaults[name].value

@@ -44,7 +44,12 @@ UNIT_READ: dict[str, Any] = {
     "updated_at": "2026-11-02T01:08:12.455594Z",
 }
 
-PLACE_CREATE: dict[str, Any] = {"name": "营业大厅", "category": "hrb-7-4", "location_type": "lobby"}
+PLACE_CREATE: dict[str, Any] = {
+    "name": "营业大厅",
+    "category": "hrb-7-4",
+    "location_type": "lobby",
+    "tags": ["bank"],
+}
 PLACE_UPDATE: dict[str, Any] = {"description": "一楼营业大厅及现金区"}
 PLACE_READ: dict[str, Any] = {
     "id": PLACE_ID,
@@ -56,6 +61,8 @@ PLACE_READ: dict[str, Any] = {
     "vehicle_category": None,
     "location_type": "lobby",
     "description": None,
+    "tags": ["bank"],
+    "reclassify_from": None,
     "exemptions": [],
     "created_at": "2026-11-02T01:09:40.497062Z",
 }

@@ -184,6 +184,12 @@ class Place(Base):
     vehicle_category: Mapped[str | None] = mapped_column(String(50))
     location_type: Mapped[LocationType | None] = mapped_column(_enum(LocationType))
     description: Mapped[str | None] = mapped_column(Text)
+    # What the place is, among its category's tags (a bank's hall: [bank]): how it maps when its
+    # unit moves to another city's pack.
+    tags: Mapped[list[str]] = mapped_column(ARRAY(String(50)), default=list, server_default="{}")
+    # Set when its unit moved to a pack without a truly corresponding category: the former
+    # category, for the tech office to re-classify (not a legal finding).
+    reclassify_from: Mapped[str | None] = mapped_column(String(200))
     # System types the tech office recorded as not applying here ("等", HRB art. 7), by type:
     # {"reason", "recorded_by", "recorded_at"}.
     exemptions: Mapped[dict[str, dict[str, Any]]] = mapped_column(JSONB, default=dict, server_default="{}")

@@ -260,12 +260,22 @@ def test_adding_a_city_is_adding_a_file(tmp_path: Path) -> None:
 
 
 def test_place_categories_map_between_cities() -> None:
+    """A category maps only where the two truly correspond (issue 13 item 15): HRB art. 7(6)
+    "机关、新闻出版、广播电视、电信、邮政等单位" has no Kunming match (KMG art. 6(6) is news and
+    telecom, 6(3) only places with state secrets); what the place itself is decides."""
     bank = HRB.category("hrb-7-4")
     assert bank is not None
-    mapped = KMG.equivalent_category(bank)
-    assert mapped is not None and mapped.code == "kmg-6-5"
+    assert KMG.equivalent_category(bank) is None  # gold and jewelry are not KMG art. 6(5)
+    assert KMG.equivalent_category(bank, ["bank"]).code == "kmg-6-5"  # type: ignore[union-attr]
+    organs = HRB.category("hrb-7-6")
+    assert organs is not None and KMG.equivalent_category(organs) is None
+    assert KMG.equivalent_category(organs, ["media"]).code == "kmg-6-6"  # type: ignore[union-attr]
     museum = KMG.category("kmg-6-4")
     assert museum is not None and HRB.equivalent_category(museum).code == "hrb-7-5"  # type: ignore[union-attr]
+    gates = HRB.category("hrb-7-10")
+    assert gates is not None and KMG.equivalent_category(gates).code == "kmg-6-8"  # type: ignore[union-attr]
+    roads = HRB.category("hrb-7-11")
+    assert roads is not None and KMG.equivalent_category(roads) is None  # split over 6(7), 6(8), 6(9)
 
 
 def _citation_cell(pack_id: str, rule: FindingRule) -> str:

@@ -2,13 +2,21 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from jifang.policy import LocationType, SystemType
 from services.registry.examples import PLACE_CREATE, PLACE_EXEMPTION, PLACE_READ, PLACE_UPDATE, examples
 from services.registry.models import PlaceKind
 from services.registry.validators import Input, LongText, Name, Patch
+
+Tag = Annotated[str, StringConstraints(min_length=1, max_length=50, pattern=r"^[a-z_]+$")]
+TAGS = (
+    "What the place is, among the tags of its category (`GET /api/v1/policy/{pack}`), e.g. `bank` "
+    "for a bank's hall in HRB art. 7(4): when its unit moves to another city, the place takes the "
+    "one category there naming all of them, or is marked for re-classification"
+)
 
 
 class PlaceCreate(Input):
@@ -22,6 +30,7 @@ class PlaceCreate(Input):
     vehicle_category: str | None = Field(default=None, max_length=50)
     location_type: LocationType | None = None
     description: LongText | None = None
+    tags: list[Tag] = Field(default_factory=list, max_length=20, description=TAGS)
 
 
 class PlaceUpdate(Patch):
@@ -33,6 +42,7 @@ class PlaceUpdate(Patch):
     vehicle_category: str | None = Field(default=None, max_length=50)
     location_type: LocationType | None = None
     description: LongText | None = None
+    tags: list[Tag] | None = Field(default=None, max_length=20, description=TAGS)
 
 
 class PlaceExemptionSet(Input):
@@ -68,5 +78,12 @@ class PlaceRead(BaseModel):
     vehicle_category: str | None
     location_type: LocationType | None
     description: str | None
+    tags: list[str] = Field(default_factory=list)
+    reclassify_from: str | None = Field(
+        default=None,
+        description="Set when the unit moved to a pack with no truly corresponding category: the "
+        "former category, for the tech office to re-classify (the place has no category meanwhile; "
+        "not a legal finding). Setting a category clears it",
+    )
     exemptions: list[PlaceExemption] = Field(default_factory=list)
     created_at: dt.datetime

@@ -32,6 +32,7 @@ def to_read(place: Place, pack: PolicyPack) -> PlaceRead:
     return PlaceRead(
         **own,
         category_article=pack.cite(category.article) if category else None,
+        tags=list(place.tags or []),
         exemptions=[
             PlaceExemption(system_type=SystemType(t), **e)
             for t, e in sorted((place.exemptions or {}).items())
@@ -39,11 +40,15 @@ def to_read(place: Place, pack: PolicyPack) -> PlaceRead:
     )
 
 
-_DERIVED = frozenset({"category_article", "exemptions"})
+_DERIVED = frozenset({"category_article", "exemptions", "tags"})
 
 
 def check_place_fields(
-    pack: PolicyPack, kind: PlaceKind, category: str | None, vehicle_category: str | None
+    pack: PolicyPack,
+    kind: PlaceKind,
+    category: str | None,
+    vehicle_category: str | None,
+    tags: Sequence[str] = (),
 ) -> None:
     if category is not None and pack.category(category) is None:
         raise ValidationFailed.single(
@@ -52,6 +57,15 @@ def check_place_fields(
             f"{category!r} is not a mandated place category of {pack.id} (each with its name and "
             f"article: GET /api/v1/policy/{pack.id}); known: "
             + ", ".join(c.code for c in pack.place_categories),
+        )
+    known_tags = set(cat.tags) if category and (cat := pack.category(category)) else set()
+    unknown = [t for t in tags if t not in known_tags]
+    if unknown:
+        raise ValidationFailed.single(
+            "tags",
+            "category-tags",
+            f"{', '.join(unknown)}: not what a place of category {category or 'none'} can be; its tags: "
+            + (", ".join(sorted(known_tags)) or "none"),
         )
     if vehicle_category is not None:
         if kind != PlaceKind.VEHICLE:
@@ -77,7 +91,7 @@ class PlaceService:
         self, principal: Principal, unit_id: uuid.UUID, data: PlaceCreate
     ) -> tuple[Place, PolicyPack]:
         async with UnitChange(self.session, self.book, principal, unit_id) as change:
-            check_place_fields(change.pack, data.kind, data.category, data.vehicle_category)
+            check_place_fields(change.pack, data.kind, data.category, data.vehicle_category, data.tags)
             place = Place(id=uuid.uuid4(), unit_id=change.unit.id, **data.model_dump())
             await self.places.add(place)
             change.publish(place_event(place))
@@ -100,12 +114,18 @@ class PlaceService:
         place = await self._place(principal, place_id)
         async with UnitChange(self.session, self.book, principal, place.unit_id) as change:
             changes = data.model_dump(exclude_unset=True)
+            category = changes.get("category", place.category)
+            if "category" in changes and changes["category"] != place.category and "tags" not in changes:
+                changes["tags"] = []  # what it was under the old category says nothing now
             check_place_fields(
                 change.pack,
                 place.kind,
-                changes.get("category", place.category),
+                category,
                 changes.get("vehicle_category", place.vehicle_category),
+                changes.get("tags", place.tags or []),
             )
+            if "category" in changes:
+                place.reclassify_from = None  # the office has classified it
             new_location = changes.get("location_type", place.location_type)
             if new_location != place.location_type:
                 await self._check_video_not_forbidden(change.pack, place, new_location)

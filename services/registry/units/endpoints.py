@@ -70,8 +70,10 @@ async def update_unit(
     its own unit's name and address; what decides the applicable law and the filing office
     (jurisdiction, district, security affiliation, business or not: KMG art. 24 fines differ) is
     the tech office's (403 otherwise). Moving a unit to another jurisdiction gives each place the
-    equivalent category of the new pack (422 where none is unambiguous). The unit's findings are
-    recomputed at once."""
+    one category of the new pack that truly corresponds (naming everything the place is: its
+    `tags`, else its category's); where none does, the place loses its category and carries
+    `reclassify_from` for the tech office to re-classify (a person decides; not a legal finding).
+    The unit's findings are recomputed at once."""
     return to_read(await UnitService(session, book).update(principal, unit_id, body), book)
 
 

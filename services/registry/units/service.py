@@ -97,26 +97,24 @@ class UnitService:
         return unit
 
     async def _recategorise_places(self, unit: Unit, old: PolicyPack, new: PolicyPack) -> list[Place]:
-        """Place categories are a pack's own: a unit that moves takes each place's equivalent
-        category in the new pack (by shared tags); where none is unambiguous, it is refused."""
-        changed, unmapped = [], []
+        """Place categories are a pack's own: a unit that moves takes, for each place, the one
+        category of the new pack that truly corresponds (naming everything the place is). Where
+        none does, the place is marked for re-classification by the tech office and has no
+        category meanwhile: a person decides, not a guess (and it is not a legal finding)."""
+        changed = []
         for place in await PlaceRepository(self.session).for_unit(unit.id):
             if place.category is None or new.category(place.category) is not None:
                 continue
             current = old.category(place.category)
-            target = new.equivalent_category(current) if current else None
+            target = new.equivalent_category(current, place.tags or ()) if current else None
             if target is None:
-                unmapped.append(place.name)
-                continue
-            place.category = target.code
+                place.reclassify_from = (
+                    f"{old.cite(current.article)} ({current.code})" if current else place.category
+                )
+                place.category, place.tags = None, []
+            else:
+                place.category = target.code
             changed.append(place)
-        if unmapped:
-            raise ValidationFailed.single(
-                "jurisdiction",
-                "places-fit-pack",
-                f"no unambiguous {new.id} category for these places; set their category to none "
-                f"first: {', '.join(unmapped)}",
-            )
         return changed
 
     async def close(self, principal: Principal, unit_id: uuid.UUID, data: UnitClose) -> Unit:
