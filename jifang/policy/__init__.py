@@ -80,6 +80,7 @@ class FindingRule(StrEnum):
     VEHICLE_SYSTEM_MISSING = "vehicle_system_missing"
     NETWORKING_MISSING = "networking_missing"
     PRODUCTS_NONCONFORMING = "products_nonconforming"
+    ACCEPTANCE_POLICE_NOT_NOTIFIED = "acceptance_police_not_notified"
 
 
 class _Strict(BaseModel):

@@ -96,6 +96,7 @@ SYSTEM_READ: dict[str, Any] = {
     "completion_date": "2026-11-10",
     "acceptance_date": "2026-11-20",
     "design_review_date": None,
+    "acceptance_police_notified": None,
     "in_use": True,
     "installer_firm": "哈尔滨示例安防工程有限公司",
     "networking": "connected",
@@ -340,3 +341,13 @@ PACK_SUMMARY: dict[str, Any] = {
 def examples(*values: Any) -> dict[str, Any]:
     """A schema's ``json_schema_extra``: its examples."""
     return {"examples": list(values)}
+
+
+CONFIDENTIAL_READ: dict[str, Any] = {
+    "filing_id": FILING_ID,
+    "material_id": "7d2f0c4e-8a1b-4e5f-9c3d-2b6a8e1f0d47",
+    "code": "layout_plan",
+    "reader": "tech-office-zhang",
+    "roles": ["tech_office"],
+    "read_at": "2026-11-21T03:15:00Z",
+}

@@ -216,6 +216,9 @@ class TechSystem(Base):
     completion_date: Mapped[dt.date | None] = mapped_column(Date)
     acceptance_date: Mapped[dt.date | None] = mapped_column(Date)
     design_review_date: Mapped[dt.date | None] = mapped_column(Date)
+    # KMG art. 14 para. 1: "技防系统竣工验收时，应当通知公安机关技防管理机构参加" — whether the
+    # acceptance record says the office was notified (None: not recorded).
+    acceptance_police_notified: Mapped[bool | None] = mapped_column(Boolean)
     in_use: Mapped[bool] = mapped_column(Boolean, default=False)
     installer_firm: Mapped[str | None] = mapped_column(String(200))
     networking: Mapped[Networking] = mapped_column(_enum(Networking))
@@ -359,6 +362,23 @@ class FilingMaterial(Base):
     storage_key: Mapped[str] = mapped_column(String(300))
     uploaded_at: Mapped[dt.datetime] = _now()
     uploaded_by: Mapped[str] = mapped_column(String(200))
+
+
+class ConfidentialRead(Base):
+    """Who read which confidential material, when (HRB art. 18, 19 para. 1 "控制知密人员范围，对知密
+    人员进行登记"; KMG art. 18): written in the reading request's own transaction, so nothing is
+    handed out unrecorded."""
+
+    __tablename__ = "confidential_reads"
+
+    id: Mapped[uuid.UUID] = _uuid_pk()
+    unit_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("units.id", ondelete="CASCADE"), index=True)
+    filing_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
+    material_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
+    code: Mapped[str] = mapped_column(String(50))
+    reader: Mapped[str] = mapped_column(String(200))
+    roles: Mapped[list[str]] = mapped_column(ARRAY(String(30)))
+    read_at: Mapped[dt.datetime] = _now()
 
 
 class FilingMaterialBlob(Base):

@@ -17,7 +17,13 @@ from services.registry.deps import (
     UnitEditor,
 )
 from services.registry.examples import PDF, RECEIPT
-from services.registry.filings.schemas import FilingCreate, FilingDue, FilingRead, FilingReturn
+from services.registry.filings.schemas import (
+    ConfidentialReadOut,
+    FilingCreate,
+    FilingDue,
+    FilingRead,
+    FilingReturn,
+)
 from services.registry.filings.service import MAGIC, FilingService
 
 router = APIRouter(tags=["filings"])
@@ -252,10 +258,32 @@ async def download_material(
     principal: FilingReader,
 ) -> Response:
     """One material of the filing, as uploaded. Filing materials are confidential (HRB art.
-    18): the tech office and the unit's own administrator only."""
+    18): the tech office and the unit's own administrator only; every read is registered first
+    (who, when, which: HRB art. 19 para. 1, KMG art. 18), listed by
+    `GET /api/v1/units/{unit_id}/confidential-reads`."""
     material, data = await FilingService(session, book, storage).material(principal, filing_id, material_id)
     return Response(
         data,
         media_type=material.content_type,
         headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quote(material.filename)}"},
     )
+
+
+@router.get(
+    "/units/{unit_id}/confidential-reads",
+    response_model=list[ConfidentialReadOut],
+    operation_id="filings.confidential_reads",
+    summary="Who has read the unit's confidential materials",
+)
+async def confidential_reads(
+    unit_id: uuid.UUID,
+    session: SessionDep,
+    book: PolicyBookDep,
+    principal: TechOffice,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> list[ConfidentialReadOut]:
+    """Every read of the unit's filing materials (the location diagram, the layout plan...),
+    newest first: who, with which roles, when, which material. "控制知密人员范围，对知密人员进行
+    登记，存档备查" (HRB art. 19 para. 1; KMG art. 18): each read is registered in the reading
+    request's own transaction, before the material is handed out. The tech office only."""
+    return await FilingService(session, book).confidential_reads(principal, unit_id, limit)

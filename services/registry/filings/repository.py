@@ -6,7 +6,13 @@ from collections.abc import Sequence
 
 from sqlalchemy import exists, func, insert, select, text
 
-from services.registry.models import FilingMaterial, FilingRecord, FilingStatus, filing_systems
+from services.registry.models import (
+    ConfidentialRead,
+    FilingMaterial,
+    FilingRecord,
+    FilingStatus,
+    filing_systems,
+)
 from services.registry.repository import Repository
 
 
@@ -101,3 +107,16 @@ class FilingRepository(Repository):
     async def count_returned(self) -> int:
         stmt = select(func.count()).where(FilingRecord.status == FilingStatus.RETURNED)
         return int(await self.session.scalar(stmt) or 0)
+
+    async def record_read(self, read: ConfidentialRead) -> None:
+        self.session.add(read)
+        await self.session.flush()
+
+    async def reads_of_unit(self, unit_id: uuid.UUID, limit: int) -> Sequence[ConfidentialRead]:
+        rows = await self.session.scalars(
+            select(ConfidentialRead)
+            .where(ConfidentialRead.unit_id == unit_id)
+            .order_by(ConfidentialRead.read_at.desc(), ConfidentialRead.id)
+            .limit(limit)
+        )
+        return rows.all()

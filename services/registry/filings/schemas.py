@@ -6,7 +6,14 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from services.registry.examples import FILING_CREATE, FILING_DUE, FILING_READ, FILING_RETURN, examples
+from services.registry.examples import (
+    CONFIDENTIAL_READ,
+    FILING_CREATE,
+    FILING_DUE,
+    FILING_READ,
+    FILING_RETURN,
+    examples,
+)
 from services.registry.models import FilingKind, FilingStatus
 from services.registry.validators import Input, Name
 
@@ -98,3 +105,16 @@ class FilingDue(BaseModel):
     due_date: dt.date
     overdue: bool
     article: str
+
+
+class ConfidentialReadOut(BaseModel):
+    """One read of a confidential material (HRB art. 19 para. 1: 知密人员登记)."""
+
+    model_config = ConfigDict(from_attributes=True, json_schema_extra=examples(CONFIDENTIAL_READ))
+
+    filing_id: uuid.UUID
+    material_id: uuid.UUID
+    code: str = Field(description="The material's code in the pack (e.g. layout_plan)")
+    reader: str = Field(description="Who read it (the token's subject)")
+    roles: list[str]
+    read_at: dt.datetime

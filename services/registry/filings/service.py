@@ -19,6 +19,7 @@ from services.registry.clock import Clock, local_today, utc_now
 from services.registry.events import filing_event
 from services.registry.filings.repository import FilingRepository
 from services.registry.filings.schemas import (
+    ConfidentialReadOut,
     FilingCreate,
     FilingDue,
     FilingRead,
@@ -29,7 +30,14 @@ from services.registry.filings.schemas import (
 )
 from services.registry.findings.rules import filing_due_date
 from services.registry.findings.service import FindingService
-from services.registry.models import FilingMaterial, FilingRecord, FilingStatus, TechSystem, Unit
+from services.registry.models import (
+    ConfidentialRead,
+    FilingMaterial,
+    FilingRecord,
+    FilingStatus,
+    TechSystem,
+    Unit,
+)
 from services.registry.offices import filing_office
 from services.registry.storage import MaterialStorage
 from services.registry.systems.repository import SystemRepository
@@ -349,7 +357,30 @@ class FilingService:
         material = await self.filings.material(filing.id, material_id)
         if material is None:
             raise NotFound("No material with this id in this filing")
-        return material, await self.storage.get(material.storage_key)
+        data = await self.storage.get(material.storage_key)
+        # Registered before it is handed out, in the same transaction (HRB art. 19 para. 1).
+        await self.filings.record_read(
+            ConfidentialRead(
+                id=uuid.uuid4(),
+                unit_id=filing.unit_id,
+                filing_id=filing.id,
+                material_id=material.id,
+                code=material.code,
+                reader=principal.subject,
+                roles=sorted(r.value for r in principal.roles),
+                read_at=self.clock(),
+            )
+        )
+        return material, data
+
+    async def confidential_reads(
+        self, principal: Principal, unit_id: uuid.UUID, limit: int
+    ) -> list[ConfidentialReadOut]:
+        """Who has read the unit's confidential materials, newest first."""
+        unit = await visible_unit(self.session, principal, unit_id)
+        return [
+            ConfidentialReadOut.model_validate(r) for r in await self.filings.reads_of_unit(unit.id, limit)
+        ]
 
     async def due(self, within_days: int) -> list[FilingDue]:
         """Systems whose filing falls due within ``within_days`` (or is overdue)."""

@@ -211,6 +211,18 @@ def _system_violations(pack: PolicyPack, system: TechSystem) -> list[Violation |
                 f"system {system.name!r} was accepted without a reviewed design plan",
             )
         )
+    # The office not notified to attend the acceptance (KMG art. 14 para. 1), as the record says.
+    if system.acceptance_date is not None and system.acceptance_police_notified is False:
+        out.append(
+            _violation(
+                pack,
+                FindingRule.ACCEPTANCE_POLICE_NOT_NOTIFIED,
+                "system",
+                system.id,
+                key,
+                f"system {system.name!r} was accepted without notifying the tech office to attend",
+            )
+        )
     # Use before acceptance (KMG art. 14 para. 2 + 24).
     if system.in_use and system.acceptance_date is None:
         out.append(
@@ -345,6 +357,7 @@ EVALUATED_RULES = frozenset(
         FindingRule.REFILING_REQUIRED,
         FindingRule.UNCERTIFIED_PRODUCTS,
         FindingRule.PRODUCTS_NONCONFORMING,
+        FindingRule.ACCEPTANCE_POLICE_NOT_NOTIFIED,
         FindingRule.FORBIDDEN_CAMERA_PLACE,
         FindingRule.RESIDENTIAL_SYSTEM_MISSING,
         FindingRule.VEHICLE_SYSTEM_MISSING,

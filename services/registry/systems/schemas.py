@@ -41,6 +41,11 @@ class SystemCreate(Input):
     completion_date: dt.date | None = None
     acceptance_date: dt.date | None = Field(default=None, description="验收合格 date")
     design_review_date: dt.date | None = Field(default=None, description="设计方案论证 (KMG art. 14)")
+    acceptance_police_notified: bool | None = Field(
+        default=None,
+        description="The acceptance record says the tech office was notified to attend (KMG art. 14 "
+        "para. 1); null: not recorded",
+    )
     in_use: bool = False
     installer_firm: str | None = Field(default=None, max_length=200)
     networking: Networking = Networking.NOT_CONNECTED
@@ -55,13 +60,22 @@ class SystemCreate(Input):
 
 class SystemUpdate(Patch):
     model_config = ConfigDict(json_schema_extra=examples(SYSTEM_UPDATE))
-    clearable = frozenset({"completion_date", "acceptance_date", "design_review_date", "installer_firm"})
+    clearable = frozenset(
+        {
+            "completion_date",
+            "acceptance_date",
+            "design_review_date",
+            "installer_firm",
+            "acceptance_police_notified",
+        }
+    )
 
     name: Name | None = None
     place_ids: list[uuid.UUID] | None = Field(default=None, max_length=200)
     completion_date: dt.date | None = None
     acceptance_date: dt.date | None = None
     design_review_date: dt.date | None = None
+    acceptance_police_notified: bool | None = None
     in_use: bool | None = None
     installer_firm: str | None = Field(default=None, max_length=200)
     networking: Networking | None = None
@@ -79,6 +93,7 @@ class SystemRead(BaseModel):
     completion_date: dt.date | None
     acceptance_date: dt.date | None
     design_review_date: dt.date | None
+    acceptance_police_notified: bool | None = None
     in_use: bool
     installer_firm: str | None
     networking: Networking

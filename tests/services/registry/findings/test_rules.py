@@ -305,3 +305,34 @@ def test_hrb_products_tested_or_certified() -> None:
     assert [v.rule for v in evaluate(HRB, UnitRecords(unit=u, systems=[s]), TODAY)] == [
         FindingRule.UNCERTIFIED_PRODUCTS
     ]
+
+
+def test_kmg_acceptance_without_notifying_the_office() -> None:
+    """KMG art. 14 para. 1: "技防系统竣工验收时，应当通知公安机关技防管理机构参加" — the acceptance
+    record says whether it was; not notified is a finding of the duty (no penalty article)."""
+    u = unit("kunming-2012")
+    s = system(
+        u,
+        SystemType.VIDEO,
+        acceptance_date=dt.date(2026, 10, 1),
+        design_review_date=dt.date(2026, 9, 1),
+        acceptance_police_notified=False,
+    )
+    found = [
+        v
+        for v in evaluate(KMG, UnitRecords(unit=u, systems=[s]), TODAY)
+        if v.rule != FindingRule.FILING_MISSING
+    ]
+    assert [(v.rule, v.articles, v.penalty) for v in found] == [
+        (FindingRule.ACCEPTANCE_POLICE_NOT_NOTIFIED, ("KMG-2012 art. 14 para. 1",), None)
+    ]
+    s.acceptance_police_notified = None  # not recorded: the platform cannot tell, so says nothing
+    assert [
+        v
+        for v in evaluate(KMG, UnitRecords(unit=u, systems=[s]), TODAY)
+        if v.rule != FindingRule.FILING_MISSING
+    ] == []
+    s.acceptance_police_notified = False
+    assert FindingRule.ACCEPTANCE_POLICE_NOT_NOTIFIED not in {
+        v.rule for v in evaluate(HRB, UnitRecords(unit=unit(), systems=[s]), TODAY)
+    }
