@@ -233,6 +233,7 @@ NOTICE_READ: dict[str, Any] = {
     "unit_id": UNIT_ID,
     "inspection_id": INSPECTION_ID,
     "items": ["营业大厅加装入侵报警系统"],
+    "addressee": {"party": "unit", "name": None},
     "deadline": "2026-12-25",
     "status": "open",
     "recheck_inspection_id": None,

@@ -421,6 +421,10 @@ class RectificationNotice(Base):
     unit_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("units.id", ondelete="CASCADE"), index=True)
     inspection_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("inspections.id", ondelete="CASCADE"))
     items: Mapped[list[str]] = mapped_column(ARRAY(Text))
+    # Whom it is addressed to: HRB art. 24 "督促使用单位和维修单位进行整改"; art. 25 "向有关生产、
+    # 销售、维修单位填发限期整改通知书" about a product's or a system's quality.
+    addressee_party: Mapped[str] = mapped_column(String(20), default="unit", server_default="unit")
+    addressee_name: Mapped[str | None] = mapped_column(String(200))
     deadline: Mapped[dt.date] = mapped_column(Date, index=True)
     status: Mapped[NoticeStatus] = mapped_column(_enum(NoticeStatus), default=NoticeStatus.OPEN)
     recheck_inspection_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))

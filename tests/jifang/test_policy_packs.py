@@ -19,6 +19,7 @@ from jifang.policy import (
     load_pack,
     load_policy_book,
 )
+from jifang.topics import ALARM_TOPIC, topic
 
 OBLIGATIONS = Path(__file__).resolve().parents[3] / "shared" / "OBLIGATIONS.md"
 book = load_policy_book()
@@ -323,3 +324,14 @@ def test_other_laws_periods_match() -> None:
         update={"categories": (CategoryRetention(**{**shorter, "category": "hrb-7-10"}),)}
     )
     assert hrb.for_category("hrb-7-10") == (7, "某法规 art. 1")  # Harbin defers, either way
+
+
+def test_alarms_are_kept_at_least_as_long_as_any_footage() -> None:
+    """HRB art. 20(7) "图像信息资料及其他记录资料" and KMG art. 19 "其他相关记录资料": the alarms the
+    platform receives are records too; they stay on their topic at least as long as the longest
+    period any pack holds footage to (a place category's own period included)."""
+    longest = max(
+        max([p.retention.days, *(c.days for c in p.retention.applicable_categories())])
+        for p in book.packs.values()
+    )
+    assert topic(ALARM_TOPIC).retention_ms >= longest * 86_400_000

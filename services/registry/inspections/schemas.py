@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -22,9 +23,31 @@ class Inspector(Input):
     signed_at: dt.datetime = Field(description="When this inspector signed the record (KMG art. 23)")
 
 
+NoticeParty = Literal["unit", "producer", "seller", "maintainer"]
+
+
+class Addressee(Input):
+    """Whom the notice goes to: the using unit, or, about a product's or a system's quality, its
+    producer, seller or maintainer (HRB art. 25 "向有关生产、销售、维修单位填发限期整改通知书")."""
+
+    party: NoticeParty
+    name: Name | None = Field(
+        default=None, description="The firm's name; required unless the party is the unit"
+    )
+
+    @model_validator(mode="after")
+    def _firm_named(self) -> Addressee:
+        if self.party != "unit" and not self.name:
+            raise ValueError("name the producer, seller or maintainer the notice goes to")
+        return self
+
+
 class NoticeCreate(Input):
     items: list[LongText] = Field(min_length=1, max_length=100)
     deadline: dt.date
+    addressee: Addressee = Field(
+        default_factory=lambda: Addressee(party="unit"), description="Default: the using unit"
+    )
 
 
 class InspectionCreate(Input):
@@ -71,6 +94,7 @@ class NoticeRead(BaseModel):
     items: list[str]
     deadline: dt.date
     status: NoticeStatus
+    addressee: Addressee
     recheck_inspection_id: uuid.UUID | None
     recheck_due: bool = Field(
         description="The deadline has passed and the pack's law asks for a re-check then (HRB art. 25); "

@@ -17,6 +17,7 @@ from services.registry.clock import Clock, local_today, utc_now
 from services.registry.events import inspection_event
 from services.registry.inspections.repository import InspectionRepository
 from services.registry.inspections.schemas import (
+    Addressee,
     InspectionCreate,
     InspectionDue,
     InspectionRead,
@@ -41,6 +42,7 @@ def notice_read(n: RectificationNotice, pack: PolicyPack, today: dt.date) -> Not
         unit_id=n.unit_id,
         inspection_id=n.inspection_id,
         items=list(n.items),
+        addressee=Addressee(party=n.addressee_party, name=n.addressee_name),
         deadline=n.deadline,
         status=n.status,
         recheck_inspection_id=n.recheck_inspection_id,
@@ -120,6 +122,8 @@ class InspectionService:
                     unit_id=change.unit.id,
                     inspection_id=inspection.id,
                     items=list(data.rectification.items),
+                    addressee_party=data.rectification.addressee.party,
+                    addressee_name=data.rectification.addressee.name,
                     deadline=data.rectification.deadline,
                     status=NoticeStatus.OPEN,
                 )

@@ -139,3 +139,60 @@ async def test_kunming_interval_is_a_platform_default_and_notices_are_followed_u
     assert r.status_code == 201, r.text
     notice = r.json()["notice"]
     assert notice["article"] == "KMG-2012 art. 23 para. 2" and notice["recheck_due"] is False
+
+
+async def test_a_quality_notice_goes_to_the_producer_seller_or_maintainer(
+    client: httpx.AsyncClient, token: TokenFactory
+) -> None:
+    """HRB art. 25: "发现技防产品不符合标准或技防系统存在质量问题时，应当按照监督管理权限向有关生产、
+    销售、维修单位填发限期整改通知书"; art. 24: "督促使用单位和维修单位进行整改"."""
+    tech = auth(token(Role.TECH_OFFICE))
+    unit = await create_unit(client, tech)
+    r = await client.post(
+        f"/api/v1/units/{unit['id']}/systems",
+        json={"name": "报警系统", "system_type": "intrusion_alarm", "acceptance_date": "2025-01-01"},
+        headers=tech,
+    )
+    sid = r.json()["id"]
+    failed = {"inspected_on": "2026-02-01", "result": "failed", "inspectors": [INSPECTOR]}
+    r = await client.post(
+        f"/api/v1/systems/{sid}/inspections",
+        json={
+            **failed,
+            "rectification": {
+                "items": ["更换探测器"],
+                "deadline": "2026-03-01",
+                "addressee": {"party": "maintainer"},
+            },
+        },
+        headers=tech,
+    )
+    assert r.status_code == 422, r.text  # a firm must be named
+    r = await client.post(
+        f"/api/v1/systems/{sid}/inspections",
+        json={
+            **failed,
+            "rectification": {
+                "items": ["探测器误报率超标，更换合格产品"],
+                "deadline": "2026-03-01",
+                "addressee": {"party": "producer", "name": "某安防设备制造有限公司"},
+            },
+        },
+        headers=tech,
+    )
+    assert r.status_code == 201, r.text
+    notice = r.json()["notice"]
+    assert notice["addressee"] == {"party": "producer", "name": "某安防设备制造有限公司"}
+    assert notice["article"] == "HRB-2008 art. 25"
+    # Without an addressee, the notice goes to the using unit.
+    r = await client.post(
+        f"/api/v1/systems/{sid}/inspections",
+        json={
+            **failed,
+            "inspected_on": "2026-01-31",
+            "rectification": {"items": ["补充值班记录"], "deadline": "2026-03-01"},
+        },
+        headers=tech,
+    )
+    assert r.status_code == 201, r.text
+    assert r.json()["notice"]["addressee"] == {"party": "unit", "name": None}
