@@ -3,8 +3,11 @@ and the unit's policy pack. The publisher turns the changes into DeviceStateChan
 
 - offline after N consecutive failed polls (a pack platform default), back online with the
   outage's start, end and length (HRB art. 20(5), KMG art. 19);
-- device replaced: the serial number changed (HRB art. 20(6), KMG art. 21(4));
-- video source or stream configuration changed (same articles);
+- device replaced: the serial number changed; recorded as maintenance, not a breach (KMG art.
+  20(2) even asks for prompt repair);
+- stream configuration changed (codec, bitrate, resolution, frame rate, GOP, profiles):
+  maintenance, recorded; a different video source is what the device itself shows of a changed
+  position or scope, a suspicion citing HRB art. 20(6) / KMG art. 21(4) for an officer;
 - image quality below the pack's floor (KMG art. 20(3));
 - clock drift past the pack's threshold (a platform default, no article).
 """
@@ -114,10 +117,11 @@ def derive(pack: PolicyPack, state: DeviceState, poll: PollOutcome) -> tuple[Dev
     changed_articles = _duty(pack, FindingRule.PURPOSE_POSITION_CHANGED)
     if poll.serial_number is not None:
         if state.serial_number is not None and poll.serial_number != state.serial_number:
+            # A replaced device is maintenance: recorded, citing no breach.
             changes.append(
                 Change(
                     "replaced",
-                    changed_articles,
+                    (),
                     {"old_serial_number": state.serial_number, "new_serial_number": poll.serial_number},
                 )
             )
@@ -164,7 +168,12 @@ def _configuration(
     if state.profiles is not None:
         described = _describe_changes(state.profiles, profiles, state.video_sources, poll.video_sources)
         if described:
-            changes.append(Change("configuration_changed", changed_articles, {"changes": described}))
+            # Only a different video source suggests a changed position or scope (a suspicion);
+            # codec, bitrate and the like are maintenance, recorded without an article.
+            moved = any("video source" in d for d in described)
+            changes.append(
+                Change("configuration_changed", changed_articles if moved else (), {"changes": described})
+            )
     low = _low_profiles(pack, profiles)
     changes.extend(_quality(pack, state, profiles, low))
     return replace(

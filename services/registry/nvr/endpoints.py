@@ -69,8 +69,8 @@ async def register_nvr(
     """A recorder (role `nvr`) registers itself with its enrollment token and declares its
     channels (cameras); registering again is idempotent and updates them. A channel where the
     pack forbids cameras is refused (HRB art. 19 para. 2, KMG art. 7). A new serial number is
-    recorded as a replacement of the device (HRB art. 20(6), KMG art. 21(4): `replaced` with the
-    articles)."""
+    recorded as a replacement of the device (`replaced`): maintenance, not a breach of HRB art.
+    20(6) / KMG art. 21(4), so it cites no article."""
     return await NvrService(session, book, cipher, settings.enrollment_token_ttl_s).register(principal, body)
 
 

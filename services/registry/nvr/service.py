@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from jifang.auth import Principal
 from jifang.errors import Conflict, NotFound, ValidationFailed
-from jifang.policy import FindingRule, PolicyBook, PolicyPack
+from jifang.policy import PolicyBook, PolicyPack
 from jifang.secrets import CredentialCipher
 from services.registry.access import visible_unit
 from services.registry.change import UnitChange
@@ -105,7 +105,7 @@ class NvrService:
                     "channels", "unique-channel-no", "channel numbers must be unique"
                 )
             interval = data.heartbeat_interval_s or int(pack.default("nvr_heartbeat_interval_s"))
-            nvr, replaced_articles = await self._nvr(principal, change, data, interval, now)
+            nvr, replacement = await self._nvr(principal, change, data, interval, now)
             channel_ids = await self._sync_channels(change, nvr, data, now)
             if token.used_at is None:
                 token.used_at, token.used_by_subject, token.device_id = now, principal.subject, nvr.id
@@ -115,28 +115,27 @@ class NvrService:
             unit_id=unit.id,
             channel_ids=channel_ids,
             heartbeat_interval_s=interval,
-            replaced=bool(replaced_articles),
-            replacement_articles=replaced_articles,
+            replaced=replacement is not None,
+            replacement_articles=list(replacement.articles) if replacement else [],
         )
 
     async def _nvr(
         self, principal: Principal, change: UnitChange, data: NvrRegistration, interval: int, now: datetime
-    ) -> tuple[Device, list[str]]:
+    ) -> tuple[Device, DeviceReplacement | None]:
         """The NVR's row as it declares itself (new on its first registration), and the
-        articles its replacement falls under if its serial number changed."""
+        replacement recorded if its serial number changed."""
         unit = change.unit
         nvr = await self.devices.by_subject(principal.subject)
         if nvr is not None and nvr.unit_id != unit.id:
             raise Conflict("This device is registered with another unit")
-        replaced_articles: list[str] = []
+        replacement: DeviceReplacement | None = None
         if nvr is not None and nvr.serial_number and nvr.serial_number != data.serial_number:
-            replaced_articles = _replacement_articles(change.pack)
             replacement = DeviceReplacement(
                 device_id=nvr.id,
                 unit_id=unit.id,
                 old_serial_number=nvr.serial_number,
                 new_serial_number=data.serial_number,
-                articles=replaced_articles,
+                articles=_replacement_articles(change.pack),
             )
             await self.devices.add_replacement(replacement)
             change.publish(device_replaced_event(replacement))
@@ -160,7 +159,7 @@ class NvrService:
         nvr.updated_at = now
         if is_new:
             await self.devices.add(nvr)
-        return nvr, replaced_articles
+        return nvr, replacement
 
     async def _sync_channels(
         self, change: UnitChange, nvr: Device, data: NvrRegistration, now: datetime
@@ -212,8 +211,9 @@ class NvrService:
 
 
 def _replacement_articles(pack: PolicyPack) -> list[str]:
-    basis = pack.findings.get(FindingRule.PURPOSE_POSITION_CHANGED)
-    return [pack.cite(a) for a in basis.articles] if basis else []
+    """A replaced device is maintenance (KMG art. 20(2) asks for prompt repair), recorded but
+    not a breach of HRB art. 20(6) / KMG art. 21(4): it cites nothing."""
+    return []
 
 
 def _new_device(unit: Unit, kind: DeviceKind, **fields: Any) -> Device:

@@ -86,7 +86,8 @@ async def test_new_serial_is_recorded_as_device_replaced(
     )
     assert r.status_code == 200
     assert r.json()["replaced"] is True
-    assert r.json()["replacement_articles"] == ["HRB-2008 art. 20(6)"]
+    # Maintenance (KMG art. 20(2)), recorded: no breach of HRB art. 20(6) is cited.
+    assert r.json()["replacement_articles"] == []
     # A heartbeat with the old serial is refused until it registers again.
     r = await client.post("/api/v1/nvr/heartbeat", json={"serial_number": "SN-0001"}, headers=nvr)
     assert r.status_code == 409
