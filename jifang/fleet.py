@@ -75,3 +75,8 @@ class CameraView(BaseModel):
     parent_id: uuid.UUID | None = None
     channel_no: int | None = None
     unit_closed: bool = Field(False, description="The unit was closed (注销): its cameras are not called up")
+    forbidden_place: str | None = Field(
+        None,
+        description="Why cameras are forbidden where this one is, as the registry applies its pack now "
+        "(the tech office's additions to the list that ends in 等 included); null where they are not",
+    )

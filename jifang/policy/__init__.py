@@ -10,7 +10,7 @@ carries its article, and :meth:`PolicyPack.cite` renders a citation such as
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from enum import StrEnum
 from pathlib import Path
 from typing import Literal
@@ -155,6 +155,12 @@ class Vehicles(_Strict):
 class ForbiddenPlaces(_Strict):
     article: str
     location_types: tuple[LocationType, ...]
+    # The list ends in 等 (ruling 5): place types the tech office added, each with its reason.
+    # Not in a pack file; the registry adds them from its records.
+    added: dict[LocationType, str] = Field(default_factory=dict)
+
+    def all_types(self) -> tuple[LocationType, ...]:
+        return (*self.location_types, *(t for t in self.added if t not in self.location_types))
 
 
 NetworkingStatus = Literal["connected", "interface_reserved", "refused", "not_connected"]
@@ -419,7 +425,22 @@ class PolicyPack(_Strict):
         return self.platform_defaults[name].value
 
     def is_forbidden_camera_place(self, location_type: LocationType | str | None) -> bool:
-        return location_type in self.forbidden_camera_places.location_types
+        return location_type in self.forbidden_camera_places.all_types()
+
+    def forbidden_reason(self, location_type: LocationType | str | None) -> str:
+        """Why a place type is forbidden: the article, and the tech office's reason for a type
+        it added to the list that ends in 等."""
+        rule = self.forbidden_camera_places
+        cited = self.cite(rule.article)
+        if location_type in rule.location_types or location_type is None:
+            return cited
+        added = rule.added.get(LocationType(location_type))
+        return f"{cited} (等: added by the tech office: {added})" if added else cited
+
+    def with_forbidden_added(self, added: Mapping[LocationType, str]) -> PolicyPack:
+        """This pack with the place types the tech office added to its forbidden list."""
+        places = self.forbidden_camera_places.model_copy(update={"added": dict(added)})
+        return self.model_copy(update={"forbidden_camera_places": places})
 
     def finding_citations(
         self, rule: FindingRule, duty_article: str | None = None, *, confirmed: bool = False
@@ -470,6 +491,15 @@ class PolicyBook:
 
     def ids(self) -> list[str]:
         return sorted(self.packs)
+
+    def with_forbidden_added(self, additions: Mapping[str, Mapping[LocationType, str]]) -> PolicyBook:
+        """The book with exactly these additions of the tech office to each pack's forbidden-place
+        list (a pack absent from ``additions`` has none)."""
+        packs = {}
+        for i, p in self.packs.items():
+            wanted = dict(additions.get(i, {}))
+            packs[i] = p if p.forbidden_camera_places.added == wanted else p.with_forbidden_added(wanted)
+        return self if all(packs[i] is p for i, p in self.packs.items()) else PolicyBook(packs)
 
 
 def load_pack(path: Path) -> PolicyPack:

@@ -200,9 +200,13 @@ class CallUps:
             raise ValidationFailed.single(
                 "camera_id", "unit-active", "The camera's unit was closed (注销): it is no longer networked"
             )
-        if pack is not None and pack.is_forbidden_camera_place(camera.location_type):
+        # The pack's own list, and what the registry applies now (the tech office's additions).
+        if pack is not None and (
+            camera.forbidden_place or pack.is_forbidden_camera_place(camera.location_type)
+        ):
+            why = f" ({camera.forbidden_place})" if camera.forbidden_place else ""
             raise LegalRuleViolation(
-                "The camera is in a place where cameras are forbidden: its images are not handed out",
+                f"The camera is in a place where cameras are forbidden{why}: its images are not handed out",
                 pack.cite(pack.forbidden_camera_places.article),
                 "camera_id",
             )

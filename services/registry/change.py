@@ -32,6 +32,7 @@ from services.registry.clock import Clock, utc_now
 from services.registry.events import publish
 from services.registry.findings.service import FindingService
 from services.registry.models import Unit
+from services.registry.policy.repository import applied_book
 
 CLOSED_UNIT = "the unit is closed (注销): its records are read-only"
 
@@ -59,6 +60,8 @@ class UnitChange:
 
     async def __aenter__(self) -> UnitChange:
         self.unit = await visible_unit(self.session, self.principal, self.unit_id, lock=True)
+        # The forbidden-place lists as the tech office extended them (ruling 5).
+        self.book = await applied_book(self.session, self.book)
         if self.unit.closed_at is not None:
             # A closed unit's records are its history: read, never changed.
             raise Conflict(f"The unit was closed (注销) on {self.unit.closed_on}: its records are read-only")

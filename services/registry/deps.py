@@ -26,6 +26,9 @@ SessionDep = Annotated[AsyncSession, Depends(get_session)]
 
 
 def get_policy_book(request: Request) -> PolicyBook:
+    """The packs as loaded. What the tech office added to the forbidden lists (ruling 5) is read
+    where a rule needs it, in the request's transaction (``applied_book``): a dependency that
+    needed the database would answer bad input with 503 while the database is down."""
     book: PolicyBook = request.app.state.policy_book
     return book
 

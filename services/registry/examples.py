@@ -352,3 +352,15 @@ CONFIDENTIAL_READ: dict[str, Any] = {
     "roles": ["tech_office"],
     "read_at": "2026-11-21T03:15:00Z",
 }
+
+FORBIDDEN_PLACE_ADD: dict[str, Any] = {
+    "reason": "机关内部办公室涉及工作秘密和个人隐私，比照哈尔滨市规定禁止安装"
+}
+FORBIDDEN_PLACE_ADDED: dict[str, Any] = {
+    "jurisdiction": "kunming-2012",
+    "location_type": "government_internal_office",
+    "reason": FORBIDDEN_PLACE_ADD["reason"],
+    "added_by": "tech-office-wang",
+    "added_at": "2026-12-02T02:00:00Z",
+    "article": "KMG-2012 art. 7",
+}

@@ -14,6 +14,7 @@ from services.registry.filings.repository import FilingRepository
 from services.registry.findings.repository import FindingRepository
 from services.registry.findings.service import FindingService
 from services.registry.nvr.service import mark_offline
+from services.registry.policy.repository import applied_book
 from services.registry.units.repository import UnitRepository
 
 
@@ -53,7 +54,8 @@ class FindingsSweep(_PeriodicRegistryTask):
             unit_ids = await UnitRepository(session).active_ids()
         for i in range(0, len(unit_ids), 1000):
             async with session_scope(self.sessionmaker) as session:
-                await FindingService(session, self.book).recompute(unit_ids[i : i + 1000])
+                book = await applied_book(session, self.book)
+                await FindingService(session, book).recompute(unit_ids[i : i + 1000])
         return self.interval_s
 
 

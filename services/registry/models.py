@@ -364,6 +364,19 @@ class FilingMaterial(Base):
     uploaded_by: Mapped[str] = mapped_column(String(200))
 
 
+class ForbiddenPlaceAddition(Base):
+    """A place type the tech office added to a pack's forbidden-camera list, which ends in 等
+    (HRB art. 19 para. 2, KMG art. 7; ruling 5): effective at once, with its reason."""
+
+    __tablename__ = "forbidden_place_additions"
+
+    jurisdiction: Mapped[str] = mapped_column(String(50), primary_key=True)
+    location_type: Mapped[LocationType] = mapped_column(_enum(LocationType), primary_key=True)
+    reason: Mapped[str] = mapped_column(Text)
+    added_by: Mapped[str] = mapped_column(String(200))
+    added_at: Mapped[dt.datetime] = _now()
+
+
 class ConfidentialRead(Base):
     """Who read which confidential material, when (HRB art. 18, 19 para. 1 "控制知密人员范围，对知密
     人员进行登记"; KMG art. 18): written in the reading request's own transaction, so nothing is

@@ -39,7 +39,7 @@ def refuse_forbidden_place(pack: PolicyPack, kind: DeviceKind, location: Locatio
     """HRB art. 19 / KMG art. 7: no camera in a private place the pack lists."""
     if kind == DeviceKind.CAMERA and pack.is_forbidden_camera_place(location):
         raise LegalRuleViolation(
-            f"{pack.city} forbids cameras in a {location.value}",
+            f"{pack.city} forbids cameras in a {location.value}: {pack.forbidden_reason(location)}",
             pack.cite(pack.forbidden_camera_places.article),
             "location_type",
         )

@@ -271,7 +271,8 @@ def _camera_violations(pack: PolicyPack, cam: Device) -> Violation | None:
         "device",
         cam.id,
         f"device:{cam.id}",
-        f"camera {cam.name!r} is in a {cam.location_type.value}, where {pack.city} forbids cameras",
+        f"camera {cam.name!r} is in a {cam.location_type.value}, where {pack.city} forbids cameras "
+        f"({pack.forbidden_reason(cam.location_type)})",
     )
 
 

@@ -159,7 +159,7 @@ class FindingService:
             if fid in filing_unit:
                 recs[filing_unit[fid]].filing_systems.setdefault(fid, []).append(sid)
         forbidden = sorted(
-            {t for p in self.book.packs.values() for t in p.forbidden_camera_places.location_types}
+            {t for p in self.book.packs.values() for t in p.forbidden_camera_places.all_types()}
         )
         for d in await repo.cameras_in(unit_ids, forbidden):
             recs[d.unit_id].cameras.append(d)

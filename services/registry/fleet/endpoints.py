@@ -14,6 +14,7 @@ from services.registry.deps import CipherDep, InternalService, PolicyBookDep, Se
 from services.registry.devices.schemas import CredentialsBatch, CredentialsBatchRequest, DeviceCredentials
 from services.registry.devices.service import DeviceService
 from services.registry.fleet.repository import FleetRepository
+from services.registry.policy.repository import applied_book
 
 router = APIRouter(prefix="/internal", tags=["internal"])
 
@@ -43,13 +44,20 @@ async def fleet(
     operation_id="cameras.get",
     summary="One camera as a call-up checks it",
 )
-async def camera(camera_id: uuid.UUID, session: SessionDep, principal: InternalService) -> CameraView:
+async def camera(
+    camera_id: uuid.UUID, session: SessionDep, book: PolicyBookDep, principal: InternalService
+) -> CameraView:
     """What the gateway checks before a call-up (HRB art. 9, KMG art. 13): the camera, its unit
-    and pack, whether it is networked, its place. Role `service` only."""
+    and pack, whether it is networked, its place, and whether cameras are forbidden there as
+    the pack applies now (the tech office's additions included). Role `service` only."""
     row = await FleetRepository(session).camera(camera_id)
     if row is None:
         raise NotFound("No device with this id")
-    return CameraView.model_validate(row)
+    view = CameraView.model_validate(row)
+    pack = (await applied_book(session, book)).get(view.jurisdiction)
+    if pack is not None and pack.is_forbidden_camera_place(view.location_type):
+        view.forbidden_place = pack.forbidden_reason(view.location_type)
+    return view
 
 
 @router.get(

@@ -29,6 +29,7 @@ from services.registry.imports.schemas import COLUMNS, REQUIRED, ImportKind, Imp
 from services.registry.models import Device, Place, Unit
 from services.registry.places.schemas import PlaceCreate
 from services.registry.places.service import check_place_fields
+from services.registry.policy.repository import applied_book
 from services.registry.units.repository import UnitRepository
 from services.registry.units.schemas import UnitCreate
 from services.registry.units.service import pack_for
@@ -98,6 +99,8 @@ class ImportService:
         self.imported = ImportRepository(session)
 
     async def run(self, kind: ImportKind, text: str) -> ImportReport:
+        # The forbidden-place lists as the tech office extended them (ruling 5).
+        self.book = await applied_book(self.session, self.book)
         errors: list[RowError] = []
         rows = imported = 0
         touched: set[uuid.UUID] = set()

@@ -52,7 +52,9 @@ class UnitRepository(Repository):
             stmt = stmt.where(Unit.closed_at.is_not(None))
         return await self.page(stmt, sorted_by(Unit, query.sort), query)
 
-    async def active_ids(self) -> Sequence[uuid.UUID]:
-        """Every unit the platform still judges (not closed)."""
+    async def active_ids(self, jurisdiction: str | None = None) -> Sequence[uuid.UUID]:
+        """Every unit the platform still judges (not closed), of one jurisdiction if given."""
         stmt = select(Unit.id).where(Unit.closed_at.is_(None)).order_by(Unit.id)
+        if jurisdiction is not None:
+            stmt = stmt.where(Unit.jurisdiction == jurisdiction)
         return (await self.session.scalars(stmt)).all()

@@ -286,6 +286,16 @@ def test_a_camera_in_a_forbidden_place_is_never_shown() -> None:
     with pytest.raises(LegalRuleViolation) as refused:
         callups._check_camera(fitting_room, camera_id, CallUpRequest(camera_id=str(camera_id)))
     assert refused.value.article == "KMG-2012 art. 7"
+    # A place type the tech office added to the list (等, ruling 5), as the registry says.
+    office = fitting_room.model_copy(
+        update={
+            "location_type": "government_internal_office",
+            "forbidden_place": "KMG-2012 art. 7 (等: added by the tech office: 机关内部办公室)",
+        }
+    )
+    with pytest.raises(LegalRuleViolation) as refused:
+        callups._check_camera(office, camera_id, CallUpRequest(camera_id=str(camera_id)))
+    assert refused.value.article == "KMG-2012 art. 7" and "机关内部办公室" in refused.value.detail
 
 
 def test_a_camera_of_a_closed_unit_is_not_called_up() -> None:
