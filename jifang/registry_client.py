@@ -16,6 +16,7 @@ from typing import Any
 import httpx
 
 from jifang.fleet import CameraView, FleetEntry, FleetPage
+from jifang.service_client import ServiceClient
 
 
 class RegistryUnavailable(Exception):
@@ -41,31 +42,7 @@ class Credentials:
         return f"Credentials(onvif_address={self.onvif_address!r}, username={self.username!r}, password=***)"
 
 
-class RegistryClient:
-    def __init__(
-        self,
-        base_url: str,
-        token: str,
-        *,
-        timeout_s: float = 10.0,
-        transport: httpx.AsyncBaseTransport | None = None,
-    ) -> None:
-        self._http = httpx.AsyncClient(
-            base_url=base_url.rstrip("/") + "/api/v1",
-            headers={"Authorization": f"Bearer {token}"},
-            timeout=timeout_s,
-            transport=transport,
-        )
-
-    async def __aenter__(self) -> RegistryClient:
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.aclose()
-
-    async def aclose(self) -> None:
-        await self._http.aclose()
-
+class RegistryClient(ServiceClient):
     # --- the transport, one place for its errors ---
 
     async def _request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:

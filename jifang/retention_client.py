@@ -14,6 +14,8 @@ import uuid
 import httpx
 from pydantic import BaseModel, Field
 
+from jifang.service_client import ServiceClient
+
 
 class CameraFootage(BaseModel):
     """A camera's footage at its recorder's latest reading, against a requested range."""
@@ -32,25 +34,7 @@ class RetentionUnavailable(Exception):
     """Retention could not be reached, timed out or failed: the footage cannot be verified."""
 
 
-class RetentionClient:
-    def __init__(
-        self,
-        base_url: str,
-        token: str,
-        *,
-        timeout_s: float = 2.0,
-        transport: httpx.AsyncBaseTransport | None = None,
-    ) -> None:
-        self._http = httpx.AsyncClient(
-            base_url=base_url.rstrip("/") + "/api/v1",
-            headers={"Authorization": f"Bearer {token}"},
-            timeout=timeout_s,
-            transport=transport,
-        )
-
-    async def aclose(self) -> None:
-        await self._http.aclose()
-
+class RetentionClient(ServiceClient):
     async def camera_footage(
         self, camera_id: uuid.UUID, start: dt.datetime, end: dt.datetime
     ) -> CameraFootage | None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping, Sequence
 from enum import StrEnum
+from functools import cache
 from pathlib import Path
 from typing import Literal
 
@@ -214,11 +215,6 @@ class Retention(_Strict):
     def applicable_categories(self) -> tuple[CategoryRetention, ...]:
         """The category periods that apply in this jurisdiction."""
         return tuple(c for c in self.categories if self.other_laws_prevail or c.days > self.days)
-
-    def for_category(self, code: str | None) -> tuple[int, str | None]:
-        """(days, the source of a category's own period, or None for the pack's article)."""
-        rule = next((c for c in self.applicable_categories() if c.category == code), None)
-        return (rule.days, rule.source) if rule is not None else (self.days, None)
 
 
 class Deadline(_Strict):
@@ -510,7 +506,10 @@ def load_pack(path: Path) -> PolicyPack:
     return pack
 
 
+@cache
 def load_policy_book(directory: Path = PACKS_DIR) -> PolicyBook:
+    """Every pack of the folder, validated. Read once per process: the packs ship with the code
+    and do not change while it runs (the routes that list a pack's open types read them too)."""
     packs = {p.stem: load_pack(p) for p in sorted(directory.glob("*.yaml"))}
     if not packs:
         raise ValueError(f"no policy packs in {directory}")

@@ -52,9 +52,9 @@ class FindingsSweep(_PeriodicRegistryTask):
     async def run_once(self) -> float:
         async with session_scope(self.sessionmaker) as session:
             unit_ids = await UnitRepository(session).active_ids()
+            book = await applied_book(session, self.book)
         for i in range(0, len(unit_ids), 1000):
             async with session_scope(self.sessionmaker) as session:
-                book = await applied_book(session, self.book)
                 await FindingService(session, book).recompute(unit_ids[i : i + 1000])
         return self.interval_s
 

@@ -152,4 +152,6 @@ def _uscc(value: str) -> str:
 USCC = Annotated[str, AfterValidator(_uscc)]
 Name = Annotated[str, StringConstraints(min_length=1, max_length=200)]
 LongText = Annotated[str, StringConstraints(min_length=1, max_length=500)]
+# Why an officer or the office decided something, for the record: not blank.
+Reason = Annotated[str, StringConstraints(min_length=1, max_length=2000, pattern=r"\S")]
 District = Annotated[str, StringConstraints(min_length=1, max_length=100)]

@@ -315,15 +315,17 @@ def test_other_laws_periods_match() -> None:
     assert HRB.retention.other_laws_prevail and not KMG.retention.other_laws_prevail
     venue = HRB.category("hrb-7-10-ent")
     assert venue is not None and venue.article == "art. 7(10)" and "entertainment" in venue.tags
-    assert HRB.retention.for_category("hrb-7-10-ent") == (30, "娱乐场所管理条例 art. 15")
-    assert HRB.retention.for_category("hrb-7-10") == (15, None)
+    # What retention applies (its rules table is built from these; the judge applies each in
+    # either direction: tests/services/retention/test_evaluation.py).
+    applied = {c.category: (c.days, c.source) for c in HRB.retention.applicable_categories()}
+    assert applied == {"hrb-7-10-ent": (30, "娱乐场所管理条例 art. 15")}
     shorter = {"category": "kmg-6-8", "days": 7, "source": "某法规 art. 1"}
     kmg = KMG.retention.model_copy(update={"categories": (CategoryRetention(**shorter),)})
-    assert kmg.for_category("kmg-6-8") == (30, None)  # Kunming's minimum stands
+    assert kmg.applicable_categories() == ()  # Kunming's minimum stands
     hrb = HRB.retention.model_copy(
         update={"categories": (CategoryRetention(**{**shorter, "category": "hrb-7-10"}),)}
     )
-    assert hrb.for_category("hrb-7-10") == (7, "某法规 art. 1")  # Harbin defers, either way
+    assert [(c.category, c.days) for c in hrb.applicable_categories()] == [("hrb-7-10", 7)]  # Harbin defers
 
 
 def test_alarms_are_kept_at_least_as_long_as_any_footage() -> None:

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from jifang.auth import Principal
 from jifang.errors import Conflict, FieldError, NotFound, UnsupportedMediaType, ValidationFailed
-from jifang.policy import PolicyBook, PolicyPack
+from jifang.policy import Material, PolicyBook, PolicyPack
 from jifang.v1 import registry_pb2
 from services.registry.access import visible, visible_unit
 from services.registry.change import UnitChange
@@ -70,6 +70,18 @@ def _listed(pack: PolicyPack, codes: Sequence[str]) -> list[MissingMaterial]:
         for c in codes
         if c in by_code
     ]
+
+
+def _known_materials(pack: PolicyPack, codes: Sequence[str], field: str) -> None:
+    """Every code a material of the pack's list (422 naming the field otherwise)."""
+    known = [m.code for m in pack.filing.materials]
+    unknown = [c for c in codes if c not in known]
+    if unknown:
+        raise ValidationFailed.single(
+            field,
+            "known-material",
+            f"not filing materials in {pack.id}: {', '.join(unknown)}; known: {', '.join(known) or 'none'}",
+        )
 
 
 class FilingService:
@@ -199,13 +211,7 @@ class FilingService:
         # Which materials exist changes no finding.
         async with self._change(principal, filing.unit_id, recompute=False) as change:
             pack = change.pack
-            codes = [m.code for m in pack.filing.materials]
-            if code not in codes:
-                raise ValidationFailed.single(
-                    "code",
-                    "known-material",
-                    f"{code!r} is not a filing material in {pack.id}; known: {', '.join(codes) or 'none'}",
-                )
+            _known_materials(pack, [code], "code")
             if filing.status not in (FilingStatus.DRAFT, FilingStatus.RETURNED):
                 raise Conflict(
                     f"Materials can be added to a draft or returned filing; this one is {filing.status.value}"
@@ -236,8 +242,7 @@ class FilingService:
             pack = change.pack
             if filing.status not in (FilingStatus.DRAFT, FilingStatus.RETURNED):
                 raise Conflict(f"This filing is already {filing.status.value}")
-            present = {m.code for m in await self.filings.materials(filing.id)}
-            missing = [m for m in pack.filing.materials if m.code not in present]
+            missing = await self._not_uploaded(filing, pack)
             if missing:
                 raise ValidationFailed(
                     [
@@ -271,19 +276,10 @@ class FilingService:
         filing = await self._submitted(principal, filing_id)
         async with self._change(principal, filing.unit_id, recompute=True) as change:
             pack = change.pack
-            codes = [m.code for m in pack.filing.materials]
             if data.missing_materials is None:
-                present = {m.code for m in await self.filings.materials(filing.id)}
-                missing = [c for c in codes if c not in present]
+                missing = [m.code for m in await self._not_uploaded(filing, pack)]
             else:
-                unknown = [c for c in data.missing_materials if c not in codes]
-                if unknown:
-                    raise ValidationFailed.single(
-                        "missing_materials",
-                        "known-material",
-                        f"not materials of {pack.id}: {', '.join(unknown)}; "
-                        f"known: {', '.join(codes) or 'none'}",
-                    )
+                _known_materials(pack, data.missing_materials, "missing_materials")
                 missing = list(dict.fromkeys(data.missing_materials))
             if not missing and not data.items:
                 raise ValidationFailed.single(
@@ -299,6 +295,11 @@ class FilingService:
             filing.decided_at, filing.decided_by = now, principal.subject
             change.publish(await self._event(filing))
         return await self.to_read(filing, pack)
+
+    async def _not_uploaded(self, filing: FilingRecord, pack: PolicyPack) -> list[Material]:
+        """The pack's materials the filing does not have yet, in the pack's order."""
+        present = {m.code for m in await self.filings.materials(filing.id)}
+        return [m for m in pack.filing.materials if m.code not in present]
 
     async def _submitted(self, principal: Principal, filing_id: uuid.UUID) -> FilingRecord:
         filing = await self._filing(principal, filing_id, lock=True)

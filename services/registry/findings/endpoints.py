@@ -13,7 +13,7 @@ from services.registry.findings.schemas import (
     OrderRequest,
     RecomputeResult,
 )
-from services.registry.findings.service import FindingService, to_read
+from services.registry.findings.service import FindingService
 from services.registry.pagination import Page
 
 router = APIRouter(tags=["findings"])
@@ -75,10 +75,7 @@ async def order_finding(
     given one must be after today. Not corrected by the deadline, the case escalates to the
     pack's fines, chosen by the unit's kind where the law distinguishes (KMG art. 24); corrected
     after it, the case is `corrected_late` and keeps them (ruling 3)."""
-    finding, unit = await FindingService(session, book).order(
-        principal, finding_id, body.rectification_deadline
-    )
-    return to_read(finding, book[unit.jurisdiction], unit)
+    return await FindingService(session, book).order(principal, finding_id, body.rectification_deadline)
 
 
 @router.post(
@@ -96,8 +93,7 @@ async def confirm_finding(
     at once: the case is `confirmed`, with the fine range and no deadline. KMG art. 25 first
     orders the correction: the case is `open`, to be ordered with a deadline. The tech office
     only."""
-    finding, unit = await FindingService(session, book).confirm(principal, finding_id)
-    return to_read(finding, book[unit.jurisdiction], unit)
+    return await FindingService(session, book).confirm(principal, finding_id)
 
 
 @router.post(
@@ -116,8 +112,7 @@ async def dismiss_finding(
 ) -> FindingRead:
     """An officer dismisses a suspicion (a disk replaced, declared maintenance, a cause found):
     `dismissed`, with the reason on record; no case. The tech office only."""
-    finding, unit = await FindingService(session, book).dismiss(principal, finding_id, body.reason)
-    return to_read(finding, book[unit.jurisdiction], unit)
+    return await FindingService(session, book).dismiss(principal, finding_id, body.reason)
 
 
 @router.post(

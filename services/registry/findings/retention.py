@@ -72,10 +72,8 @@ async def apply_retention_result(
         current = existing.get(rule)
         suspicion = pack is not None and pack.is_suspicion(rule)
         if current is None:
-            # A suspicion keeps its penalty key for an officer's confirmation; none is shown.
-            penalty = (
-                pack.finding_citations(FindingRule(rule), confirmed=True)[1] if suspicion and pack else None
-            )
+            # Retention publishes a suspicion with the duty only and no penalty; an officer's
+            # confirmation cites the penalty (FindingService.confirm).
             current = Finding(
                 id=uuid.uuid4(),
                 unit_id=unit.id,
@@ -84,7 +82,7 @@ async def apply_retention_result(
                 subject_id=uuid.UUID(event.camera_id or event.recorder_id),
                 subject_key=key,
                 articles=list(f.articles),
-                penalty=penalty if suspicion else (f.penalty or None),
+                penalty=f.penalty or None,
                 detail=detail,
                 status=FindingStatus.SUSPECTED if suspicion else FindingStatus.OPEN,
                 detected_at=now,

@@ -15,7 +15,7 @@ from services.registry.examples import (
 )
 from services.registry.models import FindingStatus
 from services.registry.pagination import DistrictFilter, ListQuery
-from services.registry.validators import Input
+from services.registry.validators import Input, Reason
 
 
 class FindingQuery(ListQuery):
@@ -79,9 +79,7 @@ class OrderRequest(Input):
 class DismissRequest(Input):
     model_config = ConfigDict(json_schema_extra=examples(FINDING_DISMISS))
 
-    reason: str = Field(
-        min_length=1, max_length=2000, pattern=r"\S", description="Why it is no case, for the record"
-    )
+    reason: Reason = Field(description="Why it is no case, for the record")
 
 
 class RecomputeResult(BaseModel):

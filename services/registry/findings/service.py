@@ -261,7 +261,7 @@ class FindingService:
 
     async def order(
         self, principal: Principal, finding_id: uuid.UUID, deadline: dt.date | None
-    ) -> tuple[Finding, Unit]:
+    ) -> FindingRead:
         """The first step: an order to correct by a deadline (with a warning in Harbin)."""
         finding, unit, pack = await self._decided(finding_id)
         if finding.status != FindingStatus.OPEN:
@@ -279,12 +279,9 @@ class FindingService:
         finding.rectification_deadline = deadline or pack.deadline(
             today, int(pack.default("rectification_days"))
         )
-        finding.updated_at = now
-        await self.session.flush()
-        publish(self.session, unit, finding_event(finding))
-        return finding, unit
+        return await self._decision_made(finding, unit, now)
 
-    async def confirm(self, principal: Principal, finding_id: uuid.UUID) -> tuple[Finding, Unit]:
+    async def confirm(self, principal: Principal, finding_id: uuid.UUID) -> FindingRead:
         """An officer confirms a suspicion: the penalty article applies. Where the penalty is at
         once (HRB art. 29: warning and fine) the case is `confirmed`, for a person to decide
         the amount; where it is an order to correct (KMG art. 25) it is `open`, to be ordered."""
@@ -294,21 +291,23 @@ class FindingService:
         stepped = penalty is not None and bool(pack.penalties[penalty].if_not_rectified)
         finding.status = FindingStatus.OPEN if stepped else FindingStatus.CONFIRMED
         finding.articles, finding.penalty = articles, penalty
-        finding.decided_at, finding.decided_by, finding.updated_at = now, principal.subject, now
-        await self.session.flush()
-        publish(self.session, unit, finding_event(finding))
-        return finding, unit
+        finding.decided_at, finding.decided_by = now, principal.subject
+        return await self._decision_made(finding, unit, now)
 
-    async def dismiss(self, principal: Principal, finding_id: uuid.UUID, reason: str) -> tuple[Finding, Unit]:
+    async def dismiss(self, principal: Principal, finding_id: uuid.UUID, reason: str) -> FindingRead:
         """An officer dismisses a suspicion, with the reason: no case."""
         finding, unit, _ = await self._suspected(finding_id)
         now = self.clock()
         finding.status = FindingStatus.DISMISSED
         finding.decided_at, finding.decided_by, finding.decision_reason = now, principal.subject, reason
+        return await self._decision_made(finding, unit, now)
+
+    async def _decision_made(self, finding: Finding, unit: Unit, now: datetime) -> FindingRead:
+        """The office's decision on a case stored and published; the case as read."""
         finding.updated_at = now
         await self.session.flush()
         publish(self.session, unit, finding_event(finding))
-        return finding, unit
+        return to_read(finding, self.book[unit.jurisdiction], unit)
 
     async def _suspected(self, finding_id: uuid.UUID) -> tuple[Finding, Unit, PolicyPack]:
         finding, unit, pack = await self._decided(finding_id)

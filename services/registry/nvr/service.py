@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from jifang.auth import Principal
 from jifang.errors import Conflict, NotFound, ValidationFailed
-from jifang.policy import PolicyBook, PolicyPack
+from jifang.policy import PolicyBook
 from jifang.secrets import CredentialCipher
 from services.registry.access import visible_unit
 from services.registry.change import UnitChange
@@ -135,7 +135,9 @@ class NvrService:
                 unit_id=unit.id,
                 old_serial_number=nvr.serial_number,
                 new_serial_number=data.serial_number,
-                articles=_replacement_articles(change.pack),
+                # Maintenance (KMG art. 20(2) asks for prompt repair), recorded but not a breach
+                # of HRB art. 20(6) / KMG art. 21(4): it cites nothing.
+                articles=[],
             )
             await self.devices.add_replacement(replacement)
             change.publish(device_replaced_event(replacement))
@@ -208,12 +210,6 @@ class NvrService:
         return HeartbeatAck(
             device_id=nvr.id, status=nvr.status, next_heartbeat_in_s=nvr.heartbeat_interval_s or 60
         )
-
-
-def _replacement_articles(pack: PolicyPack) -> list[str]:
-    """A replaced device is maintenance (KMG art. 20(2) asks for prompt repair), recorded but
-    not a breach of HRB art. 20(6) / KMG art. 21(4): it cites nothing."""
-    return []
 
 
 def _new_device(unit: Unit, kind: DeviceKind, **fields: Any) -> Device:

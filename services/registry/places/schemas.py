@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from jifang.policy import LocationType, SystemType
 from services.registry.examples import PLACE_CREATE, PLACE_EXEMPTION, PLACE_READ, PLACE_UPDATE, examples
 from services.registry.models import PlaceKind
-from services.registry.validators import Input, LongText, Name, Patch
+from services.registry.validators import Input, LongText, Name, Patch, Reason
 
 Tag = Annotated[str, StringConstraints(min_length=1, max_length=50, pattern=r"^[a-z_]+$")]
 TAGS = (
@@ -48,12 +48,7 @@ class PlaceUpdate(Patch):
 class PlaceExemptionSet(Input):
     model_config = ConfigDict(json_schema_extra=examples(PLACE_EXEMPTION))
 
-    reason: str = Field(
-        min_length=1,
-        max_length=2000,
-        pattern=r"\S",
-        description="Why the system type does not apply to this place, for the record",
-    )
+    reason: Reason = Field(description="Why the system type does not apply to this place, for the record")
 
 
 class PlaceExemption(BaseModel):

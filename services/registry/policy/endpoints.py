@@ -19,7 +19,7 @@ from services.registry.findings.service import FindingService
 from services.registry.models import ForbiddenPlaceAddition
 from services.registry.policy.repository import ForbiddenPlaceRepository, applied_book
 from services.registry.units.repository import UnitRepository
-from services.registry.validators import Input
+from services.registry.validators import Input, Reason
 
 router = APIRouter(prefix="/policy", tags=["policy"])
 
@@ -99,12 +99,7 @@ async def get_pack(
 class ForbiddenPlaceAdd(Input):
     model_config = ConfigDict(json_schema_extra=examples(FORBIDDEN_PLACE_ADD))
 
-    reason: str = Field(
-        min_length=1,
-        max_length=2000,
-        pattern=r"\S",
-        description="Why cameras are forbidden there, for the record",
-    )
+    reason: Reason = Field(description="Why cameras are forbidden there, for the record")
 
 
 class ForbiddenPlaceAdded(BaseModel):

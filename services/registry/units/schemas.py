@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from services.registry.examples import UNIT_CLOSE, UNIT_CREATE, UNIT_READ, UNIT_UPDATE, examples
 from services.registry.models import SecurityAffiliation
 from services.registry.pagination import SORT_DESCRIPTION, DistrictFilter, ListQuery, NameContains, SortOrder
-from services.registry.validators import USCC, District, Input, LongText, Name, Patch
+from services.registry.validators import USCC, District, Input, LongText, Name, Patch, Reason
 
 
 class UnitCreate(Input):
@@ -57,9 +57,7 @@ class UnitStatus(StrEnum):
 class UnitClose(Input):
     model_config = ConfigDict(json_schema_extra=examples(UNIT_CLOSE))
 
-    reason: str = Field(
-        min_length=1, max_length=2000, description="Why the unit is closed (注销原因), for the record"
-    )
+    reason: Reason = Field(description="Why the unit is closed (注销原因), for the record")
     closed_on: dt.date | None = Field(
         default=None, description="The day it ceased (default today, the pack's time zone); not in the future"
     )

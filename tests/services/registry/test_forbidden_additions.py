@@ -69,3 +69,24 @@ async def test_the_office_adds_a_place_type_effective_at_once(
         "/api/v1/findings", params={"unit_id": unit["id"], "rule": "forbidden_camera_place"}, headers=tech
     )
     assert [f["status"] for f in r.json()["items"]] == ["rectified"]
+
+
+async def test_hostile_input_to_the_lists_of_the_law(client: httpx.AsyncClient, token: TokenFactory) -> None:
+    """A reason with a NUL or of a novel's length, an encoded path, a pack that is not one:
+    each a problem naming what is wrong, nothing stored."""
+    tech = auth(token(Role.TECH_OFFICE))
+    url = "/api/v1/policy/kunming-2012/forbidden-places/bathroom"
+    r = await client.put(url, json={"reason": "浴室\x00"}, headers=tech)
+    assert r.status_code == 422 and r.json()["errors"][0]["rule"] == "no-nul-characters", r.text
+    r = await client.put(url, json={"reason": "长" * 2001}, headers=tech)
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "body.reason", r.text
+    r = await client.put(
+        "/api/v1/policy/..%2Fharbin-2008/forbidden-places/bathroom", json={"reason": "x"}, headers=tech
+    )
+    assert r.status_code == 404 and r.headers["content-type"] == "application/problem+json", r.text
+    r = await client.put(
+        "/api/v1/policy/kunming-2012/forbidden-places/attic", json={"reason": "x"}, headers=tech
+    )
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "path.location_type", r.text
+    pack = (await client.get("/api/v1/policy/kunming-2012", headers=tech)).json()
+    assert "bathroom" not in pack["forbidden_camera_places"]["added"]

@@ -381,22 +381,41 @@ async def add_stricter_rule(session: AsyncSession, category: str) -> None:
     )
 
 
+async def judge_in_category(
+    maker: async_sessionmaker[AsyncSession],
+    category: str,
+    footage_days: float,
+    rule: tuple[int, str] | None = None,
+) -> dict[str, Any]:
+    """A Harbin channel of a place in ``category`` with this much footage, judged; ``rule``
+    (days, source) a category period entered for the test only (rolled back with it)."""
+    async with session_scope(maker) as session:
+        unit_id = await mirror_unit(session, "harbin-2008")
+        place_id, recorder_id = uuid.uuid4(), uuid.uuid4()
+        fleet = FleetRepository(session)
+        await fleet.upsert_places([{"place_id": place_id, "unit_id": unit_id, "category": category}])
+        await fleet.upsert_devices([_recorder(recorder_id, unit_id, place_id=place_id)])
+        if rule is not None:
+            await session.execute(
+                text("INSERT INTO retention.rules VALUES ('harbin-2008', :c, :d, :s)"),
+                {"c": category, "d": rule[0], "s": rule[1]},
+            )
+        await PartitionRepository(session).ensure({NOW.date()})
+        row = await store(
+            ObservationRepository(session), unit_id, recorder_id, NOW, [(footage_days, 0.0)], "Recording", 0
+        )
+        if rule is not None:
+            await session.rollback()
+    return row
+
+
 async def test_an_entertainment_venue_keeps_the_period_of_its_own_regulation(
     retention_maker: async_sessionmaker[AsyncSession],
 ) -> None:
     """HRB art. 20(7) "法律、法规另有规定的从其规定"; 娱乐场所管理条例 art. 15 "歌舞娱乐场所应当将闭路电视
     监控录像资料留存30日备查": a Harbin venue's channel is held to 30 days, citing that source, as
     the pack enters it (art. 7(10)'s entertainment venues)."""
-    async with session_scope(retention_maker) as session:
-        unit_id = await mirror_unit(session, "harbin-2008")
-        place_id, recorder_id = uuid.uuid4(), uuid.uuid4()
-        fleet = FleetRepository(session)
-        await fleet.upsert_places([{"place_id": place_id, "unit_id": unit_id, "category": "hrb-7-10-ent"}])
-        await fleet.upsert_devices([_recorder(recorder_id, unit_id, place_id=place_id)])
-        await PartitionRepository(session).ensure({NOW.date()})
-        row = await store(
-            ObservationRepository(session), unit_id, recorder_id, NOW, [(20.0, 0.0)], "Recording", 0
-        )
+    row = await judge_in_category(retention_maker, "hrb-7-10-ent", 20.0)
     assert (row["required_days"], row["requirement_source"]) == (30, "娱乐场所管理条例 art. 15")
     assert row["verdict"] == "violating" and [f["kind"] for f in row["findings"]] == ["short"]
 
@@ -405,20 +424,24 @@ async def test_a_stricter_rule_for_a_category_applies_with_its_source(
     retention_maker: async_sessionmaker[AsyncSession],
 ) -> None:
     category = f"strict-{uuid.uuid4().hex[:6]}"
-    async with session_scope(retention_maker) as session:
-        unit_id = await mirror_unit(session, "harbin-2008")
-        place_id, recorder_id = uuid.uuid4(), uuid.uuid4()
-        fleet = FleetRepository(session)
-        await fleet.upsert_places([{"place_id": place_id, "unit_id": unit_id, "category": category}])
-        await fleet.upsert_devices([_recorder(recorder_id, unit_id, place_id=place_id)])
-        await add_stricter_rule(session, category)
-        await PartitionRepository(session).ensure({NOW.date()})
-        row = await store(
-            ObservationRepository(session), unit_id, recorder_id, NOW, [(20.0, 0.0)], "Recording", 0
-        )
-        await session.rollback()
+    row = await judge_in_category(retention_maker, category, 20.0, (30, "test standard §1"))
     assert row["required_days"] == 30 and row["requirement_source"] == "test standard §1"
     assert row["verdict"] == "violating" and row["category"] == category
+
+
+async def test_a_shorter_period_of_another_law_applies_in_harbin(
+    retention_maker: async_sessionmaker[AsyncSession],
+) -> None:
+    """HRB art. 20(7) "法律、法规另有规定的从其规定" defers either way: a category's 7 days (as the
+    pack's rules table holds it) judge 10 days of footage compliant where 15 would not."""
+    row = await judge_in_category(
+        retention_maker, f"short-{uuid.uuid4().hex[:6]}", 10.0, (7, "某法规 art. 1")
+    )
+    assert (row["required_days"], row["requirement_source"], row["verdict"]) == (
+        7,
+        "某法规 art. 1",
+        "compliant",
+    )
 
 
 async def test_a_system_falls_due_on_its_date_without_a_new_check(

@@ -101,6 +101,22 @@ async def test_the_gateway_refuses_a_playback_only_where_the_recorder_held_nothi
         )
         # Never read: the call-up goes ahead, said so.
         assert await callups._check_footage(uuid.uuid4(), old) == "cannot_verify"
+        # Hostile ranges: no UTC offset, an end before the start, a NUL, not a date.
+        path = f"/internal/cameras/{camera_id}/footage"
+        start, end = NOW - dt.timedelta(days=1), NOW
+        for params in (
+            {
+                "range_from": start.replace(tzinfo=None).isoformat(),
+                "range_to": end.replace(tzinfo=None).isoformat(),
+            },
+            {"range_from": end.isoformat(), "range_to": start.isoformat()},
+            {"range_from": start.isoformat() + "\x00", "range_to": end.isoformat()},
+            {"range_from": "yesterday", "range_to": end.isoformat()},
+        ):
+            r = await client._http.get(path, params=params)
+            assert r.status_code in (400, 422) and r.headers["content-type"] == "application/problem+json", (
+                r.text
+            )
         # Only services read it.
         r = await client._http.get(
             f"/internal/cameras/{camera_id}/footage",
