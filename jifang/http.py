@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import importlib.resources
 import logging
+import re
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
@@ -166,12 +167,16 @@ class InputGuardMiddleware:
     def __init__(self, app: ASGIApp, max_bytes: int, overrides: dict[str, int] | None = None):
         self.app = app
         self.max_bytes = max_bytes
-        # Routes that legitimately take larger bodies (uploads, imports), by path prefix.
-        self.overrides = overrides or {}
+        # Routes that legitimately take larger bodies (uploads, imports), by path prefix; a `*`
+        # stands for one path segment (`/api/v1/units/*/management-rules/`).
+        self.overrides = [
+            (re.compile("[^/]+".join(map(re.escape, prefix.split("*")))), limit)
+            for prefix, limit in (overrides or {}).items()
+        ]
 
     def _limit(self, path: str) -> int:
-        for prefix, limit in self.overrides.items():
-            if path.startswith(prefix):
+        for prefix, limit in self.overrides:
+            if prefix.match(path):
                 return limit
         return self.max_bytes
 

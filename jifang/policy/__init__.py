@@ -10,7 +10,7 @@ carries its article, and :meth:`PolicyPack.cite` renders a citation such as
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from enum import StrEnum
 from functools import cache
 from pathlib import Path
@@ -82,6 +82,21 @@ class FindingRule(StrEnum):
     NETWORKING_MISSING = "networking_missing"
     PRODUCTS_NONCONFORMING = "products_nonconforming"
     ACCEPTANCE_POLICE_NOT_NOTIFIED = "acceptance_police_not_notified"
+    MANAGEMENT_RULES_MISSING = "management_rules_missing"
+
+
+class ManagementRuleKind(StrEnum):
+    """The kinds of management rule (管理制度) a unit keeps on file as documents; which of them a
+    city asks for, under which article, is its pack's ``management_rules``."""
+
+    TRAINING = "training"
+    INSPECTION = "inspection"
+    SECURITY_MANAGEMENT = "security_management"
+    MAINTENANCE = "maintenance"
+    EMERGENCY = "emergency"
+    DUTY_MONITORING = "duty_monitoring"
+    MATERIALS = "materials"
+    USE_REGISTRATION = "use_registration"
 
 
 class _Strict(BaseModel):
@@ -237,6 +252,19 @@ class Material(_Strict):
     article: str
 
 
+class ManagementRule(_Strict):
+    """A rule a unit keeps on file (HRB art. 20(1)-(3); KMG art. 20, 21(1)-(2)), checked at an
+    inspection."""
+
+    code: ManagementRuleKind
+    name: str
+    article: str
+    # Whether the penalty of ``findings.management_rules_missing`` covers this rule's absence:
+    # HRB art. 28(3) "未建立或者违反技防系统安全管理制度" punishes the rules (制度) of art. 20(2)-(3),
+    # not art. 20(1)'s duty to train; KMG art. 25 covers art. 21, not art. 20.
+    penalty_applies: bool
+
+
 class Supplement(_Strict):
     days: int = Field(gt=0)
     article: str
@@ -359,6 +387,8 @@ class PolicyPack(_Strict):
     filing: Filing
     acceptance: Acceptance | None = None
     inspection: Inspection
+    # The unit's management rules kept as documents, in the order the text names them.
+    management_rules: tuple[ManagementRule, ...] = ()
     penalties: dict[str, Penalty]
     findings: dict[FindingRule, FindingBasis]
     platform_defaults: dict[str, PlatformDefault]
@@ -398,6 +428,29 @@ class PolicyPack(_Strict):
             raise ValueError(f"platform defaults missing: {', '.join(missing)}")
         return self
 
+    @model_validator(mode="after")
+    def _management_rules_cited(self) -> PolicyPack:
+        """The case of missing rules cites exactly their articles, and a penalty only where one
+        of them carries it."""
+        rules = self.management_rules
+        if not rules:
+            return self
+        if len({r.code for r in rules}) != len(rules):
+            raise ValueError("management rule codes must be unique")
+        basis = self.findings.get(FindingRule.MANAGEMENT_RULES_MISSING)
+        if basis is None:
+            raise ValueError("a pack with management rules cites them in findings.management_rules_missing")
+        articles = tuple(dict.fromkeys(r.article for r in rules))
+        if basis.articles != articles:
+            raise ValueError(
+                f"findings.management_rules_missing must cite the rules' articles {list(articles)}"
+            )
+        if (basis.penalty is not None) != any(r.penalty_applies for r in rules):
+            raise ValueError(
+                "findings.management_rules_missing has a penalty exactly where a rule carries it"
+            )
+        return self
+
     # --- look-ups ---
 
     def cite(self, article: str) -> str:
@@ -416,6 +469,21 @@ class PolicyPack(_Strict):
         wanted = set(place_tags) or set(other.tags)
         matches = [c for c in self.place_categories if wanted and wanted <= set(c.tags)]
         return matches[0] if len(matches) == 1 else None
+
+    def management_rule(self, kind: str) -> ManagementRule | None:
+        return next((r for r in self.management_rules if r.code == kind), None)
+
+    def management_rules_citations(self, kinds: Collection[str]) -> tuple[list[str], str | None]:
+        """(articles cited, penalty key) of a case over these missing or inadequate rules: each
+        one's duty article, in the pack's order, then the penalty article only where it covers
+        one of them (KMG art. 25: art. 21's rules, not art. 20's)."""
+        found = [r for r in self.management_rules if r.code in kinds]
+        arts = [self.cite(a) for a in dict.fromkeys(r.article for r in found)]
+        basis = self.findings[FindingRule.MANAGEMENT_RULES_MISSING]
+        if basis.penalty is None or not any(r.penalty_applies for r in found):
+            return arts, None
+        arts.append(self.cite(basis.penalty_article or self.penalties[basis.penalty].article))
+        return arts, basis.penalty
 
     def default(self, name: str) -> float:
         return self.platform_defaults[name].value

@@ -27,6 +27,7 @@ from services.registry.fleet.endpoints import router as fleet_router
 from services.registry.imports.endpoints import router as imports_router
 from services.registry.inspections.endpoints import router as inspections_router
 from services.registry.loops import FindingsSweep, HeartbeatWatchdog, RegistryGauges
+from services.registry.management_rules.endpoints import router as management_rules_router
 from services.registry.models import OutboxEvent
 from services.registry.nvr.endpoints import router as nvr_router
 from services.registry.places.endpoints import router as places_router
@@ -55,6 +56,10 @@ OPENAPI_TAGS = [
         "name": "filings",
         "description": "Filing (备案) with the public security bureau (HRB art. 14-18, KMG art. 16)",
     },
+    {
+        "name": "management rules",
+        "description": "A unit's management rules kept on file (HRB art. 20(1)-(3), KMG art. 20, 21)",
+    },
     {"name": "findings", "description": "What the law requires and a unit lacks, each citing its articles"},
     {
         "name": "inspections",
@@ -78,6 +83,7 @@ def api_router() -> APIRouter:
         devices_router,
         findings_router,
         filings_router,
+        management_rules_router,
         inspections_router,
         nvr_router,
         imports_router,
@@ -159,9 +165,10 @@ def create_app(settings: RegistrySettings | None = None, *, run_loops: bool = Tr
         registry=metrics_registry,
         readiness_checks=database_and_broker(settings.kafka_bootstrap_servers),
         max_body_bytes=settings.max_body_bytes,
-        # Only material uploads and CSV imports take large bodies.
+        # Only document uploads and CSV imports take large bodies.
         body_limit_overrides={
             "/api/v1/filings/": settings.max_material_bytes + 1024,
+            "/api/v1/units/*/management-rules/": settings.max_material_bytes + 1024,
             "/api/v1/imports/": settings.max_import_bytes,
         },
     )

@@ -17,6 +17,7 @@ FINDING_ID = "53741137-3800-4971-a036-a7763299c9f3"
 INSPECTION_ID = "52b4b1fb-7457-4766-b41b-b7cb5db0feca"
 NOTICE_ID = "068c542e-7b69-489f-b287-13f262b9cb25"
 ENROLLMENT_TOKEN_ID = "87f1c33c-d86d-4ca8-8fac-a64a839a0104"
+RULE_DOCUMENT_ID = "0b8f5e2a-3c41-4d6e-9f7a-8b2c1d0e4f53"
 
 # Every 4-byte PDF header with an end marker is a file the materials route accepts.
 PDF = "%PDF-1.4\n%%EOF\n"
@@ -240,12 +241,72 @@ NOTICE_READ: dict[str, Any] = {
     "recheck_due": False,
     "article": "HRB-2008 art. 25",
 }
+# The branch's management rules (HRB art. 20(1)-(3)): which it has on file on 2026-11-25.
+_RULES = [
+    ("training", "技防系统操作人员、管理人员岗位技能和保密知识培训", "art. 20(1)"),
+    ("inspection", "安全检查制度", "art. 20(2)"),
+    ("maintenance", "维护保养制度", "art. 20(2)"),
+    ("emergency", "应急处理制度", "art. 20(2)"),
+    ("duty_monitoring", "值班监看制度", "art. 20(3)"),
+    ("materials", "资料管理制度", "art. 20(3)"),
+    ("use_registration", "图像信息使用登记制度", "art. 20(3)"),
+]
+_RULES_MISSING = ("materials", "use_registration")
+_INADEQUATE_NOTE = "值班监看制度仅有标题，未规定值班时间、人员和交接要求"
+RULE_DOCUMENT: dict[str, Any] = {
+    "id": RULE_DOCUMENT_ID,
+    "filename": "应急处理制度.pdf",
+    "content_type": "application/pdf",
+    "size_bytes": 15,
+    "sha256": "14bcd090baf31edba64e9cbd8cdfc15f943344aa72cb3675ad8e91bfcbce03ad",
+    "uploaded_at": "2026-11-18T03:20:00Z",
+    "uploaded_by": "unit-admin-zhao",
+    "superseded_at": None,
+}
+MANAGEMENT_RULE_READ: dict[str, Any] = {
+    "kind": "emergency",
+    "name": "应急处理制度",
+    "article": "HRB-2008 art. 20(2)",
+    "on_file": True,
+    "document": RULE_DOCUMENT,
+    "earlier_versions": [
+        {
+            **RULE_DOCUMENT,
+            "id": "6d1c9a4b-2e7f-4a35-8c60-b9e3f2a1d784",
+            "filename": "应急预案（2024版）.pdf",
+            "size_bytes": 15,
+            "uploaded_at": "2024-03-02T01:00:00Z",
+            "superseded_at": "2026-11-18T03:20:00Z",
+        }
+    ],
+}
+MANAGEMENT_RULES_READ: dict[str, Any] = {
+    "unit_id": UNIT_ID,
+    "jurisdiction": "harbin-2008",
+    "rules": [
+        MANAGEMENT_RULE_READ
+        if kind == "emergency"
+        else {
+            "kind": kind,
+            "name": name,
+            "article": f"HRB-2008 {article}",
+            "on_file": kind not in _RULES_MISSING,
+            "document": None
+            if kind in _RULES_MISSING
+            else {**RULE_DOCUMENT, "filename": f"{name}.pdf", "id": f"{RULE_DOCUMENT_ID[:-2]}{i:02d}"},
+            "earlier_versions": [],
+        }
+        for i, (kind, name, article) in enumerate(_RULES)
+    ],
+    "missing": list(_RULES_MISSING),
+}
 INSPECTION_CREATE: dict[str, Any] = {
     "inspected_on": "2026-11-25",
     "result": "failed",
     "inspectors": INSPECTORS,
     "notes": "入侵报警系统未安装",
     "rectification": {"items": ["营业大厅加装入侵报警系统"], "deadline": "2026-12-25"},
+    "management_rules_inadequate": [{"kind": "duty_monitoring", "note": _INADEQUATE_NOTE}],
 }
 INSPECTION_READ: dict[str, Any] = {
     "id": INSPECTION_ID,
@@ -257,6 +318,22 @@ INSPECTION_READ: dict[str, Any] = {
     "inspectors": INSPECTORS,
     "notes": "入侵报警系统未安装",
     "notice": NOTICE_READ,
+    "management_rules": [
+        {
+            "kind": r["kind"],
+            "name": r["name"],
+            "article": r["article"],
+            "status": "missing"
+            if not r["on_file"]
+            else "inadequate"
+            if r["kind"] == "duty_monitoring"
+            else "on_file",
+            "document_id": r["document"]["id"] if r["document"] else None,
+            "sha256": r["document"]["sha256"] if r["document"] else None,
+            "note": _INADEQUATE_NOTE if r["kind"] == "duty_monitoring" else None,
+        }
+        for r in MANAGEMENT_RULES_READ["rules"]
+    ],
     "articles": ["HRB-2008 art. 24"],
 }
 INSPECTION_DUE: dict[str, Any] = {

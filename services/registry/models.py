@@ -29,7 +29,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from jifang.db import service_metadata
 from jifang.outbox import OutboxEventMixin
-from jifang.policy import LocationType, SystemType
+from jifang.policy import LocationType, ManagementRuleKind, SystemType
 
 SCHEMA = "registry"
 
@@ -423,6 +423,41 @@ class Inspection(Base):
     notice_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
     recorded_by: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[dt.datetime] = _now()
+    # The unit's management rules as the record found them (HRB art. 20(1)-(3); KMG art. 20,
+    # 21(1)-(2)), one entry per kind its pack names: {"kind", "name", "article", "status"
+    # (on_file, missing, inadequate), "document_id", "sha256", "note"}. Null on records made
+    # before rules were kept on the platform.
+    management_rules: Mapped[list[dict[str, Any]] | None] = mapped_column(JSONB)
+
+
+class ManagementRuleDocument(Base):
+    """A unit's management rule (管理制度) of one kind, as a document: the current version, and
+    the versions it replaced with who uploaded each and when (``superseded_at`` set). The bytes
+    are in ``filing_material_blobs`` under ``storage_key``."""
+
+    __tablename__ = "management_rule_documents"
+    __table_args__ = (
+        # One current version per unit and kind.
+        Index(
+            "uq_management_rule_documents_current",
+            "unit_id",
+            "kind",
+            unique=True,
+            postgresql_where=text("superseded_at IS NULL"),
+        ),
+    )
+
+    id: Mapped[uuid.UUID] = _uuid_pk()
+    unit_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("units.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[ManagementRuleKind] = mapped_column(_enum(ManagementRuleKind))
+    filename: Mapped[str] = mapped_column(String(255))
+    content_type: Mapped[str] = mapped_column(String(100))
+    size_bytes: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    storage_key: Mapped[str] = mapped_column(String(300))
+    uploaded_at: Mapped[dt.datetime] = _now()
+    uploaded_by: Mapped[str] = mapped_column(String(200))
+    superseded_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class RectificationNotice(Base):

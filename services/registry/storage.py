@@ -1,7 +1,8 @@
-"""Where filing materials are kept: behind an interface, in the registry's database.
+"""Where documents are kept (filing materials, a unit's management rules): behind an interface,
+in the registry's database.
 
-In PostgreSQL the materials are where the rest of the registry's durable state is: every
-replica serves every upload, the database's backups hold them, and a material is written in
+In PostgreSQL the documents are where the rest of the registry's durable state is: every
+replica serves every upload, the database's backups hold them, and a document is written in
 the request's own transaction (an upload that fails leaves no bytes behind).
 
 A material is held whole (bytea, read and written in one piece): at the upload limit
@@ -14,13 +15,42 @@ from __future__ import annotations
 
 import hashlib
 import uuid
-from typing import Protocol
+from typing import Any, Protocol
 
 from sqlalchemy import insert, select
 from sqlalchemy.exc import StatementError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from jifang.errors import UnsupportedMediaType, ValidationFailed
+from services.registry.examples import PDF
 from services.registry.models import FilingMaterialBlob
+
+# What a stored document may be, recognised by its first bytes, not by what the client claims.
+MAGIC = {
+    "application/pdf": (b"%PDF-",),
+    "image/png": (b"\x89PNG\r\n\x1a\n",),
+    "image/jpeg": (b"\xff\xd8\xff",),
+}
+
+# A document as it travels (an OpenAPI request or response body), each media type with an
+# example (a PDF's is readable as text).
+_EXAMPLES = {"application/pdf": PDF, "image/png": "<PNG image>", "image/jpeg": "<JPEG image>"}
+DOCUMENT_CONTENT: dict[str, Any] = {
+    ct: {"schema": {"type": "string", "format": "binary"}, "example": _EXAMPLES[ct]} for ct in MAGIC
+}
+
+
+def check_content(content_type: str, data: bytes, max_bytes: int) -> None:
+    """A document's media type (by its content), and its size: 415 or 422 naming the rule."""
+    base = content_type.split(";", maxsplit=1)[0].strip().lower()
+    if base not in MAGIC:
+        raise UnsupportedMediaType(f"documents must be one of {', '.join(MAGIC)}; got {base or 'none'}")
+    if not data:
+        raise ValidationFailed.single("body", "non-empty", "the document is empty")
+    if len(data) > max_bytes:
+        raise ValidationFailed.single("body", "max-size", f"a document may be at most {max_bytes} bytes")
+    if not any(data.startswith(m) for m in MAGIC[base]):
+        raise UnsupportedMediaType(f"the content is not a {base} file")
 
 
 class MaterialStorage(Protocol):
@@ -31,7 +61,8 @@ class MaterialStorage(Protocol):
 
 
 class DatabaseMaterialStorage:
-    """Materials in ``registry.filing_material_blobs``, in the given session's transaction."""
+    """Documents in ``registry.filing_material_blobs`` (filing materials and management rules
+    alike, each under a key of its own), in the given session's transaction."""
 
     def __init__(self, session: AsyncSession) -> None:
         self.session = session

@@ -337,3 +337,59 @@ def test_alarms_are_kept_at_least_as_long_as_any_footage() -> None:
         for p in book.packs.values()
     )
     assert topic(ALARM_TOPIC).retention_ms >= longest * 86_400_000
+
+
+def test_management_rules_match() -> None:
+    """HRB art. 20: "（一）对技防系统操作人员、管理人员进行岗位技能和保密知识的培训；（二）建立安全检查、
+    维护保养、应急处理等制度；（三）建立值班监看、资料管理、图像信息使用登记等制度"; art. 28(3) "未建立或者
+    违反技防系统安全管理制度的" (the rules, 制度, of (2) and (3)). KMG art. 20: "（一）对操作人员、管理人员
+    和维护人员进行岗位培训；（二）建立日常检查、安全管理和维护保养制度...（四）建立应急处理制度"; art. 21:
+    "（一）建立值班监看、资料管理制度...（二）建立语音图像信息使用登记制度"; art. 25 covers 21, not 20."""
+    row = table_row(obligations(), "training, inspection, maintenance, emergency, duty monitoring rules")
+    assert row[1] == "art. 20(1)–(3), penalty 28(3)" and row[2].startswith("art. 20(1)(2)(4), 21(1)")
+    assert [(r.code, r.article, r.penalty_applies) for r in HRB.management_rules] == [
+        ("training", "art. 20(1)", False),
+        ("inspection", "art. 20(2)", True),
+        ("maintenance", "art. 20(2)", True),
+        ("emergency", "art. 20(2)", True),
+        ("duty_monitoring", "art. 20(3)", True),
+        ("materials", "art. 20(3)", True),
+        ("use_registration", "art. 20(3)", True),
+    ]
+    # The page names 21(1); the text's 21(2) asks for a rule too (使用登记制度): the text wins.
+    assert [(r.code, r.article, r.penalty_applies) for r in KMG.management_rules] == [
+        ("training", "art. 20(1)", False),
+        ("inspection", "art. 20(2)", False),
+        ("security_management", "art. 20(2)", False),
+        ("maintenance", "art. 20(2)", False),
+        ("emergency", "art. 20(4)", False),
+        ("duty_monitoring", "art. 21(1)", True),
+        ("materials", "art. 21(1)", True),
+        ("use_registration", "art. 21(2)", True),
+    ]
+    assert HRB.management_rules_citations(["emergency", "training"]) == (
+        ["HRB-2008 art. 20(1)", "HRB-2008 art. 20(2)", "HRB-2008 art. 28(3)"],
+        "hrb-28",
+    )
+    assert HRB.management_rules_citations(["training"]) == (["HRB-2008 art. 20(1)"], None)
+    assert KMG.management_rules_citations(["emergency"]) == (["KMG-2012 art. 20(4)"], None)
+    assert KMG.management_rules_citations(["use_registration", "emergency"]) == (
+        ["KMG-2012 art. 20(4)", "KMG-2012 art. 21(2)", "KMG-2012 art. 25"],
+        "kmg-25",
+    )
+
+
+def test_a_pack_whose_case_cites_other_articles_than_its_rules_is_refused(tmp_path: Path) -> None:
+    raw = yaml.safe_load((PACKS_DIR / "kunming-2012.yaml").read_text(encoding="utf-8"))
+    raw["id"] = "broken-2031"
+    raw["findings"]["management_rules_missing"]["articles"] = ["art. 21(1)"]
+    path = tmp_path / "broken-2031.yaml"
+    path.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
+    with pytest.raises(ValidationError, match="must cite the rules' articles"):
+        load_pack(path)
+    raw["findings"]["management_rules_missing"] = {"articles": ["art. 20(1)"], "penalty": None}
+    raw["management_rules"] = [r for r in raw["management_rules"] if r["article"] == "art. 20(1)"]
+    raw["management_rules"][0]["penalty_applies"] = True
+    path.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
+    with pytest.raises(ValidationError, match="a penalty exactly where"):
+        load_pack(path)

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated, Any
+from typing import Annotated
 from urllib.parse import quote
 
 from fastapi import APIRouter, Path, Query, Request, Response, status
@@ -16,7 +16,7 @@ from services.registry.deps import (
     TechOffice,
     UnitEditor,
 )
-from services.registry.examples import PDF, RECEIPT
+from services.registry.examples import RECEIPT
 from services.registry.filings.schemas import (
     ConfidentialReadOut,
     FilingCreate,
@@ -24,15 +24,11 @@ from services.registry.filings.schemas import (
     FilingRead,
     FilingReturn,
 )
-from services.registry.filings.service import MAGIC, FilingService
+from services.registry.filings.service import FilingService
+from services.registry.storage import DOCUMENT_CONTENT
 
 router = APIRouter(tags=["filings"])
 
-# A material as it travels, each media type with an example (a PDF's is readable as text).
-_MATERIAL_EXAMPLES = {"application/pdf": PDF, "image/png": "<PNG image>", "image/jpeg": "<JPEG image>"}
-MATERIAL_CONTENT: dict[str, Any] = {
-    ct: {"schema": {"type": "string", "format": "binary"}, "example": _MATERIAL_EXAMPLES[ct]} for ct in MAGIC
-}
 # One path for a filing's materials, as OpenAPI allows no two templates of the same shape:
 # a material is added under its code and read by its id.
 MaterialCode = Annotated[
@@ -122,7 +118,7 @@ async def get_filing(
     response_model=FilingRead,
     operation_id="filings.put_material",
     summary="Add a material to a filing",
-    openapi_extra={"requestBody": {"required": True, "content": MATERIAL_CONTENT}},
+    openapi_extra={"requestBody": {"required": True, "content": DOCUMENT_CONTENT}},
     responses={
         **change_conflicts("the filing is submitted, filed or superseded: it takes no more materials"),
         413: {"description": "The material is over the size limit"},
@@ -247,7 +243,7 @@ async def download_receipt(
     response_class=Response,
     operation_id="filings.get_material",
     summary="Download a material",
-    responses={200: {"content": MATERIAL_CONTENT, "description": "The material as it was uploaded"}},
+    responses={200: {"content": DOCUMENT_CONTENT, "description": "The material as it was uploaded"}},
 )
 async def download_material(
     filing_id: uuid.UUID,

@@ -10,7 +10,7 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from jifang.auth import Principal
-from jifang.errors import Conflict, FieldError, NotFound, UnsupportedMediaType, ValidationFailed
+from jifang.errors import Conflict, FieldError, NotFound, ValidationFailed
 from jifang.policy import Material, PolicyBook, PolicyPack
 from jifang.v1 import registry_pb2
 from services.registry.access import visible, visible_unit
@@ -39,28 +39,9 @@ from services.registry.models import (
     Unit,
 )
 from services.registry.offices import filing_office
-from services.registry.storage import MaterialStorage
+from services.registry.storage import MaterialStorage, check_content
 from services.registry.systems.repository import SystemRepository
 from services.registry.units.repository import UnitRepository
-
-# What a filing material may be, recognised by its first bytes, not by what the client claims.
-MAGIC = {
-    "application/pdf": (b"%PDF-",),
-    "image/png": (b"\x89PNG\r\n\x1a\n",),
-    "image/jpeg": (b"\xff\xd8\xff",),
-}
-
-
-def check_content(content_type: str, data: bytes, max_bytes: int) -> None:
-    base = content_type.split(";", maxsplit=1)[0].strip().lower()
-    if base not in MAGIC:
-        raise UnsupportedMediaType(f"materials must be one of {', '.join(MAGIC)}; got {base or 'none'}")
-    if not data:
-        raise ValidationFailed.single("body", "non-empty", "the material is empty")
-    if len(data) > max_bytes:
-        raise ValidationFailed.single("body", "max-size", f"a material may be at most {max_bytes} bytes")
-    if not any(data.startswith(m) for m in MAGIC[base]):
-        raise UnsupportedMediaType(f"the content is not a {base} file")
 
 
 def _listed(pack: PolicyPack, codes: Sequence[str]) -> list[MissingMaterial]:

@@ -4,6 +4,7 @@ import uuid
 from collections.abc import Collection, Sequence
 
 from sqlalchemy import func, select
+from sqlalchemy.dialects.postgresql import distinct_on
 
 from jifang.policy import LocationType
 from services.registry.findings.schemas import FindingQuery
@@ -14,6 +15,8 @@ from services.registry.models import (
     FilingRecord,
     FilingStatus,
     Finding,
+    Inspection,
+    ManagementRuleDocument,
     Place,
     TechSystem,
     Unit,
@@ -127,6 +130,29 @@ class FindingRepository(Repository):
             )
         )
         return rows.all()
+
+    async def latest_rules_inspections(self, unit_ids: Sequence[uuid.UUID]) -> Sequence[Inspection]:
+        """Each unit's last inspection record that found its management rules."""
+        rows = await self.session.scalars(
+            select(Inspection)
+            .where(Inspection.unit_id.in_(unit_ids), Inspection.management_rules.is_not(None))
+            .ext(distinct_on(Inspection.unit_id))
+            .order_by(Inspection.unit_id, Inspection.created_at.desc(), Inspection.id.desc())
+        )
+        return rows.all()
+
+    async def current_rule_documents(
+        self, unit_ids: Sequence[uuid.UUID]
+    ) -> Sequence[tuple[uuid.UUID, str, uuid.UUID]]:
+        """(unit, kind, document) of every management rule on file now."""
+        rows = await self.session.execute(
+            select(
+                ManagementRuleDocument.unit_id, ManagementRuleDocument.kind, ManagementRuleDocument.id
+            ).where(
+                ManagementRuleDocument.unit_id.in_(unit_ids), ManagementRuleDocument.superseded_at.is_(None)
+            )
+        )
+        return [(u, k.value, d) for u, k, d in rows]
 
     async def count_active_by_rule_and_district(self) -> list[tuple[str, str, str, int]]:
         """(rule, status, the unit's district, active findings): each finding once."""

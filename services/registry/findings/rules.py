@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from dataclasses import dataclass, field
+from typing import Any
 
 from jifang.policy import FindingRule, PolicyPack, Requirement, SystemType
 from services.registry.models import (
@@ -16,6 +17,7 @@ from services.registry.models import (
     DeviceKind,
     FilingRecord,
     FilingStatus,
+    Inspection,
     Place,
     PlaceKind,
     TechSystem,
@@ -43,6 +45,10 @@ class UnitRecords:
     filings: list[FilingRecord] = field(default_factory=list)
     filing_systems: dict[uuid.UUID, list[uuid.UUID]] = field(default_factory=dict)
     cameras: list[Device] = field(default_factory=list)
+    # The unit's last inspection record that found its management rules, and the documents of
+    # each kind on file now (kind -> the current version's id).
+    rules_inspection: Inspection | None = None
+    rule_documents: dict[str, uuid.UUID] = field(default_factory=dict)
 
 
 def _violation(
@@ -122,7 +128,58 @@ def evaluate(pack: PolicyPack, rec: UnitRecords, today: dt.date) -> list[Violati
         out.extend(_filing_violations(pack, system, filed_systems, incomplete_by_system, today))
         out.extend(_system_violations(pack, system))
     out.extend(_camera_violations(pack, cam) for cam in rec.cameras)
+    out.append(_management_rules_violation(pack, rec))
     return [v for v in out if v is not None]
+
+
+def _outstanding(entry: dict[str, Any], on_file: dict[str, uuid.UUID]) -> bool:
+    """A rule the inspection found wanting and not corrected since: missing then and still
+    not on file, or inadequate then and the same document still the one on file."""
+    current = on_file.get(entry["kind"])
+    status: str = entry["status"]
+    if status == "missing":
+        return current is None
+    return status == "inadequate" and str(current) == entry["document_id"]
+
+
+def _management_rules_violation(pack: PolicyPack, rec: UnitRecords) -> Violation | None:
+    """The unit's management rules missing or inadequate at its last inspection and not
+    corrected since by a document uploaded after it: one case per unit listing every one
+    (ruling 2), citing the duty articles of all the inspection found and the penalty only
+    where it covers one of them (HRB art. 20(1)-(3), 28(3); KMG art. 20, 21(1)-(2), 25)."""
+    inspection = rec.rules_inspection
+    if inspection is None or FindingRule.MANAGEMENT_RULES_MISSING not in pack.findings:
+        return None
+    found = [
+        e
+        for e in inspection.management_rules or []
+        if e["status"] != "on_file" and pack.management_rule(e["kind"]) is not None
+    ]
+    outstanding = [e for e in found if _outstanding(e, rec.rule_documents)]
+    if not outstanding:
+        return None
+    articles, penalty = pack.management_rules_citations([e["kind"] for e in found])
+    return Violation(
+        FindingRule.MANAGEMENT_RULES_MISSING,
+        "unit",
+        rec.unit.id,
+        f"unit:{rec.unit.id}",
+        tuple(articles),
+        penalty,
+        f"management rules found wanting at the inspection of {inspection.inspected_on.isoformat()} "
+        f"and not corrected since: {_rules_wanting(outstanding)}",
+    )
+
+
+def _rules_wanting(outstanding: list[dict[str, Any]]) -> str:
+    missing = [f"{e['name']} ({e['kind']})" for e in outstanding if e["status"] == "missing"]
+    inadequate = [
+        f"{e['name']} ({e['kind']}: {e['note']})" for e in outstanding if e["status"] == "inadequate"
+    ]
+    parts = [f"not on file: {', '.join(missing)}"] if missing else []
+    if inadequate:
+        parts.append(f"on file but inadequate: {'; '.join(inadequate)}")
+    return "; ".join(parts)
 
 
 def exempt_types(place: Place) -> set[str]:
@@ -363,5 +420,6 @@ EVALUATED_RULES = frozenset(
         FindingRule.RESIDENTIAL_SYSTEM_MISSING,
         FindingRule.VEHICLE_SYSTEM_MISSING,
         FindingRule.NETWORKING_MISSING,
+        FindingRule.MANAGEMENT_RULES_MISSING,
     }
 )

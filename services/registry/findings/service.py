@@ -163,6 +163,10 @@ class FindingService:
         )
         for d in await repo.cameras_in(unit_ids, forbidden):
             recs[d.unit_id].cameras.append(d)
+        for i in await repo.latest_rules_inspections(unit_ids):
+            recs[i.unit_id].rules_inspection = i
+        for unit_id, kind, document_id in await repo.current_rule_documents(unit_ids):
+            recs[unit_id].rule_documents[kind] = document_id
         return list(recs.values())
 
     async def recompute(self, unit_ids: Sequence[uuid.UUID], chunk: int = 1000) -> RecomputeResult:

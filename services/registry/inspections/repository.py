@@ -3,6 +3,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections.abc import Sequence
+from typing import Any
 
 from sqlalchemy import func, select
 
@@ -33,6 +34,16 @@ class InspectionRepository(Repository):
             select(RectificationNotice).where(RectificationNotice.inspection_id.in_(inspection_ids))
         )
         return {n.inspection_id: n for n in rows}
+
+    async def latest_rules_check(self, unit_id: uuid.UUID) -> list[dict[str, Any]] | None:
+        """What the unit's last record found of its management rules (None before any)."""
+        found: list[dict[str, Any]] | None = await self.session.scalar(
+            select(Inspection.management_rules)
+            .where(Inspection.unit_id == unit_id, Inspection.management_rules.is_not(None))
+            .order_by(Inspection.created_at.desc(), Inspection.id.desc())
+            .limit(1)
+        )
+        return found
 
     async def for_system(self, system_id: uuid.UUID) -> Sequence[Inspection]:
         rows = await self.session.scalars(

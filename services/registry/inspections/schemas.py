@@ -4,8 +4,10 @@ import datetime as dt
 import uuid
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic_core import PydanticCustomError
 
+from jifang.policy import ManagementRuleKind
 from services.registry.examples import (
     INSPECTION_CREATE,
     INSPECTION_DUE,
@@ -50,6 +52,14 @@ class NoticeCreate(Input):
     )
 
 
+class InadequateRule(Input):
+    """A rule on file that the inspectors found is not a real rule (a title without content, a
+    copy of another unit's), with why."""
+
+    kind: ManagementRuleKind
+    note: LongText
+
+
 class InspectionCreate(Input):
     # The document states the rule of _failed_needs_notice too: failed with a notice, passed without.
     model_config = ConfigDict(
@@ -75,6 +85,15 @@ class InspectionCreate(Input):
     recheck_of_notice: uuid.UUID | None = Field(
         default=None, description="The notice this inspection re-checks (HRB art. 25)"
     )
+    management_rules_inadequate: list[InadequateRule] | None = Field(
+        default=None,
+        max_length=len(ManagementRuleKind),
+        description="The unit's management rules on file that the inspectors found inadequate, each "
+        "with a note: a list (even empty) is this inspection's judgement of them; left out, it did not "
+        "judge them, and what an earlier inspection marked inadequate stays so while the same document "
+        "is on file. Each kind once, one the unit's pack asks for, and on file (a rule not on file is "
+        "recorded missing)",
+    )
 
     @model_validator(mode="after")
     def _failed_needs_notice(self) -> InspectionCreate:
@@ -83,6 +102,14 @@ class InspectionCreate(Input):
         if self.result == InspectionResult.PASSED and self.rectification is not None:
             raise ValueError("a passed inspection issues no rectification notice")
         return self
+
+    @field_validator("management_rules_inadequate")
+    @classmethod
+    def _each_kind_once(cls, marks: list[InadequateRule] | None) -> list[InadequateRule] | None:
+        kinds = [m.kind for m in marks or ()]
+        if len(kinds) != len(set(kinds)):
+            raise PydanticCustomError("each-kind-once", "each kind of rule is marked inadequate once")
+        return marks
 
 
 class NoticeRead(BaseModel):
@@ -103,6 +130,18 @@ class NoticeRead(BaseModel):
     article: str
 
 
+class CheckedRule(BaseModel):
+    """One of the unit's management rules as an inspection record found it."""
+
+    kind: ManagementRuleKind
+    name: str
+    article: str
+    status: Literal["on_file", "missing", "inadequate"]
+    document_id: uuid.UUID | None = Field(description="The version on file then")
+    sha256: str | None
+    note: str | None = Field(description="Why the inspectors found it inadequate")
+
+
 class InspectionRead(BaseModel):
     model_config = ConfigDict(json_schema_extra=examples(INSPECTION_READ))
 
@@ -115,6 +154,11 @@ class InspectionRead(BaseModel):
     inspectors: list[Inspector]
     notes: str | None
     notice: NoticeRead | None
+    management_rules: list[CheckedRule] | None = Field(
+        description="The unit's management rules when the record was made, every kind its pack asks for "
+        "(HRB art. 20(1)-(3); KMG art. 20, 21(1)-(2)): missing or inadequate ones are the unit's case "
+        "`management_rules_missing`; null on records made before rules were kept on the platform"
+    )
     articles: list[str]
 
 

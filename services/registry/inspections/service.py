@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections.abc import Mapping
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -18,16 +20,20 @@ from services.registry.events import inspection_event
 from services.registry.inspections.repository import InspectionRepository
 from services.registry.inspections.schemas import (
     Addressee,
+    CheckedRule,
     InspectionCreate,
     InspectionDue,
     InspectionRead,
     Inspector,
     NoticeRead,
 )
+from services.registry.management_rules.repository import ManagementRuleRepository
+from services.registry.management_rules.service import pack_rule
 from services.registry.models import (
     Inspection,
     InspectionKind,
     InspectionResult,
+    ManagementRuleDocument,
     NoticeStatus,
     RectificationNotice,
     TechSystem,
@@ -73,6 +79,62 @@ def _check_record(data: InspectionCreate, today: dt.date) -> None:
         )
 
 
+def _inadequate_marks(
+    pack: PolicyPack,
+    on_file: Mapping[str, ManagementRuleDocument],
+    previous: list[dict[str, Any]] | None,
+    data: InspectionCreate,
+) -> dict[str, str]:
+    """The rules on file found inadequate, with the inspectors' notes: this record's judgement,
+    or, where it made none, the last record's marks on the documents still on file."""
+    if data.management_rules_inadequate is None:
+        return {
+            e["kind"]: e["note"]
+            for e in previous or ()
+            if e["status"] == "inadequate"
+            and e["kind"] in on_file
+            and str(on_file[e["kind"]].id) == e["document_id"]
+        }
+    marks = {}
+    for i, mark in enumerate(data.management_rules_inadequate):
+        field = f"management_rules_inadequate.{i}.kind"
+        pack_rule(pack, mark.kind, field)
+        if mark.kind not in on_file:
+            raise ValidationFailed.single(
+                field, "on-file", f"no {mark.kind} rule is on file: the record finds it missing"
+            )
+        marks[mark.kind.value] = mark.note
+    return marks
+
+
+def rules_found(
+    pack: PolicyPack,
+    on_file: Mapping[str, ManagementRuleDocument],
+    previous: list[dict[str, Any]] | None,
+    data: InspectionCreate,
+) -> list[dict[str, Any]]:
+    """What an inspection record finds of the unit's management rules: every kind its pack asks
+    for, on file, missing or inadequate, with the version on file then (HRB art. 20(1)-(3); KMG
+    art. 20, 21(1)-(2))."""
+    marks = _inadequate_marks(pack, on_file, previous, data)
+    found = []
+    for rule in pack.management_rules:
+        document = on_file.get(rule.code)
+        status = "missing" if document is None else "inadequate" if rule.code in marks else "on_file"
+        found.append(
+            {
+                "kind": rule.code.value,
+                "name": rule.name,
+                "article": pack.cite(rule.article),
+                "status": status,
+                "document_id": str(document.id) if document else None,
+                "sha256": document.sha256 if document else None,
+                "note": marks.get(rule.code),
+            }
+        )
+    return found
+
+
 class InspectionService:
     def __init__(self, session: AsyncSession, book: PolicyBook, clock: Clock = utc_now) -> None:
         self.session = session
@@ -88,13 +150,17 @@ class InspectionService:
         self, principal: Principal, system_id: uuid.UUID, data: InspectionCreate
     ) -> InspectionRead:
         system = await self._system(principal, system_id)
-        # A record changes no finding.
-        async with UnitChange(
-            self.session, self.book, principal, system.unit_id, clock=self.clock, recompute=False
-        ) as change:
+        # The record finds the unit's management rules: missing ones open its case.
+        async with UnitChange(self.session, self.book, principal, system.unit_id, clock=self.clock) as change:
             today = local_today(change.pack, self.clock())
             _check_record(data, today)
             rechecked = await self._rechecked_notice(data, change.unit.id)
+            rules = rules_found(
+                change.pack,
+                await ManagementRuleRepository(self.session).current(change.unit.id),
+                await self.repo.latest_rules_check(change.unit.id),
+                data,
+            )
             inspection = Inspection(
                 id=uuid.uuid4(),
                 unit_id=change.unit.id,
@@ -106,6 +172,10 @@ class InspectionService:
                 notes=data.notes,
                 notice_id=rechecked.id if rechecked else None,
                 recorded_by=principal.subject,
+                management_rules=rules,
+                # When the rules were found, under the unit's lock: the last record is the last
+                # one made (the transaction's start, the column's default, may come before).
+                created_at=self.clock(),
             )
             await self.repo.add(inspection)
             if rechecked is not None:
@@ -161,6 +231,9 @@ class InspectionService:
             inspectors=[Inspector.model_validate(x) for x in i.inspectors],
             notes=i.notes,
             notice=notice_read(notice, pack, today) if notice else None,
+            management_rules=None
+            if i.management_rules is None
+            else [CheckedRule.model_validate(r) for r in i.management_rules],
             articles=self._articles(pack),
         )
 

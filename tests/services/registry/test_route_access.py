@@ -38,7 +38,8 @@ def _routes(app: FastAPI) -> list[tuple[str, str, APIRoute]]:
 
 
 def _fill(path: str, values: dict[str, str] | None = None) -> str:
-    values = values or {}
+    # A kind of management rule every pack asks for.
+    values = {"kind": "training", **(values or {})}
     out = path
     for name in (
         "unit_id",
@@ -50,6 +51,7 @@ def _fill(path: str, values: dict[str, str] | None = None) -> str:
         "material",
         "notice_id",
         "camera_id",
+        "kind",
     ):
         out = out.replace("{" + name + "}", values.get(name, str(uuid.uuid4())))
     return out
@@ -150,7 +152,7 @@ VALID_BODIES: dict[tuple[str, str], Any] = {
 
 
 def _valid_request(method: str, path: str) -> dict[str, Any]:
-    if method == "PUT" and path.endswith("/materials/{material}"):
+    if method == "PUT" and path.endswith(("/materials/{material}", "/management-rules/{kind}")):
         return {"content": b"%PDF-1.4\n", "headers": {"Content-Type": "application/pdf"}}
     if method in ("GET", "DELETE"):
         return {}
