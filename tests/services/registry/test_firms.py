@@ -159,6 +159,19 @@ async def test_a_kunming_project_not_filed_in_10_days_is_the_firms_finding(
     # The firm's findings, across the units it works for.
     assert {f["id"] for f in await _findings(client, tech, firm_id=firm["id"])} == {f["id"] for f in found}
 
+    # The tech office's list of filings falling due: each project, the firm filing it.
+    r = await client.get("/api/v1/filings/due", params={"within_days": 7}, headers=tech)
+    due = {d["project_id"]: d for d in r.json() if d["unit_id"] == unit["id"]}
+    assert set(due) == {design["id"], repair["id"], recent["id"]}
+    assert [due[p["id"]]["overdue"] for p in (design, repair, recent)] == [True, True, False]
+    assert due[recent["id"]]["liable"] == {
+        "party": "firm",
+        "firm_id": firm["id"],
+        "name": firm["name"],
+        "uscc": firm["uscc"],
+    }
+    assert due[recent["id"]]["article"] == "KMG-2012 art. 16"
+
     # The firm files the maintenance job: it names the project, not just the system.
     r = await client.post(
         f"/api/v1/units/{unit['id']}/filings", json={"system_ids": [system["id"]]}, headers=tech
@@ -300,6 +313,10 @@ async def test_in_harbin_the_unit_files_and_a_project_is_a_record(
         headers=tech,
     )
     assert r.status_code == 422 and r.json()["errors"][0]["rule"] == "unit-files"
+    r = await client.get("/api/v1/filings/due", params={"within_days": 0}, headers=tech)
+    [due] = [d for d in r.json() if d["unit_id"] == unit["id"]]
+    assert (due["system_id"], due["project_id"], due["overdue"]) == (system["id"], None, True)
+    assert due["liable"]["party"] == "unit" and due["article"] == "HRB-2008 art. 14 para. 1"
 
 
 async def test_who_records_and_reads_projects(client: httpx.AsyncClient, token: TokenFactory) -> None:
