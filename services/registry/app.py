@@ -23,6 +23,7 @@ from services.registry.devices.endpoints import router as devices_router
 from services.registry.filings.endpoints import router as filings_router
 from services.registry.findings.endpoints import router as findings_router
 from services.registry.findings.retention import RetentionResults
+from services.registry.firms.endpoints import router as firms_router
 from services.registry.fleet.endpoints import router as fleet_router
 from services.registry.imports.endpoints import router as imports_router
 from services.registry.inspections.endpoints import router as inspections_router
@@ -84,6 +85,7 @@ def api_router() -> APIRouter:
         findings_router,
         filings_router,
         management_rules_router,
+        firms_router,
         inspections_router,
         nvr_router,
         imports_router,

@@ -176,16 +176,19 @@ def findings_cmd(
 
 @app.command("filings-due")
 def filings_due(url: UrlOpt = "http://127.0.0.1:8001", token: TokenOpt = "", within_days: int = 7) -> None:
-    """Systems whose filing deadline falls within the given days, overdue first."""
+    """Filings whose deadline falls within the given days, overdue first, with who files: the
+    unit (HRB art. 14) or the firm, per project (KMG art. 16)."""
     rows = _run(url, token, lambda registry: registry.get("/filings/due", within_days=within_days))
-    table = Table("due", "overdue", "unit", "district", "system", "article")
+    table = Table("due", "overdue", "unit", "district", "system", "files", "article")
     for d in rows:
+        liable = d["liable"]
         table.add_row(
             d["due_date"],
             "yes" if d["overdue"] else "",
             d["unit_name"],
             d["district"],
             d["system_name"],
+            "the unit" if liable["party"] == "unit" else f"firm: {liable['name'] or 'not recorded'}",
             d["article"],
         )
     Console().print(table)

@@ -18,6 +18,8 @@ INSPECTION_ID = "52b4b1fb-7457-4766-b41b-b7cb5db0feca"
 NOTICE_ID = "068c542e-7b69-489f-b287-13f262b9cb25"
 ENROLLMENT_TOKEN_ID = "87f1c33c-d86d-4ca8-8fac-a64a839a0104"
 RULE_DOCUMENT_ID = "0b8f5e2a-3c41-4d6e-9f7a-8b2c1d0e4f53"
+FIRM_ID = "ea96a72c-04f9-4770-91f8-0192f650b4b1"
+PROJECT_ID = "182f1228-bc1b-463a-8a98-ad3243176efe"
 
 # Every 4-byte PDF header with an end marker is a file the materials route accepts.
 PDF = "%PDF-1.4\n%%EOF\n"
@@ -138,6 +140,53 @@ DEVICE_READ: dict[str, Any] = {
     "created_at": "2026-11-02T01:12:13.489101Z",
 }
 
+# The firm that built the video system (and, once the unit is under Kunming's rules, files each
+# of its projects there: KMG art. 16).
+FIRM_CREATE: dict[str, Any] = {
+    "name": "哈尔滨示例安防工程有限公司",
+    "uscc": "91230103MA1B2C3D81",
+    "contact_person": "赵工",
+    "contact_phone": "0451-86001234",
+    "address": "哈尔滨市南岗区学府路10号",
+}
+FIRM_UPDATE: dict[str, Any] = {"contact_person": "钱工", "contact_phone": "13904510000"}
+FIRM_READ: dict[str, Any] = {
+    "id": FIRM_ID,
+    **FIRM_CREATE,
+    "created_at": "2026-11-02T01:05:00Z",
+    "updated_at": "2026-11-02T01:05:00Z",
+}
+# A maintenance job (a recorder's disk replaced), after the unit moved to Kunming's rules.
+PROJECT_CREATE: dict[str, Any] = {
+    "system_id": SYSTEM_ID,
+    "kind": "maintenance",
+    "completion_date": "2026-12-03",
+    "description": "更换硬盘录像机硬盘",
+}
+PROJECT_READ: dict[str, Any] = {
+    "id": PROJECT_ID,
+    "firm_id": FIRM_ID,
+    "firm_name": FIRM_CREATE["name"],
+    "firm_uscc": FIRM_CREATE["uscc"],
+    "unit_id": UNIT_ID,
+    "system_id": SYSTEM_ID,
+    "kind": "maintenance",
+    "completion_date": "2026-12-03",
+    "district": "南岗区",
+    "description": "更换硬盘录像机硬盘",
+    "filed_by": "firm",
+    "office": "昆明市南岗区公安（分）局技防管理机构",
+    "due_date": "2026-12-13",
+    "article": "KMG-2012 art. 16",
+    "filing": {
+        "id": "0b1c2d3e-4f5a-4b6c-8d7e-9f0a1b2c3d4e",
+        "status": "filed",
+        "filed_on": "2026-12-15",
+        "days_late": 2,
+    },
+    "created_at": "2026-12-04T02:00:00Z",
+}
+
 MATERIAL_READ = {
     "id": MATERIAL_ID,
     "code": "filing_form",
@@ -156,10 +205,14 @@ FILING_READ: dict[str, Any] = {
     "kind": "initial",
     "status": "returned",
     "party": "unit",
+    "project_id": None,
+    "firm_id": None,
     "firm_name": None,
     "office": "哈尔滨市南岗区公安（分）局技防管理机构",
     "system_ids": [SYSTEM_ID],
     "due_date": "2026-12-20",
+    "filed_on": None,
+    "days_late": None,
     "submitted_at": "2026-11-21T02:05:00Z",
     "materials": [MATERIAL_READ],
     "precheck_missing": [],
@@ -181,6 +234,13 @@ FILING_DUE: dict[str, Any] = {
     "district": "南岗区",
     "system_id": SYSTEM_ID,
     "system_name": "视频监控系统",
+    "project_id": None,
+    "liable": {
+        "party": "unit",
+        "firm_id": None,
+        "name": "示例银行哈尔滨南岗支行",
+        "uscc": "91350100M000100Y43",
+    },
     "due_date": "2026-12-20",
     "overdue": False,
     "article": "HRB-2008 art. 14 para. 1",
@@ -198,6 +258,12 @@ FINDING_READ: dict[str, Any] = {
     "rule": "mandated_system_missing",
     "subject_type": "place",
     "subject_id": PLACE_ID,
+    "liable": {
+        "party": "unit",
+        "firm_id": None,
+        "name": "示例银行哈尔滨南岗支行",
+        "uscc": "91350100M000100Y43",
+    },
     "articles": ["HRB-2008 art. 7(4)", "HRB-2008 art. 26"],
     "penalty": {"step": 1, "article": "HRB-2008 art. 26", "measure": "警告，责令限期整改", "fines": []},
     "detail": (
@@ -213,6 +279,26 @@ FINDING_READ: dict[str, Any] = {
     "decided_at": None,
     "decided_by": None,
     "decision_reason": None,
+}
+# Under Kunming's rules: the maintenance job not filed in its 10 days is the firm's (KMG art. 16).
+FINDING_READ_FIRM: dict[str, Any] = {
+    **FINDING_READ,
+    "id": "8f0e7d6c-5b4a-4392-8170-6f5e4d3c2b1a",
+    "rule": "filing_missing",
+    "subject_type": "project",
+    "subject_id": PROJECT_ID,
+    "liable": {"party": "firm", "firm_id": FIRM_ID, "name": FIRM_CREATE["name"], "uscc": FIRM_CREATE["uscc"]},
+    "articles": ["KMG-2012 art. 16"],
+    "penalty": None,
+    "detail": (
+        f"the maintenance project of {FIRM_CREATE['name']} ({FIRM_CREATE['uscc']}) on system '视频监控系统', "
+        "completed 2026-12-03, was due to be filed by the firm with 昆明市南岗区公安（分）局技防管理机构 by "
+        "2026-12-13 (KMG-2012 art. 16) and is not filed"
+    ),
+    "status": "open",
+    "detected_at": "2026-12-14T00:00:05Z",
+    "ordered_at": None,
+    "rectification_deadline": None,
 }
 ORDER_REQUEST: dict[str, Any] = {"rectification_deadline": "2026-12-05"}
 FINDING_DISMISS: dict[str, Any] = {"reason": "录像机硬盘故障更换，维修单位出具维修记录，非人为删除"}

@@ -130,6 +130,21 @@ class FilingKind(StrEnum):
     CHANGE = "change"
 
 
+class ProjectKind(StrEnum):
+    """What a firm did on a system (KMG art. 16: "从事技防工程设计、施工和维修的单位")."""
+
+    DESIGN = "design"
+    CONSTRUCTION = "construction"
+    MAINTENANCE = "maintenance"
+
+
+class LiableParty(StrEnum):
+    """Who answers for a finding: the using unit, or a firm (KMG art. 16: the firm files)."""
+
+    UNIT = "unit"
+    FIRM = "firm"
+
+
 class InspectionResult(StrEnum):
     PASSED = "passed"
     FAILED = "failed"
@@ -230,6 +245,46 @@ class TechSystem(Base):
     updated_at: Mapped[dt.datetime] = _now()
 
 
+class Firm(Base):
+    """A design, construction or maintenance firm (技防工程设计、施工、维修单位). Not a unit's
+    record: one firm works for many units, so it is registered once, by its code."""
+
+    __tablename__ = "firms"
+    __table_args__ = (
+        Index("ix_firms_name_trgm", "name", postgresql_using="gin", postgresql_ops={"name": "gin_trgm_ops"}),
+    )
+
+    id: Mapped[uuid.UUID] = _uuid_pk()
+    name: Mapped[str] = mapped_column(String(200))
+    uscc: Mapped[str] = mapped_column(String(18), unique=True)
+    contact_person: Mapped[str] = mapped_column(String(100))
+    contact_phone: Mapped[str] = mapped_column(String(30))
+    address: Mapped[str | None] = mapped_column(String(500))
+    created_by: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[dt.datetime] = _now()
+    updated_at: Mapped[dt.datetime] = _now()
+
+
+class FirmProject(Base):
+    """A firm's project: a design, construction or maintenance job on one system of a unit,
+    completed on a day, in a district (KMG art. 16: filed per project, "到项目所在地县（市、区）
+    公安机关技防管理机构备案")."""
+
+    __tablename__ = "firm_projects"
+
+    id: Mapped[uuid.UUID] = _uuid_pk()
+    firm_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("firms.id"), index=True)
+    # The system's unit, kept on the project: a unit administrator sees its own units' projects.
+    unit_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("units.id", ondelete="CASCADE"), index=True)
+    system_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("systems.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[ProjectKind] = mapped_column(_enum(ProjectKind))
+    completion_date: Mapped[dt.date] = mapped_column(Date)
+    district: Mapped[str] = mapped_column(String(100))
+    description: Mapped[str | None] = mapped_column(Text)
+    created_by: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[dt.datetime] = _now()
+
+
 class Device(Base):
     """An NVR or a camera (a channel, standalone or under an NVR)."""
 
@@ -313,6 +368,14 @@ class Finding(Base):
     decided_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     decided_by: Mapped[str | None] = mapped_column(String(200))
     decision_reason: Mapped[str | None] = mapped_column(Text)
+    # Who answers for it: the unit, or a firm (KMG art. 16). A firm's name and code as found by
+    # the last sweep; an unregistered firm (a system's installer) has a name and no id.
+    liable_party: Mapped[LiableParty] = mapped_column(
+        _enum(LiableParty), default=LiableParty.UNIT, server_default=LiableParty.UNIT.value
+    )
+    liable_firm_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("firms.id"), index=True)
+    liable_name: Mapped[str | None] = mapped_column(String(200))
+    liable_uscc: Mapped[str | None] = mapped_column(String(18))
     updated_at: Mapped[dt.datetime] = _now()
 
 
@@ -335,9 +398,17 @@ class FilingRecord(Base):
     status: Mapped[FilingStatus] = mapped_column(_enum(FilingStatus))
     party: Mapped[str] = mapped_column(String(10))
     firm_name: Mapped[str | None] = mapped_column(String(200))
+    # The project filed, where the firm files per project (KMG art. 16).
+    project_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("firm_projects.id", ondelete="SET NULL"), index=True
+    )
     office: Mapped[str] = mapped_column(String(200))
     due_date: Mapped[dt.date | None] = mapped_column(Date)
     submitted_at: Mapped[dt.datetime] = _now()
+    # Recorded when the office accepts it, never changed afterwards: the day the filer handed in
+    # the set accepted (报送备案, HRB art. 28(2)), and the days after the due date (0: in time).
+    filed_on: Mapped[dt.date | None] = mapped_column(Date)
+    days_late: Mapped[int | None] = mapped_column(Integer)
     supplement_deadline: Mapped[dt.date | None] = mapped_column(Date)
     missing_materials: Mapped[list[str]] = mapped_column(ARRAY(String(50)), default=list)
     # The office's notice when it returns a filing: what else to supplement, in its words.

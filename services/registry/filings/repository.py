@@ -4,7 +4,7 @@ import uuid
 from collections import defaultdict
 from collections.abc import Sequence
 
-from sqlalchemy import exists, func, insert, select, text
+from sqlalchemy import case, exists, func, insert, select, text
 
 from services.registry.models import (
     ConfidentialRead,
@@ -60,17 +60,40 @@ class FilingRepository(Repository):
         )
         return rows.all()
 
-    async def filed_covering(self, system_ids: Sequence[uuid.UUID]) -> Sequence[FilingRecord]:
+    async def filed_covering(
+        self, system_ids: Sequence[uuid.UUID], project_id: uuid.UUID | None
+    ) -> Sequence[FilingRecord]:
+        """Filed filings a new one replaces: of the same project where the firm files per
+        project (KMG art. 16), else those of the same systems naming no project (HRB art. 17)."""
+        stmt = select(FilingRecord).where(FilingRecord.status == FilingStatus.FILED)
+        if project_id is not None:
+            stmt = stmt.where(FilingRecord.project_id == project_id)
+        else:
+            stmt = (
+                stmt.join(filing_systems, filing_systems.c.filing_id == FilingRecord.id)
+                .where(filing_systems.c.system_id.in_(system_ids), FilingRecord.project_id.is_(None))
+                .distinct()
+            )
+        return (await self.session.scalars(stmt)).all()
+
+    async def latest_for_projects(self, project_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, FilingRecord]:
+        """Each project's filing in force (filed), else its latest one that is not superseded."""
+        if not project_ids:
+            return {}
         rows = await self.session.scalars(
             select(FilingRecord)
-            .join(filing_systems, filing_systems.c.filing_id == FilingRecord.id)
-            .where(
-                filing_systems.c.system_id.in_(system_ids),
-                FilingRecord.status == FilingStatus.FILED,
+            .where(FilingRecord.project_id.in_(project_ids), FilingRecord.status != FilingStatus.SUPERSEDED)
+            .order_by(
+                case((FilingRecord.status == FilingStatus.FILED, 0), else_=1),
+                FilingRecord.submitted_at.desc(),
+                FilingRecord.id,
             )
-            .distinct()
         )
-        return rows.all()
+        out: dict[uuid.UUID, FilingRecord] = {}
+        for filing in rows:
+            assert filing.project_id is not None
+            out.setdefault(filing.project_id, filing)
+        return out
 
     async def system_has_filed_filing(self, system_id: uuid.UUID) -> bool:
         stmt = select(

@@ -14,17 +14,25 @@ from services.registry.examples import (
     FILING_RETURN,
     examples,
 )
+from services.registry.findings.schemas import LiableRead
 from services.registry.models import FilingKind, FilingStatus
-from services.registry.validators import Input, Name
+from services.registry.validators import Input
 
 
 class FilingCreate(Input):
     model_config = ConfigDict(json_schema_extra=examples(FILING_CREATE))
 
-    system_ids: list[uuid.UUID] = Field(min_length=1, max_length=100)
+    system_ids: list[uuid.UUID] = Field(
+        default_factory=list,
+        max_length=100,
+        description="The systems filed, where the unit files (HRB art. 14: required); where the firm "
+        "files, the project's system (the default)",
+    )
     kind: FilingKind = FilingKind.INITIAL
-    firm_name: Name | None = Field(
-        default=None, description="The filing firm, where the pack has the firm file (KMG art. 16)"
+    project_id: uuid.UUID | None = Field(
+        default=None,
+        description="The firm's project filed, where the pack has the firm file each project (KMG art. "
+        "16: required; the filing is the project's firm's)",
     )
 
 
@@ -76,11 +84,26 @@ class FilingRead(BaseModel):
     unit_id: uuid.UUID
     kind: FilingKind
     status: FilingStatus
-    party: str
+    party: str = Field(description="Who files: unit (HRB art. 14) or firm (KMG art. 16)")
+    project_id: uuid.UUID | None = Field(description="The firm's project filed (KMG art. 16)")
+    firm_id: uuid.UUID | None
     firm_name: str | None
     office: str
     system_ids: list[uuid.UUID]
-    due_date: dt.date | None
+    due_date: dt.date | None = Field(
+        description="When the filing was due (HRB art. 14: 30 days from acceptance; KMG art. 16: 10 days "
+        "from the project's completion); fixed when the office accepts it"
+    )
+    filed_on: dt.date | None = Field(
+        description="The day the filer handed in the set the office accepted (报送备案, HRB art. 28(2); "
+        "到…备案, KMG art. 16): the office's time to decide is not the filer's delay. Recorded when "
+        "the office accepts it, never changed afterwards; null before"
+    )
+    days_late: int | None = Field(
+        description="Days from the due date to filed_on, 0 if in time; recorded with filed_on; null "
+        "before the office accepts it, or without a due date. A fact: whether it is a case is the "
+        "findings' (a filing returned and supplemented within HRB art. 16 para. 2's 10 days opens none)"
+    )
     submitted_at: dt.datetime
     materials: list[MaterialRead]
     precheck_missing: list[MissingMaterial] = Field(
@@ -102,6 +125,8 @@ class FilingDue(BaseModel):
     district: str
     system_id: uuid.UUID
     system_name: str
+    project_id: uuid.UUID | None = Field(description="The firm's project, where the firm files (KMG art. 16)")
+    liable: LiableRead = Field(description="Who files: the unit (HRB art. 14) or the firm (KMG art. 16)")
     due_date: dt.date
     overdue: bool
     article: str

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -28,17 +29,26 @@ from services.registry.filings.schemas import (
     MissingMaterial,
     SupplementNotice,
 )
-from services.registry.findings.rules import filing_due_date
-from services.registry.findings.service import FindingService
+from services.registry.findings.rules import (
+    UnitRecords,
+    filing_due_date,
+    filing_duties,
+    filing_progress,
+    project_due_date,
+)
+from services.registry.findings.service import FindingService, liable_out
+from services.registry.firms.repository import FirmRepository
 from services.registry.models import (
     ConfidentialRead,
     FilingMaterial,
     FilingRecord,
     FilingStatus,
+    Firm,
+    FirmProject,
     TechSystem,
     Unit,
 )
-from services.registry.offices import filing_office
+from services.registry.offices import filing_office, project_office
 from services.registry.storage import MaterialStorage, check_content
 from services.registry.systems.repository import SystemRepository
 from services.registry.units.repository import UnitRepository
@@ -63,6 +73,17 @@ def _known_materials(pack: PolicyPack, codes: Sequence[str], field: str) -> None
             "known-material",
             f"not filing materials in {pack.id}: {', '.join(unknown)}; known: {', '.join(known) or 'none'}",
         )
+
+
+@dataclass(frozen=True)
+class _Filer:
+    """What a new filing covers and where, by when, and (where the firm files) whose it is."""
+
+    systems: Sequence[TechSystem]
+    office: str
+    due: dt.date | None
+    project: FirmProject | None = None
+    firm: Firm | None = None
 
 
 class FilingService:
@@ -111,16 +132,21 @@ class FilingService:
         if filing.status == FilingStatus.FILED and pack.filing.receipt_article:
             articles.append(pack.cite(pack.filing.receipt_article))
         present = {m.code for m in materials}
+        project = await FirmRepository(self.session).project(filing.project_id) if filing.project_id else None
         return FilingRead(
             id=filing.id,
             unit_id=filing.unit_id,
             kind=filing.kind,
             status=filing.status,
             party=filing.party,
+            project_id=filing.project_id,
+            firm_id=project.firm_id if project else None,
             firm_name=filing.firm_name,
             office=filing.office,
             system_ids=(await self.filings.system_ids([filing.id]))[filing.id],
             due_date=filing.due_date,
+            filed_on=filing.filed_on,
+            days_late=filing.days_late,
             submitted_at=filing.submitted_at,
             materials=[
                 MaterialRead(
@@ -147,35 +173,78 @@ class FilingService:
         # A draft changes no finding.
         async with self._change(principal, unit_id, recompute=False) as change:
             unit, pack = change.unit, change.pack
-            ids = list(dict.fromkeys(data.system_ids))
-            systems = await SystemRepository(self.session).many(unit.id, ids)
-            if len(systems) != len(ids):
-                raise ValidationFailed.single(
-                    "system_ids", "system-of-this-unit", "every system must belong to this unit"
-                )
-            if pack.filing.party == "firm" and not data.firm_name:
-                raise ValidationFailed.single(
-                    "firm_name",
-                    "required-for-firm-filing",
-                    f"in {pack.city} the design/construction firm files ({pack.cite(pack.filing.article)})",
-                )
-            dues = [d for d in (filing_due_date(pack, s) for s in systems) if d is not None]
+            if pack.filing.party == "firm":
+                filer = await self._project_filer(unit, pack, data)
+            else:
+                filer = await self._unit_filer(unit, pack, data)
             filing = FilingRecord(
                 id=uuid.uuid4(),
                 unit_id=unit.id,
                 kind=data.kind,
                 status=FilingStatus.DRAFT,
                 party=pack.filing.party,
-                firm_name=data.firm_name,
-                office=filing_office(unit, pack),
-                due_date=min(dues) if dues else None,
+                firm_name=filer.firm.name if filer.firm else None,
+                project_id=filer.project.id if filer.project else None,
+                office=filer.office,
+                due_date=filer.due,
                 submitted_at=self.clock(),
                 missing_materials=[],
                 created_by=principal.subject,
             )
-            await self.filings.add(filing, ids)
+            await self.filings.add(filing, [s.id for s in filer.systems])
             change.publish(await self._event(filing))
         return await self.to_read(filing, pack)
+
+    async def _unit_filer(self, unit: Unit, pack: PolicyPack, data: FilingCreate) -> _Filer:
+        """HRB art. 14: the unit files its systems with the office of its security affiliation,
+        within 30 days of their acceptance."""
+        if data.project_id is not None:
+            raise ValidationFailed.single(
+                "project_id",
+                "unit-files",
+                f"in {pack.city} the using unit files its systems ({pack.cite(pack.filing.article)}), "
+                "not a firm per project",
+            )
+        if not data.system_ids:
+            raise ValidationFailed.single("system_ids", "required", "name the systems filed")
+        systems = await self._systems(unit, data.system_ids)
+        dues = [d for d in (filing_due_date(pack, s) for s in systems) if d is not None]
+        return _Filer(systems, filing_office(unit, pack), min(dues) if dues else None)
+
+    async def _project_filer(self, unit: Unit, pack: PolicyPack, data: FilingCreate) -> _Filer:
+        """KMG art. 16: the firm files each project, within 10 days of its completion, at the
+        office of the district where the project is."""
+        article = pack.cite(pack.filing.article)
+        if data.project_id is None:
+            raise ValidationFailed.single(
+                "project_id",
+                "required-for-firm-filing",
+                f"in {pack.city} the design, construction or maintenance firm files each project "
+                f"({article}): name the project (POST /api/v1/firms/{{firm_id}}/projects records it)",
+            )
+        firms = FirmRepository(self.session)
+        project = await firms.project(data.project_id)
+        if project is None or project.unit_id != unit.id:
+            raise ValidationFailed.single(
+                "project_id", "project-of-this-unit", "no project with this id on this unit's systems"
+            )
+        if data.system_ids and list(dict.fromkeys(data.system_ids)) != [project.system_id]:
+            raise ValidationFailed.single(
+                "system_ids", "the-projects-system", "a project's filing covers the project's system"
+            )
+        firm = await firms.get(project.firm_id)
+        systems = await self._systems(unit, [project.system_id])
+        office = project_office(pack, project.district)
+        return _Filer(systems, office, project_due_date(pack, project), project, firm)
+
+    async def _systems(self, unit: Unit, system_ids: Sequence[uuid.UUID]) -> Sequence[TechSystem]:
+        ids = list(dict.fromkeys(system_ids))
+        systems = await SystemRepository(self.session).many(unit.id, ids)
+        if len(systems) != len(ids):
+            raise ValidationFailed.single(
+                "system_ids", "system-of-this-unit", "every system must belong to this unit"
+            )
+        return systems
 
     async def upload(
         self,
@@ -295,12 +364,35 @@ class FilingService:
         filing.filed_at = now
         filing.receipt_number = f"{pack.citation_prefix}-BA-{local_today(pack, now).year}-{serial:06d}"
         system_ids = (await self.filings.system_ids([filing.id]))[filing.id]
-        # The new filing replaces earlier ones of the same systems (HRB art. 17).
-        for earlier in await self.filings.filed_covering(system_ids):
+        systems = await SystemRepository(self.session).many(unit.id, system_ids)
+        await self._record_lateness(filing, pack, systems)
+        # The new filing replaces earlier ones of the same systems (HRB art. 17), or of the
+        # same project where the firm files per project (KMG art. 16).
+        for earlier in await self.filings.filed_covering(system_ids, filing.project_id):
             if earlier.id != filing.id:
                 earlier.status = FilingStatus.SUPERSEDED
-        for system in await SystemRepository(self.session).many(unit.id, system_ids):
+        for system in systems:
             system.changed_since_filing = False
+
+    async def _record_lateness(
+        self, filing: FilingRecord, pack: PolicyPack, systems: Sequence[TechSystem]
+    ) -> None:
+        """ "Filed late" as a fact, fixed at the office's acceptance: the due date as the records
+        say now, the day the filer handed in the accepted set, and the days between. The law
+        counts the filer's act: HRB art. 14 "将技防工程建设情况…备案" and art. 28(2) "不按规定将技防工程
+        建设情况报送备案的" punish not handing it in (报送), and art. 16 para. 1 has the office accept
+        a complete set; KMG art. 16 "到…公安机关技防管理机构备案" likewise. The set handed in last
+        (after a return, HRB art. 16 para. 2 "补正有关材料后…备案") is the one accepted."""
+        project = await FirmRepository(self.session).project(filing.project_id) if filing.project_id else None
+        if project is not None:
+            filing.due_date = project_due_date(pack, project)
+        else:
+            dues = [d for d in (filing_due_date(pack, s) for s in systems) if d is not None]
+            filing.due_date = min(dues) if dues else filing.due_date
+        filing.filed_on = local_today(pack, filing.submitted_at)
+        filing.days_late = (
+            None if filing.due_date is None else max(0, (filing.filed_on - filing.due_date).days)
+        )
 
     async def _event(self, filing: FilingRecord) -> registry_pb2.FilingChanged:
         system_ids = (await self.filings.system_ids([filing.id]))[filing.id]
@@ -320,16 +412,25 @@ class FilingService:
         systems = await SystemRepository(self.session).many(
             unit.id, (await self.filings.system_ids([filing.id]))[filing.id]
         )
+        firm = await self._firm_of(filing)
+        # The filer: the firm where it files per project (KMG art. 16), the unit otherwise.
+        filer = [f"备案单位: {unit.name} ({unit.uscc})"]
+        if firm is not None:
+            filer = [f"备案单位: {firm.name} ({firm.uscc})", f"使用单位: {unit.name} ({unit.uscc})"]
         lines = [
             "技防工程备案回执单",
             f"回执编号: {filing.receipt_number}",
-            f"备案单位: {unit.name} ({unit.uscc})",
+            *filer,
             f"备案机关: {filing.office}",
             f"备案日期: {local_today(pack, filing.filed_at or self.clock()).isoformat()}",
             "备案系统: " + "; ".join(f"{s.name} ({pack.system_types[s.system_type].name})" for s in systems),
             f"依据: {pack.cite(pack.filing.receipt_article or pack.filing.article)}",
         ]
         return filing.receipt_number, "\n".join(lines) + "\n"
+
+    async def _firm_of(self, filing: FilingRecord) -> Firm | None:
+        project = await FirmRepository(self.session).project(filing.project_id) if filing.project_id else None
+        return await FirmRepository(self.session).get(project.firm_id) if project else None
 
     async def material(
         self, principal: Principal, filing_id: uuid.UUID, material_id: uuid.UUID
@@ -365,7 +466,8 @@ class FilingService:
         ]
 
     async def due(self, within_days: int) -> list[FilingDue]:
-        """Systems whose filing falls due within ``within_days`` (or is overdue)."""
+        """Filings that fall due within ``within_days`` (or are overdue): each system's where the
+        unit files, each project's where the firm files (``filing_duties``, as the sweep)."""
         now = self.clock()
         out: list[FilingDue] = []
         unit_ids = await UnitRepository(self.session).active_ids()
@@ -373,40 +475,28 @@ class FilingService:
         for i in range(0, len(unit_ids), 1000):
             for rec in await service.records(unit_ids[i : i + 1000]):
                 pack = self.book[rec.unit.jurisdiction]
-                today = local_today(pack, now)
-                filed = {
-                    sid
-                    for f in rec.filings
-                    if f.status == FilingStatus.FILED
-                    for sid in rec.filing_systems.get(f.id, [])
-                }
-                out.extend(self._due_rows(pack, rec.unit, rec.systems, filed, today, within_days))
+                out.extend(_due_rows(pack, rec, local_today(pack, now), within_days))
         return sorted(out, key=lambda d: (d.due_date, d.unit_name))
 
-    @staticmethod
-    def _due_rows(
-        pack: PolicyPack,
-        unit: Unit,
-        systems: Sequence[TechSystem],
-        filed: set[uuid.UUID],
-        today: dt.date,
-        within: int,
-    ) -> list[FilingDue]:
-        rows = []
-        for s in systems:
-            due = filing_due_date(pack, s)
-            if s.id in filed or due is None or due > today + dt.timedelta(days=within):
-                continue
-            rows.append(
-                FilingDue(
-                    unit_id=unit.id,
-                    unit_name=unit.name,
-                    district=unit.district,
-                    system_id=s.id,
-                    system_name=s.name,
-                    due_date=due,
-                    overdue=today > due,
-                    article=pack.cite(pack.filing.deadline.article),
-                )
-            )
-        return rows
+
+def _due_rows(pack: PolicyPack, rec: UnitRecords, today: dt.date, within: int) -> list[FilingDue]:
+    filed, _ = filing_progress(rec)
+    unit = rec.unit
+    return [
+        FilingDue(
+            unit_id=unit.id,
+            unit_name=unit.name,
+            district=unit.district,
+            system_id=duty.system.id,
+            system_name=duty.system.name,
+            project_id=duty.project.id if duty.project else None,
+            liable=liable_out(duty.liable, unit),
+            due_date=duty.due,
+            overdue=today > duty.due,
+            article=pack.cite(pack.filing.deadline.article),
+        )
+        for duty in filing_duties(pack, rec)
+        if duty.subject_key not in filed
+        and duty.due is not None
+        and duty.due <= today + dt.timedelta(days=within)
+    ]

@@ -15,6 +15,8 @@ from services.registry.models import (
     FilingRecord,
     FilingStatus,
     Finding,
+    Firm,
+    FirmProject,
     Inspection,
     ManagementRuleDocument,
     Place,
@@ -69,6 +71,7 @@ class FindingRepository(Repository):
             (Finding.unit_id, query.unit_id),
             (Finding.status, query.status),
             (Finding.rule, query.rule.value if query.rule else None),
+            (Finding.liable_firm_id, query.firm_id),
         )
         if query.district:
             stmt = stmt.where(Finding.unit_id.in_(select(Unit.id).where(Unit.district == query.district)))
@@ -116,6 +119,15 @@ class FindingRepository(Repository):
             .where(FilingRecord.unit_id.in_(unit_ids))
         )
         return [(f, s) for f, s in rows]
+
+    async def projects(self, unit_ids: Sequence[uuid.UUID]) -> Sequence[FirmProject]:
+        rows = await self.session.scalars(select(FirmProject).where(FirmProject.unit_id.in_(unit_ids)))
+        return rows.all()
+
+    async def firms(self, firm_ids: Collection[uuid.UUID]) -> Sequence[Firm]:
+        if not firm_ids:
+            return []
+        return (await self.session.scalars(select(Firm).where(Firm.id.in_(list(firm_ids))))).all()
 
     async def cameras_in(
         self, unit_ids: Sequence[uuid.UUID], location_types: Sequence[LocationType]

@@ -17,12 +17,35 @@ from services.registry.models import (
     DeviceKind,
     FilingRecord,
     FilingStatus,
+    Firm,
+    FirmProject,
     Inspection,
+    LiableParty,
     Place,
     PlaceKind,
+    ProjectKind,
     TechSystem,
     Unit,
 )
+from services.registry.offices import project_office
+
+
+@dataclass(frozen=True)
+class Liable:
+    """Who answers for a finding: the unit, or a firm (KMG art. 16), by its registry id, name
+    and code; a firm the registry does not know (a system's installer as recorded) by name only."""
+
+    party: LiableParty = LiableParty.UNIT
+    firm_id: uuid.UUID | None = None
+    name: str | None = None
+    uscc: str | None = None
+
+    @classmethod
+    def firm(cls, firm: Firm) -> Liable:
+        return cls(LiableParty.FIRM, firm.id, firm.name, firm.uscc)
+
+
+THE_UNIT = Liable()
 
 
 @dataclass(frozen=True)
@@ -34,6 +57,7 @@ class Violation:
     articles: tuple[str, ...]
     penalty: str | None
     detail: str
+    liable: Liable = THE_UNIT
 
 
 @dataclass
@@ -49,6 +73,9 @@ class UnitRecords:
     # each kind on file now (kind -> the current version's id).
     rules_inspection: Inspection | None = None
     rule_documents: dict[str, uuid.UUID] = field(default_factory=dict)
+    # Firms' projects on the unit's systems, and the firms (KMG art. 16).
+    projects: list[FirmProject] = field(default_factory=list)
+    firms: dict[uuid.UUID, Firm] = field(default_factory=dict)
 
 
 def _violation(
@@ -59,11 +86,12 @@ def _violation(
     key: str,
     detail: str,
     duty_article: str | None = None,
+    liable: Liable = THE_UNIT,
 ) -> Violation | None:
     if rule not in pack.findings:
         return None  # this city's law has no such rule
     articles, penalty = pack.finding_citations(rule, duty_article)
-    return Violation(rule, subject_type, subject_id, key, tuple(articles), penalty, detail)
+    return Violation(rule, subject_type, subject_id, key, tuple(articles), penalty, detail, liable)
 
 
 @dataclass(frozen=True)
@@ -108,25 +136,17 @@ def evaluate(pack: PolicyPack, rec: UnitRecords, today: dt.date) -> list[Violati
         for pid in rec.system_places.get(system.id, ()):
             types_by_place.setdefault(pid, set()).add(system.system_type)
     places = {p.id: p for p in rec.places}
-    filed_systems: set[uuid.UUID] = set()
-    incomplete_by_system: dict[uuid.UUID, FilingRecord] = {}
-    for filing in rec.filings:
-        for sid in rec.filing_systems.get(filing.id, ()):
-            # Submitted in time is the filer's duty done: the office's decision is not its delay.
-            if filing.status in (FilingStatus.FILED, FilingStatus.SUBMITTED):
-                filed_systems.add(sid)
-            elif filing.status == FilingStatus.RETURNED:
-                incomplete_by_system[sid] = filing
-
     out: list[Violation | None] = []
     for place in rec.places:
         out.append(_place_violation(pack, place, types_by_place.get(place.id, set())))
     for system in rec.systems:
         covered = [places[p] for p in rec.system_places.get(system.id, []) if p in places]
         out.append(_networking_violation(pack, system, covered))
-        # Filing (HRB art. 14/16/17 + 28(2); KMG art. 16).
-        out.extend(_filing_violations(pack, system, filed_systems, incomplete_by_system, today))
         out.extend(_system_violations(pack, system))
+    # Filing (HRB art. 14/16/17 + 28(2); KMG art. 16).
+    filed, returned = filing_progress(rec)
+    for duty in filing_duties(pack, rec):
+        out.extend(_filing_violations(pack, duty, filed, returned, today))
     out.extend(_camera_violations(pack, cam) for cam in rec.cameras)
     out.append(_management_rules_violation(pack, rec))
     return [v for v in out if v is not None]
@@ -348,17 +368,89 @@ def filing_due_date(pack: PolicyPack, system: TechSystem) -> dt.date | None:
     return pack.deadline(start, rule.deadline.days)
 
 
+def project_due_date(pack: PolicyPack, project: FirmProject) -> dt.date:
+    """KMG art. 16: "应当自项目完成之日起10日内…备案": the days run from the project's completion."""
+    return pack.deadline(project.completion_date, pack.filing.deadline.days)
+
+
+@dataclass(frozen=True)
+class FilingDuty:
+    """One filing the law asks for, and who makes it: a system's, by its unit (HRB art. 14), or
+    a project's, by its firm (KMG art. 16: "从事技防工程设计、施工和维修的单位…到项目所在地…备案",
+    each project, maintenance jobs included)."""
+
+    system: TechSystem
+    project: FirmProject | None
+    due: dt.date | None
+    liable: Liable
+
+    @property
+    def subject_type(self) -> str:
+        return "system" if self.project is None else "project"
+
+    @property
+    def subject_id(self) -> uuid.UUID:
+        return self.system.id if self.project is None else self.project.id
+
+    @property
+    def subject_key(self) -> str:
+        return f"{self.subject_type}:{self.subject_id}"
+
+
+def filing_duties(pack: PolicyPack, rec: UnitRecords) -> list[FilingDuty]:
+    """Every filing the unit's pack asks for of the unit's systems. Where the unit files (HRB
+    art. 14), one per system. Where the firm files (KMG art. 16), one per recorded project; and
+    a completed system whose construction project is not recorded still owes its construction
+    firm's filing (the firm named by the system's installer, if recorded), until the project is
+    recorded under its firm or a filing covers the system."""
+    if pack.filing.party == "unit":
+        return [FilingDuty(s, None, filing_due_date(pack, s), THE_UNIT) for s in rec.systems]
+    systems = {s.id: s for s in rec.systems}
+    duties = [
+        FilingDuty(systems[p.system_id], p, project_due_date(pack, p), Liable.firm(rec.firms[p.firm_id]))
+        for p in rec.projects
+        if p.system_id in systems
+    ]
+    built = {p.system_id for p in rec.projects if p.kind == ProjectKind.CONSTRUCTION}
+    duties.extend(
+        FilingDuty(s, None, filing_due_date(pack, s), Liable(LiableParty.FIRM, name=s.installer_firm))
+        for s in rec.systems
+        if s.id not in built
+    )
+    return duties
+
+
+def filing_progress(rec: UnitRecords) -> tuple[set[str], dict[str, FilingRecord]]:
+    """The filing subjects (``FilingDuty.subject_key``) filed or before the office, and those
+    returned to supplement. A filing naming a project is that project's; any other covers its
+    systems."""
+    filed: set[str] = set()
+    returned: dict[str, FilingRecord] = {}
+    for filing in rec.filings:
+        if filing.project_id is not None:
+            keys = [f"project:{filing.project_id}"]
+        else:
+            keys = [f"system:{sid}" for sid in rec.filing_systems.get(filing.id, ())]
+        for key in keys:
+            # Submitted in time is the filer's duty done: the office's decision is not its delay.
+            if filing.status in (FilingStatus.FILED, FilingStatus.SUBMITTED):
+                filed.add(key)
+            elif filing.status == FilingStatus.RETURNED:
+                returned[key] = filing
+    return filed, returned
+
+
 def _filing_violations(
     pack: PolicyPack,
-    system: TechSystem,
-    filed: set[uuid.UUID],
-    incomplete: dict[uuid.UUID, FilingRecord],
+    duty: FilingDuty,
+    filed: set[str],
+    returned: dict[str, FilingRecord],
     today: dt.date,
 ) -> list[Violation | None]:
     out: list[Violation | None] = []
-    key = f"system:{system.id}"
-    if system.id in filed:
-        if system.changed_since_filing and pack.filing.refile_on_change:
+    system, key = duty.system, duty.subject_key
+    if key in filed:
+        if duty.project is None and system.changed_since_filing and pack.filing.refile_on_change:
             out.append(
                 _violation(
                     pack,
@@ -370,36 +462,59 @@ def _filing_violations(
                 )
             )
         return out
-    pending = incomplete.get(system.id)
+    pending = returned.get(key)
     if pending is not None and pending.supplement_deadline is not None:
         if today > pending.supplement_deadline:
             out.append(
                 _violation(
                     pack,
                     FindingRule.FILING_INCOMPLETE,
-                    "system",
-                    system.id,
+                    duty.subject_type,
+                    duty.subject_id,
                     key,
                     f"filing of {system.name!r} was returned to supplement "
                     f"{', '.join([*pending.missing_materials, *(pending.supplement_items or [])])} "
                     "and was not "
                     f"submitted again by the supplement deadline {pending.supplement_deadline.isoformat()}",
+                    liable=duty.liable,
                 )
             )
         return out
-    due = filing_due_date(pack, system)
-    if due is not None and today > due:
+    if duty.due is not None and today > duty.due:
         out.append(
             _violation(
                 pack,
                 FindingRule.FILING_MISSING,
-                "system",
-                system.id,
+                duty.subject_type,
+                duty.subject_id,
                 key,
-                f"system {system.name!r} was due to be filed by {due.isoformat()} and is not filed",
+                _not_filed(pack, duty, duty.due),
+                liable=duty.liable,
             )
         )
     return out
+
+
+def _not_filed(pack: PolicyPack, duty: FilingDuty, due_date: dt.date) -> str:
+    """What is not filed, and by whom where a firm files: the unit is not named as the filer."""
+    system, due = duty.system, due_date.isoformat()
+    if duty.liable.party == LiableParty.UNIT:
+        return f"system {system.name!r} was due to be filed by {due} and is not filed"
+    article = pack.cite(pack.filing.article)
+    if duty.project is not None:
+        project, firm = duty.project, duty.liable
+        return (
+            f"the {project.kind.value} project of {firm.name} ({firm.uscc}) on system {system.name!r}, "
+            f"completed {project.completion_date.isoformat()}, was due to be filed by the firm with "
+            f"{project_office(pack, project.district)} by {due} ({article}) and is not filed"
+        )
+    installer = f"{duty.liable.name} (not a registered firm)" if duty.liable.name else "not recorded"
+    completed = system.completion_date.isoformat() if system.completion_date else "?"
+    return (
+        f"system {system.name!r} was completed {completed}; its construction firm ({installer}) was "
+        f"due to file the project by {due} ({article}) and no filing is on record: record the "
+        "project under its firm to name the firm"
+    )
 
 
 # The rules this sweep evaluates from the registry's own records; findings of other rules

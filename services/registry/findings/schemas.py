@@ -9,11 +9,12 @@ from jifang.policy import FindingRule
 from services.registry.examples import (
     FINDING_DISMISS,
     FINDING_READ,
+    FINDING_READ_FIRM,
     ORDER_REQUEST,
     RECOMPUTE_RESULT,
     examples,
 )
-from services.registry.models import FindingStatus
+from services.registry.models import FindingStatus, LiableParty
 from services.registry.pagination import DistrictFilter, ListQuery
 from services.registry.validators import Input, Reason
 
@@ -26,6 +27,7 @@ class FindingQuery(ListQuery):
     )
     status: FindingStatus | None = None
     rule: FindingRule | None = None
+    firm_id: uuid.UUID | None = Field(default=None, description="Findings a firm answers for (KMG art. 16)")
 
 
 class FineRead(BaseModel):
@@ -46,14 +48,29 @@ class PenaltyStep(BaseModel):
     fines: list[FineRead]
 
 
+class LiableRead(BaseModel):
+    """Who answers for the finding: the using unit, or the firm that files (KMG art. 16)."""
+
+    party: LiableParty
+    firm_id: uuid.UUID | None = Field(
+        description="The registered firm; null for the unit, or for a firm the registry does not know "
+        "(a system's installer as recorded, named only)"
+    )
+    name: str | None = Field(description="The unit's or the firm's name; null where no one is recorded")
+    uscc: str | None = Field(description="The unit's or the firm's unified social credit code, where known")
+
+
 class FindingRead(BaseModel):
-    model_config = ConfigDict(json_schema_extra=examples(FINDING_READ))
+    model_config = ConfigDict(json_schema_extra=examples(FINDING_READ, FINDING_READ_FIRM))
 
     id: uuid.UUID
     unit_id: uuid.UUID
     rule: str
-    subject_type: str
+    subject_type: str = Field(
+        description="place, system, project (a firm's: KMG art. 16), device, camera or recorder"
+    )
     subject_id: uuid.UUID | None
+    liable: LiableRead
     articles: list[str]
     penalty: PenaltyStep | None
     detail: str

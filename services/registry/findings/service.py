@@ -21,15 +21,16 @@ from services.registry.access import scoped_unit_filter, visible
 from services.registry.clock import Clock, local_today, utc_now
 from services.registry.events import finding_event, publish
 from services.registry.findings.repository import FindingRepository
-from services.registry.findings.rules import EVALUATED_RULES, UnitRecords, Violation, evaluate
+from services.registry.findings.rules import EVALUATED_RULES, Liable, UnitRecords, Violation, evaluate
 from services.registry.findings.schemas import (
     FindingQuery,
     FindingRead,
     FineRead,
+    LiableRead,
     PenaltyStep,
     RecomputeResult,
 )
-from services.registry.models import Finding, FindingStatus, Unit
+from services.registry.models import Finding, FindingStatus, LiableParty, Unit
 from services.registry.pagination import Page
 from services.registry.units.repository import UnitRepository
 
@@ -58,6 +59,31 @@ def penalty_step(pack: PolicyPack, finding: Finding, unit: Unit | None) -> Penal
     )
 
 
+def liable_out(liable: Liable, unit: Unit | None) -> LiableRead:
+    """Who answers, as the API shows it: the unit by its own name and code."""
+    if liable.party == LiableParty.UNIT:
+        return LiableRead(
+            party=LiableParty.UNIT,
+            firm_id=None,
+            name=unit.name if unit else None,
+            uscc=unit.uscc if unit else None,
+        )
+    return LiableRead(party=liable.party, firm_id=liable.firm_id, name=liable.name, uscc=liable.uscc)
+
+
+def _stored_liable(finding: Finding) -> Liable:
+    return Liable(finding.liable_party, finding.liable_firm_id, finding.liable_name, finding.liable_uscc)
+
+
+def set_liable(finding: Finding, liable: Liable) -> bool:
+    """Who answers for the finding, as found now; True if that changed."""
+    values = (liable.party, liable.firm_id, liable.name, liable.uscc)
+    if _stored_liable(finding) == liable:
+        return False
+    finding.liable_party, finding.liable_firm_id, finding.liable_name, finding.liable_uscc = values
+    return True
+
+
 def to_read(finding: Finding, pack: PolicyPack, unit: Unit | None) -> FindingRead:
     return FindingRead(
         id=finding.id,
@@ -65,6 +91,7 @@ def to_read(finding: Finding, pack: PolicyPack, unit: Unit | None) -> FindingRea
         rule=finding.rule,
         subject_type=finding.subject_type,
         subject_id=finding.subject_id,
+        liable=liable_out(_stored_liable(finding), unit),
         articles=list(finding.articles),
         penalty=penalty_step(pack, finding, unit),
         detail=finding.detail,
@@ -163,11 +190,23 @@ class FindingService:
         )
         for d in await repo.cameras_in(unit_ids, forbidden):
             recs[d.unit_id].cameras.append(d)
+        await self._rules_and_projects(recs, unit_ids)
+        return list(recs.values())
+
+    async def _rules_and_projects(
+        self, recs: dict[uuid.UUID, UnitRecords], unit_ids: Sequence[uuid.UUID]
+    ) -> None:
+        """The units' management rules on file and last judged, and the firms' projects."""
+        repo = self.findings
         for i in await repo.latest_rules_inspections(unit_ids):
             recs[i.unit_id].rules_inspection = i
         for unit_id, kind, document_id in await repo.current_rule_documents(unit_ids):
             recs[unit_id].rule_documents[kind] = document_id
-        return list(recs.values())
+        projects = await repo.projects(unit_ids)
+        firms = {f.id: f for f in await repo.firms({p.firm_id for p in projects})}
+        for project in projects:
+            recs[project.unit_id].projects.append(project)
+            recs[project.unit_id].firms[project.firm_id] = firms[project.firm_id]
 
     async def recompute(self, unit_ids: Sequence[uuid.UUID], chunk: int = 1000) -> RecomputeResult:
         started = time.perf_counter()
@@ -234,6 +273,9 @@ class FindingService:
     def _still_found(self, unit: Unit, current: Finding, v: Violation, today: dt.date, now: datetime) -> bool:
         """A finding found again, brought up to date (published if it changed); True if escalated."""
         changed, escalated = refresh_finding(current, list(v.articles), v.detail, v.penalty, today, now)
+        if current.status != FindingStatus.SUSPECTED and set_liable(current, v.liable):
+            current.updated_at = now
+            changed = True
         if changed:
             publish(self.session, unit, finding_event(current))
         return escalated
@@ -253,6 +295,7 @@ class FindingService:
             detected_at=now,
             updated_at=now,
         )
+        set_liable(finding, v.liable)
         self.findings.add(finding)
         publish(self.session, unit, finding_event(finding))
 

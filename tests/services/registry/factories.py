@@ -52,3 +52,18 @@ async def create_device(
     assert r.status_code == 201, r.text
     data: dict[str, Any] = r.json()
     return data
+
+
+async def create_firm(client: httpx.AsyncClient, headers: dict[str, str], **over: Any) -> dict[str, Any]:
+    """A design/construction/maintenance firm (KMG art. 16)."""
+    body = {
+        "name": unique("昆明示例安防工程有限公司"),
+        "uscc": new_uscc(),
+        "contact_person": "李工",
+        "contact_phone": "0871-63001234",
+        **over,
+    }
+    r = await client.post("/api/v1/firms", json=body, headers=headers)
+    assert r.status_code == 201, r.text
+    data: dict[str, Any] = r.json()
+    return data

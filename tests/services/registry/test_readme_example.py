@@ -15,7 +15,7 @@ from jifang.auth import Role
 from jifang.db import session_scope
 from services.registry.findings.service import FindingService
 from tests.conftest import TokenFactory, auth
-from tests.services.registry.factories import create_unit
+from tests.services.registry.factories import create_firm, create_unit
 
 PDF = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
 
@@ -276,7 +276,8 @@ async def test_same_unit_in_kunming_gets_kunmings_rules(
     # KMG art. 6 asks for a technical-prevention system, which the video system is; what is
     # open is the firm's late filing (art. 16), for which KMG-2012 provides no penalty.
     r = await client.get("/api/v1/findings", params={"unit_id": unit["id"], "status": "open"}, headers=tech)
-    assert [(f["rule"], f["articles"], f["penalty"]) for f in r.json()["items"]] == [
+    r0 = r.json()["items"]
+    assert [(f["rule"], f["articles"], f["penalty"]) for f in r0] == [
         ("filing_missing", ["KMG-2012 art. 16"], None)
     ]
     # A nursing room is forbidden in Kunming (art. 7), not in Harbin.
@@ -286,21 +287,51 @@ async def test_same_unit_in_kunming_gets_kunmings_rules(
         headers=tech,
     )
     assert r.status_code == 422 and r.json()["article"] == "KMG-2012 art. 7"
-    # The firm files in Kunming, with no statutory list of materials (art. 16).
+    # KMG art. 16 "从事技防工程设计、施工和维修的单位，应当自项目完成之日起10日内到项目所在地县（市、
+    # 区）公安机关技防管理机构备案": the late filing is the construction firm's, not the unit's.
+    [late] = r0
+    assert late["liable"] == {
+        "party": "firm",
+        "firm_id": None,
+        "name": "黑龙江安防工程有限公司",
+        "uscc": None,
+    }
+    # The firm files each project, with no statutory list of materials: a filing names its project.
     r = await client.post(
         f"/api/v1/units/{unit['id']}/filings", json={"system_ids": [system["id"]]}, headers=tech
     )
-    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "firm_name"
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "project_id"
+    firm = await create_firm(client, tech)
     r = await client.post(
-        f"/api/v1/units/{unit['id']}/filings",
-        json={"system_ids": [system["id"]], "firm_name": "云南安防工程有限公司"},
+        f"/api/v1/firms/{firm['id']}/projects",
+        json={"system_id": system["id"], "kind": "construction", "completion_date": "2026-10-01"},
         headers=tech,
     )
+    assert r.status_code == 201, r.text
+    project = r.json()
+    # The case goes on under the project, naming the registered firm.
+    r = await client.get(f"/api/v1/findings/{late['id']}", headers=tech)
+    assert r.json()["subject_type"] == "project" and r.json()["subject_id"] == project["id"]
+    assert r.json()["liable"] == {
+        "party": "firm",
+        "firm_id": firm["id"],
+        "name": firm["name"],
+        "uscc": firm["uscc"],
+    }
+    r = await client.post(
+        f"/api/v1/units/{unit['id']}/filings", json={"project_id": project["id"]}, headers=tech
+    )
+    assert r.status_code == 201, r.text
     assert r.json()["due_date"] == "2026-10-11"  # completed 2026-10-01 + 10 days
+    assert r.json()["firm_name"] == firm["name"] and r.json()["system_ids"] == [system["id"]]
     r = await client.post(f"/api/v1/filings/{r.json()['id']}/submit", headers=tech)
     assert r.json()["status"] == "submitted"
     r = await client.post(f"/api/v1/filings/{r.json()['id']}/accept", headers=tech)
-    assert r.json()["status"] == "filed" and r.json()["receipt_number"].startswith("KMG-2012-BA-")
+    filed = r.json()
+    assert filed["status"] == "filed" and filed["receipt_number"].startswith("KMG-2012-BA-")
+    today = dt.datetime.now(dt.timezone(dt.timedelta(hours=8))).date()
+    assert filed["filed_on"] == today.isoformat()
+    assert filed["days_late"] == max(0, (today - dt.date(2026, 10, 11)).days)
     r = await client.get("/api/v1/findings", params={"unit_id": unit["id"], "status": "open"}, headers=tech)
     assert r.json()["items"] == []
 

@@ -13,7 +13,7 @@ from fastapi.routing import APIRoute, iter_route_contexts
 
 from jifang.auth import PUBLIC_PATHS, Role, RoleRequirement
 from tests.conftest import TokenFactory, auth
-from tests.services.registry.factories import create_unit
+from tests.services.registry.factories import create_firm, create_unit
 
 
 def _requirement(route: APIRoute) -> RoleRequirement | None:
@@ -52,6 +52,7 @@ def _fill(path: str, values: dict[str, str] | None = None) -> str:
         "notice_id",
         "camera_id",
         "kind",
+        "firm_id",
     ):
         out = out.replace("{" + name + "}", values.get(name, str(uuid.uuid4())))
     return out
@@ -126,6 +127,12 @@ async def _unit_b(client: httpx.AsyncClient, tech: dict[str, str]) -> dict[str, 
         headers=tech,
     )
     assert r.status_code == 201, r.text
+    notice_id = r.json()["notice"]["id"]
+    firm = await create_firm(client, tech)
+    project = await post(
+        f"/api/v1/firms/{firm['id']}/projects",
+        {"system_id": system["id"], "kind": "maintenance", "completion_date": "2026-01-10"},
+    )
     return {
         "unit_id": uid,
         "place_id": place["id"],
@@ -133,7 +140,9 @@ async def _unit_b(client: httpx.AsyncClient, tech: dict[str, str]) -> dict[str, 
         "device_id": device["id"],
         "filing_id": filing["id"],
         "finding_id": finding["id"],
-        "notice_id": r.json()["notice"]["id"],
+        "notice_id": notice_id,
+        "firm_id": firm["id"],
+        "project_id": project["id"],
     }
 
 
@@ -151,11 +160,18 @@ VALID_BODIES: dict[tuple[str, str], Any] = {
 }
 
 
-def _valid_request(method: str, path: str) -> dict[str, Any]:
+# A firm is no unit's record (every reader reads it); its projects on units' systems are.
+SHARED_ROUTES = {("GET", "/api/v1/firms/{firm_id}"), ("GET", "/api/v1/firms/{firm_id}/projects")}
+
+
+def _valid_request(method: str, path: str, b: dict[str, str]) -> dict[str, Any]:
     if method == "PUT" and path.endswith(("/materials/{material}", "/management-rules/{kind}")):
         return {"content": b"%PDF-1.4\n", "headers": {"Content-Type": "application/pdf"}}
     if method in ("GET", "DELETE"):
         return {}
+    if (method, path) == ("POST", "/api/v1/firms/{firm_id}/projects"):
+        # Unit B's system: the firm is anyone's to work for, the system is B's.
+        return {"json": {"system_id": b["system_id"], "kind": "maintenance", "completion_date": "2026-01-11"}}
     return {"json": VALID_BODIES.get((method, path), {})}
 
 
@@ -169,9 +185,14 @@ async def test_unit_admin_of_a_gets_404_for_unit_b(
     checked = []
     for method, path, route in _routes(registry_app):
         req = _requirement(route)
-        if req is None or Role.UNIT_ADMIN not in req.roles or "{" not in path:
+        if (
+            req is None
+            or Role.UNIT_ADMIN not in req.roles
+            or "{" not in path
+            or (method, path) in SHARED_ROUTES
+        ):
             continue
-        kwargs = _valid_request(method, path)
+        kwargs = _valid_request(method, path, b)
         r = await client.request(
             method, _fill(path, b), headers={**admin_a, **kwargs.pop("headers", {})}, **kwargs
         )
@@ -185,6 +206,13 @@ async def test_unit_admin_of_a_gets_404_for_unit_b(
         )
         assert r.status_code == 200
         assert all(item.get("unit_id", item.get("id")) == unit_a["id"] for item in r.json()["items"])
+    # Unit B's firm is readable by A; its projects on B's systems are not listed to A.
+    r = await client.get(f"/api/v1/firms/{b['firm_id']}", headers=admin_a)
+    assert r.status_code == 200
+    r = await client.get(f"/api/v1/firms/{b['firm_id']}/projects", headers=admin_a)
+    assert r.status_code == 200 and r.json()["items"] == []
+    r = await client.get(f"/api/v1/firms/{b['firm_id']}/projects", headers=tech)
+    assert [p["id"] for p in r.json()["items"]] == [b["project_id"]]
     # The same calls as the tech office do find unit B's resources.
     r = await client.get(f"/api/v1/places/{b['place_id']}", headers=tech)
     assert r.status_code == 200
