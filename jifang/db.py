@@ -42,11 +42,14 @@ def create_engine(
     role: str | None = None,
     *,
     pre_ping: bool = True,
+    hide_parameters: bool = False,
 ) -> AsyncEngine:
     """``role``: the database role every connection acts as (SET ROLE at connection start), for
     a service whose own role holds narrower rights than the login (e.g. an append-only table).
     ``pre_ping``: a round trip before each checkout to find a dead connection first; off where
-    a statement that fails is answered anyway and the round trip is the latency that counts."""
+    a statement that fails is answered anyway and the round trip is the latency that counts.
+    ``hide_parameters``: a statement's values are left out of its errors (and so of every log
+    and traceback), for tables that hold personal data."""
     settings = {"application_name": application_name, "jit": "off"}
     if role is not None:
         settings["role"] = role
@@ -56,6 +59,7 @@ def create_engine(
         max_overflow=pool_size,
         pool_pre_ping=pre_ping,
         pool_timeout=5,
+        hide_parameters=hide_parameters,
         connect_args={
             # JIT compilation costs OLTP queries tens of milliseconds and gains them nothing.
             "server_settings": settings,

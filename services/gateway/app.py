@@ -1,5 +1,6 @@
-"""The gateway service: the police call-up API, the relay's authentication hook and the use
-register, with /healthz, /readyz and /metrics."""
+"""The gateway service: the police call-up API, the relay's authentication hook, the police's
+use register and each unit's register of the uses of its footage, with /healthz, /readyz and
+/metrics."""
 
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ from services.gateway.endpoints import router
 from services.gateway.grants import GrantSigner
 from services.gateway.proxy import RateLimiter, ServiceProxy
 from services.gateway.settings import GatewaySettings
+from services.gateway.unit_uses import UnitUses
 from services.gateway.writer import RegisterWriter, WriterMetrics
 
 VERSION = "0.1.0"
@@ -39,8 +41,13 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         configure_logging("gateway", settings.log_level, settings.log_format)
         if settings.grant_key is None or len(settings.grant_key.get_secret_value()) < 32:
             raise RuntimeError("GATEWAY_GRANT_KEY must hold a secret of at least 32 characters")
+        # The registers hold names, purposes and destinations: never in an error's text or a log.
         engine = create_engine(
-            settings.database_url, settings.db_pool_size, "gateway", role=settings.database_role
+            settings.database_url,
+            settings.db_pool_size,
+            "gateway",
+            role=settings.database_role,
+            hide_parameters=True,
         )
         DATABASE_ENGINE.set(app, engine)
         TOKEN_VERIFIER.set(app, settings.token_verifier())
@@ -57,7 +64,12 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         # waits for; a batch on a dead connection fails, its call-ups get 503 and no grant, and
         # the connection is replaced).
         register_engine = create_engine(
-            settings.database_url, 2, "gateway-register", role=settings.database_role, pre_ping=False
+            settings.database_url,
+            2,
+            "gateway-register",
+            role=settings.database_role,
+            pre_ping=False,
+            hide_parameters=True,
         )
         writer = RegisterWriter(
             create_sessionmaker(register_engine.execution_options(isolation_level="AUTOCOMMIT")),
@@ -85,6 +97,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
                 signer=signer,
                 proxy=proxy,
                 rate_limiter=RateLimiter(settings.rate_limit_per_s, settings.rate_limit_burst),
+                unit_uses=UnitUses(cameras, registry),
             ),
         )
         try:
@@ -105,7 +118,8 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         version=VERSION,
         description=(
             "Police call-up of live video and playback (HRB art. 9, KMG art. 13): every use registered "
-            "in an append-only, hash-chained register before any image is handed out."
+            "in an append-only, hash-chained register before any image is handed out; each unit's own "
+            "register of the uses of its footage (HRB art. 20(3), KMG art. 21(2)) in the same form."
         ),
         lifespan=lifespan,
         registry=metrics_registry,

@@ -17,6 +17,7 @@ from services.gateway.callups import CallUps
 from services.gateway.grants import GrantSigner
 from services.gateway.proxy import RateLimiter, ServiceProxy
 from services.gateway.settings import GatewaySettings
+from services.gateway.unit_uses import UnitUses
 
 
 @dataclass(frozen=True)
@@ -29,6 +30,7 @@ class GatewayState:
     signer: GrantSigner
     proxy: ServiceProxy
     rate_limiter: RateLimiter
+    unit_uses: UnitUses
 
 
 GATEWAY_STATE = AppSlot("gateway", GatewayState)
@@ -59,6 +61,10 @@ async def get_proxy(state: StateDep) -> ServiceProxy:
     return state.proxy
 
 
+async def get_unit_uses(state: StateDep) -> UnitUses:
+    return state.unit_uses
+
+
 @answers(429)
 async def limited_caller(
     state: StateDep, principal: Annotated[Principal, Depends(current_principal)]
@@ -74,6 +80,7 @@ LimitedCaller = Annotated[Principal, Depends(limited_caller)]
 SettingsDep = Annotated[GatewaySettings, Depends(get_settings)]
 CallUpsDep = Annotated[CallUps, Depends(get_callups)]
 SignerDep = Annotated[GrantSigner, Depends(get_signer)]
+UnitUsesDep = Annotated[UnitUses, Depends(get_unit_uses)]
 # Any authenticated caller may *ask* for a call-up: a refusal is registered too (a unit
 # administrator asking for images is a fact the register keeps).
 AnyCaller = Annotated[Principal, Depends(current_principal)]
@@ -81,3 +88,7 @@ PoliceOnly = Annotated[Principal, require(Role.POLICE_OPERATOR, Role.POLICE_SUPE
 RegisterAuditor = Annotated[Principal, require(Role.AUDITOR, Role.TECH_OFFICE)]
 # A unit administrator reads its own unit's uses, without the case's details.
 RegisterReader = Annotated[Principal, require(Role.AUDITOR, Role.TECH_OFFICE, Role.UNIT_ADMIN)]
+# A unit's own register of the uses of its footage: its administrator writes it; the tech office
+# (at its inspections) and the auditor read any unit's.
+UnitAdmin = Annotated[Principal, require(Role.UNIT_ADMIN)]
+UnitRegisterReader = Annotated[Principal, require(Role.UNIT_ADMIN, Role.TECH_OFFICE, Role.AUDITOR)]

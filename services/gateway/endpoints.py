@@ -12,6 +12,8 @@ from starlette.exceptions import HTTPException
 from starlette.types import Receive, Scope, Send
 
 from jifang.db import session_scope
+from jifang.errors import FieldError, NotFound, ValidationFailed
+from jifang.openapi import problems
 from services.gateway import uses
 from services.gateway.alarms import AlarmFilter, alarm_stream
 from services.gateway.deps import (
@@ -26,6 +28,9 @@ from services.gateway.deps import (
     SettingsDep,
     SignerDep,
     StateDep,
+    UnitAdmin,
+    UnitRegisterReader,
+    UnitUsesDep,
 )
 from services.gateway.proxy import FORWARDED_METHODS, FORWARDED_SERVICES
 from services.gateway.register import RegisterFilter, UseRegister
@@ -34,6 +39,9 @@ from services.gateway.schemas import (
     USE_EXAMPLE,
     CallUpRequest,
     ChainRead,
+    FootageUsePage,
+    FootageUseRead,
+    FootageUseRequest,
     GrantRead,
     RelayAuthRequest,
     Timestamp,
@@ -227,6 +235,124 @@ async def export_uses(
         media_type=media,
         headers={"Content-Disposition": f'attachment; filename="use-register.{format}"'},
     )
+
+
+UnitInPath = Annotated[uuid.UUID, Path(description="The unit (registry id) whose register it is")]
+_NO_SUCH_UNIT = problems(
+    "No such unit, or not the caller's: a unit administrator's register is its own unit's only",
+    NotFound("No unit with this id"),
+)
+_UNIT_REGISTER_WHO = (
+    "**Who**: a `unit_admin` reads its own unit's register only (another unit's is 404, as the "
+    "registry answers: its existence is not disclosed); `tech_office`, which checks the register "
+    "at its inspections, and `auditor` read any unit's."
+)
+
+
+@router.post(
+    "/api/v1/units/{unit_id}/footage-uses",
+    status_code=status.HTTP_201_CREATED,
+    response_model=FootageUseRead,
+    tags=["unit register"],
+    operation_id="footage_uses.create",
+    summary="Register a use of the unit's footage",
+    responses={
+        201: {"description": "The use as registered: numbered, timed and linked by the database"},
+        404: _NO_SUCH_UNIT,
+        422: problems(
+            "An input breaks a rule: each field and rule named",
+            ValidationFailed(
+                [
+                    FieldError(
+                        "camera_ids.0", "camera-of-unit", f"{CAMERA_EXAMPLE} is not a camera of this unit"
+                    ),
+                    FieldError("footage_to", "not_future", "Footage cannot be from the future"),
+                ]
+            ),
+        ),
+        503: {"description": "The registry is unreachable: the cameras cannot be checked"},
+    },
+)
+async def register_footage_use(
+    unit_id: UnitInPath,
+    body: FootageUseRequest,
+    session: SessionDep,
+    unit_uses: UnitUsesDep,
+    principal: UnitAdmin,
+) -> FootageUseRead:
+    """The unit registers one use of its footage in its own register (HRB art. 20(3):
+    图像信息使用登记; KMG art. 21(2): 录制时间、录制人员、用途和去向): the recording time of the
+    footage used (`footage_from`, `footage_to`, with their UTC offsets: the start before the end,
+    the end not in the future), the cameras (the registry's ids of cameras of this unit), the
+    persons who recorded, copied or used it (`personnel`), the purpose (用途) and the
+    destination (去向). Who registered it and when come from the token and the platform's
+    clock.
+
+    **Who**: `unit_admin`, for its own unit only (any other unit is 404).
+
+    **The register**: append-only and hash-chained like the police's use register, one chain
+    per unit: the database numbers each record, links it to the unit's last one and refuses to
+    change or delete any. The destination is recorded as stated: whether footage went lawfully
+    to anyone but the police (HRB art. 20(4), KMG art. 21(3): save as law provides) is for a
+    person to judge; the platform draws no verdict from it."""
+    return await unit_uses.register(session, principal, unit_id, body)
+
+
+@router.get(
+    "/api/v1/units/{unit_id}/footage-uses",
+    response_model=FootageUsePage,
+    tags=["unit register"],
+    operation_id="footage_uses.list",
+    summary="Read a unit's register of the uses of its footage",
+    description=(
+        "The unit's register of the uses of its footage (HRB art. 20(3), KMG art. 21(2)), newest "
+        "first, by the period in which each use was registered (`since`, `until`): every field of "
+        "each record and its hash. A unit the registry has whose register is empty: no items.\n\n"
+        + _UNIT_REGISTER_WHO
+    ),
+    responses={
+        404: _NO_SUCH_UNIT,
+        503: {"description": "The registry is unreachable: the unit cannot be checked"},
+    },
+)
+async def list_footage_uses(
+    unit_id: UnitInPath,
+    session: SessionDep,
+    unit_uses: UnitUsesDep,
+    principal: UnitRegisterReader,
+    since: Annotated[
+        Timestamp | None, Query(description="Registered at or after (with its UTC offset)")
+    ] = None,
+    until: Annotated[Timestamp | None, Query(description="Registered before (with its UTC offset)")] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
+) -> FootageUsePage:
+    return await unit_uses.page(session, principal, unit_id, since, until, limit, offset)
+
+
+@router.get(
+    "/api/v1/units/{unit_id}/footage-uses/verify",
+    response_model=ChainRead,
+    tags=["unit register"],
+    operation_id="footage_uses.verify",
+    summary="Verify a unit's register of the uses of its footage",
+    description=(
+        "Walk the unit's chain: any record altered after it was written, removed or reordered "
+        "shows as the first break (`first_break_seq`, `problem`). Each unit's register is a chain "
+        "of its own and verifies on its own. Keep the head (`head_seq`, `head_hash`) of each "
+        "verification (at an inspection, say): a later truncation of the tail shows against it.\n\n"
+        + _UNIT_REGISTER_WHO
+    ),
+    responses={
+        404: _NO_SUCH_UNIT,
+        503: {"description": "The registry is unreachable: the unit cannot be checked"},
+    },
+)
+async def verify_footage_uses(
+    unit_id: UnitInPath, session: SessionDep, unit_uses: UnitUsesDep, principal: UnitRegisterReader
+) -> ChainRead:
+    report = await unit_uses.verify(session, principal, unit_id)
+    return ChainRead(**report.__dict__)
 
 
 _SSE_EXAMPLE = (

@@ -1,8 +1,8 @@
-"""The use register's SQL and its hash chain.
+"""The police's use register: its SQL, on the gateway's one hash chain (:mod:`services.gateway.chain`).
 
 Appends are serialized by a transaction-scoped advisory lock: each new record reads the last
 hash and is committed before the next may read it, so the chain stays linear under
-concurrent call-ups. Verification walks the whole register in order, streaming.
+concurrent call-ups. The whole register is one chain.
 """
 
 from __future__ import annotations
@@ -16,7 +16,10 @@ from typing import Any
 from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.gateway.chain import ChainReport, HashChain
 from services.gateway.models import UseRecord
+
+USE_CHAIN = HashChain("use_register")
 
 
 @dataclass(frozen=True)
@@ -28,16 +31,6 @@ class RegisterFilter:
     bureau: str | None = None
     since: dt.datetime | None = None
     until: dt.datetime | None = None
-
-
-@dataclass(frozen=True)
-class ChainReport:
-    records: int
-    intact: bool
-    head_seq: int | None
-    head_hash: str | None
-    first_break_seq: int | None = None
-    problem: str | None = None
 
 
 class UseRegister:
@@ -89,22 +82,7 @@ class UseRegister:
             yield record
 
     async def verify(self) -> ChainReport:
-        """Recompute every record's digest and link, set-based: an altered record fails its
-        own digest; a removed or reordered one breaks the link of the record after it."""
-        records, first_altered = (await self.session.execute(_DIGESTS)).one()
-        first_unlinked = await self.session.scalar(_LINKS)
-        head = (
-            await self.session.execute(
-                select(UseRecord.seq, UseRecord.hash).order_by(UseRecord.seq.desc()).limit(1)
-            )
-        ).one_or_none()
-        breaks = [
-            (s, p) for s, p in ((first_altered, _ALTERED), (first_unlinked, _UNLINKED)) if s is not None
-        ]
-        if breaks:
-            seq, problem = min(breaks)
-            return ChainReport(int(records), False, None, None, seq, problem)
-        return ChainReport(int(records), True, head.seq if head else None, head.hash if head else None)
+        return await USE_CHAIN.verify(self.session)
 
 
 # What a call-up writes, with the type of its column. The statement is the same text whatever
@@ -139,17 +117,4 @@ _APPEND = text(
     + ", ".join(name for name, _ in _APPENDED)
     # In input order: the trigger numbers the records as they come.
     + ", ordinal) ORDER BY r.ordinal RETURNING seq, hash"
-)
-_ALTERED = "the record was altered after it was written"
-_UNLINKED = "the link to the previous record is broken (a record was removed or reordered)"
-# Every digest recomputed (a plain scan: PostgreSQL spreads it over parallel workers).
-_DIGESTS = text(
-    "SELECT count(*), min(seq) FILTER (WHERE hash <> gateway.use_record_digest(prev_hash, r)) "
-    "FROM gateway.use_register r"
-)
-# Every link: each record's prev_hash is the hash of the record before it.
-_LINKS = text(
-    "SELECT min(seq) FROM (SELECT seq, prev_hash, "
-    "lag(hash, 1, repeat('0', 64)) OVER (ORDER BY seq) AS expected "
-    "FROM gateway.use_register) chain WHERE prev_hash <> expected"
 )

@@ -14,6 +14,7 @@ from pydantic import (
     Field,
     field_validator,
 )
+from pydantic.config import JsonDict
 from pydantic_core import PydanticCustomError
 
 CAMERA_EXAMPLE = "3f2b8c1e-5d4a-4e6f-9a7b-2c1d0e9f8a6b"
@@ -165,7 +166,7 @@ class RelayAuthRequest(BaseModel):
 
 
 class ChainRead(BaseModel):
-    """The use register's hash chain, walked."""
+    """A register's hash chain, walked: the police's use register, or one unit's register."""
 
     model_config = ConfigDict(
         json_schema_extra={
@@ -248,6 +249,124 @@ class UsePage(BaseModel):
     )
 
     items: list[UseRead]
+    total: int
+    limit: int
+    offset: int
+
+
+def _written_by_a_person(value: str) -> str:
+    """Text a person wrote and a text column holds: no NUL character, no lone surrogate (which
+    is no character at all and cannot be stored as UTF-8), not blank."""
+    if "\x00" in value:
+        raise PydanticCustomError("no-nul-characters", "text must not contain NUL characters")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise PydanticCustomError("unicode", "text must be Unicode characters (no lone surrogates)") from exc
+    if not value.strip():
+        raise PydanticCustomError("not-blank", "text must not be blank")
+    return value
+
+
+# The pattern documents what the validator holds to; the validator names the rule broken.
+_WRITTEN_BY_A_PERSON = AfterValidator(_written_by_a_person)
+_DOCUMENTED: JsonDict = {"pattern": _NOT_BLANK_NOR_NUL}
+
+
+def _each_once(values: list[uuid.UUID]) -> list[uuid.UUID]:
+    if len(set(values)) != len(values):
+        raise PydanticCustomError("unique-items", "name each camera once")
+    return values
+
+
+PersonName = Annotated[
+    str, Field(min_length=1, max_length=100, json_schema_extra=_DOCUMENTED), _WRITTEN_BY_A_PERSON
+]
+FOOTAGE_USE_REQUEST_EXAMPLE: dict[str, Any] = {
+    "footage_from": "2026-11-22T21:00:00+08:00",
+    "footage_to": "2026-11-22T21:30:00+08:00",
+    "camera_ids": [CAMERA_EXAMPLE],
+    "personnel": ["王建国", "李敏"],
+    "purpose": "核查营业厅 11月22日晚间顾客财物遗失经过",
+    "destination": "拷贝一份交南岗分局大成派出所民警",
+}
+FOOTAGE_USE_EXAMPLE: dict[str, Any] = {
+    "seq": 87,
+    "unit_id": UNIT_EXAMPLE,
+    "recorded_at": RECORDED_EXAMPLE,
+    "registered_by": "unit-admin-0031",
+    **FOOTAGE_USE_REQUEST_EXAMPLE,
+    "footage_from": "2026-11-22T13:00:00+00:00",
+    "footage_to": "2026-11-22T13:30:00+00:00",
+    "hash": HASH_EXAMPLE,
+}
+
+
+class FootageUseRequest(BaseModel):
+    """One use of the unit's footage, as the unit registers it (KMG art. 21(2): 录制时间、录制人员、
+    用途和去向; HRB art. 20(3): 图像信息使用登记). Who registers it and when come from the token
+    and the platform's clock, never from the body."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [FOOTAGE_USE_REQUEST_EXAMPLE]})
+
+    footage_from: Timestamp = Field(
+        description="录制时间: the start of the footage used, with its UTC offset (RFC 3339)"
+    )
+    footage_to: Timestamp = Field(
+        description="录制时间: the end of the footage used, after its start and not in the future"
+    )
+    camera_ids: Annotated[list[uuid.UUID], AfterValidator(_each_once)] = Field(
+        min_length=1,
+        max_length=64,
+        json_schema_extra={"uniqueItems": True},
+        description="The cameras (or recorder channels) whose footage was used: the registry's ids of "
+        "cameras of this unit, each once",
+    )
+    personnel: list[PersonName] = Field(
+        min_length=1,
+        max_length=20,
+        description="录制人员: who recorded, copied or used the footage, by name",
+    )
+    purpose: Annotated[str, _WRITTEN_BY_A_PERSON] = Field(
+        min_length=1,
+        max_length=500,
+        json_schema_extra=_DOCUMENTED,
+        description="用途: why the footage was used",
+    )
+    destination: Annotated[str, _WRITTEN_BY_A_PERSON] = Field(
+        min_length=1,
+        max_length=300,
+        json_schema_extra=_DOCUMENTED,
+        description="去向: to whom or where the footage (or a copy) went, as stated: recorded, not judged",
+    )
+
+
+class FootageUseRead(BaseModel):
+    """One record of a unit's register of uses of its footage."""
+
+    model_config = ConfigDict(from_attributes=True, json_schema_extra={"examples": [FOOTAGE_USE_EXAMPLE]})
+
+    seq: int = Field(description="The record's number: increasing along the unit's chain (not consecutive)")
+    unit_id: uuid.UUID
+    recorded_at: dt.datetime = Field(description="When it was registered (the platform's clock)")
+    registered_by: str = Field(description="Who registered it (the token's subject)")
+    footage_from: dt.datetime
+    footage_to: dt.datetime
+    camera_ids: list[uuid.UUID]
+    personnel: list[str]
+    purpose: str
+    destination: str
+    hash: str = Field(description="SHA-256 of this record and the previous record of the unit's chain")
+
+
+class FootageUsePage(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"items": [FOOTAGE_USE_EXAMPLE], "total": 1, "limit": 50, "offset": 0}]
+        }
+    )
+
+    items: list[FootageUseRead]
     total: int
     limit: int
     offset: int
