@@ -16,6 +16,19 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from jifang.recording import RecordingDeclaration
+
+
+class MaintenanceSpan(BaseModel):
+    """A maintenance window (not cancelled) that covers a device: declared beforehand, a cause
+    for an outage in it (HRB art. 20(5), KMG art. 19)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    window_id: uuid.UUID
+    starts_at: dt.datetime
+    ends_at: dt.datetime
+
 
 class FleetEntry(BaseModel):
     """One device with its unit, place and system; the device fields are null on the one row
@@ -40,6 +53,11 @@ class FleetEntry(BaseModel):
     system_id: uuid.UUID | None = None
     system_acceptance_date: dt.date | None = None
     system_networking: str | None = None
+    system_recording: RecordingDeclaration | None = Field(None, description="How the system records")
+    recording: RecordingDeclaration | None = Field(None, description="The channel's own; null: its system's")
+    maintenance: tuple[MaintenanceSpan, ...] = Field(
+        (), description="The windows declared on this device that end within the footage any pack judges"
+    )
 
 
 # What every mirror keeps of a device, under these names; a service adds the fields it needs.

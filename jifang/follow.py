@@ -4,6 +4,7 @@ service's events to its own tables. A batch is applied in one transaction by the
 
 from __future__ import annotations
 
+import copy
 import time
 from abc import abstractmethod
 from collections import Counter as Tally
@@ -35,6 +36,13 @@ class ConsumerMetrics:
             registry=registry,
         )
         self.service, self.group = service, group
+
+    def for_group(self, group: str) -> ConsumerMetrics:
+        """The same series for another consumer group of the service (a registry holds each
+        metric once)."""
+        other = copy.copy(self)
+        other.group = group
+        return other
 
 
 class TopicFollower(LongRunningService):

@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from jifang.db import session_scope
 from jifang.fleet import FleetEntry
 from jifang.follow import ConsumerMetrics, TopicFollower
+from jifang.recording import from_proto
 from jifang.registry_client import RegistryClient, RegistryRefused, RegistryUnavailable
 from jifang.topics import REGISTRY_TOPIC
 from jifang.v1 import registry_pb2
@@ -69,6 +70,7 @@ def device_entry(event: registry_pb2.RegistryEvent) -> FleetEntry:
         location_type=d.location_type or None,
         place_id=uuid_or_none(d.place_id),
         system_id=uuid_or_none(d.system_id),
+        recording=from_proto(d.recording) if d.HasField("recording") else None,
     )
 
 

@@ -363,6 +363,7 @@ REQUIRED_PLATFORM_DEFAULTS = (
     "recording_gap_threshold_s",
     "retention_deletion_slack_s",
     "recording_stale_s",
+    "maintenance_window_max_days",
 )
 
 

@@ -26,7 +26,7 @@ from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__
 from jifang.v1 import common_pb2 as jifang_dot_v1_dot_common__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x18jifang/v1/registry.proto\x12\tjifang.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x16jifang/v1/common.proto\"\xf5\x04\n\rRegistryEvent\x12\"\n\x04meta\x18\x01 \x01(\x0b\x32\x14.jifang.v1.EventMeta\x12\x0f\n\x07unit_id\x18\x02 \x01(\t\x12.\n\x0cunit_changed\x18\n \x01(\x0b\x32\x16.jifang.v1.UnitChangedH\x00\x12\x30\n\rplace_changed\x18\x0b \x01(\x0b\x32\x17.jifang.v1.PlaceChangedH\x00\x12\x32\n\x0esystem_changed\x18\x0c \x01(\x0b\x32\x18.jifang.v1.SystemChangedH\x00\x12\x32\n\x0e\x64\x65vice_changed\x18\r \x01(\x0b\x32\x18.jifang.v1.DeviceChangedH\x00\x12\x32\n\x0e\x64\x65vice_removed\x18\x0e \x01(\x0b\x32\x18.jifang.v1.DeviceRemovedH\x00\x12\x34\n\x0f\x64\x65vice_replaced\x18\x0f \x01(\x0b\x32\x19.jifang.v1.DeviceReplacedH\x00\x12K\n\x1b\x64\x65vice_connectivity_changed\x18\x10 \x01(\x0b\x32$.jifang.v1.DeviceConnectivityChangedH\x00\x12\x34\n\x0f\x66inding_changed\x18\x11 \x01(\x0b\x32\x19.jifang.v1.FindingChangedH\x00\x12\x32\n\x0e\x66iling_changed\x18\x12 \x01(\x0b\x32\x18.jifang.v1.FilingChangedH\x00\x12<\n\x13inspection_recorded\x18\x13 \x01(\x0b\x32\x1d.jifang.v1.InspectionRecordedH\x00\x42\x06\n\x04\x62ody\"\xbe\x01\n\x0bUnitChanged\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0c\n\x04uscc\x18\x02 \x01(\t\x12\x10\n\x08\x64istrict\x18\x03 \x01(\t\x12\x13\n\x0bis_business\x18\x04 \x01(\x08\x12\x1c\n\x14security_affiliation\x18\x05 \x01(\t\x12\x15\n\rfiling_office\x18\x06 \x01(\t\x12\x14\n\x0cjurisdiction\x18\x07 \x01(\t\x12\x0e\n\x06\x63losed\x18\x08 \x01(\x08\x12\x11\n\tclosed_on\x18\t \x01(\t\"v\n\x0cPlaceChanged\x12\x10\n\x08place_id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x10\n\x08\x63\x61tegory\x18\x03 \x01(\t\x12\x0c\n\x04kind\x18\x04 \x01(\t\x12\x15\n\rlocation_type\x18\x05 \x01(\t\x12\x0f\n\x07removed\x18\x06 \x01(\x08\"\xa6\x01\n\rSystemChanged\x12\x11\n\tsystem_id\x18\x01 \x01(\t\x12\x13\n\x0bsystem_type\x18\x02 \x01(\t\x12\x0c\n\x04name\x18\x03 \x01(\t\x12\x17\n\x0f\x61\x63\x63\x65ptance_date\x18\x04 \x01(\t\x12\x12\n\nnetworking\x18\x05 \x01(\t\x12\x11\n\tplace_ids\x18\x06 \x03(\t\x12\x0e\n\x06in_use\x18\x07 \x01(\x08\x12\x0f\n\x07removed\x18\x08 \x01(\x08\"\xb6\x02\n\rDeviceChanged\x12\x11\n\tdevice_id\x18\x01 \x01(\t\x12\x0c\n\x04kind\x18\x02 \x01(\t\x12\x0c\n\x04name\x18\x03 \x01(\t\x12\x15\n\ronvif_address\x18\x04 \x01(\t\x12\x15\n\rserial_number\x18\x05 \x01(\t\x12\x18\n\x10parent_device_id\x18\x06 \x01(\t\x12\x12\n\nchannel_no\x18\x07 \x01(\x05\x12\x15\n\rlocation_type\x18\x08 \x01(\t\x12\x10\n\x08place_id\x18\t \x01(\t\x12\x11\n\tsystem_id\x18\n \x01(\t\x12\x17\n\x0fhas_credentials\x18\x0b \x01(\x08\x12\x0e\n\x06status\x18\x0c \x01(\t\x12\x10\n\x08latitude\x18\r \x01(\x01\x12\x11\n\tlongitude\x18\x0e \x01(\x01\x12\x10\n\x08\x64istrict\x18\x0f \x01(\t\"\"\n\rDeviceRemoved\x12\x11\n\tdevice_id\x18\x01 \x01(\t\"k\n\x0e\x44\x65viceReplaced\x12\x11\n\tdevice_id\x18\x01 \x01(\t\x12\x19\n\x11old_serial_number\x18\x02 \x01(\t\x12\x19\n\x11new_serial_number\x18\x03 \x01(\t\x12\x10\n\x08\x61rticles\x18\x04 \x03(\t\"\xa0\x01\n\x19\x44\x65viceConnectivityChanged\x12\x11\n\tdevice_id\x18\x01 \x01(\t\x12\x0e\n\x06status\x18\x02 \x01(\t\x12)\n\x05since\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x35\n\x11last_heartbeat_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xbf\x01\n\x0e\x46indingChanged\x12\x12\n\nfinding_id\x18\x01 \x01(\t\x12\x0c\n\x04rule\x18\x02 \x01(\t\x12\x0e\n\x06status\x18\x03 \x01(\t\x12\x10\n\x08\x61rticles\x18\x04 \x03(\t\x12\x0f\n\x07penalty\x18\x05 \x01(\t\x12\x14\n\x0csubject_type\x18\x06 \x01(\t\x12\x12\n\nsubject_id\x18\x07 \x01(\t\x12\x0e\n\x06\x64\x65tail\x18\x08 \x01(\t\x12\x1e\n\x16rectification_deadline\x18\t \x01(\t\"\xa9\x01\n\rFilingChanged\x12\x11\n\tfiling_id\x18\x01 \x01(\t\x12\x0e\n\x06status\x18\x02 \x01(\t\x12\x16\n\x0ereceipt_number\x18\x03 \x01(\t\x12\x19\n\x11missing_materials\x18\x04 \x03(\t\x12\x1b\n\x13supplement_deadline\x18\x05 \x01(\t\x12\x12\n\nsystem_ids\x18\x06 \x03(\t\x12\x11\n\tmaterials\x18\x07 \x03(\t\"d\n\x12InspectionRecorded\x12\x15\n\rinspection_id\x18\x01 \x01(\t\x12\x11\n\tsystem_id\x18\x02 \x01(\t\x12\x0e\n\x06result\x18\x03 \x01(\t\x12\x14\n\x0cinspected_on\x18\x04 \x01(\tb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x18jifang/v1/registry.proto\x12\tjifang.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x16jifang/v1/common.proto\"\xc0\x05\n\rRegistryEvent\x12\"\n\x04meta\x18\x01 \x01(\x0b\x32\x14.jifang.v1.EventMeta\x12\x0f\n\x07unit_id\x18\x02 \x01(\t\x12.\n\x0cunit_changed\x18\n \x01(\x0b\x32\x16.jifang.v1.UnitChangedH\x00\x12\x30\n\rplace_changed\x18\x0b \x01(\x0b\x32\x17.jifang.v1.PlaceChangedH\x00\x12\x32\n\x0esystem_changed\x18\x0c \x01(\x0b\x32\x18.jifang.v1.SystemChangedH\x00\x12\x32\n\x0e\x64\x65vice_changed\x18\r \x01(\x0b\x32\x18.jifang.v1.DeviceChangedH\x00\x12\x32\n\x0e\x64\x65vice_removed\x18\x0e \x01(\x0b\x32\x18.jifang.v1.DeviceRemovedH\x00\x12\x34\n\x0f\x64\x65vice_replaced\x18\x0f \x01(\x0b\x32\x19.jifang.v1.DeviceReplacedH\x00\x12K\n\x1b\x64\x65vice_connectivity_changed\x18\x10 \x01(\x0b\x32$.jifang.v1.DeviceConnectivityChangedH\x00\x12\x34\n\x0f\x66inding_changed\x18\x11 \x01(\x0b\x32\x19.jifang.v1.FindingChangedH\x00\x12\x32\n\x0e\x66iling_changed\x18\x12 \x01(\x0b\x32\x18.jifang.v1.FilingChangedH\x00\x12<\n\x13inspection_recorded\x18\x13 \x01(\x0b\x32\x1d.jifang.v1.InspectionRecordedH\x00\x12I\n\x1amaintenance_window_changed\x18\x14 \x01(\x0b\x32#.jifang.v1.MaintenanceWindowChangedH\x00\x42\x06\n\x04\x62ody\"\xbe\x01\n\x0bUnitChanged\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0c\n\x04uscc\x18\x02 \x01(\t\x12\x10\n\x08\x64istrict\x18\x03 \x01(\t\x12\x13\n\x0bis_business\x18\x04 \x01(\x08\x12\x1c\n\x14security_affiliation\x18\x05 \x01(\t\x12\x15\n\rfiling_office\x18\x06 \x01(\t\x12\x14\n\x0cjurisdiction\x18\x07 \x01(\t\x12\x0e\n\x06\x63losed\x18\x08 \x01(\x08\x12\x11\n\tclosed_on\x18\t \x01(\t\"v\n\x0cPlaceChanged\x12\x10\n\x08place_id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x10\n\x08\x63\x61tegory\x18\x03 \x01(\t\x12\x0c\n\x04kind\x18\x04 \x01(\t\x12\x15\n\rlocation_type\x18\x05 \x01(\t\x12\x0f\n\x07removed\x18\x06 \x01(\x08\"\xda\x01\n\rSystemChanged\x12\x11\n\tsystem_id\x18\x01 \x01(\t\x12\x13\n\x0bsystem_type\x18\x02 \x01(\t\x12\x0c\n\x04name\x18\x03 \x01(\t\x12\x17\n\x0f\x61\x63\x63\x65ptance_date\x18\x04 \x01(\t\x12\x12\n\nnetworking\x18\x05 \x01(\t\x12\x11\n\tplace_ids\x18\x06 \x03(\t\x12\x0e\n\x06in_use\x18\x07 \x01(\x08\x12\x0f\n\x07removed\x18\x08 \x01(\x08\x12\x32\n\trecording\x18\t \x01(\x0b\x32\x1f.jifang.v1.RecordingDeclaration\"O\n\x14RecordingDeclaration\x12\x0c\n\x04mode\x18\x01 \x01(\t\x12)\n\x08schedule\x18\x02 \x03(\x0b\x32\x17.jifang.v1.ScheduleSlot\"8\n\x0cScheduleSlot\x12\x0c\n\x04\x64\x61ys\x18\x01 \x03(\x05\x12\r\n\x05start\x18\x02 \x01(\t\x12\x0b\n\x03\x65nd\x18\x03 \x01(\t\"\xea\x02\n\rDeviceChanged\x12\x11\n\tdevice_id\x18\x01 \x01(\t\x12\x0c\n\x04kind\x18\x02 \x01(\t\x12\x0c\n\x04name\x18\x03 \x01(\t\x12\x15\n\ronvif_address\x18\x04 \x01(\t\x12\x15\n\rserial_number\x18\x05 \x01(\t\x12\x18\n\x10parent_device_id\x18\x06 \x01(\t\x12\x12\n\nchannel_no\x18\x07 \x01(\x05\x12\x15\n\rlocation_type\x18\x08 \x01(\t\x12\x10\n\x08place_id\x18\t \x01(\t\x12\x11\n\tsystem_id\x18\n \x01(\t\x12\x17\n\x0fhas_credentials\x18\x0b \x01(\x08\x12\x0e\n\x06status\x18\x0c \x01(\t\x12\x10\n\x08latitude\x18\r \x01(\x01\x12\x11\n\tlongitude\x18\x0e \x01(\x01\x12\x10\n\x08\x64istrict\x18\x0f \x01(\t\x12\x32\n\trecording\x18\x10 \x01(\x0b\x32\x1f.jifang.v1.RecordingDeclaration\"\"\n\rDeviceRemoved\x12\x11\n\tdevice_id\x18\x01 \x01(\t\"k\n\x0e\x44\x65viceReplaced\x12\x11\n\tdevice_id\x18\x01 \x01(\t\x12\x19\n\x11old_serial_number\x18\x02 \x01(\t\x12\x19\n\x11new_serial_number\x18\x03 \x01(\t\x12\x10\n\x08\x61rticles\x18\x04 \x03(\t\"\xa0\x01\n\x19\x44\x65viceConnectivityChanged\x12\x11\n\tdevice_id\x18\x01 \x01(\t\x12\x0e\n\x06status\x18\x02 \x01(\t\x12)\n\x05since\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x35\n\x11last_heartbeat_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xbf\x01\n\x0e\x46indingChanged\x12\x12\n\nfinding_id\x18\x01 \x01(\t\x12\x0c\n\x04rule\x18\x02 \x01(\t\x12\x0e\n\x06status\x18\x03 \x01(\t\x12\x10\n\x08\x61rticles\x18\x04 \x03(\t\x12\x0f\n\x07penalty\x18\x05 \x01(\t\x12\x14\n\x0csubject_type\x18\x06 \x01(\t\x12\x12\n\nsubject_id\x18\x07 \x01(\t\x12\x0e\n\x06\x64\x65tail\x18\x08 \x01(\t\x12\x1e\n\x16rectification_deadline\x18\t \x01(\t\"\xa9\x01\n\rFilingChanged\x12\x11\n\tfiling_id\x18\x01 \x01(\t\x12\x0e\n\x06status\x18\x02 \x01(\t\x12\x16\n\x0ereceipt_number\x18\x03 \x01(\t\x12\x19\n\x11missing_materials\x18\x04 \x03(\t\x12\x1b\n\x13supplement_deadline\x18\x05 \x01(\t\x12\x12\n\nsystem_ids\x18\x06 \x03(\t\x12\x11\n\tmaterials\x18\x07 \x03(\t\"d\n\x12InspectionRecorded\x12\x15\n\rinspection_id\x18\x01 \x01(\t\x12\x11\n\tsystem_id\x18\x02 \x01(\t\x12\x0e\n\x06result\x18\x03 \x01(\t\x12\x14\n\x0cinspected_on\x18\x04 \x01(\t\"\xb0\x01\n\x18MaintenanceWindowChanged\x12\x11\n\twindow_id\x18\x01 \x01(\t\x12\x12\n\ndevice_ids\x18\x02 \x03(\t\x12-\n\tstarts_at\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12+\n\x07\x65nds_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x11\n\tcancelled\x18\x05 \x01(\x08\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -34,25 +34,31 @@ _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'jifang.v1.registry_pb2', _g
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_REGISTRYEVENT']._serialized_start=97
-  _globals['_REGISTRYEVENT']._serialized_end=726
-  _globals['_UNITCHANGED']._serialized_start=729
-  _globals['_UNITCHANGED']._serialized_end=919
-  _globals['_PLACECHANGED']._serialized_start=921
-  _globals['_PLACECHANGED']._serialized_end=1039
-  _globals['_SYSTEMCHANGED']._serialized_start=1042
-  _globals['_SYSTEMCHANGED']._serialized_end=1208
-  _globals['_DEVICECHANGED']._serialized_start=1211
-  _globals['_DEVICECHANGED']._serialized_end=1521
-  _globals['_DEVICEREMOVED']._serialized_start=1523
-  _globals['_DEVICEREMOVED']._serialized_end=1557
-  _globals['_DEVICEREPLACED']._serialized_start=1559
-  _globals['_DEVICEREPLACED']._serialized_end=1666
-  _globals['_DEVICECONNECTIVITYCHANGED']._serialized_start=1669
-  _globals['_DEVICECONNECTIVITYCHANGED']._serialized_end=1829
-  _globals['_FINDINGCHANGED']._serialized_start=1832
-  _globals['_FINDINGCHANGED']._serialized_end=2023
-  _globals['_FILINGCHANGED']._serialized_start=2026
-  _globals['_FILINGCHANGED']._serialized_end=2195
-  _globals['_INSPECTIONRECORDED']._serialized_start=2197
-  _globals['_INSPECTIONRECORDED']._serialized_end=2297
+  _globals['_REGISTRYEVENT']._serialized_end=801
+  _globals['_UNITCHANGED']._serialized_start=804
+  _globals['_UNITCHANGED']._serialized_end=994
+  _globals['_PLACECHANGED']._serialized_start=996
+  _globals['_PLACECHANGED']._serialized_end=1114
+  _globals['_SYSTEMCHANGED']._serialized_start=1117
+  _globals['_SYSTEMCHANGED']._serialized_end=1335
+  _globals['_RECORDINGDECLARATION']._serialized_start=1337
+  _globals['_RECORDINGDECLARATION']._serialized_end=1416
+  _globals['_SCHEDULESLOT']._serialized_start=1418
+  _globals['_SCHEDULESLOT']._serialized_end=1474
+  _globals['_DEVICECHANGED']._serialized_start=1477
+  _globals['_DEVICECHANGED']._serialized_end=1839
+  _globals['_DEVICEREMOVED']._serialized_start=1841
+  _globals['_DEVICEREMOVED']._serialized_end=1875
+  _globals['_DEVICEREPLACED']._serialized_start=1877
+  _globals['_DEVICEREPLACED']._serialized_end=1984
+  _globals['_DEVICECONNECTIVITYCHANGED']._serialized_start=1987
+  _globals['_DEVICECONNECTIVITYCHANGED']._serialized_end=2147
+  _globals['_FINDINGCHANGED']._serialized_start=2150
+  _globals['_FINDINGCHANGED']._serialized_end=2341
+  _globals['_FILINGCHANGED']._serialized_start=2344
+  _globals['_FILINGCHANGED']._serialized_end=2513
+  _globals['_INSPECTIONRECORDED']._serialized_start=2515
+  _globals['_INSPECTIONRECORDED']._serialized_end=2615
+  _globals['_MAINTENANCEWINDOWCHANGED']._serialized_start=2618
+  _globals['_MAINTENANCEWINDOWCHANGED']._serialized_end=2794
 # @@protoc_insertion_point(module_scope)

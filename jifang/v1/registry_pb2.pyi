@@ -11,7 +11,7 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 DESCRIPTOR: _descriptor.FileDescriptor
 
 class RegistryEvent(_message.Message):
-    __slots__ = ("meta", "unit_id", "unit_changed", "place_changed", "system_changed", "device_changed", "device_removed", "device_replaced", "device_connectivity_changed", "finding_changed", "filing_changed", "inspection_recorded")
+    __slots__ = ("meta", "unit_id", "unit_changed", "place_changed", "system_changed", "device_changed", "device_removed", "device_replaced", "device_connectivity_changed", "finding_changed", "filing_changed", "inspection_recorded", "maintenance_window_changed")
     META_FIELD_NUMBER: _ClassVar[int]
     UNIT_ID_FIELD_NUMBER: _ClassVar[int]
     UNIT_CHANGED_FIELD_NUMBER: _ClassVar[int]
@@ -24,6 +24,7 @@ class RegistryEvent(_message.Message):
     FINDING_CHANGED_FIELD_NUMBER: _ClassVar[int]
     FILING_CHANGED_FIELD_NUMBER: _ClassVar[int]
     INSPECTION_RECORDED_FIELD_NUMBER: _ClassVar[int]
+    MAINTENANCE_WINDOW_CHANGED_FIELD_NUMBER: _ClassVar[int]
     meta: _common_pb2.EventMeta
     unit_id: str
     unit_changed: UnitChanged
@@ -36,7 +37,8 @@ class RegistryEvent(_message.Message):
     finding_changed: FindingChanged
     filing_changed: FilingChanged
     inspection_recorded: InspectionRecorded
-    def __init__(self, meta: _Optional[_Union[_common_pb2.EventMeta, _Mapping]] = ..., unit_id: _Optional[str] = ..., unit_changed: _Optional[_Union[UnitChanged, _Mapping]] = ..., place_changed: _Optional[_Union[PlaceChanged, _Mapping]] = ..., system_changed: _Optional[_Union[SystemChanged, _Mapping]] = ..., device_changed: _Optional[_Union[DeviceChanged, _Mapping]] = ..., device_removed: _Optional[_Union[DeviceRemoved, _Mapping]] = ..., device_replaced: _Optional[_Union[DeviceReplaced, _Mapping]] = ..., device_connectivity_changed: _Optional[_Union[DeviceConnectivityChanged, _Mapping]] = ..., finding_changed: _Optional[_Union[FindingChanged, _Mapping]] = ..., filing_changed: _Optional[_Union[FilingChanged, _Mapping]] = ..., inspection_recorded: _Optional[_Union[InspectionRecorded, _Mapping]] = ...) -> None: ...
+    maintenance_window_changed: MaintenanceWindowChanged
+    def __init__(self, meta: _Optional[_Union[_common_pb2.EventMeta, _Mapping]] = ..., unit_id: _Optional[str] = ..., unit_changed: _Optional[_Union[UnitChanged, _Mapping]] = ..., place_changed: _Optional[_Union[PlaceChanged, _Mapping]] = ..., system_changed: _Optional[_Union[SystemChanged, _Mapping]] = ..., device_changed: _Optional[_Union[DeviceChanged, _Mapping]] = ..., device_removed: _Optional[_Union[DeviceRemoved, _Mapping]] = ..., device_replaced: _Optional[_Union[DeviceReplaced, _Mapping]] = ..., device_connectivity_changed: _Optional[_Union[DeviceConnectivityChanged, _Mapping]] = ..., finding_changed: _Optional[_Union[FindingChanged, _Mapping]] = ..., filing_changed: _Optional[_Union[FilingChanged, _Mapping]] = ..., inspection_recorded: _Optional[_Union[InspectionRecorded, _Mapping]] = ..., maintenance_window_changed: _Optional[_Union[MaintenanceWindowChanged, _Mapping]] = ...) -> None: ...
 
 class UnitChanged(_message.Message):
     __slots__ = ("name", "uscc", "district", "is_business", "security_affiliation", "filing_office", "jurisdiction", "closed", "closed_on")
@@ -77,7 +79,7 @@ class PlaceChanged(_message.Message):
     def __init__(self, place_id: _Optional[str] = ..., name: _Optional[str] = ..., category: _Optional[str] = ..., kind: _Optional[str] = ..., location_type: _Optional[str] = ..., removed: _Optional[bool] = ...) -> None: ...
 
 class SystemChanged(_message.Message):
-    __slots__ = ("system_id", "system_type", "name", "acceptance_date", "networking", "place_ids", "in_use", "removed")
+    __slots__ = ("system_id", "system_type", "name", "acceptance_date", "networking", "place_ids", "in_use", "removed", "recording")
     SYSTEM_ID_FIELD_NUMBER: _ClassVar[int]
     SYSTEM_TYPE_FIELD_NUMBER: _ClassVar[int]
     NAME_FIELD_NUMBER: _ClassVar[int]
@@ -86,6 +88,7 @@ class SystemChanged(_message.Message):
     PLACE_IDS_FIELD_NUMBER: _ClassVar[int]
     IN_USE_FIELD_NUMBER: _ClassVar[int]
     REMOVED_FIELD_NUMBER: _ClassVar[int]
+    RECORDING_FIELD_NUMBER: _ClassVar[int]
     system_id: str
     system_type: str
     name: str
@@ -94,10 +97,29 @@ class SystemChanged(_message.Message):
     place_ids: _containers.RepeatedScalarFieldContainer[str]
     in_use: bool
     removed: bool
-    def __init__(self, system_id: _Optional[str] = ..., system_type: _Optional[str] = ..., name: _Optional[str] = ..., acceptance_date: _Optional[str] = ..., networking: _Optional[str] = ..., place_ids: _Optional[_Iterable[str]] = ..., in_use: _Optional[bool] = ..., removed: _Optional[bool] = ...) -> None: ...
+    recording: RecordingDeclaration
+    def __init__(self, system_id: _Optional[str] = ..., system_type: _Optional[str] = ..., name: _Optional[str] = ..., acceptance_date: _Optional[str] = ..., networking: _Optional[str] = ..., place_ids: _Optional[_Iterable[str]] = ..., in_use: _Optional[bool] = ..., removed: _Optional[bool] = ..., recording: _Optional[_Union[RecordingDeclaration, _Mapping]] = ...) -> None: ...
+
+class RecordingDeclaration(_message.Message):
+    __slots__ = ("mode", "schedule")
+    MODE_FIELD_NUMBER: _ClassVar[int]
+    SCHEDULE_FIELD_NUMBER: _ClassVar[int]
+    mode: str
+    schedule: _containers.RepeatedCompositeFieldContainer[ScheduleSlot]
+    def __init__(self, mode: _Optional[str] = ..., schedule: _Optional[_Iterable[_Union[ScheduleSlot, _Mapping]]] = ...) -> None: ...
+
+class ScheduleSlot(_message.Message):
+    __slots__ = ("days", "start", "end")
+    DAYS_FIELD_NUMBER: _ClassVar[int]
+    START_FIELD_NUMBER: _ClassVar[int]
+    END_FIELD_NUMBER: _ClassVar[int]
+    days: _containers.RepeatedScalarFieldContainer[int]
+    start: str
+    end: str
+    def __init__(self, days: _Optional[_Iterable[int]] = ..., start: _Optional[str] = ..., end: _Optional[str] = ...) -> None: ...
 
 class DeviceChanged(_message.Message):
-    __slots__ = ("device_id", "kind", "name", "onvif_address", "serial_number", "parent_device_id", "channel_no", "location_type", "place_id", "system_id", "has_credentials", "status", "latitude", "longitude", "district")
+    __slots__ = ("device_id", "kind", "name", "onvif_address", "serial_number", "parent_device_id", "channel_no", "location_type", "place_id", "system_id", "has_credentials", "status", "latitude", "longitude", "district", "recording")
     DEVICE_ID_FIELD_NUMBER: _ClassVar[int]
     KIND_FIELD_NUMBER: _ClassVar[int]
     NAME_FIELD_NUMBER: _ClassVar[int]
@@ -113,6 +135,7 @@ class DeviceChanged(_message.Message):
     LATITUDE_FIELD_NUMBER: _ClassVar[int]
     LONGITUDE_FIELD_NUMBER: _ClassVar[int]
     DISTRICT_FIELD_NUMBER: _ClassVar[int]
+    RECORDING_FIELD_NUMBER: _ClassVar[int]
     device_id: str
     kind: str
     name: str
@@ -128,7 +151,8 @@ class DeviceChanged(_message.Message):
     latitude: float
     longitude: float
     district: str
-    def __init__(self, device_id: _Optional[str] = ..., kind: _Optional[str] = ..., name: _Optional[str] = ..., onvif_address: _Optional[str] = ..., serial_number: _Optional[str] = ..., parent_device_id: _Optional[str] = ..., channel_no: _Optional[int] = ..., location_type: _Optional[str] = ..., place_id: _Optional[str] = ..., system_id: _Optional[str] = ..., has_credentials: _Optional[bool] = ..., status: _Optional[str] = ..., latitude: _Optional[float] = ..., longitude: _Optional[float] = ..., district: _Optional[str] = ...) -> None: ...
+    recording: RecordingDeclaration
+    def __init__(self, device_id: _Optional[str] = ..., kind: _Optional[str] = ..., name: _Optional[str] = ..., onvif_address: _Optional[str] = ..., serial_number: _Optional[str] = ..., parent_device_id: _Optional[str] = ..., channel_no: _Optional[int] = ..., location_type: _Optional[str] = ..., place_id: _Optional[str] = ..., system_id: _Optional[str] = ..., has_credentials: _Optional[bool] = ..., status: _Optional[str] = ..., latitude: _Optional[float] = ..., longitude: _Optional[float] = ..., district: _Optional[str] = ..., recording: _Optional[_Union[RecordingDeclaration, _Mapping]] = ...) -> None: ...
 
 class DeviceRemoved(_message.Message):
     __slots__ = ("device_id",)
@@ -211,3 +235,17 @@ class InspectionRecorded(_message.Message):
     result: str
     inspected_on: str
     def __init__(self, inspection_id: _Optional[str] = ..., system_id: _Optional[str] = ..., result: _Optional[str] = ..., inspected_on: _Optional[str] = ...) -> None: ...
+
+class MaintenanceWindowChanged(_message.Message):
+    __slots__ = ("window_id", "device_ids", "starts_at", "ends_at", "cancelled")
+    WINDOW_ID_FIELD_NUMBER: _ClassVar[int]
+    DEVICE_IDS_FIELD_NUMBER: _ClassVar[int]
+    STARTS_AT_FIELD_NUMBER: _ClassVar[int]
+    ENDS_AT_FIELD_NUMBER: _ClassVar[int]
+    CANCELLED_FIELD_NUMBER: _ClassVar[int]
+    window_id: str
+    device_ids: _containers.RepeatedScalarFieldContainer[str]
+    starts_at: _timestamp_pb2.Timestamp
+    ends_at: _timestamp_pb2.Timestamp
+    cancelled: bool
+    def __init__(self, window_id: _Optional[str] = ..., device_ids: _Optional[_Iterable[str]] = ..., starts_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., ends_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., cancelled: _Optional[bool] = ...) -> None: ...

@@ -22,6 +22,7 @@ from jifang.secrets import CredentialCipher
 from services.registry.devices.endpoints import router as devices_router
 from services.registry.filings.endpoints import router as filings_router
 from services.registry.findings.endpoints import router as findings_router
+from services.registry.findings.outages import DeviceOutages
 from services.registry.findings.retention import RetentionResults
 from services.registry.firms.endpoints import router as firms_router
 from services.registry.fleet.endpoints import router as fleet_router
@@ -29,6 +30,7 @@ from services.registry.imports.endpoints import router as imports_router
 from services.registry.inspections.endpoints import router as inspections_router
 from services.registry.loops import FindingsSweep, HeartbeatWatchdog, RegistryGauges
 from services.registry.management_rules.endpoints import router as management_rules_router
+from services.registry.maintenance.endpoints import router as maintenance_router
 from services.registry.models import OutboxEvent
 from services.registry.nvr.endpoints import router as nvr_router
 from services.registry.places.endpoints import router as places_router
@@ -53,6 +55,11 @@ OPENAPI_TAGS = [
     },
     {"name": "systems", "description": "Their technical prevention systems (HRB art. 3, KMG art. 3)"},
     {"name": "devices", "description": "Cameras and recorders (NVRs)"},
+    {
+        "name": "maintenance windows",
+        "description": "Planned work a unit declares beforehand: outages in it are not interruptions "
+        "without cause (HRB art. 20(5), KMG art. 19)",
+    },
     {
         "name": "filings",
         "description": "Filing (备案) with the public security bureau (HRB art. 14-18, KMG art. 16)",
@@ -82,6 +89,7 @@ def api_router() -> APIRouter:
         places_router,
         systems_router,
         devices_router,
+        maintenance_router,
         findings_router,
         filings_router,
         management_rules_router,
@@ -130,6 +138,7 @@ def create_app(settings: RegistrySettings | None = None, *, run_loops: bool = Tr
         )
         app.state.token_verifier = settings.token_verifier()
         loops = []
+        consumer_metrics = ConsumerMetrics(metrics_registry, "registry", settings.retention_results_group)
         if run_loops:
             loops = [
                 OutboxRelay(
@@ -146,7 +155,13 @@ def create_app(settings: RegistrySettings | None = None, *, run_loops: bool = Tr
                     maker,
                     app.state.policy_book,
                     lambda: settings.kafka_group_consumer(settings.retention_results_group),
-                    ConsumerMetrics(metrics_registry, "registry", settings.retention_results_group),
+                    consumer_metrics,
+                ),
+                DeviceOutages(
+                    maker,
+                    app.state.policy_book,
+                    lambda: settings.kafka_group_consumer(settings.device_state_group),
+                    consumer_metrics.for_group(settings.device_state_group),
                 ),
             ]
         app.state.loops = loops

@@ -59,6 +59,8 @@ _POLICE = (Role.POLICE_OPERATOR, Role.POLICE_SUPERVISOR)
 # Who may call what (every route uses one of these).
 TechOffice = Annotated[Principal, require(Role.TECH_OFFICE)]
 UnitEditor = Annotated[Principal, require(Role.TECH_OFFICE, Role.UNIT_ADMIN)]
+# What only the unit itself declares (a maintenance window is the unit's cause, given beforehand).
+UnitAdmin = Annotated[Principal, require(Role.UNIT_ADMIN)]
 UnitReader = Annotated[
     Principal,
     require(Role.TECH_OFFICE, Role.UNIT_ADMIN, Role.AUDITOR, Role.SERVICE, *_POLICE),

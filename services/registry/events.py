@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from jifang.events import event_meta
 from jifang.outbox import enqueue
 from jifang.policy import PolicyBook
+from jifang.recording import RecordingDeclaration, to_proto
 from jifang.topics import REGISTRY_TOPIC
 from jifang.v1 import registry_pb2
 from services.registry.models import (
@@ -21,6 +22,7 @@ from services.registry.models import (
     FilingRecord,
     Finding,
     Inspection,
+    MaintenanceWindow,
     OutboxEvent,
     Place,
     TechSystem,
@@ -101,12 +103,13 @@ def system_event(
         place_ids=[str(p) for p in place_ids],
         in_use=system.in_use,
         removed=removed,
+        recording=to_proto(RecordingDeclaration.model_validate(system.recording)),
     )
 
 
 def device_event(device: Device | SimpleNamespace, district: str) -> registry_pb2.DeviceChanged:
     """The event of a device row, mapped or not (bulk import builds plain rows)."""
-    return registry_pb2.DeviceChanged(
+    event = registry_pb2.DeviceChanged(
         device_id=str(device.id),
         kind=device.kind.value,
         name=device.name,
@@ -123,6 +126,10 @@ def device_event(device: Device | SimpleNamespace, district: str) -> registry_pb
         longitude=device.longitude or 0.0,
         district=district,
     )
+    own = getattr(device, "recording", None)
+    if own is not None:
+        event.recording.CopyFrom(to_proto(RecordingDeclaration.model_validate(own)))
+    return event
 
 
 def device_removed_event(device: Device) -> registry_pb2.DeviceRemoved:
@@ -144,6 +151,17 @@ def connectivity_event(device: Device) -> registry_pb2.DeviceConnectivityChanged
         event.since.FromDatetime(device.status_since)
     if device.last_heartbeat_at:
         event.last_heartbeat_at.FromDatetime(device.last_heartbeat_at)
+    return event
+
+
+def maintenance_window_event(window: MaintenanceWindow) -> registry_pb2.MaintenanceWindowChanged:
+    event = registry_pb2.MaintenanceWindowChanged(
+        window_id=str(window.id),
+        device_ids=[str(d) for d in window.device_ids],
+        cancelled=window.cancelled_at is not None,
+    )
+    event.starts_at.FromDatetime(window.starts_at)
+    event.ends_at.FromDatetime(window.ends_at)
     return event
 
 
@@ -198,4 +216,5 @@ _BODY_FIELDS: dict[type[Message], str] = {
     registry_pb2.FindingChanged: "finding_changed",
     registry_pb2.FilingChanged: "filing_changed",
     registry_pb2.InspectionRecorded: "inspection_recorded",
+    registry_pb2.MaintenanceWindowChanged: "maintenance_window_changed",
 }

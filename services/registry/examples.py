@@ -104,6 +104,7 @@ SYSTEM_READ: dict[str, Any] = {
     "installer_firm": "哈尔滨示例安防工程有限公司",
     "networking": "connected",
     "products": [PRODUCT],
+    "recording": {"mode": "continuous", "schedule": []},
     "changed_since_filing": False,
     "created_at": "2026-11-02T01:10:12.667906Z",
     "updated_at": "2026-11-20T06:00:00Z",
@@ -137,6 +138,7 @@ DEVICE_READ: dict[str, Any] = {
     "status": "online",
     "status_since": "2026-11-20T06:05:00Z",
     "last_heartbeat_at": None,
+    "recording": None,
     "created_at": "2026-11-02T01:12:13.489101Z",
 }
 
@@ -526,4 +528,20 @@ FORBIDDEN_PLACE_ADDED: dict[str, Any] = {
     "added_by": "tech-office-wang",
     "added_at": "2026-12-02T02:00:00Z",
     "article": "KMG-2012 art. 7",
+}
+
+MAINTENANCE_WINDOW_DECLARE: dict[str, Any] = {
+    "device_ids": [CAMERA_ID],
+    "starts_at": "2026-12-05T01:00:00Z",
+    "ends_at": "2026-12-05T05:00:00Z",
+    "reason": "更换营业大厅1号摄像机电源模块（维保单位：哈尔滨示例安防工程有限公司）",
+}
+MAINTENANCE_WINDOW_READ: dict[str, Any] = {
+    "id": "5c1e7a2b-3d4f-4a6b-9c8d-7e6f5a4b3c2d",
+    "unit_id": UNIT_ID,
+    **MAINTENANCE_WINDOW_DECLARE,
+    "declared_by": "unit-admin-li",
+    "declared_at": "2026-12-02T02:00:00Z",
+    "cancelled_at": None,
+    "cancelled_by": None,
 }

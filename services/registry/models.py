@@ -53,6 +53,10 @@ def _now() -> Any:
     return mapped_column(DateTime(timezone=True), server_default=func.now())
 
 
+# A system's recording declaration until the unit declares another.
+CONTINUOUS_SQL = text("""'{"mode": "continuous", "schedule": []}'::jsonb""")
+
+
 def _uuid_pk() -> Any:
     return mapped_column(UUID(as_uuid=True), primary_key=True, default=uuid.uuid4)
 
@@ -241,6 +245,11 @@ class TechSystem(Base):
     products: Mapped[list[dict[str, Any]]] = mapped_column(JSONB, default=list)
     # Set when a filed system changes: HRB art. 17 wants a new filing.
     changed_since_filing: Mapped[bool] = mapped_column(Boolean, default=False)
+    # How it is declared to record (jifang.recording.RecordingDeclaration): gaps outside
+    # declared recording time are not interruptions.
+    recording: Mapped[dict[str, Any]] = mapped_column(
+        JSONB, default=lambda: {"mode": "continuous", "schedule": []}, server_default=CONTINUOUS_SQL
+    )
     created_at: Mapped[dt.datetime] = _now()
     updated_at: Mapped[dt.datetime] = _now()
 
@@ -329,8 +338,30 @@ class Device(Base):
     heartbeat_interval_s: Mapped[int | None] = mapped_column(Integer)
     # The `nvr` token subject this NVR registered with.
     enrolled_subject: Mapped[str | None] = mapped_column(String(200), unique=True)
+    # A channel's own recording declaration; null: as its system declares.
+    recording: Mapped[dict[str, Any] | None] = mapped_column(JSONB(none_as_null=True))
     created_at: Mapped[dt.datetime] = _now()
     updated_at: Mapped[dt.datetime] = _now()
+
+
+class MaintenanceWindow(Base):
+    """Planned work a unit declared beforehand on some of its devices: a cause, so an outage
+    inside it is not an interruption "without cause" (HRB art. 20(5) 无故, KMG art. 19; ruling 1).
+    Never edited; cancelled before it starts, or kept as declared."""
+
+    __tablename__ = "maintenance_windows"
+    __table_args__ = (Index("ix_maintenance_windows_unit_ends", "unit_id", "ends_at"),)
+
+    id: Mapped[uuid.UUID] = _uuid_pk()
+    unit_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("units.id", ondelete="CASCADE"))
+    device_ids: Mapped[list[uuid.UUID]] = mapped_column(ARRAY(UUID(as_uuid=True)))
+    starts_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    ends_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    reason: Mapped[str] = mapped_column(Text)
+    declared_by: Mapped[str] = mapped_column(String(200))
+    declared_at: Mapped[dt.datetime] = _now()
+    cancelled_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    cancelled_by: Mapped[str | None] = mapped_column(String(200))
 
 
 class Finding(Base):

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any, ClassVar, Self
 
 from pydantic import (
     AfterValidator,
+    AwareDatetime,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     GetJsonSchemaHandler,
     StringConstraints,
@@ -150,6 +153,21 @@ def _uscc(value: str) -> str:
 
 
 USCC = Annotated[str, AfterValidator(_uscc)]
+
+
+def _iso_text(value: Any) -> Any:
+    """A query's instant as ISO 8601 text with its offset: pydantic would also read a number
+    as seconds since 1970, which the document does not offer."""
+    if isinstance(value, str) and not _ISO_INSTANT.match(value):
+        raise PydanticCustomError(
+            "iso-8601", "an ISO 8601 date and time with its offset, e.g. 2026-12-02T10:00:00+08:00"
+        )
+    return value
+
+
+_ISO_INSTANT = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}")
+# An instant given in a query string.
+QueryInstant = Annotated[AwareDatetime, BeforeValidator(_iso_text)]
 Name = Annotated[str, StringConstraints(min_length=1, max_length=200)]
 LongText = Annotated[str, StringConstraints(min_length=1, max_length=500)]
 # Why an officer or the office decided something, for the record: not blank.

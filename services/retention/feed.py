@@ -13,8 +13,27 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from jifang.fleet import FleetEntry, device_rows
 from jifang.follow import ConsumerMetrics
 from jifang.mirror import FleetMirror, device_entry
+from jifang.recording import RecordingDeclaration, from_proto
 from jifang.v1 import registry_pb2
-from services.retention.repository import FleetRepository
+from services.retention.repository import FleetRepository, MaintenanceRow
+
+
+def _declared(declaration: RecordingDeclaration | None) -> dict[str, object] | None:
+    return declaration.model_dump(mode="json") if declaration is not None else None
+
+
+def _maintenance(entries: Sequence[FleetEntry]) -> list[MaintenanceRow]:
+    """The windows of a page of the fleet view, each with every device it covers (a window is
+    listed on each of its devices' rows)."""
+    windows: dict[uuid.UUID, MaintenanceRow] = {}
+    for e in entries:
+        for span in e.maintenance:
+            known = windows.get(span.window_id)
+            devices = [*(known.device_ids if known else ()), e.device_id]
+            windows[span.window_id] = MaintenanceRow(
+                span.window_id, e.unit_id, [d for d in devices if d is not None], span.starts_at, span.ends_at
+            )
+    return list(windows.values())
 
 
 def _date(value: str) -> dt.date | None:
@@ -50,6 +69,7 @@ class RecordedFleet:
                 "system_id": e.system_id,
                 "unit_id": e.unit_id,
                 "acceptance_date": e.system_acceptance_date,
+                "recording": _declared(e.system_recording),
             }
             for e in entries
             if e.system_id is not None
@@ -58,11 +78,12 @@ class RecordedFleet:
         await self.fleet.upsert_places(list(places.values()))
         await self.fleet.upsert_systems(list(systems.values()))
         await self._upsert_devices(entries)
+        await self.fleet.replace_maintenance(list(units), _maintenance(entries))
 
     async def _upsert_devices(self, entries: Sequence[FleetEntry]) -> None:
-        await self.fleet.upsert_devices(
-            device_rows(entries, "parent_id", "channel_no", "place_id", "system_id")
-        )
+        rows = device_rows(entries, "parent_id", "channel_no", "place_id", "system_id")
+        declared = {e.device_id: _declared(e.recording) for e in entries if e.device_id is not None}
+        await self.fleet.upsert_devices([{**r, "recording": declared[r["device_id"]]} for r in rows])
 
     async def remove_except(self, device_ids: set[uuid.UUID]) -> int:
         return await self.fleet.remove_devices_except(device_ids)
@@ -98,6 +119,7 @@ class RecordedFleet:
                         "system_id": uuid.UUID(s.system_id),
                         "unit_id": unit_id,
                         "acceptance_date": _date(s.acceptance_date),
+                        "recording": _declared(from_proto(s.recording)) if s.HasField("recording") else None,
                         "removed": s.removed,
                     }
                 ]
@@ -107,9 +129,26 @@ class RecordedFleet:
             await self._upsert_devices([device_entry(event)])
         elif body == "device_removed":
             await self.fleet.remove_device(uuid.UUID(event.device_removed.device_id))
+        elif body == "maintenance_window_changed":
+            await self._maintenance_window(unit_id, event.maintenance_window_changed)
         else:
             return False
         return True
+
+    async def _maintenance_window(self, unit_id: uuid.UUID, w: registry_pb2.MaintenanceWindowChanged) -> None:
+        window_id = uuid.UUID(w.window_id)
+        if w.cancelled:
+            await self.fleet.remove_maintenance(window_id)
+            return
+        await self.fleet.upsert_maintenance(
+            MaintenanceRow(
+                window_id,
+                unit_id,
+                [uuid.UUID(d) for d in w.device_ids],
+                w.starts_at.ToDatetime(dt.UTC),
+                w.ends_at.ToDatetime(dt.UTC),
+            )
+        )
 
 
 def fleet_mirror(

@@ -61,6 +61,7 @@ from services.retention.models import (
     Channel,
     JurisdictionRule,
     MirroredDevice,
+    MirroredMaintenanceWindow,
     MirroredPlace,
     MirroredSystem,
     MirroredUnit,
@@ -113,6 +114,7 @@ _device = _table(MirroredDevice).alias("cam")
 _place = _table(MirroredPlace).alias("pl")
 _system = _table(MirroredSystem).alias("sy")
 _category = _table(RetentionRule).alias("rc")
+_windows = _table(MirroredMaintenanceWindow).alias("mw")
 
 
 def _held_to(
@@ -233,10 +235,16 @@ def _gap(c: Facts) -> ColumnElement[bool]:
 
 
 def _stopped(c: Facts) -> ColumnElement[bool]:
-    """The recorder says it does not record, or its latest footage is stale."""
+    """In time it was declared to record: the recorder says it does not record now, or its
+    latest footage is older than the stale threshold (counting only recording time since)."""
     return and_(
         _was_read(c),
-        or_(c.recording_status != _sql("Recording"), _epoch(c.checked_at - c.latest) > c.stale_s),
+        or_(
+            and_(
+                c.recording_status != _sql("Recording"), c.expected.contains(c.checked_at - _seconds(_sql(1)))
+            ),
+            and_(c.latest.is_not(None), c.unrecorded_since_latest_s > c.stale_s),
+        ),
     )
 
 
@@ -299,6 +307,14 @@ def _counted(gap: ColumnElement[Any]) -> ColumnElement[Any]:
     return func.count()
 
 
+def _maintenance(camera_id: ColumnElement[Any], recorder_id: ColumnElement[Any]) -> ColumnElement[Any]:
+    """The maintenance windows declared on a channel's camera or on its recorder, as one
+    multirange (empty without any)."""
+    covers = _windows.c.device_ids.overlap(array([camera_id, recorder_id]))
+    spans = select(func.range_agg(_windows.c.period)).where(covers).scalar_subquery()
+    return func.coalesce(spans, func.tstzmultirange(type_=TSTZMULTIRANGE), type_=TSTZMULTIRANGE)
+
+
 # --- the statements ---
 
 READING_COLUMNS: Final = (
@@ -347,6 +363,8 @@ def _judge_readings() -> ReturningInsert[Any]:
             previous.c.latest.label("previous_latest"),
             previous.c.footage.label("previous_footage"),
             previous.c.checked_at.label("previous_checked_at"),
+            func.coalesce(_device.c.recording, _system.c.recording).label("declaration"),
+            _maintenance(readings.c.camera_id, readings.c.recorder_id).label("maintenance"),
         )
         .select_from(
             _held_to(readings, readings.c.unit_id, readings.c.camera_id, readings.c.recorder_id)
@@ -386,6 +404,12 @@ def _judge_readings() -> ReturningInsert[Any]:
                 ),
                 else_=func.tstzmultirange(type_=TSTZMULTIRANGE),
             ).label("window_gaps"),
+            # The time it was to record: as declared, less the maintenance declared beforehand.
+            func.retention.recording_time(
+                c.declaration, c.timezone, window_start, c.checked_at, type_=TSTZMULTIRANGE
+            )
+            .difference(c.maintenance)
+            .label("expected"),
         )
         .cte("calc")
         .prefix_with("MATERIALIZED")
@@ -402,9 +426,19 @@ def _judge_readings() -> ReturningInsert[Any]:
             ).label("deleted_s"),
             _over_gaps(
                 _counted,
-                c.window_gaps.difference(func.coalesce(seen_then, func.tstzmultirange())),
+                c.window_gaps.difference(func.coalesce(seen_then, func.tstzmultirange())).intersection(
+                    c.expected
+                ),
                 c.gap_threshold_s,
             ).label("interruptions"),
+            _over_gaps(
+                _total_s,
+                c.expected.intersection(
+                    # the recorder's last second may be a little past the check's clock
+                    func.tstzmultirange(func.tstzrange(func.least(c.latest, c.checked_at), c.checked_at))
+                ),
+                _ZERO,
+            ).label("unrecorded_since_latest_s"),
         )
         .cte("gaps")
         .prefix_with("MATERIALIZED")

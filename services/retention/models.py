@@ -13,7 +13,7 @@ import uuid
 from typing import Any
 
 from sqlalchemy import BigInteger, Boolean, Date, DateTime, Float, Index, Integer, String, Text, func
-from sqlalchemy.dialects.postgresql import ARRAY, JSONB, TSTZMULTIRANGE, UUID
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, TSTZMULTIRANGE, TSTZRANGE, UUID
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from jifang.db import service_metadata
@@ -53,6 +53,8 @@ class MirroredSystem(Base):
     system_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
     unit_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), index=True)
     acceptance_date: Mapped[dt.date | None] = mapped_column(Date)
+    # How it is declared to record (jifang.recording.RecordingDeclaration); null: continuously.
+    recording: Mapped[dict[str, Any] | None] = mapped_column(JSONB(none_as_null=True))
     removed: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
@@ -68,10 +70,24 @@ class MirroredDevice(Base):
     channel_no: Mapped[int | None] = mapped_column(Integer)
     place_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
     system_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
+    # The channel's own recording declaration; null: its system's.
+    recording: Mapped[dict[str, Any] | None] = mapped_column(JSONB(none_as_null=True))
     removed: Mapped[bool] = mapped_column(Boolean, default=False)
     # The checker's schedule: each recorder once per interval, spread over it.
     next_check_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), index=True)
     last_checked_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class MirroredMaintenanceWindow(Base):
+    """A maintenance window a unit declared beforehand (not cancelled): gaps in the footage of
+    its devices (an NVR's: all its channels) inside it are not interruptions."""
+
+    __tablename__ = "maintenance_windows"
+
+    window_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    unit_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), index=True)
+    device_ids: Mapped[list[uuid.UUID]] = mapped_column(ARRAY(UUID(as_uuid=True)))
+    period: Mapped[Any] = mapped_column(TSTZRANGE)
 
 
 class AppliedEvent(Base):

@@ -14,12 +14,13 @@ from typing import Any, NamedTuple
 
 from sqlalchemy import (
     bindparam,
+    delete,
     func,
     select,
     text,
     update,
 )
-from sqlalchemy.dialects.postgresql import ARRAY, insert
+from sqlalchemy.dialects.postgresql import ARRAY, Range, insert
 from sqlalchemy.dialects.postgresql import UUID as PG_UUID
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -28,6 +29,7 @@ from services.retention.models import (
     AppliedEvent,
     Channel,
     MirroredDevice,
+    MirroredMaintenanceWindow,
     MirroredPlace,
     MirroredSystem,
     MirroredUnit,
@@ -42,6 +44,14 @@ class Recorder(NamedTuple):
     kind: str
     onvif_address: str
     jurisdiction: str
+
+
+class MaintenanceRow(NamedTuple):
+    window_id: uuid.UUID
+    unit_id: uuid.UUID
+    device_ids: Sequence[uuid.UUID]
+    starts_at: dt.datetime
+    ends_at: dt.datetime
 
 
 class FleetRepository:
@@ -80,6 +90,30 @@ class FleetRepository:
 
     async def upsert_devices(self, rows: Sequence[Mapping[str, Any]]) -> None:
         await self._upsert(MirroredDevice, "device_id", [{**r, "removed": False} for r in rows])
+
+    async def replace_maintenance(
+        self, unit_ids: Sequence[uuid.UUID], windows: Sequence[MaintenanceRow]
+    ) -> None:
+        """The units' windows are exactly ``windows`` (a start-up sync)."""
+        await self.session.execute(
+            delete(MirroredMaintenanceWindow).where(MirroredMaintenanceWindow.unit_id.in_(unit_ids))
+        )
+        for w in windows:
+            await self.upsert_maintenance(w)
+
+    async def upsert_maintenance(self, w: MaintenanceRow) -> None:
+        row = {
+            "window_id": w.window_id,
+            "unit_id": w.unit_id,
+            "device_ids": list(w.device_ids),
+            "period": Range(w.starts_at, w.ends_at),
+        }
+        await self._upsert(MirroredMaintenanceWindow, "window_id", [row])
+
+    async def remove_maintenance(self, window_id: uuid.UUID) -> None:
+        await self.session.execute(
+            delete(MirroredMaintenanceWindow).where(MirroredMaintenanceWindow.window_id == window_id)
+        )
 
     async def remove_device(self, device_id: uuid.UUID) -> None:
         await self.session.execute(

@@ -7,12 +7,19 @@ from typing import Annotated
 from pydantic import AnyUrl, BaseModel, ConfigDict, Field, SecretStr, UrlConstraints
 
 from jifang.policy import LocationType
+from jifang.recording import RecordingDeclaration
 from services.registry.examples import DEVICE_CREATE, DEVICE_READ, DEVICE_UPDATE, examples
 from services.registry.models import DeviceKind, DeviceStatus
 from services.registry.pagination import SORT_DESCRIPTION, DistrictFilter, ListQuery, NameContains, SortOrder
 from services.registry.validators import Input, LongText, Name, Patch
 
 OnvifUrl = Annotated[AnyUrl, UrlConstraints(allowed_schemes=["http", "https"], max_length=500)]
+
+
+RECORDING = (
+    "How this channel records, where it differs from its system; null: as its system declares "
+    "(gaps outside declared recording time are not interruptions, HRB art. 20(5), KMG art. 19)"
+)
 
 
 class DeviceCreate(Input):
@@ -34,6 +41,7 @@ class DeviceCreate(Input):
     position_description: LongText | None = None
     latitude: float | None = Field(default=None, ge=-90, le=90)
     longitude: float | None = Field(default=None, ge=-180, le=180)
+    recording: RecordingDeclaration | None = Field(default=None, description=RECORDING)
 
 
 class DeviceUpdate(Patch):
@@ -49,6 +57,7 @@ class DeviceUpdate(Patch):
             "position_description",
             "latitude",
             "longitude",
+            "recording",
         }
     )
 
@@ -63,6 +72,7 @@ class DeviceUpdate(Patch):
     position_description: LongText | None = None
     latitude: float | None = Field(default=None, ge=-90, le=90)
     longitude: float | None = Field(default=None, ge=-180, le=180)
+    recording: RecordingDeclaration | None = Field(default=None, description=RECORDING)
 
 
 class DeviceSort(SortOrder):
@@ -106,6 +116,7 @@ class DeviceRead(BaseModel):
     status: DeviceStatus
     status_since: dt.datetime | None
     last_heartbeat_at: dt.datetime | None
+    recording: RecordingDeclaration | None = Field(default=None, description=RECORDING)
     created_at: dt.datetime
 
 

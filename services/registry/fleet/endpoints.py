@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from typing import Annotated
 
@@ -10,6 +11,7 @@ from fastapi import APIRouter, Query
 
 from jifang.errors import NotFound
 from jifang.fleet import CameraView, FleetEntry, FleetPage
+from services.registry.clock import utc_now
 from services.registry.deps import CipherDep, InternalService, PolicyBookDep, SessionDep
 from services.registry.devices.schemas import CredentialsBatch, CredentialsBatchRequest, DeviceCredentials
 from services.registry.devices.service import DeviceService
@@ -17,6 +19,10 @@ from services.registry.fleet.repository import FleetRepository
 from services.registry.policy.repository import applied_book
 
 router = APIRouter(prefix="/internal", tags=["internal"])
+
+# How far back a device's maintenance windows are listed: past the footage any pack judges (the
+# longest period, 30 days, twice over).
+MAINTENANCE_LOOKBACK = dt.timedelta(days=62)
 
 
 @router.get(
@@ -32,9 +38,15 @@ async def fleet(
     units: Annotated[int, Query(ge=1, le=2000)] = 500,
 ) -> FleetPage:
     """Every device with what ingest and retention need of its unit, units in id order after
-    `after_unit`; `next_after_unit` asks for the next page. Role `service` only."""
-    rows, more = await FleetRepository(session).page(after_unit, units)
-    items = [FleetEntry.model_validate(row) for row in rows]
+    `after_unit`; `next_after_unit` asks for the next page. Each device carries its recording
+    declaration and its system's, and the maintenance windows declared on it. Role `service`
+    only."""
+    fleet = FleetRepository(session)
+    rows, more = await fleet.page(after_unit, units)
+    windows = await fleet.maintenance(sorted({r["unit_id"] for r in rows}), utc_now() - MAINTENANCE_LOOKBACK)
+    items = [
+        FleetEntry.model_validate({**row, "maintenance": windows.get(row["device_id"], ())}) for row in rows
+    ]
     return FleetPage(items=items, next_after_unit=items[-1].unit_id if more and items else None)
 
 

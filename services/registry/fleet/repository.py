@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from collections.abc import Sequence
 
-from sqlalchemy import RowMapping, select
+from sqlalchemy import RowMapping, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.registry.models import Device, Place, TechSystem, Unit
+from services.registry.models import Device, MaintenanceWindow, Place, TechSystem, Unit
 
 
 class FleetRepository:
@@ -45,6 +46,8 @@ class FleetRepository:
                 Device.system_id,
                 TechSystem.acceptance_date.label("system_acceptance_date"),
                 TechSystem.networking.label("system_networking"),
+                TechSystem.recording.label("system_recording"),
+                Device.recording,
             )
             .select_from(Unit)
             .outerjoin(Device, Device.unit_id == Unit.id)
@@ -54,6 +57,31 @@ class FleetRepository:
             .order_by(Unit.id, Device.id.nulls_first())
         )
         return (await self.session.execute(stmt)).mappings().all(), more
+
+    async def maintenance(
+        self, unit_ids: Sequence[uuid.UUID], ending_after: dt.datetime
+    ) -> dict[uuid.UUID, list[RowMapping]]:
+        """The windows in force (not cancelled) of these units ending after ``ending_after``,
+        by the device they cover."""
+        device_id = func.unnest(MaintenanceWindow.device_ids).label("device_id")
+        stmt = (
+            select(
+                device_id,
+                MaintenanceWindow.id.label("window_id"),
+                MaintenanceWindow.starts_at,
+                MaintenanceWindow.ends_at,
+            )
+            .where(
+                MaintenanceWindow.unit_id.in_(unit_ids),
+                MaintenanceWindow.cancelled_at.is_(None),
+                MaintenanceWindow.ends_at > ending_after,
+            )
+            .order_by(MaintenanceWindow.starts_at)
+        )
+        out: dict[uuid.UUID, list[RowMapping]] = {}
+        for row in (await self.session.execute(stmt)).mappings():
+            out.setdefault(row["device_id"], []).append(row)
+        return out
 
     async def camera(self, device_id: uuid.UUID) -> RowMapping | None:
         stmt = (

@@ -20,6 +20,7 @@ from services.registry.clock import utc_now
 from services.registry.devices.repository import DeviceRepository
 from services.registry.devices.service import refuse_forbidden_place
 from services.registry.events import connectivity_event, device_event, device_replaced_event, publish
+from services.registry.findings import outages
 from services.registry.models import (
     Device,
     DeviceKind,
@@ -44,12 +45,16 @@ def token_hash(token: str) -> str:
 
 
 async def mark_offline(session: AsyncSession, book: PolicyBook, device: Device, now: datetime) -> None:
+    """Missed heartbeats: offline, and silent since its last heartbeat (a suspected
+    interruption unless maintenance was declared for it)."""
     unit = await UnitRepository(session).get(device.unit_id)
     assert unit is not None
     device.status = DeviceStatus.OFFLINE
     device.status_since = now
     await session.flush()
     publish(session, unit, connectivity_event(device))
+    since = device.last_heartbeat_at or now
+    await outages.went_offline(session, book, unit, device, since, "heartbeats missed", now)
 
 
 class NvrService:
@@ -198,14 +203,18 @@ class NvrService:
         now = utc_now()
         if data.serial_number and nvr.serial_number and data.serial_number != nvr.serial_number:
             raise Conflict("The serial number changed: register again so the replacement is recorded")
+        silent_since = nvr.last_heartbeat_at
         nvr.last_heartbeat_at = now
         if nvr.status != DeviceStatus.ONLINE:
+            was_offline = nvr.status == DeviceStatus.OFFLINE
             nvr.status = DeviceStatus.ONLINE
             nvr.status_since = now
             unit = await UnitRepository(self.session).get(nvr.unit_id)
             assert unit is not None
             await self.session.flush()
             publish(self.session, unit, connectivity_event(nvr))
+            if was_offline and silent_since is not None:
+                await outages.came_back(self.session, self.book, unit, nvr, silent_since, now, now)
         await self.session.flush()
         return HeartbeatAck(
             device_id=nvr.id, status=nvr.status, next_heartbeat_in_s=nvr.heartbeat_interval_s or 60

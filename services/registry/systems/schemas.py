@@ -6,6 +6,7 @@ import uuid
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from jifang.policy import SystemType
+from jifang.recording import CONTINUOUS, RecordingDeclaration
 from services.registry.examples import SYSTEM_CREATE, SYSTEM_READ, SYSTEM_UPDATE, examples
 from services.registry.models import Networking
 from services.registry.validators import Input, Name, Patch
@@ -50,6 +51,11 @@ class SystemCreate(Input):
     installer_firm: str | None = Field(default=None, max_length=200)
     networking: Networking = Networking.NOT_CONNECTED
     products: list[Product] = Field(default_factory=list, max_length=500)
+    recording: RecordingDeclaration = Field(
+        default=CONTINUOUS,
+        description="How the system records: gaps outside declared recording time are not interruptions "
+        "(HRB art. 20(5), KMG art. 19)",
+    )
 
     @model_validator(mode="after")
     def _dates(self) -> SystemCreate:
@@ -80,6 +86,7 @@ class SystemUpdate(Patch):
     installer_firm: str | None = Field(default=None, max_length=200)
     networking: Networking | None = None
     products: list[Product] | None = Field(default=None, max_length=500)
+    recording: RecordingDeclaration | None = None
 
 
 class SystemRead(BaseModel):
@@ -98,6 +105,7 @@ class SystemRead(BaseModel):
     installer_firm: str | None
     networking: Networking
     products: list[Product]
+    recording: RecordingDeclaration
     changed_since_filing: bool
     created_at: dt.datetime
     updated_at: dt.datetime

@@ -119,8 +119,20 @@ async def test_missing_three_heartbeats_makes_it_offline(
         if device["status"] == "offline":
             break
     assert device["status"] == "offline"
+    # Silent without a declared cause: a suspected interruption (HRB art. 20(5) "不得无故中断技防
+    # 系统正常运行"), the duty only, for an officer; back online, the outage is added to it.
+    params = {"unit_id": device["unit_id"], "rule": "operation_interrupted"}
+    (suspicion,) = (await client.get("/api/v1/findings", params=params, headers=tech)).json()["items"]
+    assert (suspicion["status"], suspicion["articles"], suspicion["penalty"]) == (
+        "suspected",
+        ["HRB-2008 art. 20(5)"],
+        None,
+    )
+    assert "heartbeats missed" in suspicion["detail"]
     r = await client.post("/api/v1/nvr/heartbeat", json={}, headers=nvr)
     assert r.json()["status"] == "online"
+    (suspicion,) = (await client.get("/api/v1/findings", params=params, headers=tech)).json()["items"]
+    assert suspicion["status"] == "suspected" and " min)" in suspicion["detail"]
 
 
 async def test_heartbeat_before_registration_is_404(client: httpx.AsyncClient, token: TokenFactory) -> None:

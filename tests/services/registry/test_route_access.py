@@ -3,6 +3,7 @@ of unit A gets 404 for unit B's resources."""
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from typing import Any
 
@@ -53,6 +54,7 @@ def _fill(path: str, values: dict[str, str] | None = None) -> str:
         "camera_id",
         "kind",
         "firm_id",
+        "window_id",
     ):
         out = out.replace("{" + name + "}", values.get(name, str(uuid.uuid4())))
     return out
@@ -93,7 +95,7 @@ async def test_no_token_401_wrong_role_403(
     assert checked > 150
 
 
-async def _unit_b(client: httpx.AsyncClient, tech: dict[str, str]) -> dict[str, str]:
+async def _unit_b(client: httpx.AsyncClient, tech: dict[str, str], token: TokenFactory) -> dict[str, str]:
     unit = await create_unit(client, tech)
     uid = unit["id"]
 
@@ -133,6 +135,12 @@ async def _unit_b(client: httpx.AsyncClient, tech: dict[str, str]) -> dict[str, 
         f"/api/v1/firms/{firm['id']}/projects",
         {"system_id": system["id"], "kind": "maintenance", "completion_date": "2026-01-10"},
     )
+    window = await client.post(
+        f"/api/v1/units/{uid}/maintenance-windows",
+        json=_window_body(device["id"]),
+        headers=auth(token(Role.UNIT_ADMIN, unit_id=uid)),
+    )
+    assert window.status_code == 201, window.text
     return {
         "unit_id": uid,
         "place_id": place["id"],
@@ -143,6 +151,17 @@ async def _unit_b(client: httpx.AsyncClient, tech: dict[str, str]) -> dict[str, 
         "notice_id": notice_id,
         "firm_id": firm["id"],
         "project_id": project["id"],
+        "window_id": window.json()["id"],
+    }
+
+
+def _window_body(device_id: str) -> dict[str, Any]:
+    start = dt.datetime.now(dt.UTC) + dt.timedelta(days=1)
+    return {
+        "device_ids": [device_id],
+        "starts_at": start.isoformat(),
+        "ends_at": (start + dt.timedelta(hours=2)).isoformat(),
+        "reason": "更换电源",
     }
 
 
@@ -152,6 +171,7 @@ VALID_BODIES: dict[tuple[str, str], Any] = {
     ("POST", "/api/v1/units/{unit_id}/systems"): {"name": "视频", "system_type": "video"},
     ("POST", "/api/v1/units/{unit_id}/devices"): {"kind": "camera", "name": "c", "location_type": "lobby"},
     ("POST", "/api/v1/units/{unit_id}/filings"): {"system_ids": [str(uuid.uuid4())]},
+    ("POST", "/api/v1/units/{unit_id}/maintenance-windows"): _window_body(str(uuid.uuid4())),
     ("POST", "/api/v1/systems/{system_id}/inspections"): {
         "inspected_on": "2026-02-01",
         "result": "passed",
@@ -179,7 +199,7 @@ async def test_unit_admin_of_a_gets_404_for_unit_b(
     registry_app: FastAPI, client: httpx.AsyncClient, token: TokenFactory
 ) -> None:
     tech = auth(token(Role.TECH_OFFICE))
-    b = await _unit_b(client, tech)
+    b = await _unit_b(client, tech, token)
     unit_a = await create_unit(client, tech)
     admin_a = auth(token(Role.UNIT_ADMIN, unit_id=unit_a["id"]))
     checked = []
@@ -223,6 +243,6 @@ async def test_filing_materials_are_confidential(
     client: httpx.AsyncClient, token: TokenFactory, role: Role
 ) -> None:
     tech = auth(token(Role.TECH_OFFICE))
-    b = await _unit_b(client, tech)
+    b = await _unit_b(client, tech, token)
     r = await client.get(f"/api/v1/filings/{b['filing_id']}", headers=auth(token(role)))
     assert r.status_code == 403

@@ -6,6 +6,7 @@ the daily check finding recorders registered after start-up by itself."""
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import uuid
 from collections.abc import AsyncIterator
 from typing import Any
@@ -19,7 +20,7 @@ from jifang.auth import Role
 from jifang.topics import RETENTION_TOPIC
 from jifang.v1 import retention_pb2
 from services.retention.app import create_app
-from services.retention.models import MirroredDevice
+from services.retention.models import MirroredDevice, MirroredMaintenanceWindow, MirroredSystem
 from services.retention.settings import RetentionSettings
 from simulator.device import SimDevice
 from simulator.server import Fleet
@@ -314,3 +315,67 @@ async def test_a_new_unit_is_known_within_a_second(
     assert known_after < 1.0, (known_after, answers)
     r = await c.get(f"/api/v1/units/{uuid.uuid4()}", headers=tech)
     assert r.status_code == 404
+
+
+async def _eventually(maker: Any, check: Any) -> None:
+    for _ in range(100):
+        async with maker() as session:
+            if await check(session):
+                return
+        await asyncio.sleep(0.05)
+    raise AssertionError("the registry's event never reached retention's mirror")
+
+
+async def test_declarations_follow_the_registry_events(
+    client: httpx.AsyncClient,
+    token: TokenFactory,
+    app_client: tuple[FastAPI, httpx.AsyncClient],
+    retention_maker: Any,  # noqa: F811
+) -> None:
+    """A system's recording declaration and a unit's maintenance window reach the mirror the
+    judge reads through the registry's topic (no sync): declared, changed, cancelled."""
+    tech = auth(token(Role.TECH_OFFICE))
+    unit = await create_unit(client, tech)
+    nvr = await create_device(client, tech, unit["id"], kind="nvr", location_type="server_room")
+    schedule = {"mode": "scheduled", "schedule": [{"days": [6, 7], "start": "22:00", "end": "06:00"}]}
+    r = await client.post(
+        f"/api/v1/units/{unit['id']}/systems",
+        json={"name": "视频", "system_type": "video", "recording": schedule},
+        headers=tech,
+    )
+    assert r.status_code == 201, r.text
+    system_id = uuid.UUID(r.json()["id"])
+
+    async def declared(session: Any) -> bool:
+        system = await session.get(MirroredSystem, system_id)
+        return system is not None and system.recording == schedule
+
+    await _eventually(retention_maker, declared)
+    start = dt.datetime.now(dt.UTC) + dt.timedelta(hours=1)
+    admin = auth(token(Role.UNIT_ADMIN, unit_id=unit["id"]))
+    r = await client.post(
+        f"/api/v1/units/{unit['id']}/maintenance-windows",
+        json={
+            "device_ids": [nvr["id"]],
+            "starts_at": start.isoformat(),
+            "ends_at": (start + dt.timedelta(hours=2)).isoformat(),
+            "reason": "固件升级",
+        },
+        headers=admin,
+    )
+    assert r.status_code == 201, r.text
+    window_id = uuid.UUID(r.json()["id"])
+
+    async def mirrored(session: Any) -> bool:
+        window = await session.get(MirroredMaintenanceWindow, window_id)
+        return window is not None and window.device_ids == [uuid.UUID(nvr["id"])]
+
+    await _eventually(retention_maker, mirrored)
+    assert (
+        await client.post(f"/api/v1/maintenance-windows/{window_id}/cancel", headers=admin)
+    ).status_code == 200
+
+    async def gone(session: Any) -> bool:
+        return await session.get(MirroredMaintenanceWindow, window_id) is None
+
+    await _eventually(retention_maker, gone)

@@ -5,6 +5,7 @@ run; a deletion between two checks is seen."""
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from collections.abc import AsyncIterator
 from datetime import timedelta
@@ -25,7 +26,7 @@ from jifang.registry_client import RegistryClient
 from services.retention.checks import RetentionChecker, RetentionMetrics
 from services.retention.feed import RecordedFleet
 from services.retention.findings import render_findings
-from services.retention.models import OutboxEvent
+from services.retention.models import MirroredMaintenanceWindow, OutboxEvent
 from services.retention.reading import ReadLimits
 from services.retention.repository import FleetRepository
 from simulator.device import SimDevice
@@ -196,3 +197,72 @@ async def test_a_deletion_between_two_checks(
     ]
     wiped = {f["kind"] for f in second[ids["gap"]][0]["findings"]}
     assert wiped == {"short", "deleted"}
+
+
+async def test_declared_recording_and_maintenance_reach_the_judge(
+    client: httpx.AsyncClient,
+    registry_url: str,
+    token: TokenFactory,
+    retention_maker: async_sessionmaker[AsyncSession],
+    fleet: Fleet,
+) -> None:
+    """What the unit declares in the registry is what retention judges by: the NVR with a gap,
+    in a system declared to record on events, has no interruption (HRB art. 20(5) "不得无故中断
+    技防系统正常运行"); declared on its channel instead, the same; a maintenance window the unit
+    declares reaches retention's mirror with its devices, and leaves it when cancelled."""
+    unit_id, ids = await registered(client, token, fleet, "harbin-2008")
+    tech = auth(token(Role.TECH_OFFICE))
+    r = await client.post(
+        f"/api/v1/units/{unit_id}/systems",
+        json={"name": "视频", "system_type": "video", "recording": {"mode": "event", "schedule": []}},
+        headers=tech,
+    )
+    assert r.status_code == 201, r.text
+    r = await client.patch(f"/api/v1/devices/{ids['gap']}", json={"system_id": r.json()["id"]}, headers=tech)
+    assert r.status_code == 200, r.text
+    await synced(retention_maker, registry_url, token)
+    c = checker(registry_url, token)
+    (gap,) = (await check_unit(retention_maker, c, unit_id))[ids["gap"]]
+    assert gap["verdict"] == "compliant" and len(gap["gaps"]) == 1
+    # The system records continuously again, but the channel itself on events: still none.
+    r = await client.patch(
+        f"/api/v1/devices/{ids['gap']}",
+        json={"system_id": None, "recording": {"mode": "event", "schedule": []}},
+        headers=tech,
+    )
+    assert r.status_code == 200 and r.json()["recording"]["mode"] == "event"
+    await synced(retention_maker, registry_url, token)
+    (gap,) = (await check_unit(retention_maker, c, unit_id))[ids["gap"]]
+    assert gap["verdict"] == "compliant"
+    # Cleared: as its (no) system, continuous: the gap is an interruption again.
+    r = await client.patch(f"/api/v1/devices/{ids['gap']}", json={"recording": None}, headers=tech)
+    assert r.json()["recording"] is None
+    await synced(retention_maker, registry_url, token)
+    (gap,) = (await check_unit(retention_maker, c, unit_id))[ids["gap"]]
+    assert [f["kind"] for f in gap["findings"]] == ["gap"]
+    # A window declared for tomorrow's work on two recorders.
+    admin = auth(token(Role.UNIT_ADMIN, unit_id=unit_id))
+    start = dt.datetime.now(dt.UTC) + timedelta(days=1)
+    r = await client.post(
+        f"/api/v1/units/{unit_id}/maintenance-windows",
+        json={
+            "device_ids": [ids["forty"], ids["ten"]],
+            "starts_at": start.isoformat(),
+            "ends_at": (start + timedelta(hours=3)).isoformat(),
+            "reason": "硬盘扩容",
+        },
+        headers=admin,
+    )
+    assert r.status_code == 201, r.text
+    window_id = r.json()["id"]
+    await synced(retention_maker, registry_url, token)
+    async with session_scope(retention_maker) as session:
+        mirrored = await session.get(MirroredMaintenanceWindow, uuid.UUID(window_id))
+        assert mirrored is not None
+        assert sorted(map(str, mirrored.device_ids)) == sorted([ids["forty"], ids["ten"]])
+        assert abs((mirrored.period.lower - start).total_seconds()) < 1
+    r = await client.post(f"/api/v1/maintenance-windows/{window_id}/cancel", headers=admin)
+    assert r.status_code == 200 and r.json()["cancelled_at"] is not None
+    await synced(retention_maker, registry_url, token)
+    async with session_scope(retention_maker) as session:
+        assert await session.get(MirroredMaintenanceWindow, uuid.UUID(window_id)) is None

@@ -1,7 +1,8 @@
 """The set-based judgement in PostgreSQL against an independent computation in plain Python,
 over a hypothesis-generated range of recording layouts (gaps, deletions, stopped recording,
-short retention, a recorder set to keep too little, systems accepted recently), and the
-verdicts and articles a user reads for the cases the law names."""
+short retention, a recorder set to keep too little, systems accepted recently, systems declared
+to record continuously, on events or on a schedule, maintenance windows declared beforehand),
+and the verdicts and articles a user reads for the cases the law names."""
 
 from __future__ import annotations
 
@@ -23,7 +24,7 @@ from jifang.policy import load_policy_book
 from services.retention.findings import render_findings
 from services.retention.observations import ObservationRepository
 from services.retention.partitions import PartitionRepository
-from services.retention.repository import FleetRepository
+from services.retention.repository import FleetRepository, MaintenanceRow
 from tests.services.retention.conftest import mirror_unit
 
 BOOK = load_policy_book()
@@ -43,6 +44,9 @@ class Layout:
     previous: Segments | None = None  # the last reading's footage
     previous_hours_ago: float = 24.0
     findings: list[str] = field(default_factory=list)
+    # How the system is declared to record (null: as by default, continuously)
+    declaration: dict[str, Any] | None = None
+    maintenance: Segments = field(default_factory=list)  # windows declared on the recorder
 
 
 def _at(days_ago: float, now: dt.datetime = NOW) -> dt.datetime:
@@ -83,6 +87,40 @@ def _intersect(xs, ys):  # type: ignore[no-untyped-def]
             if lo < hi:
                 out.append((lo, hi))
     return out
+
+
+def _recording_time(layout: Layout, tz: ZoneInfo, start: dt.datetime, now: dt.datetime):  # type: ignore[no-untyped-def]
+    """When the system was to record within [start, now): as declared, less maintenance."""
+    declaration = layout.declaration or {"mode": "continuous"}
+    if declaration["mode"] == "continuous":
+        spans = [(start, now)]
+    elif declaration["mode"] == "event":
+        spans = []
+    else:
+        spans = []
+        day = start.astimezone(tz).date() - dt.timedelta(days=1)
+        while day <= now.astimezone(tz).date():
+            for slot in declaration["schedule"]:
+                if day.isoweekday() in slot["days"]:
+                    a = dt.datetime.combine(day, dt.time.fromisoformat(slot["start"]), tz)
+                    b = dt.datetime.combine(day, dt.time.fromisoformat(slot["end"]), tz)
+                    spans.append((a, b if b > a else b + dt.timedelta(days=1)))
+            day += dt.timedelta(days=1)
+        spans = _intersect(_merged(spans), [(start, now)])
+    out = []
+    for span in _merged(spans):
+        out.extend(_minus(span, _intervals(layout.maintenance, now)))
+    return out
+
+
+def _merged(spans):  # type: ignore[no-untyped-def]
+    merged: list[tuple[dt.datetime, dt.datetime]] = []
+    for a, b in sorted(spans):
+        if merged and a <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(b, merged[-1][1]))
+        else:
+            merged.append((a, b))
+    return merged
 
 
 def expected(layout: Layout, now: dt.datetime = NOW) -> tuple[str, list[str], int]:
@@ -136,9 +174,17 @@ def expected(layout: Layout, now: dt.datetime = NOW) -> tuple[str, list[str], in
         ]
     else:
         interruptions = long_enough
-    if interruptions:
+    # Only gaps in time it was to record are interruptions (HRB art. 20(5), KMG art. 19).
+    to_record = _recording_time(layout, ZoneInfo(pack.timezone), window_start, now)
+    if any((b - a).total_seconds() >= threshold for a, b in _intersect(_merged(interruptions), to_record)):
         kinds.append("gap")
-    if layout.status != "Recording" or (latest is not None and (now - latest).total_seconds() > stale):
+    recording_now = any(a <= now - dt.timedelta(seconds=1) < b for a, b in to_record)
+    since_latest = (
+        sum((b - a).total_seconds() for a, b in _intersect(to_record, [(min(latest, now), now)]))
+        if latest is not None
+        else 0.0
+    )
+    if (layout.status != "Recording" and recording_now) or since_latest > stale:
         kinds.append("stopped")
     verdict = "violating" if kinds else ("not_yet_due" if not due else "compliant")
     return verdict, kinds, len(long_enough)
@@ -160,10 +206,13 @@ async def judge(maker: async_sessionmaker[AsyncSession], layout: Layout) -> dict
                     "acceptance_date": local_today - dt.timedelta(days=layout.accepted_days_ago)
                     if layout.accepted_days_ago is not None
                     else None,
+                    "recording": layout.declaration,
                 }
             ]
         )
         await fleet.upsert_devices([_recorder(recorder_id, unit_id, system_id)])
+        for a, b in _intervals(layout.maintenance, NOW):
+            await fleet.upsert_maintenance(MaintenanceRow(uuid.uuid4(), unit_id, [recorder_id], a, b))
         await PartitionRepository(session).ensure({NOW.date(), (NOW - dt.timedelta(days=2)).date()})
         obs = ObservationRepository(session)
         if layout.previous is not None:
@@ -255,6 +304,23 @@ def segments(draw: st.DrawFn) -> Segments:
     return out
 
 
+_slot = st.fixed_dictionaries(
+    {
+        "days": st.lists(st.integers(1, 7), min_size=1, max_size=7, unique=True),
+        "start": st.sampled_from(["00:00", "07:30", "08:00", "22:00"]),
+        "end": st.sampled_from(["00:00", "06:00", "18:00", "23:59"]),
+    }
+).filter(lambda slot: slot["start"] != slot["end"])
+declarations = st.one_of(
+    st.none(),
+    st.just({"mode": "continuous", "schedule": []}),
+    st.just({"mode": "event", "schedule": []}),
+    st.builds(
+        lambda slots: {"mode": "scheduled", "schedule": slots}, st.lists(_slot, min_size=1, max_size=3)
+    ),
+)
+
+
 def _shifted(footage: Segments, days: float) -> Segments:
     return [(a + days, b + days) for a, b in footage]
 
@@ -280,6 +346,8 @@ def layouts(draw: st.DrawFn) -> Layout:
         )
     )
     return Layout(
+        declaration=draw(declarations),
+        maintenance=draw(st.one_of(st.just([]), segments())),
         jurisdiction=draw(st.sampled_from(["harbin-2008", "kunming-2012"])),
         footage=footage,
         status=draw(st.sampled_from(["Recording", "Recording", "Stopped"])),
@@ -566,3 +634,113 @@ async def test_a_corrected_acceptance_date_moves_the_due_date(
         await session.rollback()
     assert verdict == "not_yet_due"
     assert due_date == row["due_date"] + dt.timedelta(days=2)
+
+
+# --- recording declared continuous, on events or on a schedule; maintenance declared beforehand ---
+
+WORKDAYS_8_TO_18 = {
+    "mode": "scheduled",
+    "schedule": [{"days": [1, 2, 3, 4, 5], "start": "08:00", "end": "18:00"}],
+}
+
+
+def _local(days_ago: int, hour: int) -> float:
+    """``hour`` o'clock Beijing time ``days_ago`` local days ago, in days before NOW."""
+    tz = ZoneInfo("Asia/Shanghai")
+    day = NOW.astimezone(tz).date() - dt.timedelta(days=days_ago)
+    return (NOW - dt.datetime.combine(day, dt.time(hour), tz)).total_seconds() / DAY
+
+
+def _a_weekday_night() -> tuple[float, float]:
+    """From 20:00 of a weekday at least 3 days back to 06:00 the next morning, in days ago."""
+    tz = ZoneInfo("Asia/Shanghai")
+    back = next(
+        n for n in range(3, 10) if (NOW.astimezone(tz).date() - dt.timedelta(days=n)).isoweekday() <= 4
+    )
+    return _local(back, 20), _local(back - 1, 6)
+
+
+async def test_a_gap_outside_declared_recording_time_is_no_interruption(
+    retention_maker: async_sessionmaker[AsyncSession],
+) -> None:
+    """HRB art. 20(5) "不得无故中断技防系统正常运行"; KMG art. 19 "应当保证系统正常运行，不得无故
+    中断": a system declared to record on workdays 08:00–18:00 is not interrupted by the nights it
+    was never meant to record; the same night gap in a system recording continuously is."""
+    night_from, night_to = _a_weekday_night()
+    footage = [(20.0, night_from), (night_to, 0.0)]
+    for city, articles in (("harbin-2008", ["HRB-2008 art. 20(5)"]), ("kunming-2012", ["KMG-2012 art. 19"])):
+        scheduled = await judge(
+            retention_maker, Layout(city, footage, accepted_days_ago=1, declaration=WORKDAYS_8_TO_18)
+        )
+        assert scheduled["verdict"] == "not_yet_due" and scheduled["findings"] == []
+        assert len(scheduled["gaps"]) == 1  # the gap is still listed: a measured fact
+        continuous = await judge(retention_maker, Layout(city, footage, accepted_days_ago=1))
+        assert kinds_and_articles(continuous) == {"gap": articles}
+    # A gap reaching into the morning's recording time is an interruption again.
+    into_morning = [(20.0, night_from), (night_to - 4 / 24, 0.0)]  # footage again at 10:00
+    row = await judge(
+        retention_maker,
+        Layout("harbin-2008", into_morning, accepted_days_ago=1, declaration=WORKDAYS_8_TO_18),
+    )
+    assert kinds_and_articles(row) == {"gap": ["HRB-2008 art. 20(5)"]}
+
+
+async def test_event_recording_has_gaps_but_must_still_keep_its_days(
+    retention_maker: async_sessionmaker[AsyncSession],
+) -> None:
+    """A system recording on events only has footage only where something happened: its gaps
+    and a quiet last day are no interruption; what it holds must still reach back the
+    required days (HRB art. 20(7) "保存期不得少于15天", KMG art. 19 "不得少于30日")."""
+    events = {"mode": "event", "schedule": []}
+    footage = [(31.0, 30.9), (12.0, 11.99), (3.0, 2.5)]
+    kmg = await judge(retention_maker, Layout("kunming-2012", footage, declaration=events))
+    assert kmg["verdict"] == "compliant" and kmg["findings"] == []
+    short = await judge(retention_maker, Layout("harbin-2008", [(10.0, 9.0)], declaration=events))
+    assert kinds_and_articles(short) == {"short": ["HRB-2008 art. 20(7)", "HRB-2008 art. 28(6)"]}
+
+
+async def test_maintenance_declared_beforehand_covers_its_gap(
+    retention_maker: async_sessionmaker[AsyncSession],
+) -> None:
+    """Ruling 1: an interruption needs to be "无故" (without cause); planned work the unit declared
+    beforehand is a cause. A gap inside the window is none; the part of a gap that outlasts the
+    window by more than the gap threshold is."""
+    footage = [(20.0, 5.0), (4.8, 0.0)]
+    covered = await judge(retention_maker, Layout("harbin-2008", footage, maintenance=[(5.1, 4.7)]))
+    assert covered["verdict"] == "compliant" and len(covered["gaps"]) == 1
+    outlasting = await judge(retention_maker, Layout("harbin-2008", footage, maintenance=[(5.1, 4.9)]))
+    assert kinds_and_articles(outlasting) == {"gap": ["HRB-2008 art. 20(5)"]}
+    # A recorder stopped inside a window is not stopped without cause either.
+    stopped = await judge(
+        retention_maker, Layout("harbin-2008", [(20.0, 0.2)], status="Stopped", maintenance=[(0.3, -1.0)])
+    )
+    assert stopped["verdict"] == "compliant"
+
+
+async def test_a_channel_declares_its_own_recording(
+    retention_maker: async_sessionmaker[AsyncSession],
+) -> None:
+    """A camera of a continuously recording system that records on events only (its channel's
+    own declaration) has no interruption in its gaps; the system's other channels still do."""
+    async with session_scope(retention_maker) as session:
+        unit_id = await mirror_unit(session, "harbin-2008")
+        system_id, recorder_id, events_cam, other_cam = (uuid.uuid4() for _ in range(4))
+        fleet = FleetRepository(session)
+        await fleet.upsert_systems([{"system_id": system_id, "unit_id": unit_id, "acceptance_date": None}])
+        cameras = [
+            _recorder(
+                cam, unit_id, system_id, kind="camera", parent_id=recorder_id, channel_no=n, recording=rec
+            )
+            for n, (cam, rec) in enumerate(
+                ((events_cam, {"mode": "event", "schedule": []}), (other_cam, None)), 1
+            )
+        ]
+        await fleet.upsert_devices([_recorder(recorder_id, unit_id, system_id, recording=None), *cameras])
+        await PartitionRepository(session).ensure({NOW.date()})
+        obs = ObservationRepository(session)
+        footage = [(20.0, 3.0), (2.0, 0.0)]
+        rows = [
+            await store(obs, unit_id, recorder_id, NOW, footage, "Recording", 0, token=f"R{n}", camera_id=cam)
+            for n, cam in ((1, events_cam), (2, other_cam))
+        ]
+    assert [r["finding_kinds"] for r in rows] == [[], ["gap"]]
