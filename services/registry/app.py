@@ -29,8 +29,8 @@ from services.registry.fleet.endpoints import router as fleet_router
 from services.registry.imports.endpoints import router as imports_router
 from services.registry.inspections.endpoints import router as inspections_router
 from services.registry.loops import FindingsSweep, HeartbeatWatchdog, RegistryGauges
-from services.registry.management_rules.endpoints import router as management_rules_router
 from services.registry.maintenance.endpoints import router as maintenance_router
+from services.registry.management_rules.endpoints import router as management_rules_router
 from services.registry.models import OutboxEvent
 from services.registry.nvr.endpoints import router as nvr_router
 from services.registry.places.endpoints import router as places_router
