@@ -318,7 +318,7 @@ async def test_a_new_unit_is_known_within_a_second(
 
 
 async def _eventually(maker: Any, check: Any) -> None:
-    for _ in range(100):
+    for _ in range(200):
         async with maker() as session:
             if await check(session):
                 return
@@ -334,8 +334,10 @@ async def test_declarations_follow_the_registry_events(
 ) -> None:
     """A system's recording declaration and a unit's maintenance window reach the mirror the
     judge reads through the registry's topic (no sync): declared, changed, cancelled."""
+    _app, c = app_client
     tech = auth(token(Role.TECH_OFFICE))
     unit = await create_unit(client, tech)
+    await wait_mirrored(c, tech, unit["id"])  # the mirror has caught up with the topic
     nvr = await create_device(client, tech, unit["id"], kind="nvr", location_type="server_room")
     schedule = {"mode": "scheduled", "schedule": [{"days": [6, 7], "start": "22:00", "end": "06:00"}]}
     r = await client.post(
