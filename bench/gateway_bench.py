@@ -236,6 +236,8 @@ async def measure(stack: Stack, url: str, camera_ids: list[str], writer: str, *,
         issuer="bench",
         badge_number="HRB-000123",
         bureau="哈尔滨市公安局南岗分局",
+        jurisdiction="harbin-2008",
+        district="南岗区",
     )
     pool = Pool(url, 64)
     grants: list[dict[str, Any]] = []

@@ -31,7 +31,13 @@ def tokens(unit_id: str | None) -> dict[str, str]:
     for role in Role:
         claims: dict[str, object] = {}
         if role in (Role.POLICE_OPERATOR, Role.POLICE_SUPERVISOR):
-            claims = {"badge_number": "230101", "bureau": "哈尔滨市公安局南岗分局"}
+            # An officer of the Nangang district bureau: the Harbin demo unit's cameras.
+            claims = {
+                "badge_number": "230101",
+                "bureau": "哈尔滨市公安局南岗分局",
+                "jurisdiction": "harbin-2008",
+                "district": "南岗区",
+            }
         if role == Role.UNIT_ADMIN:
             claims = {"unit_id": unit_id or str(uuid.UUID(int=0))}
         subject = f"dev-{role.value}" if role != Role.NVR else f"nvr-{uuid.uuid4().hex[:12]}"

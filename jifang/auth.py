@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+import unicodedata
 import uuid
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -19,7 +20,7 @@ from typing import Annotated, Any
 
 import jwt
 from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ed25519
+from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, rsa
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
@@ -27,7 +28,14 @@ from jifang.errors import Forbidden, Unauthenticated
 from jifang.openapi import answers
 from jifang.state import AppSlot
 
-ALGORITHMS = ["EdDSA", "ES256", "RS256"]
+# A token's signature is checked with the one algorithm its key is for: a header naming another
+# (RS256 against an Ed25519 key) is refused as such, never handed to a key that cannot do it.
+_KEY_ALGORITHMS: tuple[tuple[type, str], ...] = (
+    (ed25519.Ed25519PublicKey, "EdDSA"),
+    (ed448.Ed448PublicKey, "EdDSA"),
+    (ec.EllipticCurvePublicKey, "ES256"),
+    (rsa.RSAPublicKey, "RS256"),
+)
 PUBLIC_PATHS = frozenset({"/healthz", "/readyz", "/metrics", "/openapi.json", "/docs", "/redoc"})
 
 
@@ -42,6 +50,11 @@ class Role(StrEnum):
 
 
 POLICE_ROLES = frozenset({Role.POLICE_OPERATOR, Role.POLICE_SUPERVISOR})
+# Roles bound to one thing: a unit administrator to its unit, a recorder to itself. Combined with
+# any other role, that role's wider reach would carry the token past its binding: refused.
+BOUND_ROLES = frozenset({Role.UNIT_ADMIN, Role.NVR})
+# The longest each text claim may be: what the use register's columns hold of it.
+_CLAIM_LENGTHS = {"sub": 200, "badge": 50, "bureau": 200, "jurisdiction": 50, "district": 100}
 
 
 @dataclass(frozen=True)
@@ -53,16 +66,20 @@ class Principal:
     unit_id: uuid.UUID | None = None  # for unit_admin: the one unit it administers
     badge_number: str | None = None  # for police
     bureau: str | None = None  # for police
+    # For police: what the officer's bureau polices. ``jurisdiction``: the city, as the policy
+    # pack id the registry gives its units (harbin-2008); ``district``: for an officer of a
+    # district bureau (分局), the district, as the registry names the units' districts; none
+    # for the city bureau (市局), which polices the whole city.
+    jurisdiction: str | None = None
+    district: str | None = None
 
     def has(self, *roles: Role) -> bool:
         return bool(self.roles.intersection(roles))
 
     @property
     def is_unit_scoped(self) -> bool:
-        """A unit admin sees only its own unit, unless it holds a wider role too."""
-        return Role.UNIT_ADMIN in self.roles and not self.has(
-            Role.TECH_OFFICE, Role.AUDITOR, Role.SERVICE, *POLICE_ROLES
-        )
+        """A unit admin sees only its own unit (its token carries no other role)."""
+        return Role.UNIT_ADMIN in self.roles
 
 
 class TokenVerifier:
@@ -91,6 +108,7 @@ class TokenVerifier:
         self._key: Any = (
             serialization.load_pem_public_key(public_key_pem.encode()) if public_key_pem else None
         )
+        self._algorithm = key_algorithm(self._key) if self._key is not None else ""
         self._jwks = jwt.PyJWKClient(jwks_url, cache_keys=True, lifespan=300) if jwks_url else None
         self._verified: OrderedDict[str, tuple[float, Principal]] = OrderedDict()
 
@@ -110,32 +128,37 @@ class TokenVerifier:
     async def _verify(self, token: str) -> tuple[Principal, float]:
         try:
             key: Any = self._key
+            algorithm = self._algorithm
             if self._jwks is not None:
                 signing_key = await asyncio.to_thread(self._jwks.get_signing_key_from_jwt, token)
-                key = signing_key.key
+                key, algorithm = signing_key.key, key_algorithm(signing_key.key)
             claims = jwt.decode(
                 token,
                 key,
-                algorithms=ALGORITHMS,
+                algorithms=[algorithm],
                 audience=self.audience,
                 issuer=self.issuer,
                 options={"require": ["sub", "exp", "roles"]},
             )
-        except jwt.PyJWTError as exc:
-            raise Unauthenticated(f"Invalid token: {exc}") from exc
+        except (jwt.PyJWTError, ValueError, TypeError) as exc:
+            # A token is input: whatever the library makes of it, an invalid token is a 401.
+            raise Unauthenticated(f"Invalid token: {exc}") from None
         return principal_from_claims(claims), float(claims["exp"])
 
 
+def key_algorithm(key: Any) -> str:
+    """The one signature algorithm a public key verifies (EdDSA, ES256, RS256)."""
+    for key_type, algorithm in _KEY_ALGORITHMS:
+        if isinstance(key, key_type):
+            if isinstance(key, ec.EllipticCurvePublicKey) and not isinstance(key.curve, ec.SECP256R1):
+                break
+            return algorithm
+    raise ValueError(f"token keys must be Ed25519, ECDSA P-256 or RSA, not {type(key).__name__}")
+
+
 def principal_from_claims(claims: dict[str, Any]) -> Principal:
-    raw_roles = claims.get("roles")
-    if not isinstance(raw_roles, list):
-        raise Unauthenticated("Invalid token: roles must be a list")
-    roles: set[Role] = set()
-    for r in raw_roles:
-        try:
-            roles.add(Role(r))
-        except ValueError:
-            continue  # roles of other systems are not ours to honour
+    roles = _roles(claims.get("roles"))
+    text = {name: _text_claim(claims, name) for name in _CLAIM_LENGTHS}
     unit_id = None
     if claims.get("unit_id"):
         try:
@@ -144,15 +167,57 @@ def principal_from_claims(claims: dict[str, Any]) -> Principal:
             raise Unauthenticated("Invalid token: unit_id is not a UUID") from exc
     if Role.UNIT_ADMIN in roles and unit_id is None:
         raise Unauthenticated("Invalid token: a unit_admin token must name its unit")
-    if roles & POLICE_ROLES and not (claims.get("badge") and claims.get("bureau")):
+    if roles & POLICE_ROLES and not (text["badge"] and text["bureau"]):
         raise Unauthenticated("Invalid token: a police token must carry badge and bureau")
+    if text["sub"] is None:
+        raise Unauthenticated("Invalid token: sub must name the caller")
+    if text["district"] and not text["jurisdiction"]:
+        raise Unauthenticated("Invalid token: a district is a district of a jurisdiction: name both")
     return Principal(
-        subject=str(claims["sub"]),
+        subject=text["sub"],
         roles=frozenset(roles),
         unit_id=unit_id,
-        badge_number=claims.get("badge"),
-        bureau=claims.get("bureau"),
+        badge_number=text["badge"],
+        bureau=text["bureau"],
+        jurisdiction=text["jurisdiction"],
+        district=text["district"],
     )
+
+
+def _roles(raw_roles: Any) -> frozenset[Role]:
+    if not isinstance(raw_roles, list):
+        raise Unauthenticated("Invalid token: roles must be a list")
+    roles: set[Role] = set()
+    for r in raw_roles:
+        try:
+            roles.add(Role(r))
+        except ValueError:
+            continue  # roles of other systems are not ours to honour
+    bound = sorted(r.value for r in roles & BOUND_ROLES)
+    if bound and len(roles) > 1:
+        others = ", ".join(sorted(r.value for r in roles if r.value != bound[0]))
+        raise Unauthenticated(
+            f"Invalid token: the role {bound[0]} is bound to one unit or device and is never combined "
+            f"with another role (this token also carries: {others}); issue a token of that role alone"
+        )
+    return frozenset(roles)
+
+
+def _text_claim(claims: dict[str, Any], name: str) -> str | None:
+    """A text claim as the register can hold it: a string of Unicode characters without control
+    characters, within its column's length; absent or empty: None."""
+    value = claims.get(name)
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str):
+        raise Unauthenticated(f"Invalid token: the claim {name} must be a string")
+    if len(value) > _CLAIM_LENGTHS[name]:
+        raise Unauthenticated(f"Invalid token: the claim {name} is longer than {_CLAIM_LENGTHS[name]}")
+    if any(unicodedata.category(c) in ("Cc", "Cs") for c in value):
+        raise Unauthenticated(
+            f"Invalid token: the claim {name} holds a control character or a lone surrogate"
+        )
+    return value
 
 
 _bearer = HTTPBearer(auto_error=False)
@@ -220,6 +285,8 @@ def issue_token(
     unit_id: uuid.UUID | str | None = None,
     badge_number: str | None = None,
     bureau: str | None = None,
+    jurisdiction: str | None = None,
+    district: str | None = None,
     extra: dict[str, Any] | None = None,
 ) -> str:
     now = datetime.now(UTC)
@@ -236,8 +303,9 @@ def issue_token(
         claims["unit_id"] = str(unit_id)
     if badge_number is not None:
         claims["badge"] = badge_number
-    if bureau is not None:
-        claims["bureau"] = bureau
+    for name, value in (("bureau", bureau), ("jurisdiction", jurisdiction), ("district", district)):
+        if value is not None:
+            claims[name] = value
     claims.update(extra or {})
     key = serialization.load_pem_private_key(private_key_pem.encode(), password=None)
     return jwt.encode(claims, key, algorithm="EdDSA")  # type: ignore[arg-type]

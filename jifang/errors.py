@@ -71,7 +71,16 @@ class Unauthenticated(JifangError):
 
 
 class Forbidden(JifangError):
+    """Not for this caller; ``errors`` names the fields the refusal is about, if any."""
+
     status, slug, title = 403, "forbidden", "Not allowed for this role"
+
+    def __init__(self, detail: str | None = None, errors: Sequence[FieldError] = ()) -> None:
+        super().__init__(detail)
+        self.errors = list(errors)
+
+    def extensions(self) -> dict[str, Any]:
+        return {"errors": [e.as_dict() for e in self.errors]} if self.errors else {}
 
 
 class NotFound(JifangError):

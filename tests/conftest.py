@@ -93,6 +93,7 @@ def token(signing_keys: tuple[str, str]) -> TokenFactory:
     private_pem, _ = signing_keys
 
     def make(*roles: Role, subject: str | None = None, **claims: Any) -> str:
+        # Police of Harbin's city bureau (市局) unless told otherwise: it polices the whole city.
         police = any(r in (Role.POLICE_OPERATOR, Role.POLICE_SUPERVISOR) for r in roles)
         return issue_token(
             private_pem,
@@ -102,6 +103,7 @@ def token(signing_keys: tuple[str, str]) -> TokenFactory:
             issuer=ISSUER,
             badge_number=claims.pop("badge_number", "HRB-000123" if police else None),
             bureau=claims.pop("bureau", "哈尔滨市公安局" if police else None),
+            jurisdiction=claims.pop("jurisdiction", "harbin-2008" if police else None),
             **claims,
         )
 

@@ -1,6 +1,7 @@
 """Call-up of live video and playback: only the police, only with purpose, case number and
-destination, only cameras that exist, are networked and are not in a forbidden place; every
-call-up registered, granted or refused, and the grant handed out only once it is registered.
+destination, only cameras that exist, are networked and are not in a forbidden place, of the
+officer's own jurisdiction unless a supervisor calls them up; every call-up registered, granted
+or refused, and the grant handed out only once it is registered.
 (HRB art. 9, 20(3), 20(4), 20(8); KMG art. 13, 21(2), 21(3).) A refusal cites the articles of
 the camera's own city. A playback is bounded by what the recorder holds, nothing else in the law
 (ruling 4): refused when retention's latest reading shows no footage in the range; the hours
@@ -15,10 +16,11 @@ from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter
 
-from jifang.auth import POLICE_ROLES, Principal
+from jifang.auth import POLICE_ROLES, Principal, Role
 from jifang.errors import FieldError, Forbidden, JifangError, LegalRuleViolation, NotFound, ValidationFailed
 from jifang.policy import PolicyBook
 from jifang.retention_client import RetentionClient, RetentionUnavailable
+from jifang.text import shows_nothing
 from services.gateway.cameras import Camera, RegistryCameras
 from services.gateway.grants import Grant, GrantSigner
 from services.gateway.schemas import CallUpRequest
@@ -109,7 +111,8 @@ class CallUps:
                 raise Forbidden(f"Images are handed to the police only{await self._police_only(camera_id)}")
             self._check_request(req, camera_id)
             assert camera_id is not None
-            camera = await self.cameras.get(camera_id)
+            camera = _existing(await self.cameras.get(camera_id), camera_id)
+            _check_jurisdiction(principal, camera)
             self._check_camera(camera, camera_id, req)
             if req.mode == "playback":
                 footage = await self._check_footage(camera_id, req)
@@ -176,25 +179,30 @@ class CallUps:
 
     @staticmethod
     def _check_request(req: CallUpRequest, camera_id: uuid.UUID | None) -> None:
+        # Blanks, or characters that show nothing (a zero-width space), are no purpose either.
         missing = [
-            FieldError(name, "required", f"{label} is required for every call-up")
+            FieldError(name, "required", f"{label} is required for every call-up, in characters that show")
             for name, label in (
                 ("purpose", "The purpose (用途)"),
                 ("case_number", "A case or incident number"),
                 ("destination", "The destination (去向)"),
             )
-            if not (getattr(req, name) or "").strip()
+            if shows_nothing(getattr(req, name) or "")
         ]
         if req.camera_id is None:
             missing.insert(0, FieldError("camera_id", "required", "The camera is required"))
         elif camera_id is None:
             missing.insert(0, FieldError("camera_id", "uuid", "The camera id is not a UUID"))
+        if req.mode == "live":
+            missing.extend(
+                FieldError(name, "live-without-range", "A live call-up takes no range: call up a playback")
+                for name in ("range_from", "range_to")
+                if getattr(req, name) is not None
+            )
         if missing:
             raise ValidationFailed(missing)
 
-    def _check_camera(self, camera: Camera | None, camera_id: uuid.UUID, req: CallUpRequest) -> None:
-        if camera is None or camera.kind != "camera":
-            raise NotFound(f"No camera {camera_id}")
+    def _check_camera(self, camera: Camera, camera_id: uuid.UUID, req: CallUpRequest) -> None:
         pack = self.book.get(camera.jurisdiction)
         if camera.unit_closed:
             raise ValidationFailed.single(
@@ -270,6 +278,35 @@ class CallUps:
             "refusal_reason": refusal.detail if refusal else None,
             "grant_id": None,
         }
+
+
+def _existing(camera: Camera | None, camera_id: uuid.UUID) -> Camera:
+    if camera is None or camera.kind != "camera":
+        raise NotFound(f"No camera {camera_id}")
+    return camera
+
+
+def _check_jurisdiction(principal: Principal, camera: Camera) -> None:
+    """An officer calls up the cameras of its own bureau's jurisdiction (a platform rule of need
+    to know, not an article): the city its token names (``jurisdiction``, the policy pack id the
+    registry gives the camera's unit) and, for an officer of a district bureau (分局: each
+    district's bureau works in its own area, 本辖区, as HRB art. 5 para. 2 has it), the district
+    its token names, as the registry names the unit's district. A `police_supervisor` may call
+    up any camera; either way the call-up is registered. A token naming no jurisdiction has
+    none to call up in (fail closed)."""
+    if principal.has(Role.POLICE_SUPERVISOR):
+        return
+    if principal.jurisdiction == camera.jurisdiction and principal.district in (None, camera.district):
+        return
+    mine = (
+        f"{principal.jurisdiction}{f', {principal.district}' if principal.district else ''}"
+        if principal.jurisdiction
+        else "none (the token names no jurisdiction)"
+    )
+    raise Forbidden(
+        f"The camera is outside your bureau's jurisdiction (the camera: {camera.jurisdiction}, "
+        f"{camera.district}; yours: {mine}): a call-up across jurisdictions needs police_supervisor"
+    )
 
 
 def _uuid(value: str | None) -> uuid.UUID | None:

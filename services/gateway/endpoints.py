@@ -12,7 +12,7 @@ from starlette.exceptions import HTTPException
 from starlette.types import Receive, Scope, Send
 
 from jifang.db import session_scope
-from jifang.errors import FieldError, NotFound, ValidationFailed
+from jifang.errors import FieldError, Forbidden, NotFound, ValidationFailed
 from jifang.openapi import problems
 from services.gateway import uses
 from services.gateway.alarms import AlarmFilter, alarm_stream
@@ -61,7 +61,10 @@ router = APIRouter()
     operation_id="callups.create",
     summary="Call up a camera, live or a playback range",
     responses={
-        403: {"description": "Refused, and registered: images go to the police only"},
+        403: {
+            "description": "Refused, and registered: images go to the police only; a camera outside "
+            "the officer's jurisdiction to a `police_supervisor` only"
+        },
         404: {"description": "Refused, and registered: no such camera"},
     },
 )
@@ -76,11 +79,18 @@ async def call_up(
 
     **Who**: any authenticated caller may ask, but images go to `police_operator` and
     `police_supervisor` only: any other role, a unit administrator included, is refused with
-    403 citing the camera's own city (HRB art. 20(4) or KMG art. 21(3)).
+    403 citing the camera's own city (HRB art. 20(4) or KMG art. 21(3)). A `police_operator`
+    calls up the cameras of its own bureau's jurisdiction: units of the city its token's
+    `jurisdiction` claim names (the policy pack id, e.g. `harbin-2008`) and, when the token
+    also names a `district` (an officer of a district bureau), of that district; any other
+    camera is refused 403 (a platform rule, registered). A `police_supervisor` may call up
+    across jurisdictions (registered as any call-up).
 
-    **Rules**: the purpose (用途), case number and destination (去向) are required (422 naming
-    each); the camera must exist (404), be networked with the police platform, and not be in a
-    place where the unit's pack forbids cameras (422 citing the article, e.g. HRB art. 19). A
+    **Rules**: the purpose (用途), case number and destination (去向) are required, in
+    characters that show (blanks and invisible characters such as the zero-width space are
+    none; 422 naming each); the camera must exist (404), be networked with the police
+    platform, and not be in a place where the unit's pack forbids cameras (422 citing the
+    article, e.g. HRB art. 19). A live call-up takes no range (422 `live-without-range`). A
     playback's range carries UTC offsets and is not in the future. No law limits how far back
     the police may look (15 and 30 days are minimums a unit keeps): a playback is refused only
     when the recorder held no footage in the range at retention's latest reading of its index
@@ -164,6 +174,16 @@ RegisterFilters = Annotated[RegisterFilter, Depends(_filters)]
     tags=["use register"],
     operation_id="register.list",
     summary="Read the use register",
+    responses={
+        403: problems(
+            "The token's roles do not allow this operation; or a unit administrator asked for another "
+            "unit's uses, or filtered on what its view hides (each such filter named)",
+            Forbidden(
+                "A unit administrator cannot filter the register on what its view hides: case_number",
+                [FieldError("case_number", "hidden-from-unit-view", "case_number is not in a unit's view")],
+            ),
+        )
+    },
 )
 async def list_uses(
     session: SessionDep,
@@ -178,7 +198,9 @@ async def list_uses(
     **Who**: `auditor` and `tech_office` read every record. A `unit_admin` reads the uses of
     its own unit's cameras (when, which bureau, which camera, live or playback, granted or
     refused: `"view": "unit"`) but not the officer, purpose, case number, destination or
-    client address, which belong to the police's case; asking for another unit's is 403."""
+    client address, which belong to the police's case; asking for another unit's is 403, and
+    so is filtering on what it cannot see (`officer`, `case_number`: a filter would confirm a
+    hidden value by what it matches), whatever the value."""
     return await uses.page(session, principal, filters, limit, offset)
 
 

@@ -64,6 +64,8 @@ class GrantSigner:
 
     def allows(self, token: str, path: str, action: str) -> bool:
         """A valid, unexpired grant for exactly this path and action."""
+        if not token.isascii():
+            return False  # a grant is a JWT, ASCII throughout: anything else is none
         try:
             claims = jwt.decode(token, self._key, algorithms=["HS256"], audience=AUDIENCE)
         except jwt.PyJWTError:

@@ -17,6 +17,8 @@ from pydantic import (
 from pydantic.config import JsonDict
 from pydantic_core import PydanticCustomError
 
+from jifang.text import VISIBLE_TEXT_PATTERN, shows_nothing
+
 CAMERA_EXAMPLE = "3f2b8c1e-5d4a-4e6f-9a7b-2c1d0e9f8a6b"
 GRANT_EXAMPLE = "9c4e2a71-0b3d-4f85-a6e2-7d1c5b8f3e90"
 UNIT_EXAMPLE = "5a7d9e13-2c4b-4d6f-8e1a-3b5c7d9f1e24"
@@ -47,21 +49,23 @@ def _held_by_the_database(value: dt.datetime | None) -> dt.datetime | None:
 
 # A date-time as the document states it (RFC 3339): written out, with its UTC offset.
 Timestamp = Annotated[AwareDatetime, BeforeValidator(_written_out), AfterValidator(_held_by_the_database)]
-# Text other than blanks, without NUL characters (no text column holds one).
-_NOT_BLANK_NOR_NUL = r"^[^\x00]*[^\s\x00][^\x00]*$"
+# Text that shows something (not only blanks and invisible characters such as the zero-width
+# space), without NUL characters (no text column holds one).
+_VISIBLE_TEXT = VISIBLE_TEXT_PATTERN
 _REQUIRED_TO_BE_GRANTED = ("camera_id", "purpose", "case_number", "destination")
 
 
 def _what_a_grant_needs(schema: dict[str, Any]) -> None:
     """The document states what a call-up must hold to be granted: the camera's id and a
-    non-blank purpose, case number and destination; a playback's range. The model itself takes
-    less, so that a request missing any reaches the gateway and its refusal is registered."""
+    purpose, case number and destination that show something; a playback's range, and no range
+    for a live call-up. The model itself takes less, so that a request missing any reaches the
+    gateway and its refusal is registered."""
     properties = schema["properties"]
     for name in _REQUIRED_TO_BE_GRANTED:
         field = properties[name]
         field.pop("default", None)
         field.update(next(option for option in field.pop("anyOf") if option.get("type") == "string"))
-        field.update({"format": "uuid"} if name == "camera_id" else {"pattern": _NOT_BLANK_NOR_NUL})
+        field.update({"format": "uuid"} if name == "camera_id" else {"pattern": _VISIBLE_TEXT})
     schema["required"] = list(_REQUIRED_TO_BE_GRANTED)
     schema["if"] = {"properties": {"mode": {"const": "playback"}}, "required": ["mode"]}
     date_time = {"type": "string", "format": "date-time"}
@@ -69,6 +73,8 @@ def _what_a_grant_needs(schema: dict[str, Any]) -> None:
         "required": ["range_from", "range_to"],
         "properties": {"range_from": date_time, "range_to": date_time},
     }
+    # Live (the default): now, and nothing else.
+    schema["else"] = {"properties": {"range_from": {"type": "null"}, "range_to": {"type": "null"}}}
     schema["examples"] = [
         {
             "camera_id": CAMERA_EXAMPLE,
@@ -95,7 +101,8 @@ class CallUpRequest(BaseModel):
     mode: Literal["live", "playback"] = "live"
     range_from: dt.datetime | None = Field(
         default=None,
-        description="Playback: the start, with its UTC offset; any time the recorder still holds footage of",
+        description="Playback: the start, with its UTC offset; any time the recorder still holds footage "
+        "of. Live: none (a live call-up with a range is refused)",
     )
     range_to: dt.datetime | None = Field(
         default=None,
@@ -151,18 +158,31 @@ class GrantRead(BaseModel):
     )
 
 
-class RelayAuthRequest(BaseModel):
-    """MediaMTX's HTTP authentication request (authHTTPAddress), as it sends it."""
+def _unicode(value: str) -> str:
+    """Unicode characters: a lone surrogate (a JSON escape such as \\ud800) is no character."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise PydanticCustomError("unicode", "text must be Unicode characters (no lone surrogates)") from exc
+    return value
 
-    user: str = ""
-    password: str = ""
-    token: str = ""
-    ip: str = ""
-    action: str = ""
-    path: str = ""
-    protocol: str = ""
-    id: str | None = None
-    query: str = ""
+
+_HookText = Annotated[str, AfterValidator(_unicode)]
+
+
+class RelayAuthRequest(BaseModel):
+    """MediaMTX's HTTP authentication request (authHTTPAddress), as it sends it. Anyone who
+    reaches the hook can post anything: each field is text of a bounded length, or 422 naming it."""
+
+    user: _HookText = Field(default="", max_length=200)
+    password: _HookText = Field(default="", max_length=4096)
+    token: _HookText = Field(default="", max_length=4096)
+    ip: _HookText = Field(default="", max_length=100)
+    action: _HookText = Field(default="", max_length=20)
+    path: _HookText = Field(default="", max_length=500)
+    protocol: _HookText = Field(default="", max_length=20)
+    id: _HookText | None = Field(default=None, max_length=100)
+    query: _HookText = Field(default="", max_length=8192)
 
 
 class ChainRead(BaseModel):
@@ -256,21 +276,21 @@ class UsePage(BaseModel):
 
 def _written_by_a_person(value: str) -> str:
     """Text a person wrote and a text column holds: no NUL character, no lone surrogate (which
-    is no character at all and cannot be stored as UTF-8), not blank."""
+    is no character at all and cannot be stored as UTF-8), not blank nor only invisible
+    characters (a zero-width space)."""
     if "\x00" in value:
         raise PydanticCustomError("no-nul-characters", "text must not contain NUL characters")
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError as exc:
-        raise PydanticCustomError("unicode", "text must be Unicode characters (no lone surrogates)") from exc
-    if not value.strip():
-        raise PydanticCustomError("not-blank", "text must not be blank")
+    _unicode(value)
+    if shows_nothing(value):
+        raise PydanticCustomError(
+            "not-blank", "text must show something: not only blanks or invisible characters"
+        )
     return value
 
 
 # The pattern documents what the validator holds to; the validator names the rule broken.
 _WRITTEN_BY_A_PERSON = AfterValidator(_written_by_a_person)
-_DOCUMENTED: JsonDict = {"pattern": _NOT_BLANK_NOR_NUL}
+_DOCUMENTED: JsonDict = {"pattern": _VISIBLE_TEXT}
 
 
 def _each_once(values: list[uuid.UUID]) -> list[uuid.UUID]:

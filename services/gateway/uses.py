@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from jifang.auth import Principal
-from jifang.errors import Forbidden
+from jifang.errors import FieldError, Forbidden
 from services.gateway.models import UseRecord
 from services.gateway.register import RegisterFilter, UseRegister
 from services.gateway.schemas import UsePage, UseRead
@@ -34,11 +34,21 @@ UNIT_VIEW = (
 EXPORT_COLUMNS = tuple(UseRead.model_fields)
 
 
+# The filters on what the unit's view hides: matching on them would confirm a hidden value.
+HIDDEN_FILTERS = ("officer", "case_number")
+
+
 def scoped(principal: Principal, filters: RegisterFilter) -> RegisterFilter:
     if not principal.is_unit_scoped:
         return filters
     if filters.unit_id is not None and filters.unit_id != principal.unit_id:
         raise Forbidden("A unit administrator sees the uses of its own unit's cameras only")
+    hidden = [name for name in HIDDEN_FILTERS if getattr(filters, name) is not None]
+    if hidden:
+        raise Forbidden(
+            f"A unit administrator cannot filter the register on what its view hides: {', '.join(hidden)}",
+            [FieldError(name, "hidden-from-unit-view", f"{name} is not in a unit's view") for name in hidden],
+        )
     return RegisterFilter(**{**filters.__dict__, "unit_id": principal.unit_id})
 
 
