@@ -28,6 +28,30 @@ UNREACHABLE_ERRORS: tuple[type[Exception], ...] = (
     sa_exc.OperationalError,
     sa_exc.InterfaceError,
 )
+# A server that is gone or going, as PostgreSQL says it: class 08 (connection exceptions), and
+# 57P01-57P03 (shut down by an administrator, after a crash, not accepting connections yet).
+_UNREACHABLE_SQLSTATES = ("08", "57P01", "57P02", "57P03")
+
+
+def database_unreachable(exc: BaseException) -> bool:
+    """The database (or another dependency) cannot be reached now, as opposed to a statement it
+    refused: SQLAlchemy reports a server shutting down or starting up as a bare DBAPIError,
+    whose driver error carries the SQLSTATE."""
+    if isinstance(exc, UNREACHABLE_ERRORS):
+        return True
+    if not isinstance(exc, sa_exc.DBAPIError):
+        return False
+    if exc.connection_invalidated:
+        return True
+    for cause in (exc.orig, getattr(exc.orig, "__cause__", None)):
+        if isinstance(cause, asyncpg.PostgresConnectionError | asyncpg.InterfaceError | ConnectionError):
+            return True
+        state = getattr(cause, "sqlstate", None)
+        if isinstance(state, str) and state.startswith(_UNREACHABLE_SQLSTATES):
+            return True
+    return False
+
+
 # A unique or foreign key violation: another request's change won the race (409, not 500).
 CONFLICT_SQLSTATES = frozenset({"23505", "23503"})
 log = logging.getLogger("jifang.errors")
@@ -281,6 +305,12 @@ async def _on_integrity(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
+async def _on_database(request: Request, exc: Exception) -> JSONResponse:
+    if database_unreachable(exc):
+        return await _on_unreachable(request, exc)
+    return await _on_unexpected(request, exc)
+
+
 async def _on_unexpected(request: Request, exc: Exception) -> JSONResponse:
     log.exception("unhandled error", extra={"path": request.url.path})
     return problem_response(500, "internal-error", "Internal error", "Internal error")
@@ -295,4 +325,6 @@ def install_problem_handlers(app: FastAPI) -> None:
         app.add_exception_handler(exc_type, _on_unreachable)
     for integrity_error in (sa_exc.IntegrityError, asyncpg.IntegrityConstraintViolationError):
         app.add_exception_handler(integrity_error, _on_integrity)
+    for database_error in (sa_exc.DBAPIError, asyncpg.PostgresConnectionError, asyncpg.CannotConnectNowError):
+        app.add_exception_handler(database_error, _on_database)
     app.add_exception_handler(Exception, _on_unexpected)

@@ -76,14 +76,17 @@ class ServiceSettings(BaseSettings):
             client_id=client_id,
         )
 
-    def kafka_group_consumer(self, group_id: str, **options: Any) -> AIOKafkaConsumer:
+    def kafka_group_consumer(
+        self, group_id: str, *, from_start: bool = True, **options: Any
+    ) -> AIOKafkaConsumer:
         """A consumer in a group that commits its offsets itself (after the database commit)
-        and starts, the first time, from the earliest message the topic holds."""
+        and starts, the first time, from the earliest message the topic holds (``from_start``)
+        or from the newest."""
         return AIOKafkaConsumer(
             bootstrap_servers=self.kafka_bootstrap_servers,
             group_id=group_id,
             enable_auto_commit=False,
-            auto_offset_reset="earliest",
+            auto_offset_reset="earliest" if from_start else "latest",
             **options,
         )
 

@@ -5,6 +5,7 @@ use register and each unit's register of the uses of its footage, with /healthz,
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -19,6 +20,7 @@ from jifang.policy import load_policy_book
 from jifang.runner import running
 from services.gateway.callups import CallUpMetrics, CallUps
 from services.gateway.cameras import RegistryCameras
+from services.gateway.changes import RegistryChanges
 from services.gateway.deps import GATEWAY_STATE, GatewayState
 from services.gateway.endpoints import router
 from services.gateway.grants import GrantSigner
@@ -100,10 +102,17 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
                 unit_uses=UnitUses(cameras, registry),
             ),
         )
+        # Each replica reads every change (a group of its own), from its start on.
+        group = f"gateway-changes-{uuid.uuid4().hex[:12]}"
+        changes = RegistryChanges(
+            cameras,
+            lambda: settings.kafka_group_consumer(group, from_start=False),
+            metrics_registry,
+        )
         try:
-            # No loops of its own; the start-up objects frozen out of the cyclic collector (its
-            # full passes over them stopped the event loop 40-190 ms: the call-up's tail).
-            async with running([]):
+            # The start-up objects frozen out of the cyclic collector (its full passes over them
+            # stopped the event loop 40-190 ms: the call-up's tail).
+            async with running([changes]):
                 yield
         finally:
             await writer.close()

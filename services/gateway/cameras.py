@@ -7,6 +7,11 @@ a point drawn for it (``REFRESH_AT``) has it read again in the background while 
 that cameras in use are not all read again at once, each making its call-up wait (that herd was
 the worst of the call-up's tail: every camera cached by the warm-up expired in the same second).
 A camera nobody asked for lately is read when asked, once however many call-ups ask at once.
+
+The age is a bound, not the rule: the gateway follows the registry's events, and any change of a
+unit (a camera deleted, its place made forbidden, the unit closed, a system disconnected) drops
+its cameras at once (:meth:`RegistryCameras.forget`). A read under way when a change arrives is
+answered but not kept, so that nothing read before a change outlives it.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ import asyncio
 import random
 import time
 import uuid
+from collections.abc import Iterable
 
 from jifang.errors import DependencyUnavailable
 from jifang.fleet import CameraView
@@ -34,6 +40,8 @@ class RegistryCameras:
         self._cache: dict[uuid.UUID, tuple[float, float, Camera | None]] = {}
         self._reading: dict[uuid.UUID, asyncio.Task[Camera | None]] = {}
         self.reads = 0
+        # Counts the changes seen: a read that started before one is not kept.
+        self._changes = 0
 
     async def get(self, camera_id: uuid.UUID) -> Camera | None:
         cached = self._cache.get(camera_id)
@@ -61,9 +69,27 @@ class RegistryCameras:
     async def _fetch(self, camera_id: uuid.UUID) -> Camera | None:
         try:
             self.reads += 1
+            changes = self._changes
             camera = await self._registry.camera(camera_id)
             now = time.monotonic()
-            self._cache[camera_id] = (now, now + self.max_age_s * random.uniform(*REFRESH_AT), camera)
+            if changes == self._changes:
+                self._cache[camera_id] = (now, now + self.max_age_s * random.uniform(*REFRESH_AT), camera)
             return camera
         finally:
             del self._reading[camera_id]
+
+    def forget(self, unit_id: uuid.UUID, device_ids: Iterable[uuid.UUID] = ()) -> int:
+        """A change of the unit ``unit_id`` (or of these devices, also of a unit not known as
+        theirs yet: a camera created since it was read as missing): its cameras, an NVR's
+        channels and the devices are read again when next asked. How many entries were dropped."""
+        self._changes += 1
+        devices = set(device_ids)
+        stale = [
+            camera_id
+            for camera_id, (_, _, camera) in self._cache.items()
+            if camera_id in devices
+            or (camera is not None and (camera.unit_id == unit_id or camera.parent_id in devices))
+        ]
+        for camera_id in stale:
+            del self._cache[camera_id]
+        return len(stale)

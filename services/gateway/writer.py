@@ -21,6 +21,7 @@ import sqlalchemy.exc as sa_exc
 from prometheus_client import CollectorRegistry, Histogram
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from jifang.errors import database_unreachable
 from services.gateway.register import UseRegister
 
 log = logging.getLogger("gateway.register")
@@ -92,11 +93,7 @@ class RegisterWriter:
 def _refused_a_record(exc: Exception) -> bool:
     """The database answered and refused the statement (a value it cannot hold), rather than
     being unreachable (then no record of the batch could be written either)."""
-    return (
-        isinstance(exc, sa_exc.DBAPIError)
-        and not isinstance(exc, sa_exc.OperationalError | sa_exc.InterfaceError)
-        and not exc.connection_invalidated
-    )
+    return isinstance(exc, sa_exc.DBAPIError) and not database_unreachable(exc)
 
 
 def _fail(batch: list[tuple[dict[str, Any], asyncio.Future[Appended]]], exc: BaseException) -> None:
