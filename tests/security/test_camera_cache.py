@@ -91,7 +91,7 @@ async def test_a_camera_whose_place_became_forbidden_is_refused_at_once(
     """KMG art. 7 ends its list in 等: the tech office adds government organs' internal offices;
     the camera already there is refused from the next call-up on."""
     tech = auth(token(Role.TECH_OFFICE))
-    officer = auth(token(Role.POLICE_OPERATOR))
+    officer = auth(token(Role.POLICE_OPERATOR, jurisdiction="kunming-2012"))
     unit = await create_unit(client, tech, jurisdiction="kunming-2012")
     camera = await create_device(
         client,
