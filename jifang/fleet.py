@@ -55,6 +55,7 @@ class FleetEntry(BaseModel):
     system_networking: str | None = None
     system_recording: RecordingDeclaration | None = Field(None, description="How the system records")
     recording: RecordingDeclaration | None = Field(None, description="The channel's own; null: its system's")
+    ptz_preset: str | None = Field(None, description="The PTZ preset the camera must rest at; null: none")
     maintenance: tuple[MaintenanceSpan, ...] = Field(
         (), description="The windows declared on this device that end within the footage any pack judges"
     )

@@ -71,6 +71,7 @@ def device_entry(event: registry_pb2.RegistryEvent) -> FleetEntry:
         place_id=uuid_or_none(d.place_id),
         system_id=uuid_or_none(d.system_id),
         recording=from_proto(d.recording) if d.HasField("recording") else None,
+        ptz_preset=d.ptz_preset or None,
     )
 
 

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Literal
 
 from simulator.events import EventSource
+from simulator.ptz import PtzHead
 from simulator.recordings import RecordingIndex
 from simulator.soap import NonceCache
 
@@ -63,6 +64,8 @@ class SimDevice:
     # The Events service (PullPoint); False for devices that offer none.
     events: bool = True
     event_source: EventSource = field(default_factory=EventSource)
+    # The PTZ head (PTZ service); None for a fixed camera, which offers no PTZ service.
+    ptz: PtzHead | None = None
     # The recording index (Search and Recording services, Profile G); None: no storage.
     recordings: RecordingIndex | None = None
     behaviour: Behaviour = field(default_factory=Behaviour)

@@ -16,12 +16,14 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Literal
 
-AlarmKind = Literal["motion", "tamper", "video_loss", "storage_failure"]
+AlarmKind = Literal["motion", "tamper", "scene_change", "video_loss", "storage_failure"]
 
 # (topic, source item name, data item name) per alarm kind: what common cameras and NVRs send.
 ALARM_TOPICS: dict[str, tuple[str, str, str]] = {
     "motion": ("tns1:RuleEngine/CellMotionDetector/Motion", "VideoSourceConfigurationToken", "IsMotion"),
     "tamper": ("tns1:RuleEngine/TamperDetector/Tamper", "VideoSourceConfigurationToken", "IsTamper"),
+    # The view no longer shows the learnt scene (the camera turned, or something in front of it).
+    "scene_change": ("tns1:VideoSource/GlobalSceneChange/ImagingService", "Source", "State"),
     "video_loss": ("tns1:VideoSource/SignalLoss", "Source", "State"),
     "storage_failure": ("tns1:Device/HardwareFailure/StorageFailure", "Token", "Failed"),
 }

@@ -28,6 +28,7 @@ WSDLS = {
     "http://www.onvif.org/ver10/events/wsdl": "ver10/events/wsdl/event.wsdl",
     "http://www.onvif.org/ver10/search/wsdl": "ver10/search.wsdl",
     "http://www.onvif.org/ver10/recording/wsdl": "ver10/recording.wsdl",
+    "http://www.onvif.org/ver20/ptz/wsdl": "ver20/ptz/wsdl/ptz.wsdl",
 }
 SOAP_ENVELOPE_XSD = "schema/common/soap-envelope"
 
@@ -71,7 +72,7 @@ def _strict_copy(src: Path, dst: Path) -> Path:
 
 @cache
 def onvif_schema(work_dir: str) -> etree.XMLSchema:
-    """One schema for Device, Media, Media2, Events, Search and Recording messages and ONVIF types."""
+    """One schema for Device, Media, Media2, Events, PTZ, Search and Recording messages and ONVIF types."""
     out = Path(work_dir)
     out.mkdir(parents=True, exist_ok=True)
     root = _strict_copy(spec_dir(), out / "wsdl")

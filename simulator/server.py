@@ -17,7 +17,8 @@ from datetime import timedelta
 
 from aiohttp import web
 
-from simulator.device import Behaviour, SimDevice
+from simulator.device import Behaviour, SimDevice, StreamProfile
+from simulator.ptz import PtzHead, ptz_head
 from simulator.recordings import Recording, RecordingIndex, footage
 from simulator.services import PRE_AUTH, dispatch
 from simulator.soap import (
@@ -99,6 +100,7 @@ class Fleet:
                 _set_device(dev, key, value)
                 or _set_recordings(dev, key, value)
                 or _set_events(dev, key, value)
+                or _set_camera(dev, key, value)
             ):
                 raise KeyError(key)
         return dev
@@ -188,6 +190,8 @@ def describe(dev: SimDevice) -> dict[str, object]:
         "events": dev.events,
         "pull_points": len(dev.event_source.live(dev.now())),
         "pull_points_created": dev.event_source.created,
+        "ptz": None if dev.ptz is None else _describe_ptz(dev.ptz),
+        "profiles": [asdict(p) for p in dev.profiles],
         "recordings": None
         if dev.recordings is None
         else [
@@ -202,6 +206,17 @@ def describe(dev: SimDevice) -> dict[str, object]:
             }
             for r in dev.recordings.recordings
         ],
+    }
+
+
+def _describe_ptz(head: PtzHead) -> dict[str, object]:
+    return {
+        "pan": head.pan,
+        "tilt": head.tilt,
+        "zoom": head.zoom,
+        "moving": head.moving,
+        "dialect": head.dialect,
+        "presets": [asdict(p) for p in head.presets],
     }
 
 
@@ -228,7 +243,8 @@ def control_app(fleet: Fleet) -> web.Application:
         return web.json_response(describe(dev))
 
     async def raise_alarm(r: web.Request) -> web.Response:
-        """{"kind": "motion" | "tamper" | "video_loss" | "storage_failure", "active": true, "source": ...}"""
+        """{"kind": "motion" | "tamper" | "scene_change" | "video_loss" | "storage_failure",
+        "active": true, "source": ...}"""
         dev = fleet.devices.get(r.match_info["device_id"])
         if dev is None:
             raise web.HTTPNotFound()
@@ -308,3 +324,42 @@ def _set_events(dev: SimDevice, key: str, value: object) -> bool:
     else:
         return False
     return True
+
+
+_STREAM_FIELDS = frozenset(f.name for f in fields(StreamProfile)) - {"token", "name"}
+
+
+def _set_camera(dev: SimDevice, key: str, value: object) -> bool:
+    """The PTZ head and the streams; False if ``key`` is none of them.
+
+    ``ptz``: a head (``{"dialect", "presets"}``) or null; ``ptz_position``: the head moved
+    (``{"pan", "tilt", "zoom"}`` or ``{"preset": token}``); ``stream``: one profile's settings
+    changed (``{"token": "Profile_1", "encoding": "H265", "bitrate_kbps": 2048, ...}``).
+    """
+    if key == "ptz":
+        dev.ptz = ptz_head(value)
+    elif key == "ptz_position":
+        if dev.ptz is None:
+            raise KeyError("ptz_position (the device has no PTZ head)")
+        if not isinstance(value, dict):
+            raise ValueError("ptz_position must be an object")
+        dev.ptz.move(value)
+    elif key == "stream":
+        _set_stream(dev, value)
+    else:
+        return False
+    return True
+
+
+def _set_stream(dev: SimDevice, value: object) -> None:
+    if not isinstance(value, dict):
+        raise ValueError("stream must be an object")
+    profile = next((p for p in dev.profiles if p.token == value.get("token")), None)
+    if profile is None or not set(value) - {"token"} <= _STREAM_FIELDS:
+        raise KeyError(f"stream: a profile token of the device and some of {sorted(_STREAM_FIELDS)}")
+    for name, setting in value.items():
+        if name == "encoding" and setting not in ("H264", "H265", "JPEG"):
+            raise ValueError("encoding: H264, H265 or JPEG")
+        if name != "token":
+            setattr(profile, name, str(setting) if name in ("encoding", "source_token") else int(setting))
+    dev.event_source.sources = tuple(sorted({p.source_token for p in dev.profiles}))

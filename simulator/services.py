@@ -1,5 +1,5 @@
 """The ONVIF operations a simulated device answers: Device, Media (ver10), Media2 (ver20),
-Events (PullPoint), Search and Recording (Profile G).
+Events (PullPoint), PTZ (ver20), Search and Recording (Profile G).
 
 Every response is built to the ONVIF schemas (element order and namespaces matter);
 tests validate them against the official WSDL/XSD files.
@@ -24,13 +24,14 @@ from simulator.events import (
     parse_duration,
     parse_termination,
 )
+from simulator.ptz import PAN_TILT_SPACE, ZOOM_SPACE, PtzHead
 from simulator.recordings import Recording, RecordingIndex, Search
 from simulator.soap import NS, SoapFault, action_not_supported
 
 TDS, TRT, TR2, TT = NS["tds"], NS["trt"], NS["tr2"], NS["tt"]
 TEV, WSNT, WSA = NS["tev"], NS["wsnt"], NS["wsa"]
-TSE, TRC = NS["tse"], NS["trc"]
-NSMAP = {"tds": TDS, "trt": TRT, "tr2": TR2, "tt": TT, "tse": TSE, "trc": TRC}
+TSE, TRC, TPTZ = NS["tse"], NS["trc"], NS["tptz"]
+NSMAP = {"tds": TDS, "trt": TRT, "tr2": TR2, "tt": TT, "tse": TSE, "trc": TRC, "tptz": TPTZ}
 EVENT_NSMAP = {"tev": TEV, "wsnt": WSNT, "wsa": WSA, "tt": TT, "tns1": NS["tns1"]}
 CONCRETE_SET = "http://www.onvif.org/ver10/tev/topicExpression/ConcreteSet"
 
@@ -51,6 +52,7 @@ SERVICE_PATHS = {
     TEV: "/onvif/event_service",
     TSE: "/onvif/search_service",
     TRC: "/onvif/recording_service",
+    TPTZ: "/onvif/ptz_service",
 }
 # A pull point's own address: /onvif/Subscription?Idx=N, as many cameras write it.
 SUBSCRIPTION_PATH = "/onvif/Subscription"
@@ -113,6 +115,8 @@ def _services(dev: SimDevice) -> list[tuple[str, int, int]]:
         out.append((TR2, 2, 60))
     if dev.events:
         out.append((TEV, 2, 60))
+    if dev.ptz is not None:
+        out.append((TPTZ, 2, 60))
     if dev.recordings is not None:
         out += [(TSE, 2, 42), (TRC, 2, 42)]
     return out
@@ -147,6 +151,9 @@ def get_capabilities(dev: SimDevice, _req: etree._Element) -> etree._Element:
     _el(streaming, TT, "RTPMulticast", False)
     _el(streaming, TT, "RTP_TCP", True)
     _el(streaming, TT, "RTP_RTSP_TCP", True)
+    if dev.ptz is not None:
+        ptz = _el(caps, TT, "PTZ")
+        _el(ptz, TT, "XAddr", dev.base_url + SERVICE_PATHS[TPTZ])
     return resp
 
 
@@ -188,8 +195,19 @@ def _encoder_v1(parent: etree._Element, ns: str, name: str, p: StreamProfile) ->
     _el(vec, TT, "SessionTimeout", "PT60S")
 
 
+def _ptz_configuration(parent: etree._Element, ns: str, name: str, head: PtzHead) -> None:
+    conf = _el(parent, ns, name, token="PTZConfig_1")
+    _el(conf, TT, "Name", "PTZConfig_1")
+    _el(conf, TT, "UseCount", 2)
+    _el(conf, TT, "NodeToken", head.node_token)
+    _el(conf, TT, "DefaultAbsolutePantTiltPositionSpace", PAN_TILT_SPACE)
+    _el(conf, TT, "DefaultAbsoluteZoomPositionSpace", ZOOM_SPACE)
+
+
 def _profile(dev: SimDevice, req: etree._Element) -> StreamProfile:
-    token = req.findtext("trt:ProfileToken", namespaces=NS) or req.findtext("tr2:ProfileToken", namespaces=NS)
+    token = next(
+        (t for ns in ("trt", "tr2", "tptz") if (t := req.findtext(f"{ns}:ProfileToken", namespaces=NS))), None
+    )
     for p in dev.profiles:
         if p.token == token:
             return p
@@ -203,6 +221,8 @@ def get_profiles(dev: SimDevice, _req: etree._Element) -> etree._Element:
         _el(prof, TT, "Name", p.name)
         _video_source_configuration(prof, TT, "VideoSourceConfiguration", p)
         _encoder_v1(prof, TT, "VideoEncoderConfiguration", p)
+        if dev.ptz is not None:
+            _ptz_configuration(prof, TT, "PTZConfiguration", dev.ptz)
     return resp
 
 
@@ -266,6 +286,8 @@ def media2_get_profiles(dev: SimDevice, _req: etree._Element) -> etree._Element:
         configs = _el(prof, TR2, "Configurations")
         _video_source_configuration(configs, TR2, "VideoSource", p)
         _encoder_v2(configs, TR2, "VideoEncoder", p)
+        if dev.ptz is not None:
+            _ptz_configuration(configs, TR2, "PTZ", dev.ptz)
     return resp
 
 
@@ -280,6 +302,46 @@ def media2_get_stream_uri(dev: SimDevice, req: etree._Element) -> etree._Element
     p = _profile(dev, req)
     resp = _el(None, TR2, "GetStreamUriResponse")
     _el(resp, TR2, "Uri", _rtsp_uri(dev, p))
+    return resp
+
+
+# --- PTZ (ver20) ---
+
+
+def _head(dev: SimDevice, req: etree._Element) -> PtzHead:
+    if dev.ptz is None:
+        raise action_not_supported("PTZ")
+    _profile(dev, req)  # the profile named must exist
+    return dev.ptz
+
+
+def _vector(parent: etree._Element, name: str, pan: float, tilt: float, zoom: float) -> None:
+    vector = _el(parent, TT, name)
+    _el(vector, TT, "PanTilt", x=f"{pan:g}", y=f"{tilt:g}", space=PAN_TILT_SPACE)
+    _el(vector, TT, "Zoom", x=f"{zoom:g}", space=ZOOM_SPACE)
+
+
+def get_presets(dev: SimDevice, req: etree._Element) -> etree._Element:
+    head = _head(dev, req)
+    resp = _el(None, TPTZ, "GetPresetsResponse")
+    for p in head.presets:
+        preset = _el(resp, TPTZ, "Preset", token=p.token)
+        _el(preset, TT, "Name", p.name)
+        _vector(preset, "PTZPosition", p.pan, p.tilt, p.zoom)
+    return resp
+
+
+def get_status(dev: SimDevice, req: etree._Element) -> etree._Element:
+    head = _head(dev, req)
+    if head.dialect == "status_fault":
+        raise action_not_supported("GetStatus")
+    resp = _el(None, TPTZ, "GetStatusResponse")
+    status = _el(resp, TPTZ, "PTZStatus")
+    _vector(status, "Position", head.pan, head.tilt, head.zoom)
+    moves = _el(status, TT, "MoveStatus")
+    _el(moves, TT, "PanTilt", "MOVING" if head.moving else "IDLE")
+    _el(moves, TT, "Zoom", "IDLE")
+    _el(status, TT, "UtcTime", _utc(dev.now()))
     return resp
 
 
@@ -646,6 +708,8 @@ OPERATIONS: dict[tuple[str, etree.QName], Handler] = {
         etree.QName(TR2, "GetVideoEncoderConfigurations"),
     ): media2_get_video_encoder_configurations,
     (SERVICE_PATHS[TR2], etree.QName(TR2, "GetStreamUri")): media2_get_stream_uri,
+    (SERVICE_PATHS[TPTZ], etree.QName(TPTZ, "GetPresets")): get_presets,
+    (SERVICE_PATHS[TPTZ], etree.QName(TPTZ, "GetStatus")): get_status,
     (SERVICE_PATHS[TSE], etree.QName(TSE, "GetRecordingSummary")): get_recording_summary,
     (SERVICE_PATHS[TSE], etree.QName(TSE, "FindRecordings")): find_recordings,
     (SERVICE_PATHS[TSE], etree.QName(TSE, "GetRecordingInformation")): get_recording_information,

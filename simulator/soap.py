@@ -27,6 +27,7 @@ NS = {
     "tns1": "http://www.onvif.org/ver10/topics",
     "tse": "http://www.onvif.org/ver10/search/wsdl",
     "trc": "http://www.onvif.org/ver10/recording/wsdl",
+    "tptz": "http://www.onvif.org/ver20/ptz/wsdl",
 }
 PASSWORD_DIGEST = (
     "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-username-token-profile-1.0#PasswordDigest"

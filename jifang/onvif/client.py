@@ -30,6 +30,7 @@ WSNT: Final = "http://docs.oasis-open.org/wsn/b-2"
 WSA: Final = "http://www.w3.org/2005/08/addressing"
 TSE: Final = "http://www.onvif.org/ver10/search/wsdl"
 TRC: Final = "http://www.onvif.org/ver10/recording/wsdl"
+TPTZ: Final = "http://www.onvif.org/ver20/ptz/wsdl"
 NS: Final = {
     "env": ENV,
     "tds": TDS,
@@ -41,6 +42,7 @@ NS: Final = {
     "wsa": WSA,
     "tse": TSE,
     "trc": TRC,
+    "tptz": TPTZ,
 }
 # WS-Addressing actions of the PullPoint operations (ONVIF Core, Event handling).
 ACTIONS: Final = {
@@ -112,6 +114,8 @@ class Profile:
     bitrate_kbps: int
     gop: int | None
     source_token: str | None
+    # The profile carries a PTZ configuration: PTZ calls name this profile.
+    ptz: bool = False
 
 
 @dataclass(frozen=True)
@@ -120,6 +124,31 @@ class VideoSource:
     fps: float
     width: int
     height: int
+
+
+@dataclass(frozen=True)
+class PtzVector:
+    """A PTZ position in the coordinate spaces the device names (ONVIF's generic position
+    spaces: pan and tilt -1..1, zoom 0..1); an axis the device does not report is None."""
+
+    pan: float | None
+    tilt: float | None
+    zoom: float | None
+    pan_tilt_space: str | None = None
+    zoom_space: str | None = None
+
+
+@dataclass(frozen=True)
+class PtzPreset:
+    token: str
+    name: str
+    position: PtzVector | None  # some devices list presets without their position
+
+
+@dataclass(frozen=True)
+class PtzStatus:
+    position: PtzVector | None
+    moving: bool  # the head is moving (MoveStatus MOVING on either axis)
 
 
 @dataclass(frozen=True)
@@ -364,7 +393,7 @@ class OnvifClient:
             caps = resp.find("tds:Capabilities", NS)
             if caps is None:
                 raise OnvifMalformed("no Capabilities")
-            for name, ns in (("Device", TDS), ("Media", TRT), ("Events", TEV)):
+            for name, ns in (("Device", TDS), ("Media", TRT), ("Events", TEV), ("PTZ", TPTZ)):
                 xaddr = caps.findtext(f"tt:{name}/tt:XAddr", namespaces=NS)
                 if xaddr:
                     found[ns] = xaddr.strip()
@@ -421,6 +450,45 @@ class OnvifClient:
             )
             for s in resp.findall(_clark("trt:VideoSources"))
         ]
+
+    # --- PTZ (ver20) ---
+
+    @property
+    def has_ptz(self) -> bool:
+        return TPTZ in self.xaddrs
+
+    async def get_presets(self, profile_token: str, *, timeout_s: float | None = None) -> list[PtzPreset]:
+        resp = await self.call(
+            self.xaddrs[TPTZ],
+            f'<tptz:GetPresets xmlns:tptz="{TPTZ}"><tptz:ProfileToken>{_escape(profile_token)}'
+            "</tptz:ProfileToken></tptz:GetPresets>",
+            timeout_s=timeout_s,
+        )
+        return [
+            PtzPreset(
+                token=p.get("token") or "",
+                name=(p.findtext(_clark("tt:Name")) or "").strip(),
+                position=_ptz_vector(p.find(_clark("tt:PTZPosition"))),
+            )
+            for p in resp.findall(_clark("tptz:Preset"))
+        ]
+
+    async def get_ptz_status(self, profile_token: str, *, timeout_s: float | None = None) -> PtzStatus:
+        resp = await self.call(
+            self.xaddrs[TPTZ],
+            f'<tptz:GetStatus xmlns:tptz="{TPTZ}"><tptz:ProfileToken>{_escape(profile_token)}'
+            "</tptz:ProfileToken></tptz:GetStatus>",
+            timeout_s=timeout_s,
+        )
+        status = resp.find(_clark("tptz:PTZStatus"))
+        if status is None:
+            raise OnvifMalformed("no PTZStatus")
+        moving = status.find(_clark("tt:MoveStatus"))
+        return PtzStatus(
+            position=_ptz_vector(status.find(_clark("tt:Position"))),
+            moving=moving is not None
+            and any((m.text or "").strip() == "MOVING" for m in moving.iterfind(_clark("tt:*"))),
+        )
 
     # --- Events (PullPoint) ---
 
@@ -501,6 +569,35 @@ def _event_message(m: etree._Element) -> EventMessage:
     )
 
 
+def _axis(node: etree._Element | None, attribute: str) -> float | None:
+    if node is None:
+        return None
+    value = node.get(attribute)
+    if value is None:
+        raise OnvifMalformed(f"a PTZ vector without its {attribute}")
+    try:
+        return float(value)
+    except ValueError as exc:
+        raise OnvifMalformed(f"PTZ {attribute} is not a number") from exc
+
+
+def _ptz_vector(node: etree._Element | None) -> PtzVector | None:
+    """A tt:PTZVector (a preset's PTZPosition, a status's Position); None if absent or empty."""
+    if node is None:
+        return None
+    pan_tilt = node.find(_clark("tt:PanTilt"))
+    zoom = node.find(_clark("tt:Zoom"))
+    if pan_tilt is None and zoom is None:
+        return None
+    return PtzVector(
+        pan=_axis(pan_tilt, "x"),
+        tilt=_axis(pan_tilt, "y"),
+        zoom=_axis(zoom, "x"),
+        pan_tilt_space=pan_tilt.get("space") if pan_tilt is not None else None,
+        zoom_space=zoom.get("space") if zoom is not None else None,
+    )
+
+
 def _escape(value: str) -> str:
     return value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
@@ -530,7 +627,7 @@ def _seconds(duration: str) -> float:
     return int(d or 0) * 86400 + int(h or 0) * 3600 + int(m or 0) * 60 + float(sec or 0)
 
 
-def _profile(p: etree._Element, name: str, encoder: str, source: str, gov: str | None) -> Profile:
+def _profile(p: etree._Element, name: str, encoder: str, source: str, gov: str | None, ptz: str) -> Profile:
     """A profile from Media (ver10) or Media2 (ver20): the same encoder types, other places."""
     vec = p.find(_clark(encoder))
     if vec is None:
@@ -546,6 +643,7 @@ def _profile(p: etree._Element, name: str, encoder: str, source: str, gov: str |
         bitrate_kbps=_int(vec, "tt:RateControl/tt:BitrateLimit"),
         gop=int(gop) if gop else None,
         source_token=p.findtext(_clark(source)),
+        ptz=p.find(_clark(ptz)) is not None,
     )
 
 
@@ -556,6 +654,7 @@ def _profile1(p: etree._Element) -> Profile:
         "tt:VideoEncoderConfiguration",
         "tt:VideoSourceConfiguration/tt:SourceToken",
         "tt:H264/tt:GovLength",
+        "tt:PTZConfiguration",
     )
 
 
@@ -567,4 +666,5 @@ def _profile2(p: etree._Element) -> Profile:
         "tr2:Configurations/tr2:VideoEncoder",
         "tr2:Configurations/tr2:VideoSource/tt:SourceToken",
         None,
+        "tr2:Configurations/tr2:PTZ",
     )

@@ -364,6 +364,9 @@ REQUIRED_PLATFORM_DEFAULTS = (
     "retention_deletion_slack_s",
     "recording_stale_s",
     "maintenance_window_max_days",
+    "ptz_preset_tolerance",
+    "ptz_away_polls",
+    "scene_change_persisting_s",
 )
 
 

@@ -29,6 +29,14 @@ class AlarmKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     ALARM_KIND_VIDEO_LOSS: _ClassVar[AlarmKind]
     ALARM_KIND_STORAGE_FAILURE: _ClassVar[AlarmKind]
     ALARM_KIND_OTHER: _ClassVar[AlarmKind]
+    ALARM_KIND_SCENE_CHANGE: _ClassVar[AlarmKind]
+
+class PositionChangeReason(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    POSITION_CHANGE_REASON_UNSPECIFIED: _ClassVar[PositionChangeReason]
+    POSITION_CHANGE_REASON_VIDEO_SOURCE_CHANGED: _ClassVar[PositionChangeReason]
+    POSITION_CHANGE_REASON_PTZ_AWAY_FROM_PRESET: _ClassVar[PositionChangeReason]
+    POSITION_CHANGE_REASON_SCENE_CHANGE_PERSISTING: _ClassVar[PositionChangeReason]
 POLL_RESULT_UNSPECIFIED: PollResult
 POLL_RESULT_OK: PollResult
 POLL_RESULT_TIMEOUT: PollResult
@@ -42,6 +50,11 @@ ALARM_KIND_TAMPER: AlarmKind
 ALARM_KIND_VIDEO_LOSS: AlarmKind
 ALARM_KIND_STORAGE_FAILURE: AlarmKind
 ALARM_KIND_OTHER: AlarmKind
+ALARM_KIND_SCENE_CHANGE: AlarmKind
+POSITION_CHANGE_REASON_UNSPECIFIED: PositionChangeReason
+POSITION_CHANGE_REASON_VIDEO_SOURCE_CHANGED: PositionChangeReason
+POSITION_CHANGE_REASON_PTZ_AWAY_FROM_PRESET: PositionChangeReason
+POSITION_CHANGE_REASON_SCENE_CHANGE_PERSISTING: PositionChangeReason
 
 class CallSample(_message.Message):
     __slots__ = ("operation", "latency_ms", "result", "detail")
@@ -228,8 +241,56 @@ class ClockDrift(_message.Message):
     threshold_s: float
     def __init__(self, drift_s: _Optional[float] = ..., threshold_s: _Optional[float] = ...) -> None: ...
 
+class PtzPosition(_message.Message):
+    __slots__ = ("pan", "tilt", "zoom")
+    PAN_FIELD_NUMBER: _ClassVar[int]
+    TILT_FIELD_NUMBER: _ClassVar[int]
+    ZOOM_FIELD_NUMBER: _ClassVar[int]
+    pan: float
+    tilt: float
+    zoom: float
+    def __init__(self, pan: _Optional[float] = ..., tilt: _Optional[float] = ..., zoom: _Optional[float] = ...) -> None: ...
+
+class PositionChanged(_message.Message):
+    __slots__ = ("reason", "changes", "preset_token", "preset_position", "position", "offset", "tolerance", "polls", "since", "seconds", "threshold_s", "source")
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    CHANGES_FIELD_NUMBER: _ClassVar[int]
+    PRESET_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    PRESET_POSITION_FIELD_NUMBER: _ClassVar[int]
+    POSITION_FIELD_NUMBER: _ClassVar[int]
+    OFFSET_FIELD_NUMBER: _ClassVar[int]
+    TOLERANCE_FIELD_NUMBER: _ClassVar[int]
+    POLLS_FIELD_NUMBER: _ClassVar[int]
+    SINCE_FIELD_NUMBER: _ClassVar[int]
+    SECONDS_FIELD_NUMBER: _ClassVar[int]
+    THRESHOLD_S_FIELD_NUMBER: _ClassVar[int]
+    SOURCE_FIELD_NUMBER: _ClassVar[int]
+    reason: PositionChangeReason
+    changes: _containers.RepeatedScalarFieldContainer[str]
+    preset_token: str
+    preset_position: PtzPosition
+    position: PtzPosition
+    offset: float
+    tolerance: float
+    polls: int
+    since: _timestamp_pb2.Timestamp
+    seconds: float
+    threshold_s: float
+    source: str
+    def __init__(self, reason: _Optional[_Union[PositionChangeReason, str]] = ..., changes: _Optional[_Iterable[str]] = ..., preset_token: _Optional[str] = ..., preset_position: _Optional[_Union[PtzPosition, _Mapping]] = ..., position: _Optional[_Union[PtzPosition, _Mapping]] = ..., offset: _Optional[float] = ..., tolerance: _Optional[float] = ..., polls: _Optional[int] = ..., since: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., seconds: _Optional[float] = ..., threshold_s: _Optional[float] = ..., source: _Optional[str] = ...) -> None: ...
+
+class PositionRestored(_message.Message):
+    __slots__ = ("preset_token", "position", "away_since")
+    PRESET_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    POSITION_FIELD_NUMBER: _ClassVar[int]
+    AWAY_SINCE_FIELD_NUMBER: _ClassVar[int]
+    preset_token: str
+    position: PtzPosition
+    away_since: _timestamp_pb2.Timestamp
+    def __init__(self, preset_token: _Optional[str] = ..., position: _Optional[_Union[PtzPosition, _Mapping]] = ..., away_since: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
 class DeviceStateChange(_message.Message):
-    __slots__ = ("meta", "device_id", "unit_id", "district", "articles", "went_offline", "came_back", "replaced", "configuration_changed", "quality_below_floor", "clock_drift")
+    __slots__ = ("meta", "device_id", "unit_id", "district", "articles", "went_offline", "came_back", "replaced", "configuration_changed", "quality_below_floor", "clock_drift", "position_changed", "position_restored")
     META_FIELD_NUMBER: _ClassVar[int]
     DEVICE_ID_FIELD_NUMBER: _ClassVar[int]
     UNIT_ID_FIELD_NUMBER: _ClassVar[int]
@@ -241,6 +302,8 @@ class DeviceStateChange(_message.Message):
     CONFIGURATION_CHANGED_FIELD_NUMBER: _ClassVar[int]
     QUALITY_BELOW_FLOOR_FIELD_NUMBER: _ClassVar[int]
     CLOCK_DRIFT_FIELD_NUMBER: _ClassVar[int]
+    POSITION_CHANGED_FIELD_NUMBER: _ClassVar[int]
+    POSITION_RESTORED_FIELD_NUMBER: _ClassVar[int]
     meta: _common_pb2.EventMeta
     device_id: str
     unit_id: str
@@ -252,4 +315,6 @@ class DeviceStateChange(_message.Message):
     configuration_changed: ConfigurationChanged
     quality_below_floor: QualityBelowFloor
     clock_drift: ClockDrift
-    def __init__(self, meta: _Optional[_Union[_common_pb2.EventMeta, _Mapping]] = ..., device_id: _Optional[str] = ..., unit_id: _Optional[str] = ..., district: _Optional[str] = ..., articles: _Optional[_Iterable[str]] = ..., went_offline: _Optional[_Union[WentOffline, _Mapping]] = ..., came_back: _Optional[_Union[CameBack, _Mapping]] = ..., replaced: _Optional[_Union[Replaced, _Mapping]] = ..., configuration_changed: _Optional[_Union[ConfigurationChanged, _Mapping]] = ..., quality_below_floor: _Optional[_Union[QualityBelowFloor, _Mapping]] = ..., clock_drift: _Optional[_Union[ClockDrift, _Mapping]] = ...) -> None: ...
+    position_changed: PositionChanged
+    position_restored: PositionRestored
+    def __init__(self, meta: _Optional[_Union[_common_pb2.EventMeta, _Mapping]] = ..., device_id: _Optional[str] = ..., unit_id: _Optional[str] = ..., district: _Optional[str] = ..., articles: _Optional[_Iterable[str]] = ..., went_offline: _Optional[_Union[WentOffline, _Mapping]] = ..., came_back: _Optional[_Union[CameBack, _Mapping]] = ..., replaced: _Optional[_Union[Replaced, _Mapping]] = ..., configuration_changed: _Optional[_Union[ConfigurationChanged, _Mapping]] = ..., quality_below_floor: _Optional[_Union[QualityBelowFloor, _Mapping]] = ..., clock_drift: _Optional[_Union[ClockDrift, _Mapping]] = ..., position_changed: _Optional[_Union[PositionChanged, _Mapping]] = ..., position_restored: _Optional[_Union[PositionRestored, _Mapping]] = ...) -> None: ...

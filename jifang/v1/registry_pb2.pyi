@@ -119,7 +119,7 @@ class ScheduleSlot(_message.Message):
     def __init__(self, days: _Optional[_Iterable[int]] = ..., start: _Optional[str] = ..., end: _Optional[str] = ...) -> None: ...
 
 class DeviceChanged(_message.Message):
-    __slots__ = ("device_id", "kind", "name", "onvif_address", "serial_number", "parent_device_id", "channel_no", "location_type", "place_id", "system_id", "has_credentials", "status", "latitude", "longitude", "district", "recording")
+    __slots__ = ("device_id", "kind", "name", "onvif_address", "serial_number", "parent_device_id", "channel_no", "location_type", "place_id", "system_id", "has_credentials", "status", "latitude", "longitude", "district", "recording", "ptz_preset")
     DEVICE_ID_FIELD_NUMBER: _ClassVar[int]
     KIND_FIELD_NUMBER: _ClassVar[int]
     NAME_FIELD_NUMBER: _ClassVar[int]
@@ -136,6 +136,7 @@ class DeviceChanged(_message.Message):
     LONGITUDE_FIELD_NUMBER: _ClassVar[int]
     DISTRICT_FIELD_NUMBER: _ClassVar[int]
     RECORDING_FIELD_NUMBER: _ClassVar[int]
+    PTZ_PRESET_FIELD_NUMBER: _ClassVar[int]
     device_id: str
     kind: str
     name: str
@@ -152,7 +153,8 @@ class DeviceChanged(_message.Message):
     longitude: float
     district: str
     recording: RecordingDeclaration
-    def __init__(self, device_id: _Optional[str] = ..., kind: _Optional[str] = ..., name: _Optional[str] = ..., onvif_address: _Optional[str] = ..., serial_number: _Optional[str] = ..., parent_device_id: _Optional[str] = ..., channel_no: _Optional[int] = ..., location_type: _Optional[str] = ..., place_id: _Optional[str] = ..., system_id: _Optional[str] = ..., has_credentials: _Optional[bool] = ..., status: _Optional[str] = ..., latitude: _Optional[float] = ..., longitude: _Optional[float] = ..., district: _Optional[str] = ..., recording: _Optional[_Union[RecordingDeclaration, _Mapping]] = ...) -> None: ...
+    ptz_preset: str
+    def __init__(self, device_id: _Optional[str] = ..., kind: _Optional[str] = ..., name: _Optional[str] = ..., onvif_address: _Optional[str] = ..., serial_number: _Optional[str] = ..., parent_device_id: _Optional[str] = ..., channel_no: _Optional[int] = ..., location_type: _Optional[str] = ..., place_id: _Optional[str] = ..., system_id: _Optional[str] = ..., has_credentials: _Optional[bool] = ..., status: _Optional[str] = ..., latitude: _Optional[float] = ..., longitude: _Optional[float] = ..., district: _Optional[str] = ..., recording: _Optional[_Union[RecordingDeclaration, _Mapping]] = ..., ptz_preset: _Optional[str] = ...) -> None: ...
 
 class DeviceRemoved(_message.Message):
     __slots__ = ("device_id",)

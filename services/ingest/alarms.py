@@ -17,11 +17,12 @@ import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 from prometheus_client import CollectorRegistry, Counter, Gauge
 
 from jifang.onvif import EventMessage, OnvifClient, OnvifError, OnvifFault
+from services.ingest.state import RaisedAlarm
 
 log = logging.getLogger("ingest.alarms")
 
@@ -31,8 +32,10 @@ KINDS: tuple[tuple[str, str], ...] = (
     ("Storage/Failure", "storage_failure"),
     ("SignalLoss", "video_loss"),
     ("VideoLoss", "video_loss"),
+    # The view no longer shows the learnt scene: ONVIF's VideoSource/GlobalSceneChange/* (from
+    # the imaging, analytics or recording service) and rule engines' SceneChangeDetector.
+    ("SceneChange", "scene_change"),
     ("Tamper", "tamper"),
-    ("GlobalSceneChange", "tamper"),
     ("Motion", "motion"),
 )
 # Data items that carry the alarm's state, by the names devices use.
@@ -59,9 +62,21 @@ class AlarmNormaliser:
 
     def __init__(self) -> None:
         self.states: dict[tuple[str, str], bool] = {}
+        # Since when each alarm now raised has been, as ingest received it (our clock, not the
+        # device's, so that how long it lasts is measured against the poll's time).
+        self.since: dict[tuple[str, str], datetime] = {}
         self.ignored = 0
 
-    def feed(self, messages: list[EventMessage]) -> list[Alarm]:
+    def raised(self, kind: str) -> RaisedAlarm | None:
+        """The longest-raised alarm of ``kind`` on any source, or None if none is raised."""
+        found = [(at, source) for (k, source), at in self.since.items() if k == kind]
+        if not found:
+            return None
+        at, source = min(found)
+        return RaisedAlarm(at, source)
+
+    def feed(self, messages: list[EventMessage], received_at: datetime | None = None) -> list[Alarm]:
+        now = received_at or datetime.now(UTC)
         out = []
         for m in messages:
             kind = next((k for fragment, k in KINDS if fragment in m.topic), None)
@@ -73,6 +88,10 @@ class AlarmNormaliser:
             source = next(iter(m.source.values()), "")
             known = self.states.get((kind, source))
             self.states[(kind, source)] = active
+            if active and m.operation != "Deleted":
+                self.since.setdefault((kind, source), now)
+            else:
+                self.since.pop((kind, source), None)
             if m.operation == "Initialized" and active == (known or False):
                 continue
             if m.operation == "Deleted":

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import uuid
-from typing import Protocol
+from typing import Any, Protocol
 
 from google.protobuf.message import Message
 
 from jifang.events import event_meta
+from jifang.onvif import PtzVector
 from jifang.publisher import Outgoing
 from jifang.topics import ALARM_TOPIC, HEALTH_TOPIC, METADATA_TOPIC, STATE_TOPIC
 from jifang.v1 import common_pb2, ingest_pb2
@@ -29,6 +30,7 @@ RESULTS = {
 ALARM_KINDS = {
     "motion": ingest_pb2.ALARM_KIND_MOTION,
     "tamper": ingest_pb2.ALARM_KIND_TAMPER,
+    "scene_change": ingest_pb2.ALARM_KIND_SCENE_CHANGE,
     "video_loss": ingest_pb2.ALARM_KIND_VIDEO_LOSS,
     "storage_failure": ingest_pb2.ALARM_KIND_STORAGE_FAILURE,
 }
@@ -116,6 +118,42 @@ def stream_metadata(device: Watched, r: PollReport) -> tuple[str, Outgoing] | No
     return fingerprint, _out(METADATA_TOPIC, device, msg, msg.meta, "stream_metadata")
 
 
+POSITION_REASONS = {
+    "video_source_changed": ingest_pb2.POSITION_CHANGE_REASON_VIDEO_SOURCE_CHANGED,
+    "ptz_away_from_preset": ingest_pb2.POSITION_CHANGE_REASON_PTZ_AWAY_FROM_PRESET,
+    "scene_change_persisting": ingest_pb2.POSITION_CHANGE_REASON_SCENE_CHANGE_PERSISTING,
+}
+
+
+def _ptz_position(target: ingest_pb2.PtzPosition, vector: PtzVector) -> None:
+    for axis in ("pan", "tilt", "zoom"):
+        value = getattr(vector, axis)
+        if value is not None:
+            setattr(target, axis, value)
+
+
+def _position_changed(p: ingest_pb2.PositionChanged, d: dict[str, Any]) -> None:
+    p.reason = POSITION_REASONS[str(d["reason"])]
+    p.changes.extend(d.get("changes", ()))
+    p.preset_token = str(d.get("preset_token", ""))
+    for name in ("preset_position", "position"):
+        if d.get(name) is not None:
+            _ptz_position(getattr(p, name), d[name])
+    p.offset, p.tolerance = float(d.get("offset", 0.0)), float(d.get("tolerance", 0.0))
+    p.polls = int(d.get("polls", 0))
+    if d.get("since") is not None:
+        p.since.FromDatetime(d["since"])
+    p.seconds, p.threshold_s = float(d.get("seconds", 0.0)), float(d.get("threshold_s", 0.0))
+    p.source = str(d.get("source", ""))
+
+
+def _position_restored(p: ingest_pb2.PositionRestored, d: dict[str, Any]) -> None:
+    p.preset_token = str(d["preset_token"])
+    _ptz_position(p.position, d["position"])
+    if d.get("away_since") is not None:
+        p.away_since.FromDatetime(d["away_since"])
+
+
 def state_change(device: Watched, change: Change) -> Outgoing:
     msg = ingest_pb2.DeviceStateChange(
         meta=_meta(device.jurisdiction),
@@ -146,6 +184,10 @@ def state_change(device: Watched, change: Change) -> Outgoing:
     elif change.kind == "clock_drift":
         msg.clock_drift.drift_s = float(d["drift_s"])
         msg.clock_drift.threshold_s = float(d["threshold_s"])
+    elif change.kind == "position_changed":
+        _position_changed(msg.position_changed, d)
+    elif change.kind == "position_restored":
+        _position_restored(msg.position_restored, d)
     return _out(STATE_TOPIC, device, msg, msg.meta, change.kind)
 
 

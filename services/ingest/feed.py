@@ -82,7 +82,9 @@ class WatchedFleet:
         return await self.devices.first_time(event_id)
 
     async def upsert(self, entries: Sequence[FleetEntry]) -> None:
-        await self.devices.upsert_many(device_rows(entries, "serial_number", "district", "jurisdiction"))
+        await self.devices.upsert_many(
+            device_rows(entries, "serial_number", "district", "jurisdiction", "ptz_preset")
+        )
 
     async def remove_except(self, device_ids: set[uuid.UUID]) -> int:
         return await self.devices.mark_removed_except(device_ids)

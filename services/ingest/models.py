@@ -30,6 +30,8 @@ class WatchedDevice(Base):
     serial_number: Mapped[str | None] = mapped_column(String(100))
     district: Mapped[str] = mapped_column(String(100), index=True)
     jurisdiction: Mapped[str] = mapped_column(String(50))
+    # The PTZ preset the camera must rest at, as registered; null: none (its position not judged).
+    ptz_preset: Mapped[str | None] = mapped_column(String(64))
     removed: Mapped[bool] = mapped_column(Boolean, default=False)
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 

@@ -1,5 +1,10 @@
 """One poll of one device: the ONVIF calls in order, each with its own timeout, timed and
-classified. The first failure ends the poll (the device is not answering as it should)."""
+classified. The first failure ends the poll (the device is not answering as it should).
+
+A camera with a registered PTZ preset that offers the PTZ service is then asked where its
+preset points and where its head points (GetPresets, GetStatus). Those calls are extras: a
+fault, a timeout or a preset the device does not know is timed and recorded, but the poll's
+other results stand and the position is simply not judged this time."""
 
 from __future__ import annotations
 
@@ -10,7 +15,7 @@ from datetime import UTC, datetime
 from typing import TypeVar
 
 from jifang.onvif import DeviceInformation, OnvifClient, OnvifError, Profile, VideoSource
-from services.ingest.state import PollOutcome
+from services.ingest.state import PollOutcome, PtzReading, RaisedAlarm
 
 T = TypeVar("T")
 
@@ -37,6 +42,7 @@ class PollReport:
     video_sources: tuple[VideoSource, ...] | None = None
     clock_drift_s: float | None = None
     media2: bool = False
+    ptz: PtzReading | None = None
 
     @property
     def ok(self) -> bool:
@@ -46,7 +52,7 @@ class PollReport:
     def reachable(self) -> bool:
         return self.result not in UNANSWERED
 
-    def outcome(self) -> PollOutcome:
+    def outcome(self, scene_change: RaisedAlarm | None = None) -> PollOutcome:
         return PollOutcome(
             at=self.at,
             ok=self.ok,
@@ -55,6 +61,8 @@ class PollReport:
             profiles=self.profiles,
             video_sources=self.video_sources,
             clock_drift_s=self.clock_drift_s,
+            ptz=self.ptz,
+            scene_change=scene_change,
         )
 
 
@@ -72,10 +80,15 @@ class CallTimeouts:
     profiles: float = 8.0
     stream_uri: float = 5.0
     video_sources: float = 5.0
+    ptz: float = 5.0
 
 
 async def poll_device(
-    client: OnvifClient, *, refresh_services: bool, timeouts: CallTimeouts | None = None
+    client: OnvifClient,
+    *,
+    refresh_services: bool,
+    timeouts: CallTimeouts | None = None,
+    ptz_preset: str | None = None,
 ) -> PollReport:
     t = timeouts or CallTimeouts()
     report = PollReport(at=datetime.now(UTC))
@@ -110,5 +123,35 @@ async def poll_device(
             await timed("GetVideoSources", client.get_video_sources(timeout_s=t.video_sources))
         )
     except _Stop:
-        pass
+        return report
+    if ptz_preset and client.has_ptz and report.profiles:
+        report.ptz = await _read_ptz(client, report, ptz_preset, t.ptz)
     return report
+
+
+async def _read_ptz(
+    client: OnvifClient, report: PollReport, preset: str, timeout_s: float
+) -> PtzReading | None:
+    """The registered preset's position and the head's, or None where either is not to be had."""
+    # The profile that carries the PTZ configuration (the first one if none says so).
+    profile = next((p for p in report.profiles or () if p.ptz), (report.profiles or ())[0])
+
+    async def extra(operation: str, call: Awaitable[T]) -> T | None:
+        started = time.perf_counter()
+        try:
+            value = await call
+        except OnvifError as exc:
+            elapsed = (time.perf_counter() - started) * 1000
+            report.calls.append(CallTiming(operation, elapsed, exc.result, str(exc)[:200]))
+            return None
+        report.calls.append(CallTiming(operation, (time.perf_counter() - started) * 1000, "ok"))
+        return value
+
+    presets = await extra("GetPresets", client.get_presets(profile.token, timeout_s=timeout_s))
+    registered = next((p for p in presets or () if p.token == preset), None)
+    if registered is None or registered.position is None:
+        return None  # no presets, another set of presets, or presets without positions
+    status = await extra("GetStatus", client.get_ptz_status(profile.token, timeout_s=timeout_s))
+    if status is None or status.position is None:
+        return None
+    return PtzReading(preset, registered.position, status.position)

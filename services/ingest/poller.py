@@ -10,7 +10,7 @@ import logging
 import random
 import time
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -76,6 +76,7 @@ class _Watch:
     jurisdiction: str
     onvif_address: str | None
     next_due: float
+    ptz_preset: str | None = None  # the registered preset the camera must rest at
     client: OnvifClient | None = None
     state: DeviceState = field(default_factory=DeviceState)
     fingerprint: str | None = None
@@ -170,6 +171,7 @@ class DevicePoller(LongRunningService):
                 d.jurisdiction,
                 d.onvif_address,
                 next_due=now + self.rng.uniform(0, self.interval_s),
+                ptz_preset=d.ptz_preset,
             )
             self._plan(watch)
             return
@@ -178,6 +180,10 @@ class DevicePoller(LongRunningService):
                 watch.client.close()
             watch.client = None
             self.credentials.forget(d.device_id)
+        if watch.ptz_preset != d.ptz_preset:
+            # Another preset registered: a run of polls away from the old one counts no more.
+            watch.state = replace(watch.state, ptz_away_polls=0, ptz_away_since=None, ptz_reported=False)
+            watch.ptz_preset = d.ptz_preset
         watch.district, watch.jurisdiction, watch.onvif_address = d.district, d.jurisdiction, d.onvif_address
 
     async def run_once(self) -> float:
@@ -262,7 +268,10 @@ class DevicePoller(LongRunningService):
                 creds.onvif_address or watch.onvif_address or "", creds.username, creds.password
             )
         report = await poll_device(
-            watch.client, refresh_services=watch.polls % self.services_every == 0, timeouts=self.timeouts
+            watch.client,
+            refresh_services=watch.polls % self.services_every == 0,
+            timeouts=self.timeouts,
+            ptz_preset=watch.ptz_preset,
         )
         watch.polls += 1
         self.metrics.polls.labels(report.result).inc()
@@ -272,7 +281,8 @@ class DevicePoller(LongRunningService):
             watch.client = None
             self.credentials.forget(watch.device_id)
         pack = self.book[watch.jurisdiction]
-        watch.state, changes = derive(pack, watch.state, report.outcome())
+        scene_change = watch.normaliser.raised("scene_change")
+        watch.state, changes = derive(pack, watch.state, report.outcome(scene_change))
         self.publisher.offer(health_sample(watch, report))
         metadata = stream_metadata(watch, report)
         if metadata is not None and metadata[0] != watch.fingerprint:

@@ -21,6 +21,7 @@ class PollTarget(NamedTuple):
     district: str
     jurisdiction: str
     onvif_address: str | None
+    ptz_preset: str | None
 
 
 class WatchedDeviceRepository:
@@ -104,6 +105,7 @@ class WatchedDeviceRepository:
                 WatchedDevice.district,
                 WatchedDevice.jurisdiction,
                 WatchedDevice.onvif_address,
+                WatchedDevice.ptz_preset,
             )
             # Devices without an address (a channel reached only through its NVR) are not polled.
             .where(WatchedDevice.removed.is_(False), WatchedDevice.onvif_address.is_not(None))

@@ -6,8 +6,12 @@ and the unit's policy pack. The publisher turns the changes into DeviceStateChan
 - device replaced: the serial number changed; recorded as maintenance, not a breach (KMG art.
   20(2) even asks for prompt repair);
 - stream configuration changed (codec, bitrate, resolution, frame rate, GOP, profiles):
-  maintenance, recorded; a different video source is what the device itself shows of a changed
-  position or scope, a suspicion citing HRB art. 20(6) / KMG art. 21(4) for an officer;
+  maintenance, recorded without an article;
+- position or scope changed, as the device itself shows it (a suspicion citing HRB art. 20(6) /
+  KMG art. 21(4), 22(2), for an officer): a different video source; a PTZ camera away from its
+  registered preset by more than the pack's tolerance for the pack's number of polls in a row
+  (an operator's brief move is not one), recorded again when it is back; a scene-change alarm
+  that stays raised longer than the pack's threshold (a brief one is only the alarm);
 - image quality below the pack's floor (KMG art. 20(3));
 - clock drift past the pack's threshold (a platform default, no article).
 """
@@ -18,8 +22,25 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
-from jifang.onvif import Profile, VideoSource
+from jifang.onvif import Profile, PtzVector, VideoSource
 from jifang.policy import FindingRule, PolicyPack
+
+
+@dataclass(frozen=True)
+class PtzReading:
+    """A PTZ camera's registered preset and where its head points, as one poll read them."""
+
+    preset_token: str
+    preset: PtzVector
+    position: PtzVector
+
+
+@dataclass(frozen=True)
+class RaisedAlarm:
+    """An alarm the device keeps raised: since when (as ingest received it), on which source."""
+
+    since: datetime
+    source: str
 
 
 @dataclass(frozen=True)
@@ -31,6 +52,8 @@ class PollOutcome:
     profiles: tuple[Profile, ...] | None = None
     video_sources: tuple[VideoSource, ...] | None = None
     clock_drift_s: float | None = None
+    ptz: PtzReading | None = None  # None: no PTZ service, no preset registered, or not readable
+    scene_change: RaisedAlarm | None = None  # a scene-change alarm raised now
 
 
 @dataclass(frozen=True)
@@ -44,11 +67,17 @@ class DeviceState:
     video_sources: tuple[VideoSource, ...] | None = None
     quality_low: frozenset[str] = frozenset()
     drifting: bool = False
+    ptz_away_polls: int = 0  # polls in a row away from the registered preset
+    ptz_away_since: datetime | None = None
+    ptz_reported: bool = False
+    scene_change_reported: datetime | None = None  # the raised scene change already reported
 
 
 @dataclass(frozen=True)
 class Change:
-    kind: str  # went_offline, came_back, replaced, configuration_changed, quality_below_floor, clock_drift
+    # went_offline, came_back, replaced, configuration_changed, position_changed,
+    # position_restored, quality_below_floor, clock_drift
+    kind: str
     articles: tuple[str, ...]
     data: dict[str, Any] = field(default_factory=dict)
 
@@ -114,9 +143,13 @@ def derive(pack: PolicyPack, state: DeviceState, poll: PollOutcome) -> tuple[Dev
             )
         )
         new = replace(new, outage_start=None)
-    changed_articles = _duty(pack, FindingRule.PURPOSE_POSITION_CHANGED)
+    replaced = (
+        None not in (poll.serial_number, state.serial_number) and poll.serial_number != state.serial_number
+    )
+    # A new device explains a different configuration, its video sources' names included.
+    changed_articles = () if replaced else _duty(pack, FindingRule.PURPOSE_POSITION_CHANGED)
     if poll.serial_number is not None:
-        if state.serial_number is not None and poll.serial_number != state.serial_number:
+        if replaced:
             # A replaced device is maintenance: recorded, citing no breach.
             changes.append(
                 Change(
@@ -136,6 +169,7 @@ def derive(pack: PolicyPack, state: DeviceState, poll: PollOutcome) -> tuple[Dev
                 Change("clock_drift", (), {"drift_s": poll.clock_drift_s, "threshold_s": drift_limit})
             )
         new = replace(new, drifting=drifting)
+    new = _position(pack, state, new, poll, changes)
     return new, changes
 
 
@@ -167,12 +201,17 @@ def _configuration(
     """The stream profiles read: what changed since the last poll, and the image quality."""
     if state.profiles is not None:
         described = _describe_changes(state.profiles, profiles, state.video_sources, poll.video_sources)
-        if described:
-            # Only a different video source suggests a changed position or scope (a suspicion);
-            # codec, bitrate and the like are maintenance, recorded without an article.
-            moved = any("video source" in d for d in described)
+        # Only a different video source suggests a changed position or scope (a suspicion);
+        # codec, bitrate and the like are maintenance, recorded without an article.
+        moved = [d for d in described if "video source" in d] if changed_articles else []
+        maintenance = [d for d in described if d not in moved]
+        if maintenance:
+            changes.append(Change("configuration_changed", (), {"changes": maintenance}))
+        if moved:
             changes.append(
-                Change("configuration_changed", changed_articles if moved else (), {"changes": described})
+                Change(
+                    "position_changed", changed_articles, {"reason": "video_source_changed", "changes": moved}
+                )
             )
     low = _low_profiles(pack, profiles)
     changes.extend(_quality(pack, state, profiles, low))
@@ -221,3 +260,111 @@ def _quality(
             },
         )
     ]
+
+
+# ONVIF's generic position spaces, the only ones the pack's tolerance is measured in.
+GENERIC_PAN_TILT = "http://www.onvif.org/ver10/tptz/PanTiltSpaces/PositionGenericSpace"
+GENERIC_ZOOM = "http://www.onvif.org/ver10/tptz/ZoomSpaces/PositionGenericSpace"
+
+
+def _generic(generic: str, *spaces: str | None) -> bool:
+    return all(space in (None, "", generic) for space in spaces)
+
+
+def ptz_offset(preset: PtzVector, position: PtzVector) -> float | None:
+    """The largest difference on an axis both vectors give in the generic spaces; None if none
+    is comparable (a device answering in degrees is not judged against a generic tolerance).
+    Pan wraps around: on a 360-degree head -1 and 1 are the same direction."""
+    diffs: list[float] = []
+    if _generic(GENERIC_PAN_TILT, preset.pan_tilt_space, position.pan_tilt_space):
+        if preset.pan is not None and position.pan is not None:
+            pan = abs(preset.pan - position.pan)
+            diffs.append(min(pan, abs(2.0 - pan)))
+        if preset.tilt is not None and position.tilt is not None:
+            diffs.append(abs(preset.tilt - position.tilt))
+    zoom_comparable = _generic(GENERIC_ZOOM, preset.zoom_space, position.zoom_space)
+    if zoom_comparable and preset.zoom is not None and position.zoom is not None:
+        diffs.append(abs(preset.zoom - position.zoom))
+    return max(diffs) if diffs else None
+
+
+def _position(
+    pack: PolicyPack, state: DeviceState, new: DeviceState, poll: PollOutcome, changes: list[Change]
+) -> DeviceState:
+    """What the device shows of its position: the PTZ head against its preset, and a scene
+    change that stays raised (nothing where the pack has no such duty)."""
+    if FindingRule.PURPOSE_POSITION_CHANGED not in pack.findings:
+        return new
+    if poll.ptz is not None:
+        new = _ptz(pack, state, new, poll.at, poll.ptz, changes)
+    raised = poll.scene_change
+    if raised is None:
+        return replace(new, scene_change_reported=None)
+    lasted = (poll.at - raised.since).total_seconds()
+    threshold = float(pack.default("scene_change_persisting_s"))
+    if state.scene_change_reported == raised.since or lasted < threshold:
+        return new
+    changes.append(
+        Change(
+            "position_changed",
+            _duty(pack, FindingRule.PURPOSE_POSITION_CHANGED),
+            {
+                "reason": "scene_change_persisting",
+                "since": raised.since,
+                "seconds": lasted,
+                "threshold_s": threshold,
+                "source": raised.source,
+            },
+        )
+    )
+    return replace(new, scene_change_reported=raised.since)
+
+
+def _ptz(
+    pack: PolicyPack,
+    state: DeviceState,
+    new: DeviceState,
+    at: datetime,
+    reading: PtzReading,
+    changes: list[Change],
+) -> DeviceState:
+    offset = ptz_offset(reading.preset, reading.position)
+    if offset is None:
+        return new  # nothing comparable: no verdict either way
+    tolerance = float(pack.default("ptz_preset_tolerance"))
+    if offset <= tolerance:
+        if state.ptz_reported:
+            # Back at its preset: recorded, citing nothing (the officer judges what happened).
+            changes.append(
+                Change(
+                    "position_restored",
+                    (),
+                    {
+                        "preset_token": reading.preset_token,
+                        "position": reading.position,
+                        "away_since": state.ptz_away_since,
+                    },
+                )
+            )
+        return replace(new, ptz_away_polls=0, ptz_away_since=None, ptz_reported=False)
+    polls = state.ptz_away_polls + 1
+    new = replace(new, ptz_away_polls=polls, ptz_away_since=state.ptz_away_since or at)
+    if state.ptz_reported or polls < int(pack.default("ptz_away_polls")):
+        return new
+    changes.append(
+        Change(
+            "position_changed",
+            _duty(pack, FindingRule.PURPOSE_POSITION_CHANGED),
+            {
+                "reason": "ptz_away_from_preset",
+                "preset_token": reading.preset_token,
+                "preset_position": reading.preset,
+                "position": reading.position,
+                "offset": offset,
+                "tolerance": tolerance,
+                "polls": polls,
+                "since": new.ptz_away_since,
+            },
+        )
+    )
+    return replace(new, ptz_reported=True)

@@ -21,8 +21,8 @@ from jifang.runner import running
 from jifang.secrets import CredentialCipher
 from services.registry.devices.endpoints import router as devices_router
 from services.registry.filings.endpoints import router as filings_router
+from services.registry.findings.device_states import DeviceStates
 from services.registry.findings.endpoints import router as findings_router
-from services.registry.findings.outages import DeviceOutages
 from services.registry.findings.retention import RetentionResults
 from services.registry.firms.endpoints import router as firms_router
 from services.registry.fleet.endpoints import router as fleet_router
@@ -157,7 +157,7 @@ def create_app(settings: RegistrySettings | None = None, *, run_loops: bool = Tr
                     lambda: settings.kafka_group_consumer(settings.retention_results_group),
                     consumer_metrics,
                 ),
-                DeviceOutages(
+                DeviceStates(
                     maker,
                     app.state.policy_book,
                     lambda: settings.kafka_group_consumer(settings.device_state_group),

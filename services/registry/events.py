@@ -125,6 +125,7 @@ def device_event(device: Device | SimpleNamespace, district: str) -> registry_pb
         latitude=device.latitude or 0.0,
         longitude=device.longitude or 0.0,
         district=district,
+        ptz_preset=getattr(device, "ptz_preset", None) or "",
     )
     own = getattr(device, "recording", None)
     if own is not None:

@@ -139,6 +139,7 @@ DEVICE_READ: dict[str, Any] = {
     "status_since": "2026-11-20T06:05:00Z",
     "last_heartbeat_at": None,
     "recording": None,
+    "ptz_preset": None,
     "created_at": "2026-11-02T01:12:13.489101Z",
 }
 

@@ -340,6 +340,9 @@ class Device(Base):
     enrolled_subject: Mapped[str | None] = mapped_column(String(200), unique=True)
     # A channel's own recording declaration; null: as its system declares.
     recording: Mapped[dict[str, Any] | None] = mapped_column(JSONB(none_as_null=True))
+    # The PTZ preset (its ONVIF token) a camera must rest at; null: none registered. A camera
+    # away from it is a suspected change of position (HRB art. 20(6), KMG art. 21(4)).
+    ptz_preset: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[dt.datetime] = _now()
     updated_at: Mapped[dt.datetime] = _now()
 

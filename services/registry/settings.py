@@ -25,7 +25,8 @@ class RegistrySettings(ServiceSettings):
     findings_sweep_interval_s: float = 3600.0
     # Retention's results feed the findings (retention short, deleted, interrupted).
     retention_results_group: str = "registry-retention-results"
-    # Ingest's device states: outages become suspected interruptions.
+    # Ingest's device states: outages become suspected interruptions, a changed position or
+    # scope a suspected change of position.
     device_state_group: str = "registry-device-state"
 
     def credentials_key_b64(self) -> str:

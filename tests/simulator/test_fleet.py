@@ -99,7 +99,7 @@ async def test_the_real_client_pulls_alarms_through_its_pullpoint_manager(fleet:
         manager = await cam.create_pullpoint_manager(timedelta(seconds=60), lambda: lost.append(True))
         service = manager.get_service()
         first = await service.PullMessages({"Timeout": timedelta(seconds=1), "MessageLimit": 100})
-        assert len(first.NotificationMessage) == 4  # the initial state of each property
+        assert len(first.NotificationMessage) == 5  # the initial state of each property
         async with httpx.AsyncClient() as control:
             fleet_control = web.AppRunner(control_app(fleet))
             await fleet_control.setup()
@@ -264,6 +264,39 @@ async def test_control_api_replaces_a_device(fleet: Fleet) -> None:
         assert after["serial_number"] != before["serial_number"] and after["behaviour"]["slow_s"] == 0.1
         assert bad.status == 422
         assert len(listed) == 3 and all("password" in d for d in listed)
+    finally:
+        await runner.cleanup()
+
+
+async def test_control_api_turns_a_ptz_camera_changes_a_stream_and_raises_a_scene_change(
+    fleet: Fleet,
+) -> None:
+    """What tests in other processes do to a camera: give it a PTZ head, turn it away from its
+    preset and back, change a stream's codec, raise and clear a scene-change alarm."""
+    runner = web.AppRunner(control_app(fleet))
+    await runner.setup()
+    port = free_port()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    try:
+        async with aiohttp.ClientSession(base_url=f"http://127.0.0.1:{port}") as s:
+            head = {"presets": [{"token": "7", "name": "收银台", "pan": 0.1, "tilt": 0.2, "zoom": 0.3}]}
+            dome = await (await s.patch("/devices/d0", json={"ptz": head})).json()
+            assert dome["ptz"]["pan"] == 0.1 and dome["ptz"]["presets"][0]["token"] == "7"
+            turned = await (await s.patch("/devices/d0", json={"ptz_position": {"pan": -0.6}})).json()
+            assert (turned["ptz"]["pan"], turned["ptz"]["tilt"]) == (-0.6, 0.2)
+            back = await (await s.patch("/devices/d0", json={"ptz_position": {"preset": "7"}})).json()
+            assert back["ptz"]["pan"] == 0.1
+            for bad in ({"ptz_position": {"pan": 3}}, {"ptz_position": {"preset": "9"}}, {"ptz": "dome"}):
+                assert (await s.patch("/devices/d0", json=bad)).status == 422, bad
+            assert (await s.patch("/devices/d1", json={"ptz_position": {"pan": 0}})).status == 422  # fixed
+            recoded = await s.patch(
+                "/devices/d1", json={"stream": {"token": "Profile_1", "encoding": "H265"}}
+            )
+            assert (await recoded.json())["profiles"][0]["encoding"] == "H265"
+            assert (await s.patch("/devices/d1", json={"stream": {"token": "nope", "fps": 5}})).status == 422
+            raised = await s.post("/devices/d2/alarms", json={"kind": "scene_change"})
+            assert raised.status == 202
+        assert fleet.devices["d2"].event_source.states[("scene_change", "VideoSource_1")] is True
     finally:
         await runner.cleanup()
 

@@ -9,6 +9,7 @@ import pytest
 from lxml import etree
 
 from simulator.device import SimDevice, StreamProfile
+from simulator.ptz import Preset, PtzHead
 from simulator.services import NS, OPERATIONS, SERVICE_PATHS, SUBSCRIPTION_PATH, dispatch
 from simulator.soap import SoapFault, fault_envelope, not_authorized
 from tests.conftest import assert_valid
@@ -45,9 +46,10 @@ DEVICES = [
 ]
 
 
-# Device, Media and Media2; the Profile G services have tests of their own (test_recordings).
-PROFILE_G = ("/onvif/search_service", "/onvif/recording_service")
-PLAIN = sorted((k for k in OPERATIONS if k[0] not in PROFILE_G), key=str)
+# Device, Media and Media2; the Profile G services have tests of their own (test_recordings),
+# and so has PTZ (below: only a PTZ camera answers it).
+OWN_TESTS = ("/onvif/search_service", "/onvif/recording_service", "/onvif/ptz_service")
+PLAIN = sorted((k for k in OPERATIONS if k[0] not in OWN_TESTS), key=str)
 
 
 @pytest.mark.parametrize("device", DEVICES, ids=[d.device_id for d in DEVICES])
@@ -125,10 +127,11 @@ async def test_pull_point_answers_are_valid_and_carry_the_alarms(schema: etree.X
     resp = await dispatch(dev, SUBSCRIPTION_PATH, etree.QName(pull), pull, query)
     assert_valid(schema, resp)
     messages = resp.findall("wsnt:NotificationMessage", NS)
-    # The initial state of each property (motion, tamper, video loss, storage), then the change.
+    # The initial state of each property (motion, tamper, scene change, video loss, storage),
+    # then the change.
     assert [m.find("wsnt:Message/tt:Message", NS).get("PropertyOperation") for m in messages] == [
         "Initialized"
-    ] * 4 + ["Changed"]
+    ] * 5 + ["Changed"]
     last = messages[-1]
     assert last.findtext("wsnt:Topic", namespaces=NS) == "tns1:RuleEngine/TamperDetector/Tamper"
     assert last.find(".//tt:Data/tt:SimpleItem", NS).attrib == {"Name": "IsTamper", "Value": "true"}
@@ -159,7 +162,7 @@ async def test_a_pull_point_expires_unless_pulled_or_renewed() -> None:
     with pytest.raises(SoapFault):
         await dispatch(dev, SUBSCRIPTION_PATH, etree.QName(pull), pull, {"Idx": "0"})
     resp = await dispatch(dev, SUBSCRIPTION_PATH, etree.QName(pull), pull, {"Idx": "1"})
-    assert len(resp.findall("wsnt:NotificationMessage", NS)) == 4
+    assert len(resp.findall("wsnt:NotificationMessage", NS)) == 5
     assert list(dev.event_source.pull_points) == [1]
 
 
@@ -189,3 +192,60 @@ async def test_pull_points_are_limited_per_device() -> None:
     with pytest.raises(SoapFault) as info:
         await dispatch(dev, SERVICE_PATHS[NS["tev"]], etree.QName(create), create)
     assert (info.value.code, info.value.subcode) == ("Receiver", "ter:MaxPullPoints")
+
+
+def _ptz_request(name: str, profile: str = "Profile_1") -> etree._Element:
+    req = etree.Element(f"{{{NS['tptz']}}}{name}")
+    etree.SubElement(req, f"{{{NS['tptz']}}}ProfileToken").text = profile
+    return req
+
+
+async def test_a_ptz_camera_answers_valid_xml_and_a_fixed_one_has_no_ptz(schema: etree.XMLSchema) -> None:
+    """A PTZ camera lists the service (GetServices, GetCapabilities), puts a PTZ configuration
+    in its profiles (Media and Media2), and answers GetPresets and GetStatus with positions in
+    the generic spaces; a fixed camera answers PTZ calls with ActionNotSupported."""
+    head = PtzHead(pan=0.5, tilt=-0.25, zoom=0.1, presets=[Preset("1", "大门", 0.0, 0.0, 0.0)])
+    dev = SimDevice("dome", port=10560, ptz=head)
+    ptz_path = SERVICE_PATHS[NS["tptz"]]
+    services = _request(NS["tds"], "GetServices")
+    for ns, name, req in (
+        (NS["tds"], "GetServices", services),
+        (NS["tds"], "GetCapabilities", _request(NS["tds"], "GetCapabilities")),
+        (NS["trt"], "GetProfiles", _request(NS["trt"], "GetProfiles")),
+        (NS["tr2"], "GetProfiles", _request(NS["tr2"], "GetProfiles")),
+        (NS["tptz"], "GetPresets", _ptz_request("GetPresets")),
+        (NS["tptz"], "GetStatus", _ptz_request("GetStatus")),
+    ):
+        path = ptz_path if ns == NS["tptz"] else SERVICE_PATHS[ns]
+        resp = await dispatch(dev, path, etree.QName(ns, name), req)
+        assert_valid(schema, resp)
+        if name == "GetServices":
+            assert f"{dev.base_url}{ptz_path}" in resp.xpath("//tds:XAddr/text()", namespaces=NS)
+        elif name == "GetCapabilities":
+            assert resp.findtext("tds:Capabilities/tt:PTZ/tt:XAddr", namespaces=NS) == dev.base_url + ptz_path
+        elif name == "GetProfiles":
+            assert len(resp.xpath("//tt:NodeToken", namespaces=NS)) == 2  # each profile carries PTZ
+        elif name == "GetPresets":
+            preset = resp.find("tptz:Preset", NS)
+            assert preset.get("token") == "1" and preset.findtext("tt:Name", namespaces=NS) == "大门"
+            assert preset.find("tt:PTZPosition/tt:PanTilt", NS).get("x") == "0"
+        else:
+            position = resp.find("tptz:PTZStatus/tt:Position", NS)
+            assert (position.find("tt:PanTilt", NS).get("x"), position.find("tt:Zoom", NS).get("x")) == (
+                "0.5",
+                "0.1",
+            )
+    head.dialect = "status_fault"  # a firmware that lists PTZ but cannot say where it points
+    with pytest.raises(SoapFault) as info:
+        await dispatch(dev, ptz_path, etree.QName(NS["tptz"], "GetStatus"), _ptz_request("GetStatus"))
+    assert info.value.subcode == "ter:ActionNotSupported"
+    with pytest.raises(SoapFault) as info:
+        await dispatch(
+            DEVICES[0], ptz_path, etree.QName(NS["tptz"], "GetPresets"), _ptz_request("GetPresets")
+        )
+    assert info.value.subcode == "ter:ActionNotSupported"
+    with pytest.raises(SoapFault) as info:  # a profile the camera does not have
+        await dispatch(
+            dev, ptz_path, etree.QName(NS["tptz"], "GetPresets"), _ptz_request("GetPresets", "nope")
+        )
+    assert info.value.subcode == "ter:InvalidArgVal"

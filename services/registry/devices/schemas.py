@@ -4,7 +4,7 @@ import datetime as dt
 import uuid
 from typing import Annotated
 
-from pydantic import AnyUrl, BaseModel, ConfigDict, Field, SecretStr, UrlConstraints
+from pydantic import AnyUrl, BaseModel, ConfigDict, Field, SecretStr, StringConstraints, UrlConstraints
 
 from jifang.policy import LocationType
 from jifang.recording import RecordingDeclaration
@@ -15,6 +15,14 @@ from services.registry.validators import Input, LongText, Name, Patch
 
 OnvifUrl = Annotated[AnyUrl, UrlConstraints(allowed_schemes=["http", "https"], max_length=500)]
 
+
+# An ONVIF ReferenceToken (at most 64 characters), as the camera lists its presets.
+PtzPresetToken = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^\S+$")]
+PTZ_PRESET = (
+    "The PTZ preset (its ONVIF token) the camera must rest at; null: none registered. A camera "
+    "the platform reads away from it, poll after poll, is a suspected change of position for an "
+    "officer (HRB art. 20(6), KMG art. 21(4)); cameras only"
+)
 
 RECORDING = (
     "How this channel records, where it differs from its system; null: as its system declares "
@@ -42,6 +50,7 @@ class DeviceCreate(Input):
     latitude: float | None = Field(default=None, ge=-90, le=90)
     longitude: float | None = Field(default=None, ge=-180, le=180)
     recording: RecordingDeclaration | None = Field(default=None, description=RECORDING)
+    ptz_preset: PtzPresetToken | None = Field(default=None, description=PTZ_PRESET)
 
 
 class DeviceUpdate(Patch):
@@ -58,6 +67,7 @@ class DeviceUpdate(Patch):
             "latitude",
             "longitude",
             "recording",
+            "ptz_preset",
         }
     )
 
@@ -73,6 +83,7 @@ class DeviceUpdate(Patch):
     latitude: float | None = Field(default=None, ge=-90, le=90)
     longitude: float | None = Field(default=None, ge=-180, le=180)
     recording: RecordingDeclaration | None = Field(default=None, description=RECORDING)
+    ptz_preset: PtzPresetToken | None = Field(default=None, description=PTZ_PRESET)
 
 
 class DeviceSort(SortOrder):
@@ -117,6 +128,7 @@ class DeviceRead(BaseModel):
     status_since: dt.datetime | None
     last_heartbeat_at: dt.datetime | None
     recording: RecordingDeclaration | None = Field(default=None, description=RECORDING)
+    ptz_preset: str | None = Field(default=None, description=PTZ_PRESET)
     created_at: dt.datetime
 
 

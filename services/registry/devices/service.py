@@ -75,6 +75,8 @@ class DeviceService:
                 raise ValidationFailed.single(
                     "parent_id", "camera-only", "only a camera channel has a parent NVR"
                 )
+        if data.get("ptz_preset") is not None and kind != DeviceKind.CAMERA:
+            raise ValidationFailed.single("ptz_preset", "camera-only", "only a camera rests at a PTZ preset")
 
     async def create(self, principal: Principal, unit_id: uuid.UUID, data: DeviceCreate) -> Device:
         async with UnitChange(self.session, self.book, principal, unit_id) as change:

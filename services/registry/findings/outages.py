@@ -13,35 +13,24 @@ states (failed polls) and from the registry's own heartbeat watchdog (enrolled N
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from aiokafka import AIOKafkaConsumer, ConsumerRecord
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from jifang.db import first_time, session_scope
-from jifang.follow import ConsumerMetrics, TopicFollower
 from jifang.policy import FindingRule, PolicyBook, PolicyPack
-from jifang.topics import STATE_TOPIC
-from jifang.v1 import ingest_pb2
-from services.registry.clock import utc_now
-from services.registry.devices.repository import DeviceRepository
-from services.registry.events import finding_event, publish
 from services.registry.findings.repository import FindingRepository
+from services.registry.findings.suspicions import suspect_device
 from services.registry.maintenance.repository import MaintenanceWindowRepository
-from services.registry.models import AppliedEvent, Device, Finding, FindingStatus, Unit
-from services.registry.units.repository import UnitRepository
-
-# What a poll that ended an outage's count said: only silence is an interruption.
-SILENT = frozenset({ingest_pb2.POLL_RESULT_TIMEOUT, ingest_pb2.POLL_RESULT_UNREACHABLE})
+from services.registry.models import Device, Unit
 
 
 def subject_key(device_id: uuid.UUID) -> str:
     return f"outage:device:{device_id}"
 
 
-def _local(pack: PolicyPack, at: datetime) -> str:
+def local_time(pack: PolicyPack, at: datetime) -> str:
+    """A time as the unit's officers read it: local, to the minute."""
     return at.astimezone(ZoneInfo(pack.timezone)).strftime("%Y-%m-%d %H:%M %Z")
 
 
@@ -65,35 +54,9 @@ async def suspect_outage(
     """Open (or add to) the device's suspected interruption: one case per device while it is
     open, each outage added to its account."""
     pack = book.get(unit.jurisdiction)
-    if pack is None or FindingRule.OPERATION_INTERRUPTED not in pack.findings:
-        return
-    findings = FindingRepository(session)
-    key = subject_key(device.id)
-    (current, *_) = [*(await findings.active_for_subject(unit.id, key)), None]
-    if current is not None:
-        current.detail = f"{current.detail}; {what}"
-        current.updated_at = now
-    else:
-        articles, penalty = pack.finding_citations(FindingRule.OPERATION_INTERRUPTED)
-        current = Finding(
-            id=uuid.uuid4(),
-            unit_id=unit.id,
-            rule=FindingRule.OPERATION_INTERRUPTED.value,
-            subject_type="device",
-            subject_id=device.id,
-            subject_key=key,
-            articles=articles,
-            penalty=penalty,
-            detail=f"{device.name}: {what}",
-            status=FindingStatus.SUSPECTED
-            if pack.is_suspicion(FindingRule.OPERATION_INTERRUPTED)
-            else FindingStatus.OPEN,
-            detected_at=now,
-            updated_at=now,
-        )
-        findings.add(current)
-    await session.flush()
-    publish(session, unit, finding_event(current))
+    if pack is not None:
+        rule, key = FindingRule.OPERATION_INTERRUPTED, subject_key(device.id)
+        await suspect_device(session, pack, unit, device, rule, key, what, now)
 
 
 async def went_offline(
@@ -114,7 +77,7 @@ async def went_offline(
         book,
         unit,
         device,
-        f"offline since {_local(pack, since)} ({how}); no maintenance declared",
+        f"offline since {local_time(pack, since)} ({how}); no maintenance declared",
         now,
     )
 
@@ -133,9 +96,8 @@ async def came_back(
     pack = book.get(unit.jurisdiction)
     if pack is None:
         return
-    span = (
-        f"offline {_local(pack, start)} – {_local(pack, end)} ({(end - start).total_seconds() / 60:.0f} min)"
-    )
+    minutes = (end - start).total_seconds() / 60
+    span = f"offline {local_time(pack, start)} – {local_time(pack, end)} ({minutes:.0f} min)"
     if await FindingRepository(session).active_for_subject(unit.id, subject_key(device.id)):
         await suspect_outage(session, book, unit, device, span, now)
         return
@@ -147,60 +109,6 @@ async def came_back(
             book,
             unit,
             device,
-            f"{span}, past the end of its maintenance window at {_local(pack, covered_to)}",
+            f"{span}, past the end of its maintenance window at {local_time(pack, covered_to)}",
             now,
         )
-
-
-def _at(ts: object) -> datetime:
-    assert hasattr(ts, "ToDatetime")
-    at: datetime = ts.ToDatetime(UTC)
-    return at
-
-
-async def apply_device_state(
-    session: AsyncSession, book: PolicyBook, event: ingest_pb2.DeviceStateChange, now: datetime
-) -> None:
-    """An outage ingest saw, as the registry's record of the unit."""
-    change = event.WhichOneof("change")
-    if change not in ("went_offline", "came_back"):
-        return  # maintenance (replaced, reconfigured) and measurements: not interruptions
-    device = await DeviceRepository(session).get(uuid.UUID(event.device_id))
-    unit = await UnitRepository(session).get(device.unit_id) if device is not None else None
-    if device is None or unit is None or unit.closed_at is not None:
-        return
-    if change == "went_offline":
-        w = event.went_offline
-        if w.last_result not in SILENT:
-            return  # it answers: refused credentials or an unreadable answer is no interruption
-        how = f"{w.failed_polls} polls unanswered"
-        await went_offline(session, book, unit, device, _at(w.since), how, now)
-    else:
-        b = event.came_back
-        await came_back(session, book, unit, device, _at(b.outage_start), _at(b.outage_end), now)
-
-
-class DeviceOutages(TopicFollower):
-    """Follows ingest's device states; each batch in one transaction, offsets committed after."""
-
-    name = "device-outages"
-
-    def __init__(
-        self,
-        sessionmaker: async_sessionmaker[AsyncSession],
-        book: PolicyBook,
-        consumer_factory: Callable[[], AIOKafkaConsumer],
-        metrics: ConsumerMetrics | None = None,
-    ) -> None:
-        super().__init__(consumer_factory, [STATE_TOPIC], metrics=metrics)
-        self.sessionmaker = sessionmaker
-        self.book = book
-
-    async def apply(self, records: list[ConsumerRecord[bytes, bytes]]) -> None:
-        async with session_scope(self.sessionmaker) as session:
-            for record in records:
-                if record.value is None:
-                    continue
-                event = ingest_pb2.DeviceStateChange.FromString(record.value)
-                if await first_time(session, AppliedEvent, uuid.UUID(event.meta.event_id)):
-                    await apply_device_state(session, self.book, event, utc_now())

@@ -48,6 +48,7 @@ class FleetRepository:
                 TechSystem.networking.label("system_networking"),
                 TechSystem.recording.label("system_recording"),
                 Device.recording,
+                Device.ptz_preset,
             )
             .select_from(Unit)
             .outerjoin(Device, Device.unit_id == Unit.id)

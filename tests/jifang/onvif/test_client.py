@@ -17,6 +17,7 @@ from jifang.onvif import (
     OnvifNotAuthorized,
     OnvifTimeout,
     OnvifUnreachable,
+    PtzVector,
 )
 from jifang.onvif.client import strip_credentials
 from simulator.device import SimDevice, StreamProfile
@@ -125,7 +126,12 @@ async def test_every_request_is_schema_valid(
         await c.pull_messages(sub.address, 0, 10)
         await c.renew(sub.address, 60)
         await c.unsubscribe(sub.address)
-    assert len(sent) == 21  # m2: 7 calls (2 profiles), m1: 6 (1 profile), 4 event calls each
+    await fleet.update("m2", {"ptz": {}})
+    c = client(fleet.devices["m2"])
+    await c.get_services()
+    await c.get_presets("Profile_1")
+    await c.get_ptz_status("Profile_1")
+    assert len(sent) == 24  # m2: 7 calls (2 profiles), m1: 6 (1 profile), 4 event calls each; 3 PTZ
     sent.assert_valid(schema)
 
 
@@ -165,6 +171,7 @@ async def test_pull_point_subscription_delivers_alarms(fleet: Fleet) -> None:
     assert {(m.topic, m.operation) for m in initial.messages} == {
         ("RuleEngine/CellMotionDetector/Motion", "Initialized"),
         ("RuleEngine/TamperDetector/Tamper", "Initialized"),
+        ("VideoSource/GlobalSceneChange/ImagingService", "Initialized"),
         ("VideoSource/SignalLoss", "Initialized"),
         ("Device/HardwareFailure/StorageFailure", "Initialized"),
     }
@@ -193,7 +200,54 @@ async def test_old_devices_announce_events_in_their_capabilities() -> None:
         await c.get_services()
         assert c.has_events
         sub = await c.create_pull_point(10)
-        assert len((await c.pull_messages(sub.address, 0, 100)).messages) == 4
+        assert len((await c.pull_messages(sub.address, 0, 100)).messages) == 5
+    finally:
+        c.close()
+        await fleet.stop()
+
+
+GENERIC = "http://www.onvif.org/ver10/tptz/PanTiltSpaces/PositionGenericSpace"
+GENERIC_ZOOM = "http://www.onvif.org/ver10/tptz/ZoomSpaces/PositionGenericSpace"
+
+
+async def test_reads_a_ptz_head_and_its_presets(fleet: Fleet) -> None:
+    """A PTZ camera lists the PTZ service; its profiles carry the PTZ configuration; its
+    presets and its head's position are read in the generic spaces. A fixed camera has none."""
+    c = client(fleet.devices["m1"])
+    await c.get_services()
+    assert not c.has_ptz and not any(p.ptz for p in await c.get_profiles())
+    await fleet.update(
+        "m2",
+        {"ptz": {"presets": [{"token": "1", "name": "大门", "pan": 0.25, "tilt": -0.5, "zoom": 0.1}]}},
+    )
+    await fleet.update("m2", {"ptz_position": {"pan": 0.75, "moving": True}})
+    c = client(fleet.devices["m2"])
+    await c.get_services()
+    assert c.has_ptz and all(p.ptz for p in await c.get_profiles())
+    [preset] = await c.get_presets("Profile_1")
+    assert (preset.token, preset.name) == ("1", "大门")
+    assert preset.position == PtzVector(0.25, -0.5, 0.1, GENERIC, GENERIC_ZOOM)
+    status = await c.get_ptz_status("Profile_1")
+    assert status.position == PtzVector(0.75, -0.5, 0.1, GENERIC, GENERIC_ZOOM) and status.moving
+    await fleet.update("m2", {"ptz": {"dialect": "status_fault", "presets": []}})
+    assert await c.get_presets("Profile_1") == []
+    with pytest.raises(OnvifFault) as info:
+        await c.get_ptz_status("Profile_1")
+    assert info.value.subcode == "ter:ActionNotSupported"
+    c.close()
+
+
+async def test_old_ptz_cameras_announce_ptz_in_their_capabilities() -> None:
+    fleet = Fleet()
+    await fleet.start([SimDevice("old-ptz", password=PASSWORD, media2=False, get_services=False)])
+    await fleet.update("old-ptz", {"ptz": {}})
+    c = client(fleet.devices["old-ptz"])
+    try:
+        await c.get_services()
+        assert c.has_ptz
+        assert (await c.get_ptz_status("Profile_1")).position == PtzVector(
+            0.0, 0.0, 0.0, GENERIC, GENERIC_ZOOM
+        )
     finally:
         c.close()
         await fleet.stop()

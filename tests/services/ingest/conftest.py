@@ -19,7 +19,7 @@ from jifang.follow import ConsumerMetrics
 from jifang.kafka import create_producer
 from jifang.migrate import upgrade_async
 from jifang.mirror import FleetMirror
-from jifang.policy import load_policy_book
+from jifang.policy import PolicyBook, load_policy_book
 from jifang.publisher import BufferedPublisher, PublisherMetrics
 from jifang.registry_client import RegistryClient
 from jifang.topics import REGISTRY_TOPIC
@@ -31,7 +31,9 @@ from services.ingest.poller import DevicePoller, PollerMetrics
 from simulator.server import Fleet
 from tests.services.registry.factories import create_device
 
-FAST = CallTimeouts(clock=0.5, info=0.5, services=0.5, profiles=0.5, stream_uri=0.5, video_sources=0.5)
+FAST = CallTimeouts(
+    clock=0.5, info=0.5, services=0.5, profiles=0.5, stream_uri=0.5, video_sources=0.5, ptz=0.5
+)
 # Subscriptions that live seconds, not minutes, so expiry, renewal and backoff show in a test.
 FAST_PULL_POINT = PullPointSettings(
     keep_alive_s=6, wait_s=2, min_backoff_s=0.2, max_backoff_s=2.0, stable_after_s=4.0
@@ -129,8 +131,10 @@ def pipeline(
     service_token: str,
     request_timeout_ms: int = 15_000,
     group: str | None = None,
+    book: PolicyBook | None = None,
 ) -> Pipeline:
-    """Ingest as its app wires it, polling every second with short call timeouts."""
+    """Ingest as its app wires it, polling every second with short call timeouts (and the
+    policy packs as shipped, unless ``book`` says otherwise)."""
     metrics = CollectorRegistry()
     share = FleetShare(REGISTRY_TOPIC)
     feed = feed_for(maker, bootstrap, group, metrics, share)
@@ -143,7 +147,7 @@ def pipeline(
     publisher.max_backoff_s = 2.0
     poller = DevicePoller(
         sessionmaker=maker,
-        book=load_policy_book(),
+        book=book or load_policy_book(),
         credentials=RegistryCredentials(registry),
         publisher=publisher,
         metrics=PollerMetrics(metrics),

@@ -7,7 +7,7 @@ import asyncio
 import random
 import time
 from collections.abc import AsyncIterator, Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
@@ -60,13 +60,44 @@ def test_vendor_topics_are_mapped_and_unknown_ones_ignored() -> None:
                 {"Source": "VS1"},
                 {"State": "true"},
             ),
+            msg(
+                "RuleEngine/SceneChangeDetector/SceneChange", "Changed", {"Source": "VS2"}, {"State": "true"}
+            ),
+            msg("RuleEngine/TamperDetector/Tamper", "Changed", {"Source": "VS1"}, {"IsTamper": "true"}),
             msg("VideoSource/SignalLoss", "Changed", {"Source": "VS1"}, {"State": "1"}),
             msg("Monitoring/ProcessorUsage", "Changed", {"Token": "CPU"}, {"Value": "12"}),
             msg("Device/Trigger/DigitalInput", "Changed", {"InputToken": "1"}, {"LogicalState": "true"}),
         ]
     )
-    assert [(a.kind, a.active) for a in alarms] == [("motion", True), ("tamper", True), ("video_loss", True)]
+    assert [(a.kind, a.active) for a in alarms] == [
+        ("motion", True),
+        ("scene_change", True),
+        ("scene_change", True),
+        ("tamper", True),
+        ("video_loss", True),
+    ]
     assert n.ignored == 2
+
+
+def test_how_long_a_scene_change_stays_raised_is_kept() -> None:
+    """The alarm a scene change is published as; since when it has stayed raised (what ingest
+    received, on its own clock) is what the position check measures, per source, until it clears."""
+    n = AlarmNormaliser()
+    scene = "VideoSource/GlobalSceneChange/ImagingService"
+    assert n.raised("scene_change") is None
+    n.feed([msg(scene, "Initialized", {"Source": "VS1"}, {"State": "false"})], T)
+    assert n.raised("scene_change") is None
+    n.feed([msg(scene, "Changed", {"Source": "VS1"}, {"State": "true"})], T + timedelta(minutes=1))
+    n.feed([msg(scene, "Changed", {"Source": "VS2"}, {"State": "true"})], T + timedelta(minutes=2))
+    # A re-created subscription repeats the state: the alarm has been raised since the first time.
+    n.feed([msg(scene, "Initialized", {"Source": "VS1"}, {"State": "true"})], T + timedelta(minutes=5))
+    raised = n.raised("scene_change")
+    assert raised is not None and (raised.since, raised.source) == (T + timedelta(minutes=1), "VS1")
+    n.feed([msg(scene, "Changed", {"Source": "VS1"}, {"State": "false"})], T + timedelta(minutes=6))
+    raised = n.raised("scene_change")
+    assert raised is not None and (raised.since, raised.source) == (T + timedelta(minutes=2), "VS2")
+    n.feed([msg(scene, "Deleted", {"Source": "VS2"}, {"State": "true"})], T + timedelta(minutes=7))
+    assert n.raised("scene_change") is None and n.raised("motion") is None
 
 
 @pytest.fixture

@@ -28,9 +28,14 @@ async def test_mirror_equals_the_registry_after_the_start_up_sync(
     tech = auth(token(Role.TECH_OFFICE))
     unit = await create_unit(client, tech, jurisdiction="kunming-2012")
     ids = []
-    for name in ("东门", "西门"):
+    for name, preset in (("东门", "2"), ("西门", None)):
         device = await create_device(
-            client, tech, unit["id"], name=name, onvif_address="http://127.0.0.1:9/onvif/device_service"
+            client,
+            tech,
+            unit["id"],
+            name=name,
+            onvif_address="http://127.0.0.1:9/onvif/device_service",
+            ptz_preset=preset,
         )
         ids.append(uuid.UUID(device["id"]))
     ghost = uuid.uuid4()
@@ -57,5 +62,6 @@ async def test_mirror_equals_the_registry_after_the_start_up_sync(
         assert all(i in active for i in ids) and ghost not in active
         assert {active[i].jurisdiction for i in ids} == {"kunming-2012"}
         assert {active[i].district for i in ids} == {unit["district"]}
+        assert [active[i].ptz_preset for i in ids] == ["2", None]  # the preset it must rest at
         ghost_row = await repo.get(ghost)
         assert ghost_row is not None and ghost_row.removed
