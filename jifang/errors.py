@@ -33,6 +33,14 @@ UNREACHABLE_ERRORS: tuple[type[Exception], ...] = (
 _UNREACHABLE_SQLSTATES = ("08", "57P01", "57P02", "57P03")
 
 
+def _sqlstates(exc: BaseException) -> list[str]:
+    """The SQLSTATEs a database error carries: SQLAlchemy's wrapper, its driver's error, and
+    the error under that."""
+    causes = [exc, getattr(exc, "orig", None)]
+    causes.append(getattr(causes[-1], "__cause__", None))
+    return [state for c in causes if isinstance(state := getattr(c, "sqlstate", None), str)]
+
+
 def database_unreachable(exc: BaseException) -> bool:
     """The database (or another dependency) cannot be reached now, as opposed to a statement it
     refused: SQLAlchemy reports a server shutting down or starting up as a bare DBAPIError,
@@ -43,13 +51,13 @@ def database_unreachable(exc: BaseException) -> bool:
         return False
     if exc.connection_invalidated:
         return True
-    for cause in (exc.orig, getattr(exc.orig, "__cause__", None)):
-        if isinstance(cause, asyncpg.PostgresConnectionError | asyncpg.InterfaceError | ConnectionError):
-            return True
-        state = getattr(cause, "sqlstate", None)
-        if isinstance(state, str) and state.startswith(_UNREACHABLE_SQLSTATES):
-            return True
-    return False
+    driver = (exc.orig, getattr(exc.orig, "__cause__", None))
+    if any(
+        isinstance(c, asyncpg.PostgresConnectionError | asyncpg.InterfaceError | ConnectionError)
+        for c in driver
+    ):
+        return True
+    return any(state.startswith(_UNREACHABLE_SQLSTATES) for state in _sqlstates(exc))
 
 
 # A unique or foreign key violation: another request's change won the race (409, not 500).
@@ -187,6 +195,16 @@ class NotYetKnown(JifangError):
         return {"Retry-After": str(self.retry_after)}
 
 
+class InsufficientStorage(JifangError):
+    """The database has no room left for what was sent (its disk is full): nothing of it was
+    kept; retry once an operator has made room."""
+
+    status, slug, title = 507, "insufficient-storage", "Insufficient storage"
+
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": "60"}
+
+
 class DependencyUnavailable(JifangError):
     """A dependency (database, broker, another service) is down: retry later."""
 
@@ -305,8 +323,21 @@ async def _on_integrity(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
+# The database is there but cannot take the write now: out of memory or connections (class
+# 53 but disk_full), or read-only (a standby promoted late, a database set read-only).
+_UNWRITABLE_SQLSTATES = ("53", "25006")
+DISK_FULL = "53100"
+
+
 async def _on_database(request: Request, exc: Exception) -> JSONResponse:
-    if database_unreachable(exc):
+    states = _sqlstates(exc)
+    if DISK_FULL in states:
+        log.error("database storage full: %s", type(exc).__name__)
+        return _answer(
+            request,
+            InsufficientStorage("The platform's storage is full: nothing was kept. Retry once it has room."),
+        )
+    if database_unreachable(exc) or any(s.startswith(_UNWRITABLE_SQLSTATES) for s in states):
         return await _on_unreachable(request, exc)
     return await _on_unexpected(request, exc)
 

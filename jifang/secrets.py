@@ -27,8 +27,29 @@ class CredentialCipher:
         self._current = current
 
     @classmethod
-    def from_base64(cls, key_b64: str, key_id: str = "k1") -> CredentialCipher:
-        return cls({key_id: base64.b64decode(key_b64)}, key_id)
+    def from_base64(
+        cls, key_b64: str, key_id: str = "k1", previous: dict[str, str] | None = None
+    ) -> CredentialCipher:
+        """The current key, and the keys it replaced (``previous``: id -> base64) that
+        ciphertexts not yet sealed again still carry."""
+        keys = {kid: base64.b64decode(b64) for kid, b64 in (previous or {}).items()}
+        keys[key_id] = base64.b64decode(key_b64)
+        return cls(keys, key_id)
+
+    @property
+    def current_key_id(self) -> str:
+        return self._current
+
+    @staticmethod
+    def key_id_of(blob: bytes) -> str:
+        """The id of the key a ciphertext was sealed with."""
+        return blob[2 : 2 + blob[1]].decode()
+
+    def reseal(self, blob: bytes, associated: bytes = b"") -> bytes | None:
+        """The ciphertext sealed again with the current key; None if it already is."""
+        if self.key_id_of(blob) == self._current:
+            return None
+        return self.encrypt(self.decrypt(blob, associated), associated)
 
     def encrypt(self, plaintext: str, associated: bytes = b"") -> bytes:
         kid = self._current.encode()
@@ -41,6 +62,10 @@ class CredentialCipher:
             raise ValueError("unknown ciphertext version")
         klen = blob[1]
         kid = blob[2 : 2 + klen].decode()
+        if kid not in self._keys:
+            raise KeyError(
+                f"no key {kid!r}: keep it among the previous keys until every ciphertext is resealed"
+            )
         nonce = blob[2 + klen : 14 + klen]
         return AESGCM(self._keys[kid]).decrypt(nonce, blob[14 + klen :], associated).decode()
 

@@ -18,7 +18,6 @@ from jifang.openapi import install_problem_documentation
 from jifang.outbox import OutboxMetrics, OutboxRelay
 from jifang.policy import load_policy_book
 from jifang.runner import running
-from jifang.secrets import CredentialCipher
 from services.registry.devices.endpoints import router as devices_router
 from services.registry.filings.endpoints import router as filings_router
 from services.registry.findings.device_states import DeviceStates
@@ -133,9 +132,7 @@ def create_app(settings: RegistrySettings | None = None, *, run_loops: bool = Tr
         app.state.engine = engine
         app.state.sessionmaker = maker
         app.state.policy_book = load_policy_book()  # validated at start-up: a bad pack stops here
-        app.state.cipher = CredentialCipher.from_base64(
-            settings.credentials_key_b64(), settings.credentials_key_id
-        )
+        app.state.cipher = settings.credentials_cipher()
         app.state.token_verifier = settings.token_verifier()
         loops = []
         consumer_metrics = ConsumerMetrics(metrics_registry, "registry", settings.retention_results_group)

@@ -1,8 +1,9 @@
 from __future__ import annotations
 
-from pydantic import SecretStr
+from pydantic import Field, SecretStr
 from pydantic_settings import SettingsConfigDict
 
+from jifang.secrets import CredentialCipher
 from jifang.settings import ServiceSettings
 
 
@@ -15,6 +16,9 @@ class RegistrySettings(ServiceSettings):
     credentials_key: SecretStr | None = None
     credentials_key_file: str | None = ".run/registry-credentials.key"
     credentials_key_id: str = "k1"
+    # Keys a rotation replaced, by id (JSON: {"k1": "<base64>"}): kept until `python -m
+    # services.registry.rekey` has sealed every device's credentials with the current key.
+    credentials_previous_keys: dict[str, SecretStr] = Field(default_factory=dict)
     max_material_bytes: int = 20 * 1024 * 1024
     max_import_bytes: int = 64 * 1024 * 1024
     enrollment_token_ttl_s: int = 24 * 3600
@@ -28,6 +32,10 @@ class RegistrySettings(ServiceSettings):
     # Ingest's device states: outages become suspected interruptions, a changed position or
     # scope a suspected change of position.
     device_state_group: str = "registry-device-state"
+
+    def credentials_cipher(self) -> CredentialCipher:
+        previous = {kid: key.get_secret_value() for kid, key in self.credentials_previous_keys.items()}
+        return CredentialCipher.from_base64(self.credentials_key_b64(), self.credentials_key_id, previous)
 
     def credentials_key_b64(self) -> str:
         if self.credentials_key is not None:

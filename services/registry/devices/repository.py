@@ -82,3 +82,12 @@ class DeviceRepository(Repository):
             select(Device.kind, Device.status, func.count()).group_by(Device.kind, Device.status)
         )
         return [(k.value, s.value, n) for k, s, n in rows]
+
+    async def sealed_after(self, after: uuid.UUID | None, limit: int) -> Sequence[Device]:
+        """Devices with credentials, by id after ``after``, locked for update (a key rotation
+        seals them again)."""
+        stmt = select(Device).where(Device.password_ciphertext.is_not(None))
+        if after is not None:
+            stmt = stmt.where(Device.id > after)
+        stmt = stmt.order_by(Device.id).limit(limit).with_for_update()
+        return (await self.session.scalars(stmt)).all()
