@@ -61,6 +61,9 @@ class SimDevice:
             StreamProfile("Profile_2", "subStream", width=640, height=360, fps=15, bitrate_kbps=512, gop=30),
         ]
     )
+    # The stream URI it reports, from {port}, {token}, {username} and {password}: real cameras
+    # report their credentials in it too (rtsp://admin:pw@..., Hikvision's ?username=&password=).
+    stream_uri_format: str = "rtsp://127.0.0.1:{port}/{token}"
     # The Events service (PullPoint); False for devices that offer none.
     events: bool = True
     event_source: EventSource = field(default_factory=EventSource)

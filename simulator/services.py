@@ -234,7 +234,9 @@ def get_video_encoder_configurations(dev: SimDevice, _req: etree._Element) -> et
 
 
 def _rtsp_uri(dev: SimDevice, p: StreamProfile) -> str:
-    return f"rtsp://127.0.0.1:{dev.port}/{p.token}"
+    return dev.stream_uri_format.format(
+        port=dev.port, token=p.token, username=dev.username, password=dev.password
+    )
 
 
 def get_stream_uri(dev: SimDevice, req: etree._Element) -> etree._Element:

@@ -12,10 +12,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import cache, lru_cache
 from typing import Final
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 from lxml import etree
 
+from jifang.addresses import strip_credentials
 from jifang.onvif.transport import DeviceConnection, HttpError
 
 ENV: Final = "http://www.w3.org/2003/05/soap-envelope"
@@ -211,14 +212,6 @@ def _float(node: etree._Element, path: str) -> float:
         return float(_text(node, path))
     except ValueError as exc:
         raise OnvifMalformed(f"{path} is not a number") from exc
-
-
-def strip_credentials(uri: str) -> str:
-    """Stream URIs leave the platform without any user:password part."""
-    parts = urlsplit(uri)
-    if "@" not in parts.netloc:
-        return uri
-    return urlunsplit(parts._replace(netloc=parts.netloc.rsplit("@", 1)[1]))
 
 
 class OnvifClient:

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import io
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Annotated, Any, Literal
@@ -11,7 +12,9 @@ from fastapi.routing import APIRoute
 from starlette.exceptions import HTTPException
 from starlette.types import Receive, Scope, Send
 
+from jifang.csv_export import SafeCsvWriter
 from jifang.db import session_scope
+from jifang.downloads import DOWNLOAD_HEADERS_DOC, download_headers
 from jifang.errors import FieldError, Forbidden, NotFound, ValidationFailed
 from jifang.openapi import problems
 from services.gateway import uses
@@ -204,12 +207,15 @@ async def list_uses(
     return await uses.page(session, principal, filters, limit, offset)
 
 
-_CSV_EXAMPLE = (
-    ",".join(EXPORT_COLUMNS)
-    + "\r\n"
-    + ",".join("" if USE_EXAMPLE[c] is None else str(USE_EXAMPLE[c]) for c in EXPORT_COLUMNS)
-    + "\r\n"
-)
+def _csv_example() -> str:
+    buf = io.StringIO()
+    writer = SafeCsvWriter(buf)
+    writer.writerow(EXPORT_COLUMNS)
+    writer.writerow(USE_EXAMPLE[c] for c in EXPORT_COLUMNS)
+    return buf.getvalue()
+
+
+_CSV_EXAMPLE = _csv_example()
 
 
 @router.get(
@@ -223,10 +229,11 @@ _CSV_EXAMPLE = (
             "description": "The matching records in register order, as an attachment",
             "model": list[UseRead],
             "headers": {
+                **DOWNLOAD_HEADERS_DOC,
                 "Content-Disposition": {
                     "description": "An attachment named use-register.csv or use-register.json",
                     "schema": {"type": "string"},
-                }
+                },
             },
             "content": {
                 "application/json": {"example": [USE_EXAMPLE]},
@@ -242,7 +249,11 @@ async def export_uses(
     format: Literal["csv", "json"] = "csv",
 ) -> StreamingResponse:
     """The register (HRB art. 20(3), KMG art. 21(2)) for the annual inspection, in register
-    order, with every field and each record's hash: CSV with a header row, or a JSON array.
+    order, with every field and each record's hash: CSV with a header row, or a JSON array. In
+    the CSV, every text cell is quoted, and one that a spreadsheet would run as a formula (it
+    begins with `=`, `+`, `-`, `@`, a tab or a carriage return) begins with a single quote;
+    numbers are written as numbers. The JSON holds the values as recorded (the hashes are
+    computed over them).
 
     **Who**: `auditor` and `tech_office`."""
 
@@ -255,7 +266,7 @@ async def export_uses(
     return StreamingResponse(
         body(),
         media_type=media,
-        headers={"Content-Disposition": f'attachment; filename="use-register.{format}"'},
+        headers=download_headers(f"use-register.{format}"),
     )
 
 

@@ -6,15 +6,14 @@ officer, purpose, case number or destination (those belong to the police's case)
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 from collections.abc import AsyncIterator
-from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from jifang.auth import Principal
+from jifang.csv_export import SafeCsvWriter
 from jifang.errors import FieldError, Forbidden
 from services.gateway.models import UseRecord
 from services.gateway.register import RegisterFilter, UseRegister
@@ -65,19 +64,19 @@ async def page(
     return UsePage(items=[to_read(r, principal) for r in rows], total=total, limit=limit, offset=offset)
 
 
-def _cell(value: Any) -> str:
-    return "" if value is None else value.isoformat() if hasattr(value, "isoformat") else str(value)
-
-
 async def export(session: AsyncSession, filters: RegisterFilter, fmt: str) -> AsyncIterator[str]:
-    """The matching records in register order, as CSV (with a header) or a JSON array."""
+    """The matching records in register order, as CSV (with a header) or a JSON array. In the
+    CSV, a text cell that a spreadsheet would run as a formula (a purpose beginning with `=`)
+    begins with a single quote (``jifang.csv_export``); the JSON holds every value as recorded,
+    which is what the records' hashes are computed over."""
     records = UseRegister(session).stream(filters)
     if fmt == "csv":
         buf = io.StringIO()
-        writer = csv.writer(buf)
+        writer = SafeCsvWriter(buf)
         writer.writerow(EXPORT_COLUMNS)
         async for r in records:
-            writer.writerow([_cell(getattr(UseRead.model_validate(r), c)) for c in EXPORT_COLUMNS])
+            read = UseRead.model_validate(r)
+            writer.writerow(getattr(read, c) for c in EXPORT_COLUMNS)
             if buf.tell() > 64 * 1024:
                 yield buf.getvalue()
                 buf.seek(0)

@@ -35,6 +35,7 @@ from services.registry.nvr.endpoints import router as nvr_router
 from services.registry.places.endpoints import router as places_router
 from services.registry.policy.endpoints import router as policy_router
 from services.registry.settings import RegistrySettings
+from services.registry.storage import DocumentCheck
 from services.registry.systems.endpoints import router as systems_router
 from services.registry.units.endpoints import router as units_router
 
@@ -129,6 +130,7 @@ def create_app(settings: RegistrySettings | None = None, *, run_loops: bool = Tr
         engine = create_engine(settings.database_url, settings.db_pool_size, "registry")
         maker = create_sessionmaker(engine)
         app.state.settings = settings
+        app.state.documents = DocumentCheck(settings.document_limits())
         app.state.engine = engine
         app.state.sessionmaker = maker
         app.state.policy_book = load_policy_book()  # validated at start-up: a bad pack stops here

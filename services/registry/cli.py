@@ -3,6 +3,7 @@ obeys the same roles and validation as any other client.
 
     jifang-registry import devices devices.csv --errors refused.csv
     jifang-registry export units --out units.csv
+    jifang-registry export findings --out findings.csv
     jifang-registry enrollment-token UNIT_ID
     jifang-registry findings --district 南岗区 --status open
     jifang-registry filings-due --within-days 7
@@ -23,6 +24,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
+from jifang.csv_export import SafeDictWriter
 from jifang.registry_client import RegistryClient, RegistryRefused, RegistryUnavailable
 
 app = typer.Typer(help="Jifang registry operator CLI", no_args_is_help=True, add_completion=False)
@@ -73,6 +75,7 @@ async def import_file(
         for start in range(0, len(data), chunk):
             part = data[start : start + chunk]
             buf = io.StringIO()
+            # The operator's own cells, sent as they are: this is no export for a spreadsheet.
             writer = csv.writer(buf)
             writer.writerow(header)
             writer.writerows(part)
@@ -104,9 +107,9 @@ def import_cmd(
     )
     if errors is not None:
         with errors.open("w", encoding="utf-8", newline="") as fh:
-            writer = csv.DictWriter(fh, fieldnames=["row", "field", "rule", "message"])
-            writer.writeheader()
-            writer.writerows(sorted(report["errors"], key=lambda e: e["row"]))
+            refused = SafeDictWriter(fh, ["row", "field", "rule", "message"])
+            refused.writeheader()
+            refused.writerows(sorted(report["errors"], key=lambda e: e["row"]))
     else:
         for e in sorted(report["errors"], key=lambda e: e["row"])[:50]:
             console.print(f"  row {e['row']}: {e['field']} ({e['rule']}) {e['message']}")
@@ -116,21 +119,23 @@ def import_cmd(
 
 @app.command("export")
 def export_cmd(
-    kind: Annotated[str, typer.Argument(help="units or devices")],
+    kind: Annotated[str, typer.Argument(help="units, devices or findings")],
     url: UrlOpt = "http://127.0.0.1:8001",
     token: TokenOpt = "",
     out: Annotated[Path | None, typer.Option(help="File to write (default: standard output)")] = None,
 ) -> None:
-    """Export units or devices as CSV (credentials are never exported)."""
-    if kind not in ("units", "devices"):
-        raise typer.BadParameter("kind must be units or devices")
+    """Export units, devices or findings as CSV (credentials are never exported). Text that a
+    spreadsheet would run as a formula begins with a single quote (jifang.csv_export); a list
+    (a finding's articles) is one cell, its items separated by "; "."""
+    if kind not in ("units", "devices", "findings"):
+        raise typer.BadParameter("kind must be units, devices or findings")
     fh = out.open("w", encoding="utf-8", newline="") if out else sys.stdout
 
     async def export(registry: RegistryClient) -> None:
-        writer: csv.DictWriter[str] | None = None
+        writer: SafeDictWriter | None = None
         async for item in registry.all_items(f"/{kind}"):
             if writer is None:
-                writer = csv.DictWriter(fh, fieldnames=list(item))
+                writer = SafeDictWriter(fh, list(item))
                 writer.writeheader()
             writer.writerow(item)
 

@@ -13,7 +13,7 @@ from jifang.db import session_scope
 from jifang.policy import PolicyBook
 from jifang.secrets import CredentialCipher
 from services.registry.settings import RegistrySettings
-from services.registry.storage import DatabaseMaterialStorage, MaterialStorage
+from services.registry.storage import DatabaseMaterialStorage, DocumentCheck, MaterialStorage
 
 
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
@@ -44,6 +44,12 @@ def get_storage(session: SessionDep) -> MaterialStorage:
     return DatabaseMaterialStorage(session)
 
 
+def get_document_check(request: Request) -> DocumentCheck:
+    """What an uploaded document must be (parsed under limits, a few at a time per replica)."""
+    documents: DocumentCheck = request.app.state.documents
+    return documents
+
+
 def get_settings(request: Request) -> RegistrySettings:
     settings: RegistrySettings = request.app.state.settings
     return settings
@@ -53,6 +59,7 @@ PolicyBookDep = Annotated[PolicyBook, Depends(get_policy_book)]
 CipherDep = Annotated[CredentialCipher, Depends(get_cipher)]
 StorageDep = Annotated[MaterialStorage, Depends(get_storage)]
 SettingsDep = Annotated[RegistrySettings, Depends(get_settings)]
+DocumentCheckDep = Annotated[DocumentCheck, Depends(get_document_check)]
 
 _POLICE = (Role.POLICE_OPERATOR, Role.POLICE_SUPERVISOR)
 

@@ -21,8 +21,23 @@ RULE_DOCUMENT_ID = "0b8f5e2a-3c41-4d6e-9f7a-8b2c1d0e4f53"
 FIRM_ID = "ea96a72c-04f9-4770-91f8-0192f650b4b1"
 PROJECT_ID = "182f1228-bc1b-463a-8a98-ad3243176efe"
 
-# Every 4-byte PDF header with an end marker is a file the materials route accepts.
-PDF = "%PDF-1.4\n%%EOF\n"
+# The smallest PDF the materials route accepts: one page, and its cross-reference table.
+PDF = (
+    "%PDF-1.4\n"
+    "1 0 obj <</Type/Catalog/Pages 2 0 R>> endobj\n"
+    "2 0 obj <</Type/Pages/Kids[3 0 R]/Count 1>> endobj\n"
+    "3 0 obj <</Type/Page/Parent 2 0 R/MediaBox[0 0 595 842]>> endobj\n"
+    "xref\n"
+    "0 4\n"
+    "0000000000 65535 f \n"
+    "0000000009 00000 n \n"
+    "0000000054 00000 n \n"
+    "0000000105 00000 n \n"
+    "trailer <</Size 4/Root 1 0 R>>\n"
+    "startxref\n"
+    "170\n"
+    "%%EOF\n"
+)
 
 UNIT_CREATE: dict[str, Any] = {
     "name": "示例银行哈尔滨南岗支行",

@@ -5,6 +5,7 @@ from pydantic_settings import SettingsConfigDict
 
 from jifang.secrets import CredentialCipher
 from jifang.settings import ServiceSettings
+from services.registry.storage import DocumentLimits
 
 
 class RegistrySettings(ServiceSettings):
@@ -20,6 +21,15 @@ class RegistrySettings(ServiceSettings):
     # services.registry.rekey` has sealed every device's credentials with the current key.
     credentials_previous_keys: dict[str, SecretStr] = Field(default_factory=dict)
     max_material_bytes: int = 20 * 1024 * 1024
+    # An uploaded document is opened before it is stored (a PDF as a PDF, an image decoded), in
+    # a child process with these limits: a hostile file is refused, never waited for. One parse
+    # at a time of at most 384 MiB keeps a replica within its 768 MiB (deploy/k8s); 64 million
+    # pixels is an A1 plan scanned at 250 dpi.
+    document_max_pdf_pages: int = 2000
+    document_max_image_pixels: int = 64_000_000
+    document_parse_timeout_s: float = 10.0
+    document_parse_memory_bytes: int = 384 * 1024 * 1024
+    document_parses_at_once: int = 1
     max_import_bytes: int = 64 * 1024 * 1024
     enrollment_token_ttl_s: int = 24 * 3600
     heartbeat_check_interval_s: float = 10.0
@@ -36,6 +46,16 @@ class RegistrySettings(ServiceSettings):
     def credentials_cipher(self) -> CredentialCipher:
         previous = {kid: key.get_secret_value() for kid, key in self.credentials_previous_keys.items()}
         return CredentialCipher.from_base64(self.credentials_key_b64(), self.credentials_key_id, previous)
+
+    def document_limits(self) -> DocumentLimits:
+        return DocumentLimits(
+            max_bytes=self.max_material_bytes,
+            max_pdf_pages=self.document_max_pdf_pages,
+            max_image_pixels=self.document_max_image_pixels,
+            parse_timeout_s=self.document_parse_timeout_s,
+            parse_memory_bytes=self.document_parse_memory_bytes,
+            parses_at_once=self.document_parses_at_once,
+        )
 
     def credentials_key_b64(self) -> str:
         if self.credentials_key is not None:

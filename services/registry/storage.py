@@ -13,19 +13,27 @@ behind this same interface, and a streamed response.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import hashlib
+import json
+import math
+import sys
 import uuid
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from sqlalchemy import insert, select
 from sqlalchemy.exc import StatementError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from jifang.errors import UnsupportedMediaType, ValidationFailed
+from jifang.errors import DependencyUnavailable, UnsupportedMediaType, ValidationFailed
+from services.registry import document_parser
 from services.registry.examples import PDF
 from services.registry.models import FilingMaterialBlob
 
-# What a stored document may be, recognised by its first bytes, not by what the client claims.
+# What a stored document may be, recognised by its content (first its first bytes, then a parse),
+# not by what the client claims.
 MAGIC = {
     "application/pdf": (b"%PDF-",),
     "image/png": (b"\x89PNG\r\n\x1a\n",),
@@ -40,17 +48,84 @@ DOCUMENT_CONTENT: dict[str, Any] = {
 }
 
 
-def check_content(content_type: str, data: bytes, max_bytes: int) -> None:
-    """A document's media type (by its content), and its size: 415 or 422 naming the rule."""
-    base = content_type.split(";", maxsplit=1)[0].strip().lower()
-    if base not in MAGIC:
-        raise UnsupportedMediaType(f"documents must be one of {', '.join(MAGIC)}; got {base or 'none'}")
-    if not data:
-        raise ValidationFailed.single("body", "non-empty", "the document is empty")
-    if len(data) > max_bytes:
-        raise ValidationFailed.single("body", "max-size", f"a document may be at most {max_bytes} bytes")
-    if not any(data.startswith(m) for m in MAGIC[base]):
-        raise UnsupportedMediaType(f"the content is not a {base} file")
+@dataclass(frozen=True)
+class DocumentLimits:
+    """What a document may be and cost to open (settings ``REGISTRY_MAX_MATERIAL_BYTES``,
+    ``REGISTRY_DOCUMENT_*``)."""
+
+    max_bytes: int
+    max_pdf_pages: int = 2000
+    max_image_pixels: int = 64_000_000
+    parse_timeout_s: float = 10.0
+    parse_memory_bytes: int = 384 * 1024 * 1024
+    parses_at_once: int = 1
+
+
+class DocumentCheck:
+    """A document's media type by its content: the first bytes, then a parse in a child
+    process under hard limits (``services.registry.document_parser``), a few at a time."""
+
+    def __init__(self, limits: DocumentLimits) -> None:
+        self.limits = limits
+        self._slots: asyncio.Semaphore | None = None
+
+    async def __call__(self, content_type: str, data: bytes) -> str:
+        """The document's media type; 415 when the content is not of it, 422 naming the rule
+        when it is empty, too large, password-protected or past the parse limits."""
+        base = content_type.split(";", maxsplit=1)[0].strip().lower()
+        if base not in MAGIC:
+            raise UnsupportedMediaType(f"documents must be one of {', '.join(MAGIC)}; got {base or 'none'}")
+        if not data:
+            raise ValidationFailed.single("body", "non-empty", "the document is empty")
+        if len(data) > self.limits.max_bytes:
+            raise ValidationFailed.single(
+                "body", "max-size", f"a document may be at most {self.limits.max_bytes} bytes"
+            )
+        if not any(data.startswith(m) for m in MAGIC[base]):
+            raise UnsupportedMediaType(f"the content is not a {base} file")
+        if self._slots is None:
+            self._slots = asyncio.Semaphore(self.limits.parses_at_once)
+        async with self._slots:
+            rule, reason = await self._parse(base, data)
+        if rule == document_parser.NOT_THE_TYPE:
+            raise UnsupportedMediaType(f"{reason} ({base})")
+        if rule is not None:
+            raise ValidationFailed.single("body", rule, reason)
+        return base
+
+    async def _parse(self, media_type: str, data: bytes) -> tuple[str | None, str]:
+        limits = self.limits
+        try:
+            proc = await asyncio.create_subprocess_exec(
+                sys.executable,
+                "-m",
+                document_parser.__name__,
+                media_type,
+                str(limits.max_pdf_pages),
+                str(limits.max_image_pixels),
+                str(limits.parse_memory_bytes),
+                str(math.ceil(limits.parse_timeout_s)),
+                stdin=asyncio.subprocess.PIPE,
+                stdout=asyncio.subprocess.PIPE,
+                stderr=asyncio.subprocess.DEVNULL,
+            )
+        except OSError as exc:  # no process left to start (the pod's limits): retry later
+            raise DependencyUnavailable("documents cannot be checked now: try again shortly") from exc
+        try:
+            out, _ = await asyncio.wait_for(proc.communicate(data), limits.parse_timeout_s)
+        except TimeoutError:
+            return document_parser.TOO_LARGE, f"the document did not open within {limits.parse_timeout_s} s"
+        finally:
+            if proc.returncode is None:  # past its time, or the request was cancelled
+                with contextlib.suppress(ProcessLookupError):
+                    proc.kill()
+                await proc.wait()
+        try:
+            answer = json.loads(out)
+            return answer["rule"], str(answer["reason"])
+        except (ValueError, KeyError, TypeError):
+            # Killed by its CPU or memory limit before it could answer.
+            return document_parser.TOO_LARGE, "the document could not be opened within the parse limits"
 
 
 class MaterialStorage(Protocol):

@@ -4,8 +4,19 @@ import datetime as dt
 import uuid
 from typing import Annotated
 
-from pydantic import AnyUrl, BaseModel, ConfigDict, Field, SecretStr, StringConstraints, UrlConstraints
+from pydantic import (
+    AfterValidator,
+    AnyUrl,
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    StringConstraints,
+    UrlConstraints,
+)
+from pydantic_core import PydanticCustomError
 
+from jifang.addresses import credential_in
 from jifang.policy import LocationType
 from jifang.recording import RecordingDeclaration
 from services.registry.examples import DEVICE_CREATE, DEVICE_READ, DEVICE_UPDATE, examples
@@ -13,7 +24,23 @@ from services.registry.models import DeviceKind, DeviceStatus
 from services.registry.pagination import SORT_DESCRIPTION, DistrictFilter, ListQuery, NameContains, SortOrder
 from services.registry.validators import Input, LongText, Name, Patch
 
-OnvifUrl = Annotated[AnyUrl, UrlConstraints(allowed_schemes=["http", "https"], max_length=500)]
+
+def _no_credentials(url: AnyUrl) -> AnyUrl:
+    """An address is stored, returned and published as it is: credentials go in `username` and
+    `password` (encrypted at rest, never returned), never in the address."""
+    where = credential_in(str(url))
+    if where is not None:
+        raise PydanticCustomError(
+            "no-credentials-in-address",
+            "the address carries credentials ({where}): give them as username and password",
+            {"where": where},
+        )
+    return url
+
+
+OnvifUrl = Annotated[
+    AnyUrl, UrlConstraints(allowed_schemes=["http", "https"], max_length=500), AfterValidator(_no_credentials)
+]
 
 
 # An ONVIF ReferenceToken (at most 64 characters), as the camera lists its presets.

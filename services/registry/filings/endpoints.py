@@ -2,16 +2,16 @@ from __future__ import annotations
 
 import uuid
 from typing import Annotated
-from urllib.parse import quote
 
 from fastapi import APIRouter, Path, Query, Request, Response, status
 
+from jifang.downloads import DOWNLOAD_HEADERS_DOC, download_headers, safe_filename
 from services.registry.change import change_conflicts
 from services.registry.deps import (
+    DocumentCheckDep,
     FilingReader,
     PolicyBookDep,
     SessionDep,
-    SettingsDep,
     StorageDep,
     TechOffice,
     UnitEditor,
@@ -132,15 +132,18 @@ async def upload_material(
     session: SessionDep,
     book: PolicyBookDep,
     storage: StorageDep,
-    settings: SettingsDep,
+    documents: DocumentCheckDep,
     principal: UnitEditor,
     filename: Annotated[str | None, Query(max_length=255, examples=["备案表.pdf"])] = None,
 ) -> FilingRead:
-    """Add one material as the raw body (PDF, PNG or JPEG, recognised by its first bytes, not
-    by what the client claims) under the pack's material code: HRB art. 15 lists the filing
-    form, the location diagram, the layout plan and the inspection report. A filing that is
-    draft or returned takes materials. The tech office or the unit's administrator; the
-    material is kept in the registry's database, confidential (HRB art. 18)."""
+    """Add one material as the raw body under the pack's material code: HRB art. 15 lists the
+    filing form, the location diagram, the layout plan and the inspection report. The material
+    must be what it says, by its content, not by what the client claims: a PDF that opens as one
+    (not password-protected), a PNG or JPEG image that decodes (415 otherwise; 422 past the
+    parse limits). Its `filename` is kept made safe (its last path component, without control
+    or format characters, with the extension of its type). A filing that is draft or returned
+    takes materials. The tech office or the unit's administrator; the material is kept in the
+    registry's database, confidential (HRB art. 18)."""
     data = await request.body()
     return await FilingService(session, book, storage).upload(
         principal,
@@ -149,7 +152,7 @@ async def upload_material(
         filename or code,
         request.headers.get("content-type", ""),
         data,
-        settings.max_material_bytes,
+        documents,
     )
 
 
@@ -220,7 +223,7 @@ async def return_filing(
         200: {
             "description": "The receipt (回执单), as a text file",
             "content": {"text/plain": {"schema": {"type": "string"}, "example": RECEIPT}},
-            "headers": {"Content-Disposition": {"schema": {"type": "string"}}},
+            "headers": DOWNLOAD_HEADERS_DOC,
         },
         409: {"description": "The filing is not filed: it has no receipt"},
     },
@@ -234,7 +237,7 @@ async def download_receipt(
     return Response(
         text,
         media_type="text/plain; charset=utf-8",
-        headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quote(number)}.txt"},
+        headers=download_headers(safe_filename(number, "text/plain", "receipt")),
     )
 
 
@@ -243,7 +246,13 @@ async def download_receipt(
     response_class=Response,
     operation_id="filings.get_material",
     summary="Download a material",
-    responses={200: {"content": DOCUMENT_CONTENT, "description": "The material as it was uploaded"}},
+    responses={
+        200: {
+            "content": DOCUMENT_CONTENT,
+            "description": "The material as it was uploaded, as an attachment",
+            "headers": DOWNLOAD_HEADERS_DOC,
+        }
+    },
 )
 async def download_material(
     filing_id: uuid.UUID,
@@ -261,7 +270,7 @@ async def download_material(
     return Response(
         data,
         media_type=material.content_type,
-        headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quote(material.filename)}"},
+        headers=download_headers(safe_filename(material.filename, material.content_type, material.code)),
     )
 
 

@@ -11,6 +11,7 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from jifang.auth import Principal
+from jifang.downloads import safe_filename
 from jifang.errors import Conflict, FieldError, NotFound, ValidationFailed
 from jifang.policy import Material, PolicyBook, PolicyPack
 from jifang.v1 import registry_pb2
@@ -49,7 +50,7 @@ from services.registry.models import (
     Unit,
 )
 from services.registry.offices import filing_office, project_office
-from services.registry.storage import MaterialStorage, check_content
+from services.registry.storage import DocumentCheck, MaterialStorage
 from services.registry.systems.repository import SystemRepository
 from services.registry.units.repository import UnitRepository
 
@@ -254,7 +255,7 @@ class FilingService:
         filename: str,
         content_type: str,
         data: bytes,
-        max_bytes: int,
+        documents: DocumentCheck,
     ) -> FilingRead:
         assert self.storage is not None
         filing = await self._filing(principal, filing_id, lock=True)
@@ -266,15 +267,15 @@ class FilingService:
                 raise Conflict(
                     f"Materials can be added to a draft or returned filing; this one is {filing.status.value}"
                 )
-            check_content(content_type, data, max_bytes)
+            media_type = await documents(content_type, data)
             key, digest = await self.storage.put(data)
             await self.filings.add_material(
                 FilingMaterial(
                     id=uuid.uuid4(),
                     filing_id=filing.id,
                     code=code,
-                    filename=filename[:255] or code,
-                    content_type=content_type.split(";", maxsplit=1)[0].strip().lower(),
+                    filename=safe_filename(filename, media_type, code),
+                    content_type=media_type,
                     size_bytes=len(data),
                     sha256=digest,
                     storage_key=key,

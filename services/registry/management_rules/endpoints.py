@@ -2,17 +2,17 @@ from __future__ import annotations
 
 import uuid
 from typing import Annotated
-from urllib.parse import quote
 
 from fastapi import APIRouter, Path, Query, Request, Response
 
+from jifang.downloads import DOWNLOAD_HEADERS_DOC, download_headers, safe_filename
 from jifang.policy import ManagementRuleKind
 from services.registry.change import change_conflicts
 from services.registry.deps import (
+    DocumentCheckDep,
     InspectionReader,
     PolicyBookDep,
     SessionDep,
-    SettingsDep,
     StorageDep,
     UnitEditor,
 )
@@ -70,16 +70,18 @@ async def put_management_rule(
     session: SessionDep,
     book: PolicyBookDep,
     storage: StorageDep,
-    settings: SettingsDep,
+    documents: DocumentCheckDep,
     principal: UnitEditor,
     filename: Annotated[str | None, Query(max_length=255, examples=["应急处理制度.pdf"])] = None,
 ) -> ManagementRuleRead:
-    """The unit's document of one rule, as the raw body (PDF, PNG or JPEG, recognised by its
-    first bytes): a new version replaces the current one, which is kept with who uploaded it and
-    when. A rule an inspection found missing or inadequate is corrected by a document uploaded
-    after it: the unit's case (`management_rules_missing`) ends when every one is, as
-    `rectified`, or `corrected_late` past the deadline it was ordered corrected by. The tech
-    office or the unit's own administrator."""
+    """The unit's document of one rule, as the raw body: a PDF that opens as one, a PNG or JPEG
+    image that decodes (by its content, not by what the client claims: 415 otherwise, 422 past
+    the parse limits), its `filename` kept made safe. A new version replaces the current one,
+    which is kept with who uploaded it and when. A rule an inspection found missing or
+    inadequate is corrected by a document uploaded after it: the unit's case
+    (`management_rules_missing`) ends when every one is, as `rectified`, or `corrected_late`
+    past the deadline it was ordered corrected by. The tech office or the unit's own
+    administrator."""
     data = await request.body()
     return await ManagementRuleService(session, book, storage).upload(
         principal,
@@ -88,7 +90,7 @@ async def put_management_rule(
         filename or kind.value,
         request.headers.get("content-type", ""),
         data,
-        settings.max_material_bytes,
+        documents,
     )
 
 
@@ -97,7 +99,13 @@ async def put_management_rule(
     response_class=Response,
     operation_id="management_rules.content",
     summary="Download a management rule",
-    responses={200: {"content": DOCUMENT_CONTENT, "description": "The current version, as uploaded"}},
+    responses={
+        200: {
+            "content": DOCUMENT_CONTENT,
+            "description": "The current version, as uploaded, as an attachment",
+            "headers": DOWNLOAD_HEADERS_DOC,
+        }
+    },
 )
 async def download_management_rule(
     unit_id: uuid.UUID,
@@ -113,5 +121,5 @@ async def download_management_rule(
     return Response(
         data,
         media_type=document.content_type,
-        headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quote(document.filename)}"},
+        headers=download_headers(safe_filename(document.filename, document.content_type, kind.value)),
     )

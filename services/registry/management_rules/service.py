@@ -10,6 +10,7 @@ from collections import defaultdict
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from jifang.auth import Principal
+from jifang.downloads import safe_filename
 from jifang.errors import NotFound, ValidationFailed
 from jifang.policy import ManagementRule, ManagementRuleKind, PolicyBook, PolicyPack
 from services.registry.access import visible_unit
@@ -22,7 +23,7 @@ from services.registry.management_rules.schemas import (
     RuleDocumentRead,
 )
 from services.registry.models import ManagementRuleDocument, Unit
-from services.registry.storage import MaterialStorage, check_content
+from services.registry.storage import DocumentCheck, MaterialStorage
 
 
 def pack_rule(pack: PolicyPack, kind: str, field: str) -> ManagementRule:
@@ -105,14 +106,14 @@ class ManagementRuleService:
         filename: str,
         content_type: str,
         data: bytes,
-        max_bytes: int,
+        documents: DocumentCheck,
     ) -> ManagementRuleRead:
         """A new version of the rule: the current one is kept as replaced. The unit's findings
         are recomputed: a rule an inspection found missing is on file now."""
         assert self.storage is not None
         async with UnitChange(self.session, self.book, principal, unit_id, clock=self.clock) as change:
             rule = pack_rule(change.pack, kind, "path.kind")
-            check_content(content_type, data, max_bytes)
+            media_type = await documents(content_type, data)
             key, digest = await self.storage.put(data)
             now = self.clock()
             await self.rules.replace(
@@ -121,8 +122,8 @@ class ManagementRuleService:
                     id=uuid.uuid4(),
                     unit_id=change.unit.id,
                     kind=kind,
-                    filename=filename[:255] or kind.value,
-                    content_type=content_type.split(";", maxsplit=1)[0].strip().lower(),
+                    filename=safe_filename(filename, media_type, kind.value),
+                    content_type=media_type,
                     size_bytes=len(data),
                     sha256=digest,
                     storage_key=key,

@@ -44,7 +44,7 @@ async def issue_enrollment_token(
 ) -> EnrollmentTokenIssued:
     """The tech office or the unit's administrator issues a token the unit's recorder presents
     once to register itself under the unit (`POST /api/v1/nvr/register`). It is shown once and
-    expires after `ttl_s` (a day by default)."""
+    expires after `ttl_s` (a day by default), or with its first use, whichever comes first."""
     service = NvrService(session, book, cipher, settings.enrollment_token_ttl_s)
     return await service.issue_token(principal, unit_id, body.label, body.ttl_s)
 
@@ -54,9 +54,7 @@ async def issue_enrollment_token(
     response_model=NvrRegistered,
     operation_id="nvr.register",
     summary="An NVR registers itself and its channels",
-    responses=change_conflicts(
-        "the token was used by another device, or the device is registered with another unit"
-    ),
+    responses=change_conflicts("the device is registered with another unit than the token's"),
 )
 async def register_nvr(
     body: NvrRegistration,
@@ -66,8 +64,12 @@ async def register_nvr(
     settings: SettingsDep,
     principal: NvrDevice,
 ) -> NvrRegistered:
-    """A recorder (role `nvr`) registers itself with its enrollment token and declares its
-    channels (cameras); registering again is idempotent and updates them. A channel where the
+    """A recorder (role `nvr`) registers itself and declares its channels (cameras). Its first
+    registration presents the unit's enrollment token, which binds the recorder's own credential
+    (the subject of its token) to its device and expires with that use: presented again, by any
+    device, it is refused (422 `single-use`). Registering again (channels changed, hardware
+    replaced) is done with the recorder's own credential and no token; it is idempotent and
+    updates the channels. A channel where the
     pack forbids cameras is refused (HRB art. 19 para. 2, KMG art. 7). A new serial number is
     recorded as a replacement of the device (`replaced`): maintenance, not a breach of HRB art.
     20(6) / KMG art. 21(4), so it cites no article."""

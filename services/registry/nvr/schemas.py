@@ -48,7 +48,15 @@ class ChannelDeclaration(Input):
 class NvrRegistration(Input):
     model_config = ConfigDict(json_schema_extra=examples(NVR_REGISTRATION))
 
-    enrollment_token: str = Field(min_length=16, max_length=200)
+    enrollment_token: str | None = Field(
+        default=None,
+        min_length=16,
+        max_length=200,
+        description=(
+            "The unit's one-time token, on the recorder's first registration only: it expires "
+            "with its first use; a registered recorder registers again without one"
+        ),
+    )
     name: Name
     serial_number: str = Field(min_length=1, max_length=100)
     manufacturer: str | None = Field(default=None, max_length=100)

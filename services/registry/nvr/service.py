@@ -1,4 +1,9 @@
-"""NVRs register themselves with a one-time enrollment token, then send heartbeats."""
+"""NVRs register themselves with a one-time enrollment token, then send heartbeats.
+
+A recorder is known by its own credential: the subject of its `nvr` token, bound to its device
+row at its first registration (``enrolled_subject``). The enrollment token only introduces it
+once: it expires with that first use, and the recorder registers again (channels changed,
+hardware replaced) with its own credential and no token."""
 
 from __future__ import annotations
 
@@ -84,24 +89,50 @@ class NvrService:
         await self.tokens.add(row)
         return EnrollmentTokenIssued(id=row.id, unit_id=unit.id, token=token, expires_at=row.expires_at)
 
-    async def _redeem(self, principal: Principal, token: str, now: datetime) -> EnrollmentToken:
+    async def _redeem(self, token: str, now: datetime) -> EnrollmentToken:
+        """A token works once: after its first use it has expired, for every device, the one
+        that used it included (which registers again with its own credential)."""
         row = await self.tokens.by_hash(token_hash(token))
         if row is None:
             raise ValidationFailed.single(
                 "enrollment_token", "valid-enrollment-token", "unknown enrollment token"
             )
-        if row.used_at is not None and row.used_by_subject != principal.subject:
-            raise Conflict("This enrollment token was already used by another device")
-        if row.used_at is None and row.expires_at < now:
+        if row.used_at is not None:
+            raise ValidationFailed.single(
+                "enrollment_token",
+                "single-use",
+                "this enrollment token has been used and has expired; a registered recorder "
+                "registers again with its own credential, without a token",
+            )
+        if row.expires_at < now:
             raise ValidationFailed.single("enrollment_token", "unexpired", "the enrollment token has expired")
         return row
 
+    async def _unit_of(
+        self, data: NvrRegistration, known: Device | None, now: datetime
+    ) -> tuple[uuid.UUID, EnrollmentToken | None]:
+        """The unit a registration is for: the token's on a first registration, the device's own
+        on a registration again (the device's credential, its token's subject, vouches for it)."""
+        if data.enrollment_token is not None:
+            token = await self._redeem(data.enrollment_token, now)
+            if known is not None and known.unit_id != token.unit_id:
+                raise Conflict("This device is registered with another unit")
+            return token.unit_id, token
+        if known is None:
+            raise ValidationFailed.single(
+                "enrollment_token",
+                "enrollment-token-required",
+                "a recorder registering for the first time presents its enrollment token",
+            )
+        return known.unit_id, None
+
     async def register(self, principal: Principal, data: NvrRegistration) -> NvrRegistered:
         now = utc_now()
-        token = await self._redeem(principal, data.enrollment_token, now)
-        # The token vouches for the unit; a registration changes no finding (a camera in a
-        # forbidden place is refused).
-        async with UnitChange(self.session, self.book, principal, token.unit_id, recompute=False) as change:
+        known = await self.devices.by_subject(principal.subject)
+        unit_id, token = await self._unit_of(data, known, now)
+        # The token (or the device's own credential) vouches for the unit; a registration
+        # changes no finding (a camera in a forbidden place is refused).
+        async with UnitChange(self.session, self.book, principal, unit_id, recompute=False) as change:
             unit, pack = change.unit, change.pack
             for ch in data.channels:
                 refuse_forbidden_place(pack, DeviceKind.CAMERA, ch.location_type)
@@ -110,10 +141,11 @@ class NvrService:
                     "channels", "unique-channel-no", "channel numbers must be unique"
                 )
             interval = data.heartbeat_interval_s or int(pack.default("nvr_heartbeat_interval_s"))
-            nvr, replacement = await self._nvr(principal, change, data, interval, now)
+            nvr, replacement = await self._nvr(principal, change, known, data, interval, now)
             channel_ids = await self._sync_channels(change, nvr, data, now)
-            if token.used_at is None:
+            if token is not None:  # spent: it expires with its first use
                 token.used_at, token.used_by_subject, token.device_id = now, principal.subject, nvr.id
+                token.expires_at = min(token.expires_at, now)
             change.publish(device_event(nvr, unit.district))
         return NvrRegistered(
             device_id=nvr.id,
@@ -125,14 +157,17 @@ class NvrService:
         )
 
     async def _nvr(
-        self, principal: Principal, change: UnitChange, data: NvrRegistration, interval: int, now: datetime
+        self,
+        principal: Principal,
+        change: UnitChange,
+        nvr: Device | None,
+        data: NvrRegistration,
+        interval: int,
+        now: datetime,
     ) -> tuple[Device, DeviceReplacement | None]:
         """The NVR's row as it declares itself (new on its first registration), and the
         replacement recorded if its serial number changed."""
         unit = change.unit
-        nvr = await self.devices.by_subject(principal.subject)
-        if nvr is not None and nvr.unit_id != unit.id:
-            raise Conflict("This device is registered with another unit")
         replacement: DeviceReplacement | None = None
         if nvr is not None and nvr.serial_number and nvr.serial_number != data.serial_number:
             replacement = DeviceReplacement(

@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 import pytest
 from lxml import etree
 
+from jifang.addresses import credential_in, strip_credentials
 from jifang.onvif import (
     OnvifClient,
     OnvifFault,
@@ -19,7 +20,6 @@ from jifang.onvif import (
     OnvifUnreachable,
     PtzVector,
 )
-from jifang.onvif.client import strip_credentials
 from simulator.device import SimDevice, StreamProfile
 from simulator.server import Fleet
 from tests.jifang.onvif.conftest import SentEnvelopes
@@ -136,8 +136,32 @@ async def test_every_request_is_schema_valid(
 
 
 def test_stream_uris_lose_their_credentials() -> None:
-    assert strip_credentials("rtsp://admin:pw@10.0.0.5:554/ch1?x=1") == "rtsp://10.0.0.5:554/ch1?x=1"
-    assert strip_credentials("rtsp://10.0.0.5/ch1") == "rtsp://10.0.0.5/ch1"
+    """Where cameras put them: the userinfo (every vendor), the query (Hikvision's username and
+    password, CGI cameras' usr and pwd, P2P cameras' loginuse and loginpas, in any case), the
+    path itself (Xiongmai); other parameters stay, with their separators."""
+    for given, published in (
+        ("rtsp://admin:pw@10.0.0.5:554/ch1?x=1", "rtsp://10.0.0.5:554/ch1?x=1"),
+        ("rtsp://10.0.0.5/ch1", "rtsp://10.0.0.5/ch1"),
+        (
+            "rtsp://10.0.0.5/Streaming/Channels/101?transportmode=unicast&username=admin&password=pw",
+            "rtsp://10.0.0.5/Streaming/Channels/101?transportmode=unicast",
+        ),
+        (
+            "rtsp://10.0.0.5/cam/realmonitor?channel=1&User=a&PWD=b&subtype=0",
+            "rtsp://10.0.0.5/cam/realmonitor?channel=1&subtype=0",
+        ),
+        ("rtsp://10.0.0.5/live?loginuse=admin&loginpas=pw", "rtsp://10.0.0.5/live"),
+        (
+            "rtsp://10.0.0.5/user=admin&password=pw&channel=1&stream=0.sdp",
+            "rtsp://10.0.0.5/channel=1&stream=0.sdp",
+        ),
+        ("rtsp://10.0.0.5/live;user=a;codec=h264", "rtsp://10.0.0.5/live;codec=h264"),
+    ):
+        assert strip_credentials(given) == published, given
+        assert credential_in(published) is None
+    assert credential_in("rtsp://10.0.0.5/a?passwd=x") == "query parameter 'passwd'"
+    assert credential_in("rtsp://u@10.0.0.5/a") == "userinfo"
+    assert credential_in("rtsp://10.0.0.5/a?user") is None  # a flag, not a credential
 
 
 async def test_old_devices_are_read_through_get_capabilities() -> None:

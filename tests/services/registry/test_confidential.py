@@ -8,9 +8,10 @@ import httpx
 
 from jifang.auth import Role
 from tests.conftest import TokenFactory, auth
+from tests.documents import pdf
 from tests.services.registry.factories import create_unit
 
-PDF = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
+PDF = pdf()
 
 
 async def test_every_read_of_a_material_is_registered(client: httpx.AsyncClient, token: TokenFactory) -> None:

@@ -16,9 +16,10 @@ import httpx
 
 from jifang.auth import Role
 from tests.conftest import TokenFactory, auth
+from tests.documents import pdf
 from tests.services.registry.factories import create_firm, create_unit, new_uscc, unique
 
-PDF = b"%PDF-1.4\n%%EOF\n"
+PDF = pdf()
 
 
 def _today() -> dt.date:

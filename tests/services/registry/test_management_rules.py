@@ -15,6 +15,7 @@ from jifang.auth import Role
 from jifang.db import session_scope
 from services.registry.findings.service import FindingService
 from tests.conftest import TokenFactory, auth
+from tests.documents import pdf
 from tests.services.registry.factories import create_unit
 
 RULES = "/api/v1/units/{}/management-rules"
@@ -31,7 +32,7 @@ INSPECTOR = {"name": "李警官", "badge_number": "230102", "signed_at": "2026-0
 
 
 def _pdf(text: str) -> bytes:
-    return b"%PDF-1.4\n% " + text.encode() + b"\n%%EOF\n"
+    return pdf(text)
 
 
 async def _put(

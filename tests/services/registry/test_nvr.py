@@ -1,5 +1,5 @@
-"""NVR self-registration: one-time token, idempotent re-registration, device replaced,
-heartbeats and offline after 3 missed intervals."""
+"""NVR self-registration: one-time token, idempotent re-registration with the recorder's own
+credential, device replaced, heartbeats and offline after 3 missed intervals."""
 
 from __future__ import annotations
 
@@ -14,9 +14,11 @@ from tests.conftest import TokenFactory, auth
 from tests.services.registry.factories import create_unit
 
 
-def registration(token: str, serial: str = "SN-0001", **over: Any) -> dict[str, Any]:
+def registration(token: str | None, serial: str = "SN-0001", **over: Any) -> dict[str, Any]:
+    """A recorder's registration: with its enrollment token the first time, without (None) when
+    it registers again."""
     return {
-        "enrollment_token": token,
+        **({"enrollment_token": token} if token is not None else {}),
         "name": "NVR-大厅",
         "serial_number": serial,
         "manufacturer": "Acme",
@@ -50,7 +52,7 @@ async def test_register_is_idempotent_and_declares_channels(
     unit, enrollment, nvr = await _enroll(client, token)
     first = await client.post("/api/v1/nvr/register", json=registration(enrollment), headers=nvr)
     assert first.status_code == 200, first.text
-    again = await client.post("/api/v1/nvr/register", json=registration(enrollment), headers=nvr)
+    again = await client.post("/api/v1/nvr/register", json=registration(None), headers=nvr)
     assert again.json() == first.json()
     body = first.json()
     assert body["unit_id"] == unit["id"] and body["replaced"] is False
@@ -71,7 +73,7 @@ async def test_token_is_one_time(client: httpx.AsyncClient, token: TokenFactory)
     ).status_code == 200
     other = auth(token(Role.NVR, subject="nvr-intruder"))
     r = await client.post("/api/v1/nvr/register", json=registration(enrollment, serial="SN-X"), headers=other)
-    assert r.status_code == 409
+    assert r.status_code == 422 and r.json()["errors"][0]["rule"] == "single-use"
     r = await client.post("/api/v1/nvr/register", json=registration("x" * 43), headers=other)
     assert r.status_code == 422 and r.json()["errors"][0]["rule"] == "valid-enrollment-token"
 
@@ -81,9 +83,7 @@ async def test_new_serial_is_recorded_as_device_replaced(
 ) -> None:
     _, enrollment, nvr = await _enroll(client, token)
     await client.post("/api/v1/nvr/register", json=registration(enrollment), headers=nvr)
-    r = await client.post(
-        "/api/v1/nvr/register", json=registration(enrollment, serial="SN-0002"), headers=nvr
-    )
+    r = await client.post("/api/v1/nvr/register", json=registration(None, serial="SN-0002"), headers=nvr)
     assert r.status_code == 200
     assert r.json()["replaced"] is True
     # Maintenance (KMG art. 20(2)), recorded: no breach of HRB art. 20(6) is cited.

@@ -15,9 +15,10 @@ from jifang.auth import Role
 from jifang.db import session_scope
 from services.registry.findings.service import FindingService
 from tests.conftest import TokenFactory, auth
+from tests.documents import pdf
 from tests.services.registry.factories import create_firm, create_unit
 
-PDF = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
+PDF = pdf()
 
 
 async def _bank_with_video(client: httpx.AsyncClient, tech: dict[str, str], jurisdiction: str, category: str):

@@ -7,9 +7,10 @@ import httpx
 
 from jifang.auth import Role
 from tests.conftest import TokenFactory, auth
+from tests.documents import pdf
 from tests.services.registry.factories import create_unit
 
-PDF = b"%PDF-1.4\n%%EOF\n"
+PDF = pdf()
 MATERIALS = ("filing_form", "location_diagram", "layout_plan", "inspection_report")
 
 

@@ -14,6 +14,7 @@ from fastapi.routing import APIRoute, iter_route_contexts
 
 from jifang.auth import PUBLIC_PATHS, Role, RoleRequirement
 from tests.conftest import TokenFactory, auth
+from tests.documents import pdf
 from tests.services.registry.factories import create_firm, create_unit
 
 
@@ -186,7 +187,7 @@ SHARED_ROUTES = {("GET", "/api/v1/firms/{firm_id}"), ("GET", "/api/v1/firms/{fir
 
 def _valid_request(method: str, path: str, b: dict[str, str]) -> dict[str, Any]:
     if method == "PUT" and path.endswith(("/materials/{material}", "/management-rules/{kind}")):
-        return {"content": b"%PDF-1.4\n", "headers": {"Content-Type": "application/pdf"}}
+        return {"content": pdf(), "headers": {"Content-Type": "application/pdf"}}
     if method in ("GET", "DELETE"):
         return {}
     if (method, path) == ("POST", "/api/v1/firms/{firm_id}/projects"):

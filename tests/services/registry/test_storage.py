@@ -20,16 +20,17 @@ from services.registry.app import create_app
 from services.registry.models import FilingMaterialBlob
 from services.registry.settings import RegistrySettings
 from services.registry.storage import DatabaseMaterialStorage
+from tests import documents
 from tests.conftest import TokenFactory, auth
 from tests.services.registry.factories import create_unit
 
 
 def _pdf(marker: str = "") -> bytes:
     """A PDF of its own, with a marker to be looked for where it must not be (logs)."""
-    return b"%PDF-1.4\n% " + (marker or os.urandom(12).hex()).encode() + b"\n%%EOF\n"
+    return documents.pdf(marker or os.urandom(12).hex())
 
 
-PNG = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4
+PNG = documents.image("PNG")
 
 
 @pytest.fixture
