@@ -26,6 +26,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from jifang.errors import Forbidden, Unauthenticated
 from jifang.openapi import answers
+from jifang.ratelimit import AUTH_FAILURES, client_key, limits_of
 from jifang.state import AppSlot
 
 # A token's signature is checked with the one algorithm its key is for: a header naming another
@@ -230,9 +231,18 @@ async def current_principal(
     request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal:
-    if credentials is None or credentials.scheme.lower() != "bearer":
-        raise Unauthenticated("A bearer token is required")
-    return await TOKEN_VERIFIER.of(request.app).verify(credentials.credentials)
+    # Failed authentications are limited per client address: guessing tokens is stopped.
+    limits, client = limits_of(request), client_key(request)
+    if limits is not None:
+        limits.check(AUTH_FAILURES, client, "failed authentications")
+    try:
+        if credentials is None or credentials.scheme.lower() != "bearer":
+            raise Unauthenticated("A bearer token is required")
+        return await TOKEN_VERIFIER.of(request.app).verify(credentials.credentials)
+    except Unauthenticated:
+        if limits is not None:
+            limits.spend(AUTH_FAILURES, client)
+        raise
 
 
 @answers(401, 403)

@@ -34,6 +34,7 @@ from jifang.errors import PayloadTooLarge, install_problem_handlers, problem_res
 from jifang.kafka import broker_bootstrap_check
 from jifang.logging import configure_logging, request_id_var
 from jifang.openapi import install_problem_documentation
+from jifang.ratelimit import RATE_LIMITS, RateLimits
 from jifang.settings import ServiceSettings
 from jifang.state import AppSlot
 
@@ -276,6 +277,7 @@ def create_service_app(
     max_body_bytes: int,
     body_limit_overrides: dict[str, int] | None = None,
     description: str = "",
+    rate_limits: RateLimits | None = None,
 ) -> FastAPI:
     app = FastAPI(
         title=title,
@@ -285,6 +287,8 @@ def create_service_app(
         docs_url=None,
         redoc_url=None,
     )
+    if rate_limits is not None:
+        RATE_LIMITS.set(app, rate_limits)
     serve_docs_offline(app)
     install_problem_handlers(app)
     install_problem_documentation(app)

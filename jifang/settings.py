@@ -12,12 +12,14 @@ from __future__ import annotations
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from prometheus_client import CollectorRegistry
 from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from jifang.auth import TokenVerifier
 from jifang.kafka import create_producer
 from jifang.logging import LogFormat
+from jifang.ratelimit import AUTH_FAILURES, Limit, RateLimits
 from jifang.registry_client import RegistryClient
 
 
@@ -66,6 +68,12 @@ class ServiceSettings(BaseSettings):
     # One format for the whole platform: `auto` is readable in a terminal, JSON elsewhere.
     log_format: LogFormat = Field(default="auto", validation_alias=AliasChoices("log_format", "LOG_FORMAT"))
     max_body_bytes: int = 1_048_576
+    # Failed authentications per client address (a platform default; 0: none): 429 past it.
+    auth_failures_per_minute: float = Field(
+        default=30.0,
+        validation_alias=AliasChoices("auth_failures_per_minute", "AUTH_FAILURES_PER_MINUTE"),
+    )
+    auth_failures_burst: float = 20.0
 
     def kafka_producer(self, client_id: str) -> AIOKafkaProducer:
         """A producer as the platform is configured (broker, compression, idempotence)."""
@@ -89,6 +97,11 @@ class ServiceSettings(BaseSettings):
             auto_offset_reset="earliest" if from_start else "latest",
             **options,
         )
+
+    def rate_limits(self, registry: CollectorRegistry, **own: Limit) -> RateLimits:
+        """The limits every service applies (failed authentications), and the service's own."""
+        limits = {AUTH_FAILURES: Limit(self.auth_failures_per_minute, self.auth_failures_burst), **own}
+        return RateLimits(registry, self.service_name, limits)
 
     def token_verifier(self) -> TokenVerifier:
         """Verifies the bearer tokens this service is called with."""

@@ -28,6 +28,16 @@ from services.registry.app import ALEMBIC_INI, create_app
 from services.registry.settings import RegistrySettings
 from simulator.schemas import onvif_schema
 
+# Every test client reaches the services from one address: the rate limits per address and per
+# officer would stop the suites, not an attacker. tests/security/test_rate_limits.py sets its own.
+for _limit in (
+    "AUTH_FAILURES_PER_MINUTE",
+    "REGISTRY_ENROLLMENT_ATTEMPTS_PER_MINUTE",
+    "GATEWAY_CALLUPS_PER_MINUTE",
+    "GATEWAY_RELAY_REFUSALS_PER_MINUTE",
+):
+    os.environ.setdefault(_limit, "0")
+
 ADMIN_DSN = os.environ.get("TEST_POSTGRES_DSN", "postgresql://postgres@127.0.0.1:5432/postgres")
 AUDIENCE, ISSUER = "jifang", "jifang-test"
 

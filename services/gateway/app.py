@@ -17,14 +17,15 @@ from jifang.db import create_engine, create_sessionmaker
 from jifang.http import DATABASE_ENGINE, create_service_app, database_and_broker
 from jifang.logging import configure_logging
 from jifang.policy import load_policy_book
+from jifang.ratelimit import Limit, OpenLimit
 from jifang.runner import running
 from services.gateway.callups import CallUpMetrics, CallUps
 from services.gateway.cameras import RegistryCameras
 from services.gateway.changes import RegistryChanges
-from services.gateway.deps import GATEWAY_STATE, GatewayState
+from services.gateway.deps import ALARM_STREAMS, CALLUPS, GATEWAY_STATE, PROXIED, RELAY_REFUSALS, GatewayState
 from services.gateway.endpoints import router
 from services.gateway.grants import GrantSigner
-from services.gateway.proxy import RateLimiter, ServiceProxy
+from services.gateway.proxy import ServiceProxy
 from services.gateway.settings import GatewaySettings
 from services.gateway.unit_uses import UnitUses
 from services.gateway.writer import RegisterWriter, WriterMetrics
@@ -37,6 +38,14 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     metrics_registry = CollectorRegistry()
     callup_metrics = CallUpMetrics(metrics_registry)
     writer_metrics = WriterMetrics(metrics_registry)
+    rate_limits = settings.rate_limits(
+        metrics_registry,
+        **{
+            PROXIED: Limit(settings.rate_limit_per_s * 60, settings.rate_limit_burst),
+            CALLUPS: Limit(settings.callups_per_minute, settings.callups_burst),
+            RELAY_REFUSALS: Limit(settings.relay_refusals_per_minute, settings.relay_refusals_burst),
+        },
+    )
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -98,7 +107,8 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
                 ),
                 signer=signer,
                 proxy=proxy,
-                rate_limiter=RateLimiter(settings.rate_limit_per_s, settings.rate_limit_burst),
+                limits=rate_limits,
+                alarm_streams=OpenLimit(rate_limits, ALARM_STREAMS, settings.alarm_streams_per_caller),
                 unit_uses=UnitUses(cameras, registry),
             ),
         )
@@ -132,6 +142,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         ),
         lifespan=lifespan,
         registry=metrics_registry,
+        rate_limits=rate_limits,
         readiness_checks=database_and_broker(settings.kafka_bootstrap_servers),
         max_body_bytes=settings.max_body_bytes,
         # Filing materials and CSV imports pass through to the registry.

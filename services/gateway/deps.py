@@ -12,10 +12,11 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from jifang.auth import Principal, Role, current_principal, require
 from jifang.db import session_scope
 from jifang.openapi import answers
+from jifang.ratelimit import OpenLimit, RateLimits
 from jifang.state import AppSlot
 from services.gateway.callups import CallUps
 from services.gateway.grants import GrantSigner
-from services.gateway.proxy import RateLimiter, ServiceProxy
+from services.gateway.proxy import ServiceProxy
 from services.gateway.settings import GatewaySettings
 from services.gateway.unit_uses import UnitUses
 
@@ -29,11 +30,15 @@ class GatewayState:
     callups: CallUps
     signer: GrantSigner
     proxy: ServiceProxy
-    rate_limiter: RateLimiter
+    limits: RateLimits
+    alarm_streams: OpenLimit
     unit_uses: UnitUses
 
 
 GATEWAY_STATE = AppSlot("gateway", GatewayState)
+# The gateway's own rate limits (settings: GATEWAY_RATE_LIMIT_*, GATEWAY_CALLUPS_*,
+# GATEWAY_RELAY_REFUSALS_*, GATEWAY_ALARM_STREAMS_PER_CALLER).
+PROXIED, CALLUPS, RELAY_REFUSALS, ALARM_STREAMS = "proxied", "callups", "relay_refusals", "alarm_streams"
 StateDep = Annotated[GatewayState, Depends(GATEWAY_STATE)]
 
 # Dependencies are coroutines: a plain function would be run in a worker thread per request.
@@ -70,8 +75,17 @@ async def limited_caller(
     state: StateDep, principal: Annotated[Principal, Depends(current_principal)]
 ) -> Principal:
     """An authenticated caller within its rate (429 with Retry-After beyond it)."""
-    state.rate_limiter.take(principal.subject)
+    state.limits.take(PROXIED, principal.subject, "requests")
     return principal
+
+
+@answers(429)
+async def callup_within_rate(
+    state: StateDep, principal: Annotated[Principal, Depends(current_principal)]
+) -> None:
+    """An officer's call-ups within their rate (429 with Retry-After beyond it): a stolen
+    token cannot sweep a city's cameras."""
+    state.limits.take(CALLUPS, principal.subject, "call-ups")
 
 
 SessionDep = Annotated[AsyncSession, Depends(get_session)]

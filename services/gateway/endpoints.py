@@ -20,6 +20,7 @@ from jifang.openapi import problems
 from services.gateway import uses
 from services.gateway.alarms import AlarmFilter, alarm_stream
 from services.gateway.deps import (
+    RELAY_REFUSALS,
     AnyCaller,
     CallUpsDep,
     LimitedCaller,
@@ -34,6 +35,7 @@ from services.gateway.deps import (
     UnitAdmin,
     UnitRegisterReader,
     UnitUsesDep,
+    callup_within_rate,
 )
 from services.gateway.proxy import FORWARDED_METHODS, FORWARDED_SERVICES
 from services.gateway.register import RegisterFilter, UseRegister
@@ -51,6 +53,7 @@ from services.gateway.schemas import (
     UsePage,
     UseRead,
 )
+from services.gateway.settings import GatewaySettings
 from services.gateway.uses import EXPORT_COLUMNS
 
 router = APIRouter()
@@ -70,6 +73,7 @@ router = APIRouter()
         },
         404: {"description": "Refused, and registered: no such camera"},
     },
+    dependencies=[Depends(callup_within_rate)],
 )
 async def call_up(
     body: CallUpRequest,
@@ -124,15 +128,19 @@ async def call_up(
 
 # The relay's own hook: not part of the public API (the relay reaches it inside the cluster).
 @router.post("/internal/relay/auth", status_code=status.HTTP_200_OK, include_in_schema=False)
-async def relay_auth(body: RelayAuthRequest, signer: SignerDep) -> Response:
+async def relay_auth(body: RelayAuthRequest, signer: SignerDep, state: StateDep) -> Response:
     """MediaMTX's HTTP authentication hook: 200 only for a valid, unexpired grant for this
-    path and action (the grant as password, token, or `token=` in the query)."""
+    path and action (the grant as password, token, or `token=` in the query). Refusals are
+    limited per reader address: one guessing grants gets 429 until its rate allows again."""
+    reader = body.ip or "unknown"
+    state.limits.check(RELAY_REFUSALS, reader, "refused reads")
     query_token = next(
         (part.split("=", 1)[1] for part in body.query.split("&") if part.startswith("token=")), ""
     )
     for candidate in (body.token, body.password, query_token):
         if candidate and signer.allows(candidate, body.path, body.action):
             return Response(status_code=status.HTTP_200_OK)
+    state.limits.spend(RELAY_REFUSALS, reader)
     return Response(status_code=status.HTTP_401_UNAUTHORIZED)
 
 
@@ -412,7 +420,8 @@ _SSE_EXAMPLE = (
 )
 async def follow_alarms(
     request: Request,
-    _: PoliceOnly,
+    principal: PoliceOnly,
+    state: StateDep,
     settings: SettingsDep,
     district: Annotated[str | None, Query(max_length=100)] = None,
     unit_id: uuid.UUID | None = None,
@@ -426,7 +435,25 @@ async def follow_alarms(
 
     **Resuming**: each event's id is the stream's position; reconnect with `Last-Event-ID` to
     get exactly what was missed while the topic keeps it (30 days); an id that is not one of
-    this stream's is 422."""
+    this stream's is 422.
+
+    **Limits**: at most `GATEWAY_ALARM_STREAMS_PER_CALLER` streams open at once per caller (429)."""
+    close = state.alarm_streams.open(principal.subject, "alarm streams")
+    try:
+        return await _alarm_response(request, settings, district, unit_id, last_event_id, close)
+    except BaseException:
+        close()
+        raise
+
+
+async def _alarm_response(
+    request: Request,
+    settings: GatewaySettings,
+    district: str | None,
+    unit_id: uuid.UUID | None,
+    last_event_id: str | None,
+    close: Callable[[], None],
+) -> StreamingResponse:
     stream = alarm_stream(
         lambda: AIOKafkaConsumer(
             bootstrap_servers=settings.kafka_bootstrap_servers, enable_auto_commit=False
@@ -437,11 +464,14 @@ async def follow_alarms(
     first = await anext(stream)  # a bad Last-Event-ID is a 422 here, before the stream starts
 
     async def body() -> AsyncIterator[str]:
-        yield first
-        async for chunk in stream:
-            if await request.is_disconnected():
-                break
-            yield chunk
+        try:
+            yield first
+            async for chunk in stream:
+                if await request.is_disconnected():
+                    break
+                yield chunk
+        finally:
+            close()  # the stream no longer counts against the caller
 
     return StreamingResponse(body(), media_type="text/event-stream", headers={"Cache-Control": "no-store"})
 

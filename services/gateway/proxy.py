@@ -1,19 +1,16 @@
 """The platform's one public entry: `/api/<service>/...` forwarded to the internal services'
 `/api/v1/...`, with the caller's own bearer token (each service checks the roles itself) and
-request id, bounded in time, limited per principal, a 503 with Retry-After when the service
-behind is down and a 502 when its answer cannot be read."""
+request id, bounded in time, limited per principal (:mod:`jifang.ratelimit`), a 503 with
+Retry-After when the service behind is down and a 502 when its answer cannot be read."""
 
 from __future__ import annotations
 
-import math
-import time
-from dataclasses import dataclass, field
 from urllib.parse import quote
 
 import httpx
 from fastapi import Request, Response
 
-from jifang.errors import DependencyUnavailable, JifangError, NotFound, TooManyRequests
+from jifang.errors import DependencyUnavailable, JifangError, NotFound
 from jifang.logging import request_id_var
 
 # The services behind the public entry, and the methods forwarded to them.
@@ -21,34 +18,6 @@ FORWARDED_SERVICES = ("registry", "retention")
 FORWARDED_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 # Headers passed back to the caller (hop-by-hop and the services' own ones stay behind).
 PASSED_BACK = ("content-type", "content-disposition", "location", "retry-after", "cache-control")
-
-
-@dataclass
-class _Bucket:
-    tokens: float
-    at: float
-
-
-@dataclass
-class RateLimiter:
-    """A token bucket per principal: ``rate`` requests per second, bursts up to ``burst``
-    (per gateway process)."""
-
-    rate: float
-    burst: float
-    _buckets: dict[str, _Bucket] = field(default_factory=dict)
-
-    def take(self, principal: str) -> None:
-        now = time.monotonic()
-        bucket = self._buckets.setdefault(principal, _Bucket(self.burst, now))
-        bucket.tokens = min(self.burst, bucket.tokens + (now - bucket.at) * self.rate)
-        bucket.at = now
-        if bucket.tokens < 1:
-            raise TooManyRequests(
-                f"More than {self.rate:g} requests per second for this caller",
-                retry_after=max(1, math.ceil((1 - bucket.tokens) / self.rate)),
-            )
-        bucket.tokens -= 1
 
 
 class BadGateway(JifangError):

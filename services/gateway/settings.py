@@ -34,6 +34,13 @@ class GatewaySettings(RegistryReaderSettings):
     # Requests per second per principal (token bucket, per gateway process), and the burst.
     rate_limit_per_s: float = 20.0
     rate_limit_burst: float = 40.0
+    # Platform defaults (0: no limit): call-ups per officer, refused relay reads per reader
+    # address, alarm streams open at once per caller.
+    callups_per_minute: float = 120.0
+    callups_burst: float = 60.0
+    relay_refusals_per_minute: float = 60.0
+    relay_refusals_burst: float = 30.0
+    alarm_streams_per_caller: int = 4
 
     def retention_client(self) -> RetentionClient:
         """Retention's footage view, with the service token (checked by ``registry_client``)."""

@@ -81,6 +81,7 @@ def create_app(settings: IngestSettings | None = None) -> FastAPI:
         description="Polls ONVIF devices for health and stream metadata and publishes it to Kafka.",
         lifespan=lifespan,
         registry=metrics_registry,
+        rate_limits=settings.rate_limits(metrics_registry),
         readiness_checks=database_and_broker(settings.kafka_bootstrap_servers),
         max_body_bytes=settings.max_body_bytes,
     )

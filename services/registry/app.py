@@ -17,6 +17,7 @@ from jifang.logging import configure_logging
 from jifang.openapi import install_problem_documentation
 from jifang.outbox import OutboxMetrics, OutboxRelay
 from jifang.policy import load_policy_book
+from jifang.ratelimit import Limit
 from jifang.runner import running
 from services.registry.devices.endpoints import router as devices_router
 from services.registry.filings.endpoints import router as filings_router
@@ -32,6 +33,7 @@ from services.registry.maintenance.endpoints import router as maintenance_router
 from services.registry.management_rules.endpoints import router as management_rules_router
 from services.registry.models import OutboxEvent
 from services.registry.nvr.endpoints import router as nvr_router
+from services.registry.nvr.service import ENROLLMENT_ATTEMPTS
 from services.registry.places.endpoints import router as places_router
 from services.registry.policy.endpoints import router as policy_router
 from services.registry.settings import RegistrySettings
@@ -179,6 +181,14 @@ def create_app(settings: RegistrySettings | None = None, *, run_loops: bool = Tr
         ),
         lifespan=lifespan,
         registry=metrics_registry,
+        rate_limits=settings.rate_limits(
+            metrics_registry,
+            **{
+                ENROLLMENT_ATTEMPTS: Limit(
+                    settings.enrollment_attempts_per_minute, settings.enrollment_attempts_burst
+                )
+            },
+        ),
         readiness_checks=database_and_broker(settings.kafka_bootstrap_servers),
         max_body_bytes=settings.max_body_bytes,
         # Only document uploads and CSV imports take large bodies.

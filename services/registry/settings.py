@@ -32,6 +32,9 @@ class RegistrySettings(ServiceSettings):
     document_parses_at_once: int = 1
     max_import_bytes: int = 64 * 1024 * 1024
     enrollment_token_ttl_s: int = 24 * 3600
+    # Refused enrollment tokens per client address (a platform default): 429 past it.
+    enrollment_attempts_per_minute: float = 10.0
+    enrollment_attempts_burst: float = 5.0
     heartbeat_check_interval_s: float = 10.0
     metrics_refresh_interval_s: float = 15.0
     outbox_poll_interval_s: float = 0.2

@@ -110,6 +110,7 @@ def create_app(settings: RetentionSettings | None = None) -> FastAPI:
         ),
         lifespan=lifespan,
         registry=metrics_registry,
+        rate_limits=settings.rate_limits(metrics_registry),
         readiness_checks=database_and_broker(settings.kafka_bootstrap_servers),
         max_body_bytes=settings.max_body_bytes,
     )

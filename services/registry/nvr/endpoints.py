@@ -2,8 +2,10 @@ from __future__ import annotations
 
 import uuid
 
-from fastapi import APIRouter, status
+from fastapi import APIRouter, Request, status
 
+from jifang.errors import ValidationFailed
+from jifang.ratelimit import client_key, limits_of
 from services.registry.change import change_conflicts
 from services.registry.deps import (
     CipherDep,
@@ -21,7 +23,7 @@ from services.registry.nvr.schemas import (
     NvrRegistered,
     NvrRegistration,
 )
-from services.registry.nvr.service import NvrService
+from services.registry.nvr.service import ENROLLMENT_ATTEMPTS, NvrService
 
 router = APIRouter(tags=["nvr enrollment"])
 
@@ -54,9 +56,13 @@ async def issue_enrollment_token(
     response_model=NvrRegistered,
     operation_id="nvr.register",
     summary="An NVR registers itself and its channels",
-    responses=change_conflicts("the device is registered with another unit than the token's"),
+    responses={
+        **change_conflicts("the device is registered with another unit than the token's"),
+        429: {"description": "Too many refused enrollment tokens from this address (Retry-After)"},
+    },
 )
 async def register_nvr(
+    request: Request,
     body: NvrRegistration,
     session: SessionDep,
     book: PolicyBookDep,
@@ -72,8 +78,24 @@ async def register_nvr(
     updates the channels. A channel where the
     pack forbids cameras is refused (HRB art. 19 para. 2, KMG art. 7). A new serial number is
     recorded as a replacement of the device (`replaced`): maintenance, not a breach of HRB art.
-    20(6) / KMG art. 21(4), so it cites no article."""
-    return await NvrService(session, book, cipher, settings.enrollment_token_ttl_s).register(principal, body)
+    20(6) / KMG art. 21(4), so it cites no article. Refused enrollment tokens are limited per
+    client address (`REGISTRY_ENROLLMENT_ATTEMPTS_PER_MINUTE`): guessing one is 429."""
+    limits, client = limits_of(request), client_key(request)
+    presents_token = body.enrollment_token is not None and limits is not None
+    if presents_token and limits is not None:
+        limits.check(ENROLLMENT_ATTEMPTS, client, "refused enrollment tokens")
+    try:
+        return await NvrService(session, book, cipher, settings.enrollment_token_ttl_s).register(
+            principal, body
+        )
+    except ValidationFailed as refused:
+        if (
+            presents_token
+            and limits is not None
+            and any(e.field == "enrollment_token" for e in refused.errors)
+        ):
+            limits.spend(ENROLLMENT_ATTEMPTS, client)
+        raise
 
 
 @router.post(

@@ -44,6 +44,9 @@ from services.registry.nvr.schemas import (
 )
 from services.registry.units.repository import UnitRepository
 
+# The rate limit on refused enrollment tokens, per client address.
+ENROLLMENT_ATTEMPTS = "enrollment_attempts"
+
 
 def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
