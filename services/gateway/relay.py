@@ -142,10 +142,15 @@ class ExpiredReaders(LongRunningService):
         super().__init__()
         self.sessions = sessions
         self.every_s = every_s
+        # The first sweep a period after start: nothing is due sooner, and a replica starting
+        # (or a fleet restarting) does not sweep all at once.
+        self._started = False
 
     async def run_once(self) -> float:
-        async with session_scope(self.sessions) as session:
-            await GrantReaders(session).remove_expired()
+        if self._started:
+            async with session_scope(self.sessions) as session:
+                await GrantReaders(session).remove_expired()
+        self._started = True
         return self.every_s
 
 

@@ -18,6 +18,7 @@ import asyncio
 import base64
 import datetime as dt
 import json
+import uuid
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from typing import Any
@@ -28,9 +29,14 @@ import jwt
 import pytest
 from fastapi import FastAPI
 from pydantic import SecretStr
+from sqlalchemy import select
 
 from jifang.auth import Role
+from jifang.db import create_engine, create_sessionmaker, session_scope
 from services.gateway.app import create_app
+from services.gateway.models import SERVICE_ROLE, GrantReader
+from services.gateway.readers import GrantReaders
+from services.gateway.relay import ExpiredReaders
 from tests.conftest import TokenFactory, auth, metric_value
 from tests.services.gateway.conftest import (  # noqa: F401 - fixtures
     CLIENT_ADDRESS,
@@ -318,6 +324,29 @@ async def test_readers_are_a_setting(
         grant = await call_up(gw, token, camera["id"])
         first, second = hook(grant["token"], grant["path"]), hook(grant["token"], grant["path"])
         assert await statuses(gw, first, second, first) == [200, 401, 200]
+
+
+async def test_the_readers_of_expired_grants_are_swept(migrated: str) -> None:  # noqa: F811
+    """The readers' table holds what is still of use: each replica's sweep removes, as the
+    service's own database role, the readers of grants expired a minute ago or more, and keeps
+    the others."""
+    engine = create_engine(migrated, 1, "gateway-test", role=SERVICE_ROLE)
+    sessions = create_sessionmaker(engine)
+    now = dt.datetime.now(dt.UTC)
+    expired, live = uuid.uuid4(), uuid.uuid4()
+    try:
+        async with session_scope(sessions) as session:
+            readers = GrantReaders(session)
+            assert await readers.admit(expired, "id one", now - dt.timedelta(minutes=2), 2)
+            assert await readers.admit(live, "id one", now + dt.timedelta(minutes=5), 2)
+        sweep = ExpiredReaders(sessions)
+        await sweep.run_once()  # the first sweep a period after start
+        await sweep.run_once()
+        async with session_scope(sessions) as session:
+            kept = set(await session.scalars(select(GrantReader.grant_id)))
+        assert live in kept and expired not in kept
+    finally:
+        await engine.dispose()
 
 
 async def test_the_grant_key_rotates_with_the_previous_key_verifying(
