@@ -26,6 +26,7 @@ from services.gateway.deps import ALARM_STREAMS, CALLUPS, GATEWAY_STATE, PROXIED
 from services.gateway.endpoints import router
 from services.gateway.grants import GrantSigner
 from services.gateway.proxy import ServiceProxy
+from services.gateway.relay import ExpiredReaders, RelayHook, RelayMetrics
 from services.gateway.settings import GatewaySettings
 from services.gateway.unit_uses import UnitUses
 from services.gateway.writer import RegisterWriter, WriterMetrics
@@ -46,12 +47,16 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
             RELAY_REFUSALS: Limit(settings.relay_refusals_per_minute, settings.relay_refusals_burst),
         },
     )
+    relay_metrics = RelayMetrics(metrics_registry)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         configure_logging("gateway", settings.log_level, settings.log_format)
         if settings.grant_key is None or len(settings.grant_key.get_secret_value()) < 32:
             raise RuntimeError("GATEWAY_GRANT_KEY must hold a secret of at least 32 characters")
+        previous_key = settings.grant_previous_key
+        if previous_key is not None and len(previous_key.get_secret_value()) < 32:
+            raise RuntimeError("GATEWAY_GRANT_PREVIOUS_KEY, when set, must hold at least 32 characters")
         # The registers hold names, purposes and destinations: never in an error's text or a log.
         engine = create_engine(
             settings.database_url,
@@ -67,7 +72,10 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         # What the recorder holds bounds a playback (ruling 4), as retention last read it.
         footage = settings.retention_client()
         signer = GrantSigner(
-            settings.grant_key.get_secret_value().encode(), settings.grant_lifetime_s, settings.relay_url
+            settings.grant_key.get_secret_value().encode(),
+            settings.grant_lifetime_s,
+            settings.relay_url,
+            previous_key.get_secret_value().encode() if previous_key is not None else None,
         )
         # Each batch of records one INSERT in autocommit: the register's lock is held for that
         # statement and its commit only.
@@ -91,11 +99,12 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
             {"registry": settings.registry_url, "retention": settings.retention_url},
             settings.upstream_timeout_s,
         )
+        sessions = create_sessionmaker(engine)
         GATEWAY_STATE.set(
             app,
             GatewayState(
                 settings=settings,
-                sessions=create_sessionmaker(engine),
+                sessions=sessions,
                 callups=CallUps(
                     cameras,
                     signer,
@@ -105,7 +114,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
                     footage=footage,
                     playback_max=dt.timedelta(hours=settings.playback_max_hours),
                 ),
-                signer=signer,
+                relay=RelayHook(signer, settings.grant_max_readers, relay_metrics),
                 proxy=proxy,
                 limits=rate_limits,
                 alarm_streams=OpenLimit(rate_limits, ALARM_STREAMS, settings.alarm_streams_per_caller),
@@ -122,7 +131,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         try:
             # The start-up objects frozen out of the cyclic collector (its full passes over them
             # stopped the event loop 40-190 ms: the call-up's tail).
-            async with running([changes]):
+            async with running([changes, ExpiredReaders(sessions)]):
                 yield
         finally:
             await writer.close()

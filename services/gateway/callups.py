@@ -127,7 +127,14 @@ class CallUps:
         )
         assert camera_id is not None
         grant = self.signer.issue(
-            camera_id, principal.subject, req.mode, req.range_from, req.range_to, grant_id
+            camera_id,
+            principal.subject,
+            req.mode,
+            req.range_from,
+            req.range_to,
+            grant_id,
+            client_address=client_ip,
+            binding=req.binding,
         )
         return Granted(grant, seq, footage)
 

@@ -15,8 +15,8 @@ from jifang.openapi import answers
 from jifang.ratelimit import OpenLimit, RateLimits
 from jifang.state import AppSlot
 from services.gateway.callups import CallUps
-from services.gateway.grants import GrantSigner
 from services.gateway.proxy import ServiceProxy
+from services.gateway.relay import RelayHook
 from services.gateway.settings import GatewaySettings
 from services.gateway.unit_uses import UnitUses
 
@@ -28,7 +28,7 @@ class GatewayState:
     settings: GatewaySettings
     sessions: async_sessionmaker[AsyncSession]
     callups: CallUps
-    signer: GrantSigner
+    relay: RelayHook
     proxy: ServiceProxy
     limits: RateLimits
     alarm_streams: OpenLimit
@@ -54,8 +54,8 @@ async def get_callups(state: StateDep) -> CallUps:
     return state.callups
 
 
-async def get_signer(state: StateDep) -> GrantSigner:
-    return state.signer
+async def get_relay_hook(state: StateDep) -> RelayHook:
+    return state.relay
 
 
 async def get_settings(state: StateDep) -> GatewaySettings:
@@ -93,7 +93,7 @@ ProxyDep = Annotated[ServiceProxy, Depends(get_proxy)]
 LimitedCaller = Annotated[Principal, Depends(limited_caller)]
 SettingsDep = Annotated[GatewaySettings, Depends(get_settings)]
 CallUpsDep = Annotated[CallUps, Depends(get_callups)]
-SignerDep = Annotated[GrantSigner, Depends(get_signer)]
+RelayHookDep = Annotated[RelayHook, Depends(get_relay_hook)]
 UnitUsesDep = Annotated[UnitUses, Depends(get_unit_uses)]
 # Any authenticated caller may *ask* for a call-up: a refusal is registered too (a unit
 # administrator asking for images is a fact the register keeps).

@@ -28,9 +28,9 @@ from services.gateway.deps import (
     ProxyDep,
     RegisterAuditor,
     RegisterReader,
+    RelayHookDep,
     SessionDep,
     SettingsDep,
-    SignerDep,
     StateDep,
     UnitAdmin,
     UnitRegisterReader,
@@ -108,7 +108,14 @@ async def call_up(
     **The register**: every call-up, granted or refused, is written to the use register
     (使用登记, HRB art. 20(3), KMG art. 21(2)) before anything is handed out; a refusal's
     problem carries the number of its record (`use_seq`). If the register cannot be written the
-    answer is 503 and no grant exists."""
+    answer is 503 and no grant exists.
+
+    **The grant** serves what was registered, to whom it was handed: this camera, live only for
+    a live call-up, only inside `range_from`..`range_to` for a playback (the relay's playback
+    server: `start` and `duration` inside the range, or refused); to the address the call-up
+    came from, or, with `"binding": "session_key"`, to the player presenting the `session_key`
+    of the answer (`session=<key>` in its query to the relay) from anywhere; to at most
+    `GATEWAY_GRANT_MAX_READERS` (2) readers; for `GATEWAY_GRANT_LIFETIME_S` (300)."""
     client_ip = request.client.host if request.client else None
     # Fail closed: the use is committed (its batch's INSERT, in autocommit) before anything
     # leaves; if that failed, the error answers 503 and no grant exists.
@@ -123,25 +130,27 @@ async def call_up(
         action=g.action,
         expires_at=g.expires_at,
         footage=granted.footage,
+        binding=g.binding,
+        session_key=g.session_key,
     )
 
 
 # The relay's own hook: not part of the public API (the relay reaches it inside the cluster).
 @router.post("/internal/relay/auth", status_code=status.HTTP_200_OK, include_in_schema=False)
-async def relay_auth(body: RelayAuthRequest, signer: SignerDep, state: StateDep) -> Response:
-    """MediaMTX's HTTP authentication hook: 200 only for a valid, unexpired grant for this
-    path and action (the grant as password, token, or `token=` in the query). Refusals are
+async def relay_auth(
+    body: RelayAuthRequest, relay: RelayHookDep, session: SessionDep, state: StateDep
+) -> Response:
+    """MediaMTX's HTTP authentication hook: 200 only for a valid, unexpired grant (as password,
+    token, or `token=` or `jwt=` in the query) for this path, used as it was registered (a live
+    grant live, a playback grant inside its range), by the client it was handed to, within its
+    readers; anything else 401, counted by reason (:mod:`services.gateway.relay`). Refusals are
     limited per reader address: one guessing grants gets 429 until its rate allows again."""
     reader = body.ip or "unknown"
     state.limits.check(RELAY_REFUSALS, reader, "refused reads")
-    query_token = next(
-        (part.split("=", 1)[1] for part in body.query.split("&") if part.startswith("token=")), ""
-    )
-    for candidate in (body.token, body.password, query_token):
-        if candidate and signer.allows(candidate, body.path, body.action):
-            return Response(status_code=status.HTTP_200_OK)
-    state.limits.spend(RELAY_REFUSALS, reader)
-    return Response(status_code=status.HTTP_401_UNAUTHORIZED)
+    if await relay.refusal(session, body):
+        state.limits.spend(RELAY_REFUSALS, reader)
+        return Response(status_code=status.HTTP_401_UNAUTHORIZED)
+    return Response(status_code=status.HTTP_200_OK)
 
 
 @router.get(

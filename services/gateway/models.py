@@ -1,6 +1,7 @@
 """The gateway's own tables, in its schema ``gateway``: the registers of uses of images (使用登记,
 HRB art. 20(3), KMG art. 21(2)), the police's and each unit's, append-only and hash-chained
-(``gateway.install_hash_chain``, migration 0003)."""
+(``gateway.install_hash_chain``, migration 0003); and the readers the relay admitted on each
+grant, while it lasts (migration 0004)."""
 
 from __future__ import annotations
 
@@ -76,3 +77,16 @@ class UnitUseRecord(Base):
     destination: Mapped[str] = mapped_column(Text)
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64), unique=True)
+
+
+class GrantReader(Base):
+    """One reader the relay admitted on a grant (MediaMTX's session id, or the reader's address
+    for its playback server): a grant admits at most ``GATEWAY_GRANT_MAX_READERS`` over its
+    lifetime. Not a register: removed once the grant has expired."""
+
+    __tablename__ = "grant_readers"
+
+    grant_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    reader: Mapped[str] = mapped_column(String(200), primary_key=True)
+    admitted_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    expires_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), index=True)

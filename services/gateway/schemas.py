@@ -109,6 +109,14 @@ class CallUpRequest(BaseModel):
         description="Playback: the end, after the start, not in the future; one grant covers at most "
         "GATEWAY_PLAYBACK_MAX_HOURS (24, a platform default)",
     )
+    binding: Literal["address", "session_key"] = Field(
+        default="address",
+        description="What the grant is bound to. `address` (the default): the relay serves only the "
+        "address this call-up came from. `session_key`: the grant comes with a key, shown once, that "
+        "the player presents to the relay in its query as `session=<key>`, from any address: for a "
+        "client the relay sees at another address than the gateway does (behind NAT, another network "
+        "path to the relay)",
+    )
 
     @field_validator("purpose", "case_number", "destination")
     @classmethod
@@ -138,6 +146,8 @@ class GrantRead(BaseModel):
                     "path": f"cam/{CAMERA_EXAMPLE}",
                     "action": "read",
                     "expires_at": "2026-11-23T09:20:02+00:00",
+                    "binding": "address",
+                    "session_key": None,
                 }
             ]
         }
@@ -145,7 +155,11 @@ class GrantRead(BaseModel):
 
     grant_id: uuid.UUID
     use_seq: int = Field(description="The use register's record of this call-up")
-    token: str = Field(description="Give it to the relay as the password or ?token=")
+    token: str = Field(
+        description="Give it to the relay as the password or ?token=: it serves this camera only, "
+        "live for a live grant, inside the range for a playback (the playback server's `start` and "
+        "`duration` inside `range_from`..`range_to`), to the bound client, for a few minutes"
+    )
     stream_url: str
     path: str
     action: Literal["read", "playback"]
@@ -155,6 +169,15 @@ class GrantRead(BaseModel):
         description="Playback: `held` when the recorder's index, as retention last read it, holds "
         "footage in the range (or the range ends after that reading); `cannot_verify` when no "
         "reading says so (the call-up goes ahead). Live: null",
+    )
+    binding: Literal["address", "session_key"] = Field(
+        description="What the relay checks besides the grant: the reader's `address` is the one "
+        "this call-up came from, or the reader presents the `session_key`"
+    )
+    session_key: str | None = Field(
+        default=None,
+        description="A `session_key` binding only: give it to the relay in the query as "
+        "`session=<key>` along with the grant. Shown once: the grant holds only its hash",
     )
 
 

@@ -16,7 +16,13 @@ class GatewaySettings(RegistryReaderSettings):
     database_role: str | None = "jifang_gateway"
     # The key that signs grants (HMAC-SHA256); MediaMTX never sees it, it asks the gateway.
     grant_key: SecretStr | None = None
+    # During a rotation: the key grants were signed with before, which still verifies them (set it
+    # for one grant lifetime, then remove it); nothing is signed with it.
+    grant_previous_key: SecretStr | None = None
     grant_lifetime_s: int = 300
+    # A platform default, not the law's: the distinct readers (relay sessions) one grant admits
+    # over its lifetime, counted across every replica (a reconnect is a new reader).
+    grant_max_readers: int = Field(default=2, ge=1, le=100)
     # Where the relay serves a granted camera (the path is cam/<camera id>).
     relay_url: str = "rtsp://127.0.0.1:8554"
     camera_cache_s: float = 30.0

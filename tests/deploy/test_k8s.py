@@ -162,6 +162,7 @@ def test_containers_match_what_the_services_read(overlay: str) -> None:
             "DATABASE_URL",
             f"{prefix}SERVICE_TOKEN",
             f"{prefix}GRANT_KEY",
+            f"{prefix}GRANT_PREVIOUS_KEY",
             f"{prefix}CREDENTIALS_KEY",
         ):
             if var in env:

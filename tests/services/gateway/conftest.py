@@ -31,18 +31,18 @@ def gateway_settings(
     keys: tuple[str, str],
     **over: Any,
 ) -> GatewaySettings:
-    return GatewaySettings(
-        database_url=database_url,
-        kafka_bootstrap_servers=bootstrap,
-        registry_url=registry_url,
-        service_token=SecretStr(token(Role.SERVICE)),
-        grant_key=SecretStr(GRANT_KEY),
-        jwt_public_key=SecretStr(keys[1]),
-        jwt_public_key_file=None,
-        jwt_audience=AUDIENCE,
-        jwt_issuer=ISSUER,
-        **over,
-    )
+    values: dict[str, Any] = {
+        "database_url": database_url,
+        "kafka_bootstrap_servers": bootstrap,
+        "registry_url": registry_url,
+        "service_token": SecretStr(token(Role.SERVICE)),
+        "grant_key": SecretStr(GRANT_KEY),
+        "jwt_public_key": SecretStr(keys[1]),
+        "jwt_public_key_file": None,
+        "jwt_audience": AUDIENCE,
+        "jwt_issuer": ISSUER,
+    }
+    return GatewaySettings(**{**values, **over})
 
 
 @pytest.fixture(scope="module")
@@ -87,16 +87,23 @@ def callup(camera_id: str, **over: Any) -> dict[str, Any]:
     }
 
 
-def hook(token: str, path: str, action: str = "read") -> dict[str, Any]:
-    """What MediaMTX posts to its authHTTPAddress for a reader."""
+# The address the tests' client calls the gateway from (httpx's ASGI transport): a grant is bound
+# to it, and the relay sees a reader on the same machine there.
+CLIENT_ADDRESS = "127.0.0.1"
+
+
+def hook(token: str, path: str, action: str = "read", **over: Any) -> dict[str, Any]:
+    """What MediaMTX posts to its authHTTPAddress for a reader: a new RTSP connection (its own
+    session id) from the address the call-up came from."""
     return {
         "user": "",
         "password": token,
         "token": "",
-        "ip": "10.1.2.3",
+        "ip": CLIENT_ADDRESS,
         "action": action,
         "path": path,
         "protocol": "rtsp",
         "id": str(uuid.uuid4()),
         "query": "",
+        **over,
     }
