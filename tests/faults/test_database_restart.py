@@ -189,8 +189,10 @@ async def test_a_database_crash_loses_no_acknowledged_write(
     assert stored_units == set(traffic.units), "acknowledged units lost"
     assert stored_uses == set(traffic.uses), "call-ups answered 201 without their register row"
     assert chain["intact"] is True
-    # /readyz said so while it lasted, and is ready again after.
-    during = [code for at, _, code in traffic.readiness if down_at + 0.5 < at < up_at]
-    assert during and all(code == 503 for code in during), traffic.readiness
-    after = {name: code for at, name, code in traffic.readiness if at > up_at + 3.0}
-    assert after == {"registry": 200, "gateway": 200}, traffic.readiness
+    # /readyz said so while it lasted (a check under way when it went down may still say ready),
+    # and each service is ready again at the end, without a restart.
+    for name in ("registry", "gateway"):
+        during = [code for at, n, code in traffic.readiness if n == name and down_at + 1.0 < at < up_at]
+        assert during and all(code == 503 for code in during), (name, traffic.readiness)
+        after = [code for at, n, code in traffic.readiness if n == name and at > up_at]
+        assert after and after[-1] == 200, (name, traffic.readiness)
