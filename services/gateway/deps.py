@@ -88,7 +88,9 @@ async def callup_within_rate(
     state.limits.take(CALLUPS, principal.subject, "call-ups")
 
 
-SessionDep = Annotated[AsyncSession, Depends(get_session)]
+# "function": the commit ends the request before the response is sent (an answer means committed;
+# a failed commit answers 503), not after it ("request", the default).
+SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
 ProxyDep = Annotated[ServiceProxy, Depends(get_proxy)]
 LimitedCaller = Annotated[Principal, Depends(limited_caller)]
 SettingsDep = Annotated[GatewaySettings, Depends(get_settings)]

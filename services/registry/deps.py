@@ -22,7 +22,9 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
         yield session
 
 
-SessionDep = Annotated[AsyncSession, Depends(get_session)]
+# "function": the commit ends the request before the response is sent (an answer means committed;
+# a failed commit answers 503), not after it ("request", the default).
+SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
 
 
 def get_policy_book(request: Request) -> PolicyBook:

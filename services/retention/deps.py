@@ -24,7 +24,9 @@ def get_service(request: Request) -> RetentionService:
     return service
 
 
-SessionDep = Annotated[AsyncSession, Depends(get_session)]
+# "function": the commit ends the request before the response is sent (an answer means committed;
+# a failed commit answers 503), not after it ("request", the default).
+SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
 ServiceDep = Annotated[RetentionService, Depends(get_service)]
 
 # Who may call what (every route uses one of these). A unit admin sees its own unit only.

@@ -152,6 +152,7 @@ async def test_a_database_crash_loses_no_acknowledged_write(
             await asyncio.to_thread(database.crash)
             down_at = loop.time()
             await asyncio.sleep(2.0)
+            starting_at = loop.time()  # from here it may answer again (start waits until it does)
             await asyncio.to_thread(database.start)
             up_at = loop.time()
             await asyncio.sleep(4.0)  # the pools find their connections dead and open new ones
@@ -192,7 +193,7 @@ async def test_a_database_crash_loses_no_acknowledged_write(
     # /readyz said so while it lasted (a check under way when it went down may still say ready),
     # and each service is ready again at the end, without a restart.
     for name in ("registry", "gateway"):
-        during = [code for at, n, code in traffic.readiness if n == name and down_at + 1.0 < at < up_at]
-        assert during and all(code == 503 for code in during), (name, traffic.readiness)
+        during = [code for at, n, code in traffic.readiness if n == name and down_at + 1.0 < at < starting_at]
+        assert 503 in during and 200 not in during[1:-1], (name, traffic.readiness)
         after = [code for at, n, code in traffic.readiness if n == name and at > up_at]
         assert after and after[-1] == 200, (name, traffic.readiness)
