@@ -14,22 +14,23 @@ import logging
 import re
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import AbstractAsyncContextManager
+from typing import Any
 
 import uvicorn
-from fastapi import FastAPI, Request, Response
+from fastapi import Depends, FastAPI, Request, Response
 from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
 from fastapi.responses import HTMLResponse
 from fastapi.routing import iter_route_contexts
 from fastapi.staticfiles import StaticFiles
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.exposition import generate_latest
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from jifang.db import ping
+from jifang.db import ping, session_scope
 from jifang.errors import PayloadTooLarge, install_problem_handlers, problem_response
 from jifang.kafka import broker_bootstrap_check
 from jifang.logging import configure_logging, request_id_var
@@ -221,6 +222,19 @@ class InputGuardMiddleware:
 
 class _BodyTooLarge(Exception):
     pass
+
+
+def request_transaction(maker_of: Callable[[Request], async_sessionmaker[AsyncSession]]) -> Any:
+    """``Annotated[AsyncSession, request_transaction(...)]``: the request's unit of work. The edge
+    owns the transaction: committed when the endpoint returns, rolled back on an error. Scope
+    "function": the commit ends before the response is sent, so an answer means committed and a
+    commit that fails answers 503 (FastAPI's default, "request", commits after the answer)."""
+
+    async def session(request: Request) -> AsyncIterator[AsyncSession]:
+        async with session_scope(maker_of(request)) as unit_of_work:
+            yield unit_of_work
+
+    return Depends(session, scope="function")
 
 
 def database_and_broker(

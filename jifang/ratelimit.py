@@ -144,9 +144,6 @@ def limits_of(request: Request) -> RateLimits | None:
 
 
 def client_key(request: Request) -> str:
-    """The address a limit counts by: the client as this service sees it (the gateway resolves
-    a trusted proxy's X-Forwarded-For into ``request.state.client_address``)."""
-    resolved = getattr(request.state, "client_address", None)
-    if isinstance(resolved, str) and resolved:
-        return resolved
+    """The address a limit counts by: the client as this service sees it (the connection's
+    peer)."""
     return request.client.host if request.client else "unknown"

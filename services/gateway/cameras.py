@@ -42,6 +42,9 @@ class RegistryCameras:
         self.reads = 0
         # Counts the changes seen: a read that started before one is not kept.
         self._changes = 0
+        # The cached cameras of each unit and of each NVR (its channels): a change drops them
+        # without a pass over the whole cache (a bulk import is thousands of changes).
+        self._by_owner: dict[uuid.UUID, set[uuid.UUID]] = {}
 
     async def get(self, camera_id: uuid.UUID) -> Camera | None:
         cached = self._cache.get(camera_id)
@@ -74,6 +77,9 @@ class RegistryCameras:
             now = time.monotonic()
             if changes == self._changes:
                 self._cache[camera_id] = (now, now + self.max_age_s * random.uniform(*REFRESH_AT), camera)
+                for owner in (camera.unit_id, camera.parent_id) if camera is not None else ():
+                    if owner is not None:
+                        self._by_owner.setdefault(owner, set()).add(camera_id)
             return camera
         finally:
             del self._reading[camera_id]
@@ -84,12 +90,7 @@ class RegistryCameras:
         channels and the devices are read again when next asked. How many entries were dropped."""
         self._changes += 1
         devices = set(device_ids)
-        stale = [
-            camera_id
-            for camera_id, (_, _, camera) in self._cache.items()
-            if camera_id in devices
-            or (camera is not None and (camera.unit_id == unit_id or camera.parent_id in devices))
-        ]
-        for camera_id in stale:
-            del self._cache[camera_id]
-        return len(stale)
+        stale = devices | self._by_owner.pop(unit_id, set())
+        for device in devices:
+            stale |= self._by_owner.pop(device, set())  # an NVR's channels
+        return sum(self._cache.pop(camera_id, None) is not None for camera_id in stale)

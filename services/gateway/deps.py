@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Annotated
 
@@ -10,7 +9,7 @@ from fastapi import Depends
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from jifang.auth import Principal, Role, current_principal, require
-from jifang.db import session_scope
+from jifang.http import request_transaction
 from jifang.openapi import answers
 from jifang.ratelimit import OpenLimit, RateLimits
 from jifang.state import AppSlot
@@ -42,12 +41,6 @@ PROXIED, CALLUPS, RELAY_REFUSALS, ALARM_STREAMS = "proxied", "callups", "relay_r
 StateDep = Annotated[GatewayState, Depends(GATEWAY_STATE)]
 
 # Dependencies are coroutines: a plain function would be run in a worker thread per request.
-
-
-async def get_session(state: StateDep) -> AsyncIterator[AsyncSession]:
-    """The edge owns the transaction: commit after the endpoint, roll back on error."""
-    async with session_scope(state.sessions) as session:
-        yield session
 
 
 async def get_callups(state: StateDep) -> CallUps:
@@ -88,9 +81,9 @@ async def callup_within_rate(
     state.limits.take(CALLUPS, principal.subject, "call-ups")
 
 
-# "function": the commit ends the request before the response is sent (an answer means committed;
-# a failed commit answers 503), not after it ("request", the default).
-SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
+SessionDep = Annotated[
+    AsyncSession, request_transaction(lambda request: GATEWAY_STATE.of(request.app).sessions)
+]
 ProxyDep = Annotated[ServiceProxy, Depends(get_proxy)]
 LimitedCaller = Annotated[Principal, Depends(limited_caller)]
 SettingsDep = Annotated[GatewaySettings, Depends(get_settings)]

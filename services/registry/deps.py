@@ -2,29 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Query, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from jifang.auth import Principal, Role, require
-from jifang.db import session_scope
+from jifang.http import request_transaction
 from jifang.policy import PolicyBook
 from jifang.secrets import CredentialCipher
 from services.registry.settings import RegistrySettings
-from services.registry.storage import DatabaseMaterialStorage, DocumentCheck, MaterialStorage
+from services.registry.storage import DatabaseMaterialStorage, DocumentCheck, MaterialStorage, Upload
 
-
-async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
-    """The edge owns the transaction: commit after the endpoint, roll back on error."""
-    async with session_scope(request.app.state.sessionmaker) as session:
-        yield session
-
-
-# "function": the commit ends the request before the response is sent (an answer means committed;
-# a failed commit answers 503), not after it ("request", the default).
-SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
+SessionDep = Annotated[AsyncSession, request_transaction(lambda request: request.app.state.sessionmaker)]
 
 
 def get_policy_book(request: Request) -> PolicyBook:
@@ -62,6 +52,20 @@ CipherDep = Annotated[CredentialCipher, Depends(get_cipher)]
 StorageDep = Annotated[MaterialStorage, Depends(get_storage)]
 SettingsDep = Annotated[RegistrySettings, Depends(get_settings)]
 DocumentCheckDep = Annotated[DocumentCheck, Depends(get_document_check)]
+
+
+async def read_upload(
+    request: Request,
+    filename: Annotated[
+        str | None,
+        Query(max_length=255, description="The file's name, kept made safe", examples=["备案表.pdf"]),
+    ] = None,
+) -> Upload:
+    """A document sent as the raw body, with the type its Content-Type claims."""
+    return Upload(await request.body(), request.headers.get("content-type", ""), filename)
+
+
+UploadDep = Annotated[Upload, Depends(read_upload)]
 
 _POLICE = (Role.POLICE_OPERATOR, Role.POLICE_SUPERVISOR)
 

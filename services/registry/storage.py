@@ -20,13 +20,14 @@ import json
 import math
 import sys
 import uuid
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any, Protocol
 
 from sqlalchemy import insert, select
 from sqlalchemy.exc import StatementError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from jifang.downloads import safe_filename
 from jifang.errors import DependencyUnavailable, UnsupportedMediaType, ValidationFailed
 from services.registry import document_parser
 from services.registry.examples import PDF
@@ -133,6 +134,45 @@ class MaterialStorage(Protocol):
         """Store bytes; return (storage key, sha256 hex)."""
 
     async def get(self, key: str) -> bytes: ...
+
+
+@dataclass(frozen=True)
+class Upload:
+    """A document as a request sends it: the raw body, the type it claims, the name it gives."""
+
+    data: bytes
+    content_type: str
+    filename: str | None
+
+
+@dataclass(frozen=True)
+class StoredDocument:
+    """What a document's row holds of it (filing materials and management rules alike)."""
+
+    filename: str
+    content_type: str
+    size_bytes: int
+    sha256: str
+    storage_key: str
+
+    def columns(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+async def keep_document(
+    storage: MaterialStorage, documents: DocumentCheck, upload: Upload, name: str
+) -> StoredDocument:
+    """The document checked by its content and stored, in the caller's transaction; its file
+    name made safe (``name`` where it gave none)."""
+    media_type = await documents(upload.content_type, upload.data)
+    key, digest = await storage.put(upload.data)
+    return StoredDocument(
+        filename=safe_filename(upload.filename or name, media_type, name),
+        content_type=media_type,
+        size_bytes=len(upload.data),
+        sha256=digest,
+        storage_key=key,
+    )
 
 
 class DatabaseMaterialStorage:

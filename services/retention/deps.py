@@ -2,21 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from jifang.auth import Principal, Role, require
-from jifang.db import session_scope
+from jifang.http import request_transaction
 from services.retention.service import RetentionService
-
-
-async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
-    """The edge owns the transaction: commit after the endpoint, roll back on error."""
-    async with session_scope(request.app.state.sessionmaker) as session:
-        yield session
 
 
 def get_service(request: Request) -> RetentionService:
@@ -24,9 +17,7 @@ def get_service(request: Request) -> RetentionService:
     return service
 
 
-# "function": the commit ends the request before the response is sent (an answer means committed;
-# a failed commit answers 503), not after it ("request", the default).
-SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
+SessionDep = Annotated[AsyncSession, request_transaction(lambda request: request.app.state.sessionmaker)]
 ServiceDep = Annotated[RetentionService, Depends(get_service)]
 
 # Who may call what (every route uses one of these). A unit admin sees its own unit only.

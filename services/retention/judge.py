@@ -307,10 +307,15 @@ def _counted(gap: ColumnElement[Any]) -> ColumnElement[Any]:
     return func.count()
 
 
-def _maintenance(camera_id: ColumnElement[Any], recorder_id: ColumnElement[Any]) -> ColumnElement[Any]:
+def _maintenance(
+    unit_id: ColumnElement[Any], camera_id: ColumnElement[Any], recorder_id: ColumnElement[Any]
+) -> ColumnElement[Any]:
     """The maintenance windows declared on a channel's camera or on its recorder, as one
     multirange (empty without any)."""
-    covers = _windows.c.device_ids.overlap(array([camera_id, recorder_id]))
+    # The unit's windows (by its index), then those naming the camera or the recorder.
+    covers = and_(
+        _windows.c.unit_id == unit_id, _windows.c.device_ids.overlap(array([camera_id, recorder_id]))
+    )
     spans = select(func.range_agg(_windows.c.period)).where(covers).scalar_subquery()
     return func.coalesce(spans, func.tstzmultirange(type_=TSTZMULTIRANGE), type_=TSTZMULTIRANGE)
 
@@ -364,7 +369,9 @@ def _judge_readings() -> ReturningInsert[Any]:
             previous.c.footage.label("previous_footage"),
             previous.c.checked_at.label("previous_checked_at"),
             func.coalesce(_device.c.recording, _system.c.recording).label("declaration"),
-            _maintenance(readings.c.camera_id, readings.c.recorder_id).label("maintenance"),
+            _maintenance(readings.c.unit_id, readings.c.camera_id, readings.c.recorder_id).label(
+                "maintenance"
+            ),
         )
         .select_from(
             _held_to(readings, readings.c.unit_id, readings.c.camera_id, readings.c.recorder_id)

@@ -23,13 +23,12 @@ import pytest
 from devtools.db import admin_execute, asyncpg_url
 from jifang.auth import Role
 from jifang.migrate import upgrade_async
-from jifang.secrets import generate_key_b64
 from services.gateway import ALEMBIC_INI as GATEWAY_ALEMBIC
 from services.gateway.app import create_app as create_gateway
 from services.registry.app import ALEMBIC_INI as REGISTRY_ALEMBIC
 from services.registry.app import create_app as create_registry
 from services.registry.settings import RegistrySettings
-from tests.conftest import AUDIENCE, ISSUER, TokenFactory, auth, served_over_http
+from tests.conftest import TokenFactory, auth, served_over_http
 from tests.faults.postgres import PrivatePostgres
 from tests.services.gateway.conftest import callup, gateway_settings, serve
 from tests.services.registry.factories import create_device, create_unit, new_uscc, unique
@@ -110,18 +109,21 @@ class Traffic:
 
 
 async def test_a_database_crash_loses_no_acknowledged_write(
-    database: PrivatePostgres, bootstrap: str, signing_keys: tuple[str, str], token: TokenFactory
+    database: PrivatePostgres,
+    bootstrap: str,
+    signing_keys: tuple[str, str],
+    token: TokenFactory,
+    registry_settings: RegistrySettings,
 ) -> None:
-    settings = RegistrySettings(
-        database_url=database.url("jifang"),
-        kafka_bootstrap_servers=bootstrap,
-        jwt_public_key=signing_keys[1],
-        jwt_public_key_file=None,
-        jwt_audience=AUDIENCE,
-        jwt_issuer=ISSUER,
-        credentials_key=generate_key_b64(),
-        credentials_key_file=None,
-        outbox_poll_interval_s=0.05,
+    # The session's registry settings on this server, with consumer groups of its own (the
+    # session's registry keeps its partitions).
+    suffix = uuid.uuid4().hex[:6]
+    settings = registry_settings.model_copy(
+        update={
+            "database_url": database.url("jifang"),
+            "retention_results_group": f"crash-registry-retention-{suffix}",
+            "device_state_group": f"crash-registry-states-{suffix}",
+        }
     )
     registry_app = create_registry(settings)
     tech = auth(token(Role.TECH_OFFICE))

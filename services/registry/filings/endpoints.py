@@ -3,7 +3,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Request, Response, status
+from fastapi import APIRouter, Path, Query, Response, status
 
 from jifang.downloads import DOWNLOAD_HEADERS_DOC, download_headers, safe_filename
 from services.registry.change import change_conflicts
@@ -15,6 +15,7 @@ from services.registry.deps import (
     StorageDep,
     TechOffice,
     UnitEditor,
+    UploadDep,
 )
 from services.registry.examples import RECEIPT
 from services.registry.filings.schemas import (
@@ -128,13 +129,12 @@ async def get_filing(
 async def upload_material(
     filing_id: uuid.UUID,
     code: MaterialCode,
-    request: Request,
+    upload: UploadDep,
     session: SessionDep,
     book: PolicyBookDep,
     storage: StorageDep,
     documents: DocumentCheckDep,
     principal: UnitEditor,
-    filename: Annotated[str | None, Query(max_length=255, examples=["备案表.pdf"])] = None,
 ) -> FilingRead:
     """Add one material as the raw body under the pack's material code: HRB art. 15 lists the
     filing form, the location diagram, the layout plan and the inspection report. The material
@@ -144,16 +144,7 @@ async def upload_material(
     or format characters, with the extension of its type). A filing that is draft or returned
     takes materials. The tech office or the unit's administrator; the material is kept in the
     registry's database, confidential (HRB art. 18)."""
-    data = await request.body()
-    return await FilingService(session, book, storage).upload(
-        principal,
-        filing_id,
-        code,
-        filename or code,
-        request.headers.get("content-type", ""),
-        data,
-        documents,
-    )
+    return await FilingService(session, book, storage).upload(principal, filing_id, code, upload, documents)
 
 
 @router.post(

@@ -11,7 +11,6 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from jifang.auth import Principal
-from jifang.downloads import safe_filename
 from jifang.errors import Conflict, FieldError, NotFound, ValidationFailed
 from jifang.policy import Material, PolicyBook, PolicyPack
 from jifang.v1 import registry_pb2
@@ -50,7 +49,7 @@ from services.registry.models import (
     Unit,
 )
 from services.registry.offices import filing_office, project_office
-from services.registry.storage import DocumentCheck, MaterialStorage
+from services.registry.storage import DocumentCheck, MaterialStorage, Upload, keep_document
 from services.registry.systems.repository import SystemRepository
 from services.registry.units.repository import UnitRepository
 
@@ -252,9 +251,7 @@ class FilingService:
         principal: Principal,
         filing_id: uuid.UUID,
         code: str,
-        filename: str,
-        content_type: str,
-        data: bytes,
+        upload: Upload,
         documents: DocumentCheck,
     ) -> FilingRead:
         assert self.storage is not None
@@ -267,18 +264,13 @@ class FilingService:
                 raise Conflict(
                     f"Materials can be added to a draft or returned filing; this one is {filing.status.value}"
                 )
-            media_type = await documents(content_type, data)
-            key, digest = await self.storage.put(data)
+            stored = await keep_document(self.storage, documents, upload, code)
             await self.filings.add_material(
                 FilingMaterial(
                     id=uuid.uuid4(),
                     filing_id=filing.id,
                     code=code,
-                    filename=safe_filename(filename, media_type, code),
-                    content_type=media_type,
-                    size_bytes=len(data),
-                    sha256=digest,
-                    storage_key=key,
+                    **stored.columns(),
                     uploaded_by=principal.subject,
                 )
             )

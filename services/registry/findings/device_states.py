@@ -7,21 +7,17 @@ raise nothing here."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
 from datetime import UTC, datetime
 
-from aiokafka import AIOKafkaConsumer, ConsumerRecord
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from jifang.db import first_time, session_scope
-from jifang.follow import ConsumerMetrics, TopicFollower
 from jifang.policy import PolicyBook
 from jifang.topics import STATE_TOPIC
 from jifang.v1 import ingest_pb2
-from services.registry.clock import utc_now
 from services.registry.devices.repository import DeviceRepository
 from services.registry.findings import outages, positions
-from services.registry.models import AppliedEvent, Device, Unit
+from services.registry.findings.follower import FindingsFollower
+from services.registry.models import Device, Unit
 from services.registry.units.repository import UnitRepository
 
 # What a poll that ended an outage's count said: only silence is an interruption.
@@ -78,27 +74,12 @@ async def apply_device_state(
         await _outage(session, book, unit, device, event, now)
 
 
-class DeviceStates(TopicFollower):
-    """Follows ingest's device states; each batch in one transaction, offsets committed after."""
+class DeviceStates(FindingsFollower[ingest_pb2.DeviceStateChange]):
+    """Follows ingest's device states: outages and changed positions as suspicions."""
 
     name = "device-states"
+    topic = STATE_TOPIC
+    parse = staticmethod(ingest_pb2.DeviceStateChange.FromString)
 
-    def __init__(
-        self,
-        sessionmaker: async_sessionmaker[AsyncSession],
-        book: PolicyBook,
-        consumer_factory: Callable[[], AIOKafkaConsumer],
-        metrics: ConsumerMetrics | None = None,
-    ) -> None:
-        super().__init__(consumer_factory, [STATE_TOPIC], metrics=metrics)
-        self.sessionmaker = sessionmaker
-        self.book = book
-
-    async def apply(self, records: list[ConsumerRecord[bytes, bytes]]) -> None:
-        async with session_scope(self.sessionmaker) as session:
-            for record in records:
-                if record.value is None:
-                    continue
-                event = ingest_pb2.DeviceStateChange.FromString(record.value)
-                if await first_time(session, AppliedEvent, uuid.UUID(event.meta.event_id)):
-                    await apply_device_state(session, self.book, event, utc_now())
+    async def handle(self, session: AsyncSession, event: ingest_pb2.DeviceStateChange, now: datetime) -> None:
+        await apply_device_state(session, self.book, event, now)

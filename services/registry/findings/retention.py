@@ -9,22 +9,19 @@ that could not read the recorder changes nothing (it proves neither)."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
 from datetime import datetime
 
-from aiokafka import AIOKafkaConsumer, ConsumerRecord
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from jifang.db import first_time, session_scope
-from jifang.follow import ConsumerMetrics, TopicFollower
 from jifang.policy import FindingRule, PolicyBook
 from jifang.topics import RETENTION_TOPIC
 from jifang.v1 import retention_pb2
-from services.registry.clock import local_today, utc_now
+from services.registry.clock import local_today
 from services.registry.events import finding_event, publish
+from services.registry.findings.follower import FindingsFollower
 from services.registry.findings.repository import FindingRepository
 from services.registry.findings.service import close_corrected, refresh_finding
-from services.registry.models import AppliedEvent, Finding, FindingStatus
+from services.registry.models import Finding, FindingStatus
 from services.registry.units.repository import UnitRepository
 
 RETENTION_RULES = frozenset(
@@ -103,27 +100,14 @@ async def apply_retention_result(
     await session.flush()
 
 
-class RetentionResults(TopicFollower):
-    """Follows retention's topic; each batch in one transaction, offsets committed after."""
+class RetentionResults(FindingsFollower[retention_pb2.RetentionChecked]):
+    """Follows retention's topic: each channel's result as the unit's findings."""
 
     name = "retention-results"
+    topic = RETENTION_TOPIC
+    parse = staticmethod(retention_pb2.RetentionChecked.FromString)
 
-    def __init__(
-        self,
-        sessionmaker: async_sessionmaker[AsyncSession],
-        book: PolicyBook,
-        consumer_factory: Callable[[], AIOKafkaConsumer],
-        metrics: ConsumerMetrics | None = None,
+    async def handle(
+        self, session: AsyncSession, event: retention_pb2.RetentionChecked, now: datetime
     ) -> None:
-        super().__init__(consumer_factory, [RETENTION_TOPIC], metrics=metrics)
-        self.sessionmaker = sessionmaker
-        self.book = book
-
-    async def apply(self, records: list[ConsumerRecord[bytes, bytes]]) -> None:
-        async with session_scope(self.sessionmaker) as session:
-            for record in records:
-                if record.value is None:
-                    continue
-                event = retention_pb2.RetentionChecked.FromString(record.value)
-                if await first_time(session, AppliedEvent, uuid.UUID(event.meta.event_id)):
-                    await apply_retention_result(session, self.book, event, utc_now())
+        await apply_retention_result(session, self.book, event, now)

@@ -3,7 +3,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Request, Response
+from fastapi import APIRouter, Path, Response
 
 from jifang.downloads import DOWNLOAD_HEADERS_DOC, download_headers, safe_filename
 from jifang.policy import ManagementRuleKind
@@ -15,6 +15,7 @@ from services.registry.deps import (
     SessionDep,
     StorageDep,
     UnitEditor,
+    UploadDep,
 )
 from services.registry.management_rules.schemas import ManagementRuleRead, ManagementRulesRead
 from services.registry.management_rules.service import ManagementRuleService
@@ -66,13 +67,12 @@ async def list_management_rules(
 async def put_management_rule(
     unit_id: uuid.UUID,
     kind: RuleKind,
-    request: Request,
+    upload: UploadDep,
     session: SessionDep,
     book: PolicyBookDep,
     storage: StorageDep,
     documents: DocumentCheckDep,
     principal: UnitEditor,
-    filename: Annotated[str | None, Query(max_length=255, examples=["应急处理制度.pdf"])] = None,
 ) -> ManagementRuleRead:
     """The unit's document of one rule, as the raw body: a PDF that opens as one, a PNG or JPEG
     image that decodes (by its content, not by what the client claims: 415 otherwise, 422 past
@@ -82,15 +82,8 @@ async def put_management_rule(
     (`management_rules_missing`) ends when every one is, as `rectified`, or `corrected_late`
     past the deadline it was ordered corrected by. The tech office or the unit's own
     administrator."""
-    data = await request.body()
     return await ManagementRuleService(session, book, storage).upload(
-        principal,
-        unit_id,
-        kind,
-        filename or kind.value,
-        request.headers.get("content-type", ""),
-        data,
-        documents,
+        principal, unit_id, kind, upload, documents
     )
 
 

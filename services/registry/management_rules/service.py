@@ -10,7 +10,6 @@ from collections import defaultdict
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from jifang.auth import Principal
-from jifang.downloads import safe_filename
 from jifang.errors import NotFound, ValidationFailed
 from jifang.policy import ManagementRule, ManagementRuleKind, PolicyBook, PolicyPack
 from services.registry.access import visible_unit
@@ -23,7 +22,7 @@ from services.registry.management_rules.schemas import (
     RuleDocumentRead,
 )
 from services.registry.models import ManagementRuleDocument, Unit
-from services.registry.storage import DocumentCheck, MaterialStorage
+from services.registry.storage import DocumentCheck, MaterialStorage, Upload, keep_document
 
 
 def pack_rule(pack: PolicyPack, kind: str, field: str) -> ManagementRule:
@@ -103,9 +102,7 @@ class ManagementRuleService:
         principal: Principal,
         unit_id: uuid.UUID,
         kind: ManagementRuleKind,
-        filename: str,
-        content_type: str,
-        data: bytes,
+        upload: Upload,
         documents: DocumentCheck,
     ) -> ManagementRuleRead:
         """A new version of the rule: the current one is kept as replaced. The unit's findings
@@ -113,8 +110,7 @@ class ManagementRuleService:
         assert self.storage is not None
         async with UnitChange(self.session, self.book, principal, unit_id, clock=self.clock) as change:
             rule = pack_rule(change.pack, kind, "path.kind")
-            media_type = await documents(content_type, data)
-            key, digest = await self.storage.put(data)
+            stored = await keep_document(self.storage, documents, upload, kind.value)
             now = self.clock()
             await self.rules.replace(
                 await self.rules.current_of(change.unit.id, kind),
@@ -122,11 +118,7 @@ class ManagementRuleService:
                     id=uuid.uuid4(),
                     unit_id=change.unit.id,
                     kind=kind,
-                    filename=safe_filename(filename, media_type, kind.value),
-                    content_type=media_type,
-                    size_bytes=len(data),
-                    sha256=digest,
-                    storage_key=key,
+                    **stored.columns(),
                     uploaded_at=now,
                     uploaded_by=principal.subject,
                 ),

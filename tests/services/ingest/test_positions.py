@@ -38,6 +38,7 @@ from simulator.server import Fleet, control_app
 from tests.conftest import TokenFactory, auth
 from tests.services.ingest.conftest import pipeline, tail_topics
 from tests.services.registry.factories import create_device, create_unit
+from tests.services.registry.findings.states import findings_of
 
 HEAD = {"presets": [{"token": "1", "name": "营业厅", "pan": 0.1, "tilt": -0.2, "zoom": 0.0}]}
 
@@ -117,12 +118,7 @@ class Topics:
 async def position_cases(
     client: httpx.AsyncClient, tech: dict[str, str], unit_id: str
 ) -> list[dict[str, Any]]:
-    r = await client.get(
-        "/api/v1/findings", params={"unit_id": unit_id, "rule": "purpose_position_changed"}, headers=tech
-    )
-    assert r.status_code == 200, r.text
-    items: list[dict[str, Any]] = r.json()["items"]
-    return items
+    return await findings_of(client, tech, unit_id, "purpose_position_changed")
 
 
 async def eventually_cases(

@@ -68,6 +68,10 @@ async def test_a_declaration_that_makes_no_sense_is_refused(
         "body.recording.schedule.0.end",
     } <= fields
     assert ("body.recording.mode", "enum") in _rules(await post({"mode": "sometimes"}))
+    many = [{"days": [1], "start": "08:00", "end": "09:00"}] * 51
+    assert ("body.recording.schedule", "too_long") in _rules(
+        await post({"mode": "scheduled", "schedule": many})
+    )
 
 
 def _window(device_ids: list[str], start: dt.datetime, hours: float = 2, **over: Any) -> dict[str, Any]:
@@ -149,6 +153,12 @@ async def test_windows_that_would_excuse_too_much_are_refused(
             ("body.starts_at", "timezone_aware"),
         ),
         (_window([camera["id"]], soon, reason=" "), ("body.reason", "string_too_short")),
+        # Hostile: a NUL (PostgreSQL cannot store it), a reason of a novel's length, a device list
+        # past the schema's bound, a text where an instant belongs.
+        (_window([camera["id"]], soon, reason="换\x00电源"), ("body.reason", "no-nul-characters")),
+        (_window([camera["id"]], soon, reason="长" * 2001), ("body.reason", "string_too_long")),
+        (_window([camera["id"]] * 1001, soon), ("body.device_ids", "too_long")),
+        (_window([camera["id"]], soon, ends_at="明天"), ("body.ends_at", "datetime_from_date_parsing")),
     ]
     for body, rule in cases:
         r = await client.post(url, json=body, headers=admin)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
@@ -17,28 +16,12 @@ import pytest
 from aiokafka import AIOKafkaProducer
 
 from jifang.auth import Role
-from jifang.events import event_meta
-from jifang.kafka import create_producer
-from jifang.topics import STATE_TOPIC
 from jifang.v1 import ingest_pb2
 from tests.conftest import TokenFactory, auth
 from tests.services.registry.factories import create_device, create_unit
+from tests.services.registry.findings.states import findings_of, send, state
 
 SINCE = dt.datetime(2026, 12, 3, 1, 30, tzinfo=dt.UTC)  # 09:30 in Harbin and Kunming
-
-
-@pytest.fixture
-async def producer(bootstrap: str) -> AsyncIterator[AIOKafkaProducer]:
-    p = create_producer(bootstrap, enable_idempotence=False)
-    await p.start()
-    yield p
-    await p.stop()
-
-
-def state(device: dict[str, Any], jurisdiction: str) -> ingest_pb2.DeviceStateChange:
-    return ingest_pb2.DeviceStateChange(
-        meta=event_meta("ingest", jurisdiction), device_id=device["id"], unit_id=device["unit_id"]
-    )
 
 
 def away_from_preset(device: dict[str, Any], jurisdiction: str) -> ingest_pb2.DeviceStateChange:
@@ -86,20 +69,10 @@ def maintenance(device: dict[str, Any], jurisdiction: str) -> list[ingest_pb2.De
     return [replaced, recoded]
 
 
-async def send(producer: AIOKafkaProducer, *events: ingest_pb2.DeviceStateChange) -> None:
-    for e in events:
-        await producer.send_and_wait(STATE_TOPIC, e.SerializeToString(), key=e.device_id.encode())
-
-
 async def position_cases(
     client: httpx.AsyncClient, tech: dict[str, str], unit_id: str
 ) -> list[dict[str, Any]]:
-    r = await client.get(
-        "/api/v1/findings", params={"unit_id": unit_id, "rule": "purpose_position_changed"}, headers=tech
-    )
-    assert r.status_code == 200, r.text
-    items: list[dict[str, Any]] = r.json()["items"]
-    return items
+    return await findings_of(client, tech, unit_id, "purpose_position_changed")
 
 
 async def until(
